@@ -1,0 +1,71 @@
+"""Settings: every option, its environment variable and its default, read once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+MAX_QUESTION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The bot's configuration. Each field maps to ``PLAYBOOK_<FIELD>`` in the environment."""
+
+    knowledge_dir: Path = Path("knowledge")
+    index_dir: Path = Path(".playbook/index")
+    base_url: str = ""
+    embedder: str = "use-multilingual"
+    top_k: int = 3
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Build settings from ``environ`` (default ``os.environ``) over an optional ``.env`` file.
+
+        Variables already in the environment win over the file. Returns a ``Settings``.
+        """
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update(read_env_file(env_file))
+        values.update(os.environ if environ is None else environ)
+        kwargs: dict[str, object] = {}
+        for field in fields(cls):
+            raw = values.get(f"PLAYBOOK_{field.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            default = getattr(cls, field.name)
+            if isinstance(default, Path):
+                kwargs[field.name] = Path(raw)
+            elif isinstance(default, int):
+                try:
+                    kwargs[field.name] = max(1, int(raw))
+                except ValueError as exc:
+                    raise ValueError(
+                        f"PLAYBOOK_{field.name.upper()} must be a whole number, got {raw!r}"
+                    ) from exc
+            else:
+                kwargs[field.name] = raw
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a ``.env`` file of ``NAME=value`` lines (``#`` comments, optional quotes).
+
+    Returns a dict of the names and values it holds.
+    """
+    result: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.partition("=")
+        name = name.removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        result[name] = value
+    return result

@@ -1,0 +1,112 @@
+"""Answer composition: pick passages, quote them with the best sentence highlighted, cite them."""
+
+from __future__ import annotations
+
+from bot.core.index import KnowledgeIndex
+from bot.core.language import message
+from bot.core.search import Hit, SearchResult
+from bot.core.types import Answer, Citation, Quote
+
+QUOTE_CHARS = 480
+ELLIPSIS = "…"
+
+
+def trim_around(text: str, start: int, end: int, limit: int = QUOTE_CHARS) -> tuple[str, str, str]:
+    """Split ``text`` into (before, highlight, after) around ``text[start:end]``, trimmed.
+
+    The context on each side is cut at a word boundary so that the whole stays near ``limit``
+    characters; a cut is marked with ``…``. The highlight itself is never cut unless it alone
+    exceeds the limit.
+    """
+    highlight = text[start:end]
+    if len(highlight) > limit:
+        cut = highlight[:limit].rsplit(" ", 1)[0]
+        return "", cut + ELLIPSIS, ""
+    room = limit - len(highlight)
+    before, after = text[:start], text[end:]
+    take_before = min(len(before), room // 3 if len(after) > room // 2 else room - len(after))
+    take_after = room - take_before
+    if len(before) > take_before:
+        piece = before[len(before) - take_before :]
+        piece = piece.split(" ", 1)[1] if " " in piece else ""
+        before = ELLIPSIS + piece
+    if len(after) > take_after:
+        piece = after[:take_after]
+        piece = piece.rsplit(" ", 1)[0] if " " in piece else ""
+        after = piece + ELLIPSIS
+    return before, highlight, after
+
+
+def make_quote(index: KnowledgeIndex, hit: Hit) -> Quote:
+    """Quote the passage of ``hit`` with its most relevant sentence highlighted."""
+    passage = index.passages[hit.number]
+    sentence = index.sentences[hit.best_sentence] if hit.best_sentence >= 0 else ""
+    start = passage.text.find(sentence) if sentence else -1
+    if start < 0:
+        start, end = 0, 0
+    else:
+        end = start + len(sentence)
+    before, highlight, after = trim_around(passage.text, start, end)
+    return Quote(
+        passage_id=passage.id,
+        before=before,
+        highlight=highlight,
+        after=after,
+        citation=passage.citation,
+        score=round(hit.score, 4),
+    )
+
+
+def select_hits(hits: list[Hit], index: KnowledgeIndex, k: int, per_section: bool) -> list[Hit]:
+    """The ``k`` best hits; with ``per_section`` at most one per section."""
+    chosen: list[Hit] = []
+    seen: set[str] = set()
+    for hit in hits:
+        link = index.passages[hit.number].citation.link
+        if per_section and link in seen:
+            continue
+        seen.add(link)
+        chosen.append(hit)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def compose_answer(
+    question: str,
+    result: SearchResult,
+    index: KnowledgeIndex,
+    *,
+    k: int = 3,
+    per_section: bool = True,
+    notes: tuple[str, ...] = (),
+) -> Answer:
+    """Turn a search result into an ``Answer``: quotes when the evidence is strong enough,
+    else an abstention that names the closest sections."""
+    lang = result.language
+    chosen = select_hits(result.hits, index, k, per_section=True)
+    scores = {"evidence": round(result.evidence, 4)}
+    if result.abstain or not chosen:
+        suggestions: list[Citation] = [index.passages[h.number].citation for h in chosen]
+        return Answer(
+            question=question,
+            language=lang,
+            lead=message(lang, "abstain"),
+            quotes=(),
+            abstained=True,
+            suggestions=tuple(suggestions),
+            notes=notes,
+            scores=scores,
+        )
+    if not per_section:
+        chosen = select_hits(result.hits, index, k, per_section=False)
+    quotes = tuple(make_quote(index, hit) for hit in chosen)
+    return Answer(
+        question=question,
+        language=lang,
+        lead=message(lang, "lead"),
+        quotes=quotes,
+        abstained=False,
+        notes=notes,
+        scores=scores,
+    )

@@ -1,0 +1,307 @@
+"""Markdown pages with Hugo front matter → sections (title, breadcrumb, anchor, link, blocks)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from bot.core.types import Block, ListItem, Section
+
+
+class KnowledgeDirError(Exception):
+    """The knowledge directory is missing or holds no Markdown page."""
+
+
+@dataclass(frozen=True)
+class DocumentError:
+    """A page that could not be read; the others are still indexed."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """A parsed page: its path relative to the knowledge directory, title and sections."""
+
+    source: str
+    title: str
+    draft: bool
+    sections: tuple[Section, ...]
+
+
+_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\r?\n(.*?)\r?\n\1[ \t]*(?:\r?\n|\Z)", re.S)
+_SPACES = re.compile(r"\s+")
+
+
+def hugo_anchor(title: str) -> str:
+    """Return the anchor Hugo (goldmark, ``github`` style) gives a heading.
+
+    Letters and digits are lower-cased, spaces and hyphens become hyphens, ``_`` is kept and
+    everything else is dropped: ``"L'open source"`` → ``"lopen-source"``.
+    """
+    out = []
+    for char in unicodedata.normalize("NFC", title.strip()):
+        if char in " -":
+            out.append("-")
+        elif char == "_" or char.isalnum():
+            out.append(char.lower())
+    return "".join(out)
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """Split YAML (``---``) or TOML (``+++``) front matter from the body.
+
+    Returns ``(metadata, body)``; raises ``ValueError`` when the front matter does not parse.
+    """
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    raw = match.group(2)
+    try:
+        meta = yaml.safe_load(raw) if match.group(1) == "---" else tomllib.loads(raw)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"front matter does not parse ({first})") from exc
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ValueError("front matter is not a mapping of names to values")
+    return meta, text[match.end() :]
+
+
+def page_url_path(source: str) -> str:
+    """Return the Hugo URL path of a page: ``a/b.md`` → ``a/b/``, ``a/_index.md`` → ``a/``."""
+    path = Path(source)
+    parts = (
+        list(path.parent.parts)
+        if path.stem in ("index", "_index")
+        else [
+            *path.parent.parts,
+            path.stem,
+        ]
+    )
+    parts = [p for p in parts if p not in ("", ".")]
+    return "/".join(parts).lower() + "/" if parts else ""
+
+
+def section_link(source: str, anchor: str, base_url: str, link_root: str) -> str:
+    """Return the link of a section: base URL + page path + ``#anchor``, else the file path."""
+    fragment = f"#{quote(anchor, safe='-_')}" if anchor else ""
+    if base_url:
+        return f"{base_url.rstrip('/')}/{page_url_path(source)}{fragment}"
+    root = link_root.rstrip("/")
+    return f"{root}/{source}{fragment}" if root else f"{source}{fragment}"
+
+
+def _inline_text(token: Token) -> str:
+    parts: list[str] = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(child.content)
+    return _SPACES.sub(" ", "".join(parts)).strip()
+
+
+def _item_title(token: Token) -> tuple[str | None, str]:
+    """Split a bold prefix (``**Title** : rest``) from an item's first paragraph."""
+    children = [c for c in token.children or [] if not (c.type == "text" and not c.content.strip())]
+    if len(children) < 3 or children[0].type != "strong_open":
+        return None, _inline_text(token)
+    title_parts = []
+    rest_start = len(children)
+    for i, child in enumerate(children[1:], start=1):
+        if child.type == "strong_close":
+            rest_start = i + 1
+            break
+        if child.type in ("text", "code_inline"):
+            title_parts.append(child.content)
+    title = _SPACES.sub(" ", "".join(title_parts)).strip()
+    rest = Token("inline", "", 0, children=children[rest_start:])
+    body = _inline_text(rest).lstrip(" :–—-").strip()
+    return (title or None), body
+
+
+def _closing(tokens: list[Token], start: int) -> int:
+    """Index of the token closing the one that opens at ``start``."""
+    depth = 0
+    for i in range(start, len(tokens)):
+        depth += tokens[i].nesting
+        if depth == 0:
+            return i
+    return len(tokens) - 1
+
+
+def _list_block(tokens: list[Token]) -> Block:
+    items: list[ListItem] = []
+    depth = 0
+    current: list[str] = []
+    title: str | None = None
+    for token in tokens[1:-1]:
+        if token.type == "list_item_open":
+            depth += 1
+            if depth == 1:
+                current, title = [], None
+        elif token.type == "list_item_close":
+            depth -= 1
+            if depth == 0:
+                items.append(ListItem(text=" ".join(current).strip(), title=title))
+        elif token.type == "inline" and depth >= 1:
+            if not current and depth == 1:
+                title, body = _item_title(token)
+                current.append(f"{title} : {body}" if title and body else (title or body))
+            else:
+                current.append(_inline_text(token))
+        elif token.type in ("fence", "code_block") and depth >= 1:
+            current.append(token.content.strip())
+    text = "\n".join(f"- {item.text}" for item in items)
+    return Block(kind="list", text=text, items=tuple(items))
+
+
+def _blocks_and_headings(body: str) -> list[tuple[int, str] | Block]:
+    """Parse a page body into a flat sequence of headings ``(level, title)`` and blocks."""
+    tokens = MarkdownIt("commonmark").enable("table").parse(body)
+    out: list[tuple[int, str] | Block] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == "heading_open" and token.level == 0:
+            out.append((int(token.tag[1]), _inline_text(tokens[i + 1])))
+            i = _closing(tokens, i) + 1
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
+            end = _closing(tokens, i)
+            block = _list_block(tokens[i : end + 1])
+            if block.items:
+                out.append(block)
+            i = end + 1
+        elif token.type == "table_open":
+            end = _closing(tokens, i)
+            rows, cells = [], []
+            for t in tokens[i:end]:
+                if t.type == "inline":
+                    cells.append(_inline_text(t))
+                elif t.type == "tr_close":
+                    rows.append(" | ".join(cells))
+                    cells = []
+            out.append(Block(kind="other", text="\n".join(rows)))
+            i = end + 1
+        elif token.type == "inline":
+            text = _inline_text(token)
+            if text:
+                out.append(Block(kind="paragraph", text=text))
+            i += 1
+        elif token.type in ("fence", "code_block"):
+            if token.content.strip():
+                out.append(Block(kind="code", text=token.content.rstrip()))
+            i += 1
+        else:
+            i += 1
+    return out
+
+
+def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "knowledge") -> Page:
+    """Parse one Markdown page into sections.
+
+    ``source`` is the page's path relative to the knowledge directory. The text before the first
+    heading forms a section named after the page title. Raises ``ValueError`` on bad front matter.
+    """
+    meta, body = split_front_matter(text)
+    items = _blocks_and_headings(body)
+    title = str(meta.get("title") or "").strip()
+    if not title:
+        first_h1 = next((it[1] for it in items if isinstance(it, tuple) and it[0] == 1), None)
+        title = first_h1 or Path(source).stem.replace("-", " ").replace("_", " ").capitalize()
+    draft = bool(meta.get("draft", False))
+
+    sections: list[Section] = []
+    used: dict[str, int] = {}
+    stack: list[tuple[int, str]] = []
+    heading: tuple[int, str] | None = None
+    blocks: list[Block] = []
+
+    def flush() -> None:
+        if heading is None:
+            if blocks:
+                sections.append(_section(source, title, title, 1, "", (title,), blocks))
+            return
+        level, name = heading
+        anchor = hugo_anchor(name)
+        if anchor in used:
+            used[anchor] += 1
+            anchor = f"{anchor}-{used[anchor]}"
+        else:
+            used[anchor] = 0
+        crumbs = tuple(t for lvl, t in stack if not (lvl == 1 and t == title))
+        sections.append(_section(source, title, name, level, anchor, (title, *crumbs), blocks))
+
+    def _section(src, page, name, level, anchor, crumbs, blks) -> Section:
+        link = section_link(src, anchor, base_url, link_root)
+        return Section(src, page, name, level, anchor, crumbs, link, tuple(blks))
+
+    for item in items:
+        if isinstance(item, tuple):
+            flush()
+            level, name = item
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append(item)
+            heading, blocks = item, []
+        else:
+            blocks.append(item)
+    flush()
+    # A heading with no text under it still exists (it can be cited and listed) unless it is
+    # the page title repeated as an H1.
+    sections = [s for s in sections if s.blocks or not (s.level == 1 and s.title == title)]
+    return Page(source=source, title=title, draft=draft, sections=tuple(sections))
+
+
+def load_pages(
+    knowledge_dir: Path, *, base_url: str = "", link_root: str | None = None
+) -> tuple[list[Page], list[DocumentError]]:
+    """Read every ``*.md`` under ``knowledge_dir`` (recursively), skipping drafts.
+
+    Returns ``(pages, errors)``: a page that cannot be read is reported in ``errors`` and the
+    others are still returned. Raises ``KnowledgeDirError`` when the directory is missing.
+    """
+    if not knowledge_dir.is_dir():
+        raise KnowledgeDirError(
+            f"Knowledge directory not found: {knowledge_dir} "
+            "(set PLAYBOOK_KNOWLEDGE_DIR to the folder of your Markdown pages)."
+        )
+    root = str(knowledge_dir) if link_root is None else link_root
+    pages: list[Page] = []
+    errors: list[DocumentError] = []
+    for path in sorted(knowledge_dir.rglob("*.md")):
+        if not path.is_file():
+            continue
+        source = path.relative_to(knowledge_dir).as_posix()
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            errors.append(DocumentError(source, "not UTF-8 text"))
+            continue
+        except OSError as exc:
+            errors.append(DocumentError(source, f"cannot be read ({exc.strerror})"))
+            continue
+        try:
+            page = parse_page(text, source, base_url=base_url, link_root=root)
+        except ValueError as exc:
+            errors.append(DocumentError(source, str(exc)))
+            continue
+        if not page.draft:
+            pages.append(page)
+    return pages, errors

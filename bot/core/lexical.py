@@ -1,0 +1,144 @@
+"""Lexical side of retrieval: French/English analysis (stop words, Snowball stems) and BM25."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+_TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
+# Elided articles and pronouns glued to the next word: l'open, d'utiliser, qu'est-ce.
+_ELISION = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.I)
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+    extra = {"est-ce", "a-t-il", "y", "faut", "quoi", "quel", "quelle", "quels", "quelles"}
+    return frozenset(_fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_FRENCH, *extra))
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: str):
+    import Stemmer
+
+    return Stemmer.Stemmer("french" if language == "fr" else "english")
+
+
+def _fold(word: str) -> str:
+    """Lower-case and strip accents: ``Modèle`` → ``modele``."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# Question words: stop words for matching, though not all stop-word lists have them.
+_QUESTION_WORDS = frozenset(
+    [
+        "how",
+        "what",
+        "who",
+        "why",
+        "which",
+        "when",
+        "where",
+        "whom",
+        "whose",
+        "does",
+        "should",
+        "could",
+        "would",
+        "comment",
+        "pourquoi",
+        "quoi",
+        "quel",
+        "quelle",
+        "quels",
+        "quelles",
+        "qui",
+        "quand",
+        "combien",
+        "faut",
+        "peut",
+        "doit",
+    ]
+)
+
+
+def content_words(text: str) -> list[str]:
+    """Distinct lower-cased words of ``text`` that carry meaning (no stop or question words).
+
+    Returns them in order of appearance; these are what cross-lingual expansion maps.
+    """
+    stop = _stop_words()
+    seen: dict[str, None] = {}
+    for match in _TOKEN.finditer(_ELISION.sub(" ", text)):
+        word = match.group(0).lower()
+        folded = _fold(word)
+        if len(word) > 2 and folded not in stop and folded not in _QUESTION_WORDS:
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def analyse(text: str, language: str) -> list[str]:
+    """Return the index terms of ``text``: words without stop words, stemmed, accents folded.
+
+    Hyphenated compounds give the compound and its parts (``value-market`` → ``value-market``,
+    ``value``, ``market``), so either spelling matches.
+    """
+    text = _ELISION.sub(" ", text)
+    stop = _stop_words()
+    words: list[str] = []
+    for match in _TOKEN.finditer(text):
+        word = match.group(0).lower()
+        parts = word.split("-")
+        candidates = [word, *parts] if len(parts) > 1 else [word]
+        words.extend(w for w in candidates if _fold(w) not in stop and len(w) > 1)
+    stemmer = _stemmer(language)
+    return [_fold(stem) for stem in stemmer.stemWords(words)]
+
+
+class LexicalIndex:
+    """BM25 over analysed passages (bm25s). ``scores`` returns one score per passage."""
+
+    def __init__(self, retriever, size: int) -> None:
+        self._retriever = retriever
+        self._vocab = set(retriever.vocab_dict)
+        self.size = size
+
+    @classmethod
+    def build(cls, documents: Sequence[list[str]]) -> LexicalIndex:
+        """Index analysed documents (lists of terms). Returns the index."""
+        import bm25s
+
+        retriever = bm25s.BM25()
+        # bm25s needs one non-empty document; an empty one gets a placeholder term.
+        retriever.index([doc or ["\u2205"] for doc in documents], show_progress=False)
+        return cls(retriever, len(documents))
+
+    def save(self, directory: Path) -> None:
+        """Write the index into ``directory``."""
+        self._retriever.save(str(directory), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: Path, size: int) -> LexicalIndex:
+        """Read an index written by ``save``."""
+        import bm25s
+
+        retriever = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
+        return cls(retriever, size)
+
+    def coverage(self, terms: Sequence[str]) -> float:
+        """Fraction of the query's terms that occur in the indexed text (0 when it has none)."""
+        return sum(t in self._vocab for t in terms) / len(terms) if terms else 0.0
+
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every passage for the query ``terms`` (zeros when none is known)."""
+        known = [t for t in terms if t in self._vocab]
+        if not known or self.size == 0:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)

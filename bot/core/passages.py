@@ -1,0 +1,110 @@
+"""Sections → passages: paragraph-level chunks that carry their section's citation."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from bot.core.types import Block, Passage, Section
+
+MAX_CHARS = 900
+MIN_CHARS = 80
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”)]?\s+(?=[\"«“(]?[A-ZÀ-ÖØ-Þ0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences on ``. ! ? …`` followed by a capitalised word.
+
+    List lines (``- item``) are sentences of their own. Returns the non-empty sentences in order.
+    """
+    sentences: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        sentences.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
+    return sentences
+
+
+def _pack(pieces: list[str], limit: int, sep: str, prefix: str = "") -> list[str]:
+    """Greedily pack pieces into chunks of at most ``limit`` characters (a piece never splits)."""
+    chunks: list[str] = []
+    current: list[str] = []
+    size = len(prefix)
+    for piece in pieces:
+        if current and size + len(sep) + len(piece) > limit:
+            chunks.append(prefix + sep.join(current))
+            current, size = [], len(prefix)
+        current.append(piece)
+        size += len(piece) + len(sep)
+    if current:
+        chunks.append(prefix + sep.join(current))
+    return chunks
+
+
+def _units(blocks: Iterable[Block]) -> list[str]:
+    """Group blocks: a list stays with the paragraph that leads into it; long units split."""
+    units: list[str] = []
+    pending_lead: str | None = None
+    for block in blocks:
+        if block.kind == "list":
+            lines = [f"- {item.text}" for item in block.items]
+            lead = f"{pending_lead}\n" if pending_lead else ""
+            pending_lead = None
+            units.extend(_pack(lines, MAX_CHARS, "\n", prefix=lead))
+            continue
+        if pending_lead is not None:
+            units.extend(_pack(split_sentences(pending_lead), MAX_CHARS, " "))
+        pending_lead = block.text if block.kind == "paragraph" else None
+        if block.kind != "paragraph":
+            units.append(block.text)
+    if pending_lead is not None:
+        units.extend(_pack(split_sentences(pending_lead), MAX_CHARS, " "))
+    return units
+
+
+def _merge_small(units: list[str]) -> list[str]:
+    """Merge fragments shorter than ``MIN_CHARS`` into the next unit (or the previous one)."""
+    merged: list[str] = []
+    carry = ""
+    for unit in units:
+        text = f"{carry}\n{unit}" if carry else unit
+        carry = ""
+        if len(text) < MIN_CHARS:
+            carry = text
+        else:
+            merged.append(text)
+    if carry:
+        if merged:
+            merged[-1] = f"{merged[-1]}\n{carry}"
+        else:
+            merged.append(carry)
+    return merged
+
+
+def passage_id(source: str, anchor: str, text: str) -> str:
+    """A stable id for a passage: a hash of its page, section anchor and text."""
+    digest = hashlib.sha256(f"{source}\0{anchor}\0{text}".encode()).hexdigest()
+    return digest[:16]
+
+
+def section_passages(section: Section) -> list[Passage]:
+    """Return the passages of one section, in reading order."""
+    passages: list[Passage] = []
+    seen: set[str] = set()
+    for text in _merge_small(_units(section.blocks)):
+        pid = passage_id(section.source, section.anchor, text)
+        while pid in seen:  # the same text twice in a section
+            pid = passage_id(section.source, section.anchor, text + pid)
+        seen.add(pid)
+        passages.append(
+            Passage(id=pid, text=text, citation=section.citation, source=section.source)
+        )
+    return passages
+
+
+def build_passages(sections: Iterable[Section]) -> list[Passage]:
+    """Return the passages of all sections, in order."""
+    return [p for section in sections for p in section_passages(section)]

@@ -1,0 +1,119 @@
+"""The core's own types: sections, passages, citations and answers. No platform imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ListItem:
+    """One item of a Markdown list: its plain text and an optional bold title prefix."""
+
+    text: str
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block of a section: ``kind`` is ``paragraph``, ``list``, ``code`` or ``other``."""
+
+    kind: str
+    text: str
+    items: tuple[ListItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage comes from: the section title, its breadcrumb and a link to it."""
+
+    section: str
+    breadcrumb: tuple[str, ...]
+    link: str
+
+    @property
+    def label(self) -> str:
+        """The breadcrumb joined for display, e.g. ``Commercialisation › Le modèle SaaS``."""
+        return " › ".join(self.breadcrumb)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of a page: the text under one heading, up to the next heading."""
+
+    source: str  # path of the page relative to the knowledge directory, POSIX style
+    page_title: str
+    title: str
+    level: int  # 1 for the text before the first heading, else the heading level
+    anchor: str
+    breadcrumb: tuple[str, ...]
+    link: str
+    blocks: tuple[Block, ...]
+
+    @property
+    def citation(self) -> Citation:
+        """The citation of this section."""
+        return Citation(section=self.title, breadcrumb=self.breadcrumb, link=self.link)
+
+    @property
+    def text(self) -> str:
+        """The section's plain text, blocks separated by blank lines."""
+        return "\n\n".join(block.text for block in self.blocks)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of a section that is indexed and quoted on its own."""
+
+    id: str  # stable hash of source, anchor and text
+    text: str
+    citation: Citation
+    source: str
+
+    @property
+    def embedding_text(self) -> str:
+        """The text that is embedded and indexed: breadcrumb, then the passage."""
+        return f"{self.citation.label}\n{self.text}"
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A passage as shown to a user: trimmed text with its most relevant sentence marked."""
+
+    passage_id: str
+    before: str
+    highlight: str
+    after: str
+    citation: Citation
+    score: float
+
+    @property
+    def text(self) -> str:
+        """The quoted text without highlight markers."""
+        return f"{self.before}{self.highlight}{self.after}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The bot's reply to a question.
+
+    ``quotes`` are the passages that answer it, best first; when ``abstained`` is true they are
+    empty and ``suggestions`` lists the closest sections instead.
+    """
+
+    question: str
+    language: str  # "fr" or "en": the language of the bot's own words
+    lead: str
+    quotes: tuple[Quote, ...]
+    abstained: bool
+    suggestions: tuple[Citation, ...] = ()
+    notes: tuple[str, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def cited_sections(self) -> list[str]:
+        """Distinct section titles cited, in order."""
+        seen: list[str] = []
+        for quote in self.quotes:
+            if quote.citation.section not in seen:
+                seen.append(quote.citation.section)
+        return seen
