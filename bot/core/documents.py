@@ -255,7 +255,7 @@ def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "
     for item in items:
         if isinstance(item, tuple):
             flush()
-            level, name = item
+            level = item[0]
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append(item)

