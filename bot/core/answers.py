@@ -8,6 +8,8 @@ from bot.core.search import Hit, SearchResult
 from bot.core.types import Answer, Citation, Quote
 
 QUOTE_CHARS = 480
+# A further quote must score within this margin of the best one: weaker passages are noise.
+RELATIVE_MARGIN = 0.1
 ELLIPSIS = "…"
 
 
@@ -57,11 +59,16 @@ def make_quote(index: KnowledgeIndex, hit: Hit) -> Quote:
     )
 
 
-def select_hits(hits: list[Hit], index: KnowledgeIndex, k: int, per_section: bool) -> list[Hit]:
-    """The ``k`` best hits; with ``per_section`` at most one per section."""
+def select_hits(
+    hits: list[Hit], index: KnowledgeIndex, k: int, per_section: bool, margin: float | None = None
+) -> list[Hit]:
+    """The ``k`` best hits; with ``per_section`` at most one per section; with ``margin`` only
+    those scoring within ``margin`` of the best."""
     chosen: list[Hit] = []
     seen: set[str] = set()
     for hit in hits:
+        if margin is not None and chosen and hit.score < chosen[0].score - margin:
+            break
         link = index.passages[hit.number].citation.link
         if per_section and link in seen:
             continue
@@ -98,8 +105,7 @@ def compose_answer(
             notes=notes,
             scores=scores,
         )
-    if not per_section:
-        chosen = select_hits(result.hits, index, k, per_section=False)
+    chosen = select_hits(result.hits, index, k, per_section, margin=RELATIVE_MARGIN)
     quotes = tuple(make_quote(index, hit) for hit in chosen)
     return Answer(
         question=question,

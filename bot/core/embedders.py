@@ -100,7 +100,10 @@ class SentenceTransformerEmbedder:
                 f"Cannot load the sentence-transformers model {name_or_path!r}: "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or (
+            self._model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         if not dim:
             raise EmbedderError(f"The model {name_or_path!r} does not say its embedding size")
         self.dim = int(dim)

@@ -33,8 +33,12 @@ def _pack(pieces: list[str], limit: int, sep: str, prefix: str = "") -> list[str
     chunks: list[str] = []
     current: list[str] = []
     size = len(prefix)
+    total = sum(len(p) + len(sep) for p in pieces)
+    # Balanced chunks: as many as the limit needs, each about the same size.
+    count = -(-(total + len(prefix)) // limit)
+    target = len(prefix) + total / count if count > 1 else float("inf")
     for piece in pieces:
-        if current and size + len(sep) + len(piece) > limit:
+        if current and (size + len(sep) + len(piece) > limit or size >= target):
             chunks.append(prefix + sep.join(current))
             current, size = [], len(prefix)
         current.append(piece)
@@ -77,7 +81,7 @@ def _merge_small(units: list[str]) -> list[str]:
         else:
             merged.append(text)
     if carry:
-        if merged:
+        if merged and len(merged[-1]) + 1 + len(carry) <= MAX_CHARS:
             merged[-1] = f"{merged[-1]}\n{carry}"
         else:
             merged.append(carry)

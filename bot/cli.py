@@ -1,0 +1,257 @@
+"""The ``playbook`` command: index, ask, chat, sections, eval, serve.
+
+Heavy modules are imported inside the commands, so ``playbook --help`` answers at once. Errors a
+user can cause reach them as one clear line and an exit code, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.config import Settings
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem the user can fix; shown as one line, exit code 2."""
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (redrawn in place on a terminal)."""
+
+    def __init__(self, label: str, stream=None) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        """Show ``done`` of ``total``."""
+        if total == 0:
+            return
+        width = 30
+        filled = width * done // total
+        line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        if self.tty:
+            print(f"\r{line}", end="" if done < total else "\n", file=self.stream, flush=True)
+        elif done == total and self._last != done:
+            print(line, file=self.stream, flush=True)
+        self._last = done
+
+
+def _engine(settings: Settings, *, quiet: bool = False):
+    from bot.core.engine import KnowledgeEngine
+
+    return KnowledgeEngine.open(
+        settings,
+        notify=(lambda _m: None) if quiet else _stderr,
+        progress=None if quiet else ProgressBar("Embedding"),
+    )
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    """Build or refresh the index and print its figures."""
+    from bot.core.embedders import make_embedder
+    from bot.core.engine import build
+
+    started = time.perf_counter()
+    embedder = make_embedder(settings.embedder)
+    loaded = time.perf_counter() - started
+    report = build(settings, embedder, progress=ProgressBar("Embedding"))
+    for error in report.errors:
+        _stderr(f"Skipped {error}")
+    print(
+        f"Indexed {report.passages} passages from {report.sections} sections of "
+        f"{report.pages} page(s) in {report.seconds:.2f} s ({report.rate:.0f} passages/s; "
+        f"{report.embedded} texts embedded, {report.reused} reused; "
+        f"embedder {embedder.id} loaded in {loaded:.2f} s)."
+    )
+    print(f"Index: {report.path}")
+    return 1 if report.errors else 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Answer one question."""
+    from bot.adapters.console import answer_to_dict, render_text
+    from bot.core.engine import EmptyQuestion
+
+    question = " ".join(args.question)
+    if not question.strip():
+        args.parser.print_usage(sys.stderr)
+        _stderr("playbook ask: give a question, e.g. playbook ask \"Qu'est-ce que l'open core ?\"")
+        return EXIT_USAGE
+    engine = _engine(settings, quiet=args.json)
+    try:
+        answer = engine.ask(question, k=args.k, per_section=not args.all_passages)
+    except EmptyQuestion as exc:
+        _stderr(str(exc))
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(answer, color=sys.stdout.isatty()))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the terminal chat."""
+    from bot.adapters.console import chat
+
+    return chat(_engine(settings))
+
+
+def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the table of contents with anchors and links."""
+    from bot.core.documents import load_pages
+
+    pages, errors = load_pages(
+        settings.knowledge_dir,
+        base_url=settings.base_url,
+        link_root=settings.knowledge_dir.as_posix(),
+    )
+    for page in pages:
+        for section in page.sections:
+            indent = "  " * max(0, section.level - 1)
+            anchor = f"#{section.anchor}" if section.anchor else "(page)"
+            print(f"{indent}{section.title}  {anchor}  {section.link}")
+    for error in errors:
+        _stderr(f"Skipped {error}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Score the engine on a labelled question file."""
+    from bot.core.evaluation import evaluate, load_questions, summarise
+
+    questions = load_questions(Path(args.file))
+    engine = _engine(settings, quiet=args.json)
+    outcomes = evaluate(engine, questions)
+    summary = summarise(outcomes)
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    for o in outcomes:
+        wanted = bool(o.question.sections)
+        mark = (
+            ("ok " if o.rank == 1 else f"@{o.rank} " if o.rank else "MISS")
+            if wanted
+            else ("ok " if o.abstained else "ANSWERED")
+        )
+        got = "abstained" if o.abstained else (o.cited[0] if o.cited else "-")
+        print(f"{mark:8} [{o.language}] {o.question.question}  →  {got}")
+    print()
+    print(
+        f"{summary['questions']} questions: hit@1 {summary['hit@1']:.3f}, "
+        f"hit@3 {summary['hit@3']:.3f}, MRR {summary['mrr']:.3f}; out of scope abstained "
+        f"{summary['abstained_out_of_scope']}/{summary['out_of_scope']}; in scope wrongly "
+        f"abstained {summary['abstained_in_scope']}; latency p50 "
+        f"{summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms."
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot on the platforms whose credentials are set; without any, the terminal chat."""
+    platforms = [
+        name
+        for name, var in (("Slack", "SLACK_BOT_TOKEN"), ("Discord", "DISCORD_TOKEN"))
+        if os.environ.get(var)
+    ]
+    if platforms:
+        raise UserError(
+            f"{' and '.join(platforms)} credentials are set, but this version of playbook has "
+            "no Slack or Discord adapter yet; unset them to use the terminal chat."
+        )
+    _stderr(
+        "No chat platform configured (set SLACK_BOT_TOKEN for Slack, DISCORD_TOKEN for "
+        "Discord). Starting the terminal chat."
+    )
+    return cmd_chat(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``playbook`` command."""
+    parser = argparse.ArgumentParser(
+        prog="playbook",
+        description="Answers questions about commercialising open source from your knowledge "
+        "base, quoting and citing its passages.",
+    )
+    parser.add_argument("--version", action="version", version=f"playbook {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", help="build or refresh the index of the knowledge base")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question", nargs="*", help="the question, in French or English")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("-k", type=int, default=None, help="how many passages (default 3)")
+    p.add_argument(
+        "--all-passages",
+        action="store_true",
+        help="allow several passages of the same section",
+    )
+    p.set_defaults(func=cmd_ask, parser=p)
+
+    p = sub.add_parser("chat", help="ask questions in an interactive terminal chat")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("sections", help="list the sections with their anchors and links")
+    p.set_defaults(func=cmd_sections)
+
+    p = sub.add_parser("eval", help="score the answers on a labelled question file")
+    p.add_argument("file", help="YAML list of {question, sections}")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="run the bot (terminal chat when no token is set)")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``playbook``. Returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    if args.command == "ask" and args.k is not None and args.k < 1:
+        parser.error("-k must be at least 1")
+    from bot.core.documents import KnowledgeDirError
+    from bot.core.embedders import EmbedderError
+    from bot.core.evaluation import EvalFileError
+
+    try:
+        settings = Settings.from_env()
+        return int(args.func(args, settings))
+    except (UserError, KnowledgeDirError, EmbedderError, EvalFileError, ValueError) as exc:
+        _stderr(f"playbook: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _stderr("")
+        return 130
+    except Exception as exc:  # the last line of defence: no traceback for users
+        if os.environ.get("PLAYBOOK_DEBUG"):
+            raise
+        _stderr(
+            f"playbook: unexpected error ({type(exc).__name__}: {exc}). "
+            "Run again with PLAYBOOK_DEBUG=1 to see the details."
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

