@@ -1,0 +1,50 @@
+"""Warm answer latency: p50/p95/max of KnowledgeEngine.ask over the evaluation questions.
+
+Run: python bench/bench_answer.py [--rounds N]. Prints the figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.config import Settings  # noqa: E402
+from bot.core.engine import KnowledgeEngine  # noqa: E402
+from bot.core.evaluation import load_questions  # noqa: E402
+
+
+def main() -> None:
+    """Ask every evaluation question ``--rounds`` times after a warm-up and print percentiles."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    settings = Settings(
+        knowledge_dir=ROOT / "knowledge", index_dir=ROOT / ".playbook" / "bench-index"
+    )
+    engine = KnowledgeEngine.open(settings)
+    questions = [q.question for q in load_questions(ROOT / "eval" / "questions.yaml")]
+    for q in questions[:5]:
+        engine.ask(q)
+    times = []
+    for _ in range(args.rounds):
+        for q in questions:
+            started = time.perf_counter()
+            engine.ask(q)
+            times.append((time.perf_counter() - started) * 1000)
+    t = np.array(times)
+    print(
+        f"warm answer latency over {len(t)} questions ({len(engine.index.passages)} passages): "
+        f"p50 {np.percentile(t, 50):.2f} ms, p95 {np.percentile(t, 95):.2f} ms, "
+        f"max {t.max():.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
