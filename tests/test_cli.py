@@ -139,3 +139,14 @@ def test_help_is_instant_and_lists_commands(workdir):
     assert result.returncode == 0
     for command in ("index", "ask", "chat", "sections", "eval", "serve"):
         assert command in result.stdout
+
+
+def test_index_names_a_broken_page_and_indexes_the_rest(tmp_path):
+    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    (tmp_path / "knowledge" / "broken.md").write_text("---\ntitle: [oops\n---\nText\n")
+    result = run(tmp_path, "index")
+    assert result.returncode == 1
+    assert "Skipped broken.md: front matter does not parse" in result.stderr
+    assert "from 15 sections of 1 page(s)" in result.stdout
+    asked = run(tmp_path, "ask", "Red Hat, quel modèle ?")
+    assert asked.returncode == 0 and "Le modèle de support" in asked.stdout

@@ -1,0 +1,24 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+
+
+def test_environment_wins_over_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# comment\nPLAYBOOK_BASE_URL='https://from-file.example'\n"
+        "export PLAYBOOK_TOP_K=5\nPLAYBOOK_KNOWLEDGE_DIR=docs\n"
+    )
+    settings = Settings.from_env({"PLAYBOOK_KNOWLEDGE_DIR": "kb"}, env_file=env_file)
+    assert settings.base_url == "https://from-file.example"
+    assert settings.top_k == 5
+    assert settings.knowledge_dir == Path("kb")
+    assert settings.index_dir == Path(".playbook/index")
+    assert settings.embedder == "use-multilingual"
+
+
+def test_bad_number_names_the_variable(tmp_path):
+    with pytest.raises(ValueError, match="PLAYBOOK_TOP_K must be a whole number, got 'three'"):
+        Settings.from_env({"PLAYBOOK_TOP_K": "three"}, env_file=None)
