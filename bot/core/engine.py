@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from bot.config import MAX_QUESTION_CHARS, Settings
 from bot.core.answers import compose_answer
@@ -107,11 +106,6 @@ class KnowledgeEngine:
         embedder = embedder or make_embedder(settings.embedder)
         index = open_index(settings, embedder, notify, progress)
         return cls(index, embedder, top_k=settings.top_k)
-
-    @property
-    def source_path(self) -> Path:
-        """The build folder the engine reads."""
-        return self.index.path
 
     def ask(self, question: str, *, k: int | None = None, per_section: bool = True) -> Answer:
         """Answer ``question`` with up to ``k`` quoted passages (default: the settings' top_k).

@@ -77,11 +77,6 @@ class KnowledgeIndex:
         """The id of the embedder that built the vectors."""
         return str(self.manifest["embedder"]["id"])
 
-    def sentences_of(self, number: int) -> list[int]:
-        """Indices (into ``sentences``) of passage ``number``'s sentences, in order."""
-        start, end = self.manifest["sentence_spans"][number]
-        return list(range(start, end))
-
 
 @dataclass(frozen=True)
 class BuildReport:

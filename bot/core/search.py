@@ -102,7 +102,6 @@ class Retriever:
         _, found = index.dense.search(query[None, :], pool)
         dense = np.full(n, -1.0, dtype=np.float32)
         ids = found[0][found[0] >= 0]
-        dense[ids] = index.vectors[ids] @ query
         sentence_sims = index.sentence_vectors @ query
         best_sent = np.full(n, -1, dtype=np.int64)
         sentence = np.full(n, -1.0, dtype=np.float32)
@@ -119,7 +118,7 @@ class Retriever:
         for extra in (lexical, expanded):
             candidates.update(np.flatnonzero(extra).tolist())
         cand = np.array(sorted(candidates), dtype=np.int64)
-        # Passages outside the dense pool get their exact dense score too.
+        # Every candidate, in the dense pool or found by BM25 alone, gets its exact dense score.
         dense[cand] = index.vectors[cand] @ query
         fused = (
             (dense[cand] + sentence[cand]) / 2
