@@ -9,7 +9,7 @@ from bot.core.types import Answer, Citation, Quote
 
 QUOTE_CHARS = 480
 # A further quote must score within this margin of the best one: weaker passages are noise.
-RELATIVE_MARGIN = 0.1
+RELATIVE_MARGIN = 0.15
 ELLIPSIS = "…"
 
 

@@ -26,9 +26,9 @@ from bot.core.lexical import LexicalIndex, analyse, content_words
 from bot.core.passages import build_passages, split_sentences
 from bot.core.types import Citation, Passage
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
-_FILES = ("passages.json", "dense.faiss", "sentences.npy", "vocabulary.npy")
+_FILES = ("passages.json", "dense.faiss", "sentences.npy", "vocabulary.npy", "titles.npy")
 EMBED_BATCH = 64
 
 Progress = Callable[[int, int], None]
@@ -69,6 +69,8 @@ class KnowledgeIndex:
     sentence_vectors: np.ndarray  # (m, dim) unit rows
     lexical: LexicalIndex
     vocabulary: Vocabulary
+    title_vectors: np.ndarray  # (len(sections), dim) unit rows: each section's title
+    passage_section: np.ndarray  # (n,) number in ``sections`` of each passage's section
     path: Path
     dense: object = field(repr=False, default=None)  # faiss.IndexFlatIP over ``vectors``
 
@@ -136,7 +138,10 @@ def _old_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
     if index.embedder_id != embedder_id or index.manifest.get("format") != FORMAT_VERSION:
         return {}
     texts = [p.embedding_text for p in index.passages] + index.sentences + index.vocabulary.words
-    vectors = np.vstack([index.vectors, index.sentence_vectors, index.vocabulary.vectors])
+    texts += [c.section for c in index.sections]
+    vectors = np.vstack(
+        [index.vectors, index.sentence_vectors, index.vocabulary.vectors, index.title_vectors]
+    )
     return {_text_key(t): v for t, v in zip(texts, vectors, strict=True)}
 
 
@@ -209,13 +214,17 @@ def build_index(
             if word not in vocabulary:
                 vocabulary[word] = analyse(word, lang)
 
+    citations = [s.citation for s in sections]
+    section_number = {c.link: number for number, c in enumerate(citations)}
+    passage_section = [section_number[p.citation.link] for p in passages]
+
     cache = _old_vectors(index_dir, embedder.id)
     texts = [p.embedding_text for p in passages] + sentences + list(vocabulary)
+    texts += [c.section for c in citations]
     total = len(texts)
     matrix, embedded = _embed_all(texts, embedder, cache, progress)
-    vectors = matrix[: len(passages)]
-    sentence_vectors = matrix[len(passages) : len(passages) + len(sentences)]
-    vocabulary_vectors = matrix[len(passages) + len(sentences) :]
+    cuts = np.cumsum([len(passages), len(sentences), len(vocabulary)])
+    vectors, sentence_vectors, vocabulary_vectors, title_vectors = np.split(matrix, cuts)
     lexical = LexicalIndex.build(
         [analyse(p.embedding_text, lang) for p, lang in zip(passages, languages, strict=True)]
     )
@@ -229,7 +238,9 @@ def build_index(
             tmp,
             passages=passages,
             languages=languages,
-            sections=[s.citation for s in sections],
+            sections=citations,
+            title_vectors=title_vectors,
+            passage_section=passage_section,
             vectors=vectors,
             sentences=sentences,
             owner=owner,
@@ -276,8 +287,11 @@ def _write_build(folder: Path, **parts) -> None:
             "section": p.citation.section,
             "breadcrumb": list(p.citation.breadcrumb),
             "link": p.citation.link,
+            "section_number": number,
         }
-        for p, lang in zip(passages, parts["languages"], strict=True)
+        for p, lang, number in zip(
+            passages, parts["languages"], parts["passage_section"], strict=True
+        )
     ]
     sections = [
         {"section": c.section, "breadcrumb": list(c.breadcrumb), "link": c.link}
@@ -296,6 +310,7 @@ def _write_build(folder: Path, **parts) -> None:
     faiss.write_index(dense, str(folder / "dense.faiss"))
     np.save(folder / "sentences.npy", parts["sentence_vectors"], allow_pickle=False)
     np.save(folder / "vocabulary.npy", vocabulary.vectors, allow_pickle=False)
+    np.save(folder / "titles.npy", parts["title_vectors"], allow_pickle=False)
     parts["lexical"].save(folder / "bm25")
     manifest = {
         "format": FORMAT_VERSION,
@@ -362,8 +377,10 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
         ),
         terms=[t for _, t in payload["vocabulary"]],
     )
+    title_vectors = np.load(folder / "titles.npy", allow_pickle=False)
     if not (
-        len(passages) == dense.ntotal == len(manifest["passages"])
+        len(title_vectors) == len(payload["sections"])
+        and len(passages) == dense.ntotal == len(manifest["passages"])
         and len(payload["sentences"]) == len(sentence_vectors) == len(owner)
         and len(vocabulary.words) == len(vocabulary.vectors)
         and dense.d == manifest["embedder"]["dim"]
@@ -382,6 +399,10 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
         sentence_vectors=np.ascontiguousarray(sentence_vectors, dtype=np.float32),
         lexical=LexicalIndex.load(folder / "bm25", len(passages)),
         vocabulary=vocabulary,
+        title_vectors=np.ascontiguousarray(title_vectors, dtype=np.float32),
+        passage_section=np.asarray(
+            [r["section_number"] for r in payload["passages"]], dtype=np.int64
+        ),
         path=folder,
         dense=dense,
     )

@@ -1,5 +1,8 @@
 """Hybrid retrieval: dense (passage and sentence vectors) fused with BM25, and abstention.
 
+Score of a passage: mean of its dense and best-sentence cosine, plus ``title_weight`` times the
+question's cosine with its section title, plus the two BM25 bonuses below.
+
 Why not reciprocal-rank fusion: RRF gives BM25's ranking as much say as the dense one, and on an
 English question over French pages BM25 matches only loan words ("open source", "fit"), so its
 ranking is mostly noise that drags good dense rankings down (measured: hit@1 0.50 with RRF against
@@ -26,8 +29,9 @@ from bot.core.lexical import analyse, content_words
 class FusionParams:
     """Weights of the fused score and the abstention threshold (see the module docstring)."""
 
-    lexical_weight: float = 0.1  # BM25 bonus at full term coverage
-    expansion_weight: float = 0.1  # BM25 bonus from cross-lingual expansion terms
+    lexical_weight: float = 0.15  # BM25 bonus at full term coverage
+    expansion_weight: float = 0.05  # BM25 bonus from cross-lingual expansion terms
+    title_weight: float = 0.15  # similarity of the question to the section's title
     expansion_min_similarity: float = 0.6
     expansion_per_word: int = 1
     min_evidence: float = 0.26  # below this fused score of the best passage, abstain
@@ -120,8 +124,10 @@ class Retriever:
         cand = np.array(sorted(candidates), dtype=np.int64)
         # Every candidate, in the dense pool or found by BM25 alone, gets its exact dense score.
         dense[cand] = index.vectors[cand] @ query
+        titles = (index.title_vectors @ query)[index.passage_section[cand]]
         fused = (
             (dense[cand] + sentence[cand]) / 2
+            + p.title_weight * titles
             + p.lexical_weight * coverage * _unit(lexical)[cand]
             + p.expansion_weight * _unit(expanded)[cand]
         )
