@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
+from bot.cli_team import TeamCommandError, add_team_commands
 from bot.config import Settings
 
 EXIT_USAGE = 2
@@ -61,6 +62,25 @@ def _engine(settings: Settings, *, quiet: bool = False):
     )
 
 
+def _assistant(settings: Settings, *, quiet: bool = False):
+    from bot.cli_team import open_checklists, open_store
+    from bot.core.assistant import Assistant
+
+    return Assistant(
+        engine=_engine(settings, quiet=quiet),
+        store=open_store(settings),
+        checklists=open_checklists(settings, report_errors=False),
+        log_questions=settings.log_questions,
+    )
+
+
+def _cli_asker():
+    from bot.cli_team import cli_user
+    from bot.core.assistant import Asker
+
+    return Asker(platform="cli", channel="terminal", user=cli_user())
+
+
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """Build or refresh the index and print its figures."""
     from bot.core.embedders import make_embedder
@@ -72,6 +92,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     report = build(settings, embedder, progress=ProgressBar("Embedding"))
     for error in report.errors:
         _stderr(f"Skipped {error}")
+    from bot.core.checklists import load_checklists
+
+    checklists, checklist_errors = load_checklists(settings.knowledge_dir)
+    checklist_errors = [e for e in checklist_errors if e not in report.errors]
+    for error in checklist_errors:
+        _stderr(f"Checklist error: {error}")
     print(
         f"Indexed {report.passages} passages from {report.sections} sections of "
         f"{report.pages} page(s) in {report.seconds:.2f} s ({report.rate:.0f} passages/s; "
@@ -79,7 +105,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         f"embedder {embedder.id} loaded in {loaded:.2f} s)."
     )
     print(f"Index: {report.path}")
-    return 1 if report.errors else 0
+    print(f"Checklists: {len(checklists)} ({len(checklist_errors)} file(s) with errors).")
+    return 1 if report.errors or checklist_errors else 0
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -92,9 +119,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         args.parser.print_usage(sys.stderr)
         _stderr("playbook ask: give a question, e.g. playbook ask \"Qu'est-ce que l'open core ?\"")
         return EXIT_USAGE
-    engine = _engine(settings, quiet=args.json)
+    assistant = _assistant(settings, quiet=args.json)
     try:
-        answer = engine.ask(question, k=args.k, per_section=not args.all_passages)
+        answer = assistant.ask(question, _cli_asker(), k=args.k, per_section=not args.all_passages)
     except EmptyQuestion as exc:
         _stderr(str(exc))
         return EXIT_USAGE
@@ -109,7 +136,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Run the terminal chat."""
     from bot.adapters.console import chat
 
-    return chat(_engine(settings))
+    return chat(_assistant(settings), _cli_asker())
 
 
 def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
@@ -218,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run the bot (terminal chat when no token is set)")
     p.set_defaults(func=cmd_serve)
+    add_team_commands(sub)
     return parser
 
 
@@ -233,11 +261,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.core.documents import KnowledgeDirError
     from bot.core.embedders import EmbedderError
     from bot.core.evaluation import EvalFileError
+    from bot.core.progress import ItemNotFound
+    from bot.core.report import ReportError
 
     try:
         settings = Settings.from_env()
         return int(args.func(args, settings))
-    except (UserError, KnowledgeDirError, EmbedderError, EvalFileError, ValueError) as exc:
+    except (
+        UserError,
+        TeamCommandError,
+        KnowledgeDirError,
+        EmbedderError,
+        EvalFileError,
+        ItemNotFound,
+        ReportError,
+        ValueError,
+    ) as exc:
         _stderr(f"playbook: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -19,6 +19,10 @@ class Settings:
     base_url: str = ""
     embedder: str = "use-multilingual"
     top_k: int = 3
+    database_url: str = "sqlite:///.playbook/playbook.db"
+    user_salt: str = ""  # secret: salts the hashes of user ids in the log and feedback
+    retention_days: int = 90
+    log_questions: bool = True
 
     @classmethod
     def from_env(
@@ -38,7 +42,9 @@ class Settings:
             if raw is None or raw == "":
                 continue
             default = getattr(cls, field.name)
-            if isinstance(default, Path):
+            if isinstance(default, bool):
+                kwargs[field.name] = _boolean(raw, f"PLAYBOOK_{field.name.upper()}")
+            elif isinstance(default, Path):
                 kwargs[field.name] = Path(raw)
             elif isinstance(default, int):
                 try:
@@ -50,6 +56,15 @@ class Settings:
             else:
                 kwargs[field.name] = raw
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _boolean(raw: str, name: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
 
 
 def read_env_file(path: Path) -> dict[str, str]:

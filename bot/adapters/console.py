@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.core.engine import EmptyQuestion, KnowledgeEngine
+from bot.core.checklists import Checklist
+from bot.core.engine import EmptyQuestion
+from bot.core.progress import ChecklistState
 from bot.core.types import Answer
 
+if TYPE_CHECKING:
+    from bot.core.assistant import Asker, Assistant
+
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+HELP = (
+    "Type a question in French or English.\n"
+    "  /sections        list the sections of the knowledge base\n"
+    "  /good [comment]  the last answer helped (👍)\n"
+    "  /bad [comment]   the last answer did not help (👎)\n"
+    "  /quit            leave"
+)
 
 
 def answer_to_dict(answer: Answer) -> dict:
@@ -59,7 +71,8 @@ def render_text(answer: Answer, *, color: bool = False) -> str:
 
 
 def chat(
-    engine: KnowledgeEngine,
+    assistant: Assistant,
+    asker: Asker,
     *,
     read: Callable[[str], str] = input,
     out: TextIO = sys.stdout,
@@ -72,37 +85,73 @@ def chat(
         "(/help for commands, /quit to leave).",
         file=out,
     )
+    engine = assistant.engine
+    last: Answer | None = None
     while True:
         try:
             line = read("\n› ").strip()
-        except EOFError:
-            print(file=out)
-            return 0
-        except KeyboardInterrupt:
+        except (EOFError, KeyboardInterrupt):
             print(file=out)
             return 0
         if not line:
             continue
-        if line in ("/quit", "/exit", "/q"):
+        command, _, rest = line.partition(" ")
+        if command in ("/quit", "/exit", "/q"):
             return 0
-        if line == "/help":
-            print(
-                "Type a question in French or English. /sections lists the sections; /quit leaves.",
-                file=out,
-            )
-            continue
-        if line == "/sections":
+        if command == "/help":
+            print(HELP, file=out)
+        elif command == "/sections" and engine is not None:
             for citation in engine.index.sections:
                 print(f"{citation.label} — {citation.link}", file=out)
-            continue
-        if line.startswith("/"):
+        elif command in ("/good", "/bad"):
+            if last is None:
+                print("Ask a question first; /good or /bad then rates its answer.", file=out)
+                continue
+            assistant.feedback(last, 1 if command == "/good" else -1, asker, rest.strip() or None)
+            print("Thanks, your feedback is saved.", file=out)
+        elif command.startswith("/"):
             print(
-                f"Unknown command {line.split()[0]!r}. Commands: /help, /sections, /quit.", file=out
+                f"Unknown command {command!r}. Commands: /help, /sections, /good, /bad, /quit.",
+                file=out,
             )
-            continue
-        try:
-            answer = engine.ask(line)
-        except EmptyQuestion as exc:
-            print(str(exc), file=out)
-            continue
-        print(render_text(answer, color=color), file=out)
+        else:
+            try:
+                last = assistant.ask(line, asker)
+            except EmptyQuestion as exc:
+                print(str(exc), file=out)
+                continue
+            print(render_text(last, color=color), file=out)
+
+
+def render_checklist(state: ChecklistState) -> str:
+    """A checklist with its progress for a terminal: ``[x]`` done (by whom, when), ``[ ]`` not,
+    each item's citation, and ticks on items that no longer exist."""
+    checklist = state.checklist
+    lines = [
+        f"{checklist.title} — {state.done_count}/{len(state.items)} done  (id: {checklist.id})"
+    ]
+    if checklist.description:
+        lines.append(checklist.description)
+    for s in state.items:
+        mark = "[x]" if s.done else "[ ]"
+        who = f"  ({s.tick.by}, {s.tick.at:%Y-%m-%d %H:%M} UTC)" if s.tick else ""
+        lines.append(f"  {s.number}. {mark} {s.item.text}{who}")
+        if s.item.citation and s.item.citation != checklist.citation:
+            lines.append(f"        — {s.item.citation.label}: {s.item.citation.link}")
+    if checklist.citation:
+        lines.append(f"Source: {checklist.citation.label} — {checklist.citation.link}")
+    if state.retired:
+        lines.append("Retired — ticked on items that are no longer in the knowledge base:")
+        lines += [
+            f"  [x] {t.item_text}  ({t.by}, {t.at:%Y-%m-%d %H:%M} UTC)" for t in state.retired
+        ]
+    return "\n".join(lines)
+
+
+def render_checklist_index(checklists: list[Checklist]) -> str:
+    """The list of checklists: id, title, item count and source sections."""
+    lines = []
+    for c in checklists:
+        sections = ", ".join(c.sections) or "-"
+        lines.append(f"{c.id}\n    {c.title} — {len(c.items)} items ({c.source}; {sections})")
+    return "\n".join(lines)

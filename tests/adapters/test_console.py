@@ -1,6 +1,25 @@
 import io
 
-from bot.adapters.console import answer_to_dict, chat, render_text
+import pytest
+
+from bot.adapters.console import answer_to_dict, chat, render_checklist, render_text
+from bot.core.assistant import Asker, Assistant
+from bot.core.checklists import load_checklists
+from bot.core.lookup import ChecklistBook
+from bot.core.store import Store
+from tests.conftest import KNOWLEDGE
+
+ASKER = Asker(platform="cli", channel="terminal", user="dana")
+
+
+@pytest.fixture
+def assistant(engine, tmp_path):
+    checklists, _ = load_checklists(KNOWLEDGE)
+    return Assistant(
+        engine=engine,
+        store=Store(f"sqlite:///{tmp_path / 'db.sqlite'}"),
+        checklists=ChecklistBook(checklists),
+    )
 
 
 def test_render_text_shows_quote_highlight_citation_and_link(engine):
@@ -23,19 +42,48 @@ def test_answer_to_dict_shape(engine):
     assert set(data["quotes"][0]) == {"text", "highlight", "section", "breadcrumb", "link", "score"}
 
 
-def test_chat_answers_handles_commands_and_quits(engine):
-    lines = iter(["", "/help", "/oops", "Qu'est-ce que le modèle open core ?", "/quit"])
+def test_chat_answers_logs_takes_feedback_and_quits(assistant):
+    lines = iter(
+        [
+            "",
+            "/good",
+            "/help",
+            "/oops",
+            "Qu'est-ce que le modèle open core ?",
+            "/bad too short",
+            "/quit",
+        ]
+    )
     out = io.StringIO()
-    code = chat(engine, read=lambda _prompt: next(lines), out=out, color=False)
+    code = chat(assistant, ASKER, read=lambda _prompt: next(lines), out=out, color=False)
     text = out.getvalue()
     assert code == 0
+    assert "Ask a question first" in text
     assert "Unknown command '/oops'" in text
     assert "Le modèle open core consiste à proposer une version open source" in text
     assert "#le-mod%C3%A8le-open-core" in text
+    assert "Thanks, your feedback is saved." in text
+    (logged,) = assistant.store.questions()
+    assert logged["question"] == "Qu'est-ce que le modèle open core ?"
+    assert logged["top_section"] == "Le modèle Open core"
+    assert logged["platform"] == "cli" and logged["user_hash"] != "dana"
+    assert assistant.store.feedback_counts() == {"up": 0, "down": 1}
 
 
-def test_chat_ends_on_end_of_input(engine):
+def test_chat_ends_on_end_of_input(assistant):
     def read(_prompt):
         raise EOFError
 
-    assert chat(engine, read=read, out=io.StringIO()) == 0
+    assert chat(assistant, ASKER, read=read, out=io.StringIO()) == 0
+
+
+def test_render_checklist_with_progress_and_retired(assistant):
+    checklist = assistant.find_checklist("pmf").checklist
+    assistant.tick("cli:local:x", checklist, "2", "erin")
+    assistant.store.tick("cli:local:x", checklist.id, "i-gone", "An old item", "frank")
+    text = render_checklist(assistant.state("cli:local:x", checklist))
+    assert text.startswith("Product-market fit — 1/3 done  (id: product-market-fit)")
+    assert "  1. [ ] Quel est le problème que le logiciel open source aide à résoudre ?" in text
+    assert "  2. [x] Pour qui résout-il ce problème ?  (erin, " in text
+    assert "Retired — ticked on items that are no longer in the knowledge base:" in text
+    assert "[x] An old item  (frank, " in text

@@ -1,0 +1,136 @@
+"""``playbook checklist`` and ``playbook report``: team checklists and usage figures."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+
+
+class TeamCommandError(Exception):
+    """A checklist or report request that cannot be served; shown as one line."""
+
+
+def cli_user() -> str:
+    """Who runs the command: the login name, or ``local``."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "local"
+
+
+def open_store(settings: Settings):
+    """The database the settings name, opened (created and migrated) and purged of old rows."""
+    from bot.core.store import Store
+
+    store = Store(
+        settings.database_url, salt=settings.user_salt, retention_days=settings.retention_days
+    )
+    store.purge()
+    return store
+
+
+def open_checklists(settings: Settings, *, report_errors: bool = True):
+    """The checklist book of the knowledge base; bad curated files are named on stderr."""
+    from bot.core.checklists import load_checklists
+    from bot.core.lookup import ChecklistBook
+
+    checklists, errors = load_checklists(
+        settings.knowledge_dir,
+        base_url=settings.base_url,
+        link_root=settings.knowledge_dir.as_posix(),
+    )
+    if report_errors:
+        for error in errors:
+            print(f"Skipped {error}", file=sys.stderr)
+    return ChecklistBook(checklists)
+
+
+def cmd_checklist(args: argparse.Namespace, settings: Settings) -> int:
+    """List the checklists, or show one with the channel's progress and change it."""
+    from bot.adapters.console import render_checklist, render_checklist_index
+    from bot.core.assistant import Assistant
+    from bot.core.store import conversation_key
+
+    book = open_checklists(settings)
+    if not args.name:
+        if args.json:
+            print(json.dumps([_summary(c) for c in book.checklists], ensure_ascii=False, indent=2))
+        else:
+            print(render_checklist_index(book.checklists))
+        return 0
+    found = book.find(" ".join(args.name))
+    if found.checklist is None:
+        names = "; ".join(f"{c.id} ({c.title})" for c in found.suggestions)
+        raise TeamCommandError(f"No checklist called {' '.join(args.name)!r}. Closest: {names}.")
+    assistant = Assistant(engine=None, store=open_store(settings), checklists=book)
+    conversation = conversation_key("cli", "local", args.channel)
+    user = args.user or cli_user()
+    checklist = found.checklist
+    if args.reset:
+        state = assistant.reset(conversation, checklist)
+    else:
+        state = assistant.state(conversation, checklist)
+        for ref in args.tick or []:
+            state = assistant.tick(conversation, checklist, ref, user)
+        for ref in args.untick or []:
+            state = assistant.tick(conversation, checklist, ref, user, done=False)
+    if args.json:
+        from bot.core.progress import state_to_dict
+
+        print(json.dumps(state_to_dict(state), ensure_ascii=False, indent=2))
+    else:
+        print(render_checklist(state))
+    return 0
+
+
+def _summary(checklist) -> dict:
+    return {
+        "id": checklist.id,
+        "title": checklist.title,
+        "items": len(checklist.items),
+        "source": checklist.source,
+        "sections": checklist.sections,
+    }
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the usage report; ``--plot`` also draws it as a PNG."""
+    from bot.core.report import ReportError, build_report, plot_report, render_report
+
+    report = build_report(open_store(settings), days=args.days)
+    if args.plot:
+        try:
+            plot_report(report, Path(args.plot))
+        except ReportError as exc:
+            raise TeamCommandError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(render_report(report))
+        if args.plot:
+            print(f"\nChart written to {args.plot}")
+    return 0
+
+
+def add_team_commands(sub: argparse._SubParsersAction) -> None:
+    """Add ``checklist`` and ``report`` to the ``playbook`` parser."""
+    p = sub.add_parser("checklist", help="list the checklists, or show and tick one")
+    p.add_argument("name", nargs="*", help="checklist id, title, alias or abbreviation")
+    p.add_argument("--channel", default="default", help="whose progress (default: default)")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.add_argument("--tick", action="append", metavar="N", help="tick item N (number or id)")
+    p.add_argument("--untick", action="append", metavar="N", help="untick item N")
+    p.add_argument("--reset", action="store_true", help="clear the channel's progress")
+    p.add_argument("--user", help="who ticks (default: your login name)")
+    p.set_defaults(func=cmd_checklist)
+
+    p = sub.add_parser("report", help="usage: questions, sections, gaps, feedback, latency")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw the figures into a PNG")
+    p.add_argument("--days", type=int, default=30, help="period in days (default 30)")
+    p.set_defaults(func=cmd_report)

@@ -1,0 +1,104 @@
+"""What every adapter calls: answers that are logged, feedback on them, and team checklists."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from bot.core.checklists import Checklist
+from bot.core.engine import KnowledgeEngine
+from bot.core.lookup import ChecklistBook, Lookup
+from bot.core.progress import ChecklistState, checklist_state, resolve_item
+from bot.core.store import Store
+from bot.core.types import Answer
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, and where: the platform, the channel (or conversation) and the user id."""
+
+    platform: str
+    channel: str
+    user: str
+
+
+def cited_passages(answer: Answer) -> list[dict]:
+    """The passages an answer cites, as stored with feedback."""
+    return [
+        {"passage_id": q.passage_id, "section": q.citation.section, "link": q.citation.link}
+        for q in answer.quotes
+    ]
+
+
+class Assistant:
+    """Answers questions (logging each), stores feedback, and runs checklists with progress."""
+
+    def __init__(
+        self,
+        *,
+        engine: KnowledgeEngine | None,
+        store: Store,
+        checklists: ChecklistBook,
+        log_questions: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.checklists = checklists
+        self.log_questions = log_questions
+
+    def ask(
+        self, question: str, asker: Asker, *, k: int | None = None, per_section: bool = True
+    ) -> Answer:
+        """Answer ``question`` and log it (platform, channel, hashed user, outcome, latency)."""
+        if self.engine is None:
+            raise RuntimeError("this assistant was built without a knowledge engine")
+        started = time.perf_counter()
+        answer = self.engine.ask(question, k=k, per_section=per_section)
+        latency = (time.perf_counter() - started) * 1000
+        if self.log_questions:
+            self.store.log_question(
+                platform=asker.platform,
+                channel=asker.channel,
+                user=asker.user,
+                question=answer.question,
+                abstained=answer.abstained,
+                top_section=answer.quotes[0].citation.section if answer.quotes else None,
+                latency_ms=latency,
+            )
+        return answer
+
+    def feedback(self, answer: Answer, vote: int, asker: Asker, comment: str | None = None) -> int:
+        """Store 👍 (1) or 👎 (-1) on ``answer``. Returns the feedback id."""
+        return self.store.record_feedback(
+            platform=asker.platform,
+            channel=asker.channel,
+            user=asker.user,
+            question=answer.question,
+            passages=cited_passages(answer),
+            vote=vote,
+            comment=comment,
+        )
+
+    def find_checklist(self, name: str) -> Lookup:
+        """Look a checklist up by any of its names (see ``ChecklistBook.find``)."""
+        return self.checklists.find(name)
+
+    def state(self, conversation: str, checklist: Checklist) -> ChecklistState:
+        """The checklist with the conversation's progress."""
+        return checklist_state(self.store, conversation, checklist)
+
+    def tick(
+        self, conversation: str, checklist: Checklist, ref: str, user: str, done: bool = True
+    ) -> ChecklistState:
+        """Tick (or untick) item ``ref`` (number or id). Returns the updated state."""
+        item = resolve_item(checklist, ref)
+        if done:
+            self.store.tick(conversation, checklist.id, item.id, item.text, user)
+        else:
+            self.store.untick(conversation, checklist.id, item.id)
+        return self.state(conversation, checklist)
+
+    def reset(self, conversation: str, checklist: Checklist) -> ChecklistState:
+        """Clear the checklist's progress in the conversation. Returns the (empty) state."""
+        self.store.reset(conversation, checklist.id)
+        return self.state(conversation, checklist)

@@ -1,0 +1,99 @@
+"""A checklist with a conversation's progress: what adapters show and the CLI prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.checklists import Checklist, ChecklistItem
+from bot.core.store import Store, Tick
+
+
+class ItemNotFound(ValueError):
+    """An item reference (number or id) that the checklist does not have."""
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """An item, its 1-based number, and its tick when done."""
+
+    number: int
+    item: ChecklistItem
+    tick: Tick | None
+
+    @property
+    def done(self) -> bool:
+        """Whether the item is ticked."""
+        return self.tick is not None
+
+
+@dataclass(frozen=True)
+class ChecklistState:
+    """A checklist's items with their progress, and ticks on items that no longer exist."""
+
+    checklist: Checklist
+    items: tuple[ItemState, ...]
+    retired: tuple[Tick, ...]
+
+    @property
+    def done_count(self) -> int:
+        """How many current items are done."""
+        return sum(state.done for state in self.items)
+
+
+def checklist_state(store: Store, conversation: str, checklist: Checklist) -> ChecklistState:
+    """Join a checklist with the conversation's stored progress."""
+    ticks = store.progress(conversation, checklist.id)
+    items = tuple(
+        ItemState(number, item, ticks.get(item.id))
+        for number, item in enumerate(checklist.items, start=1)
+    )
+    current = {item.id for item in checklist.items}
+    retired = tuple(
+        sorted((t for t in ticks.values() if t.item_id not in current), key=lambda t: t.at)
+    )
+    return ChecklistState(checklist, items, retired)
+
+
+def resolve_item(checklist: Checklist, ref: str) -> ChecklistItem:
+    """The item a user means by ``ref``: its number (1-based) or its id."""
+    ref = ref.strip()
+    if ref.isdigit() and 1 <= int(ref) <= len(checklist.items):
+        return checklist.items[int(ref) - 1]
+    for item in checklist.items:
+        if item.id == ref:
+            return item
+    raise ItemNotFound(
+        f"{checklist.title!r} has no item {ref!r}: give a number from 1 to {len(checklist.items)}."
+    )
+
+
+def _when(tick: Tick | None) -> str | None:
+    return tick.at.isoformat(timespec="seconds") if tick else None
+
+
+def state_to_dict(state: ChecklistState) -> dict:
+    """The public JSON shape of a checklist with progress (``playbook checklist NAME --json``)."""
+    return {
+        "id": state.checklist.id,
+        "title": state.checklist.title,
+        "description": state.checklist.description,
+        "items": [
+            {
+                "id": s.item.id,
+                "text": s.item.text,
+                "done": s.done,
+                "by": s.tick.by if s.tick else None,
+                "at": _when(s.tick),
+                "citation": (
+                    {"section": s.item.citation.section, "link": s.item.citation.link}
+                    if s.item.citation
+                    else None
+                ),
+            }
+            for s in state.items
+        ],
+        "retired": [
+            {"id": t.item_id, "text": t.item_text, "by": t.by, "at": _when(t)}
+            for t in state.retired
+        ],
+    }

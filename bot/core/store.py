@@ -1,0 +1,330 @@
+"""The embedded database (SQLAlchemy Core): checklist progress, feedback and the question log.
+
+SQLite by default (``PLAYBOOK_DATABASE_URL``, ``sqlite:///.playbook/playbook.db``); a PostgreSQL
+URL serves a deployment with several replicas. The schema is created and migrated on open.
+User ids are stored only as salted hashes in the question log and feedback; checklist progress
+keeps the platform's user id because it shows who ticked an item.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+meta_table = Table(
+    "playbook_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+progress_table = Table(
+    "checklist_progress",
+    metadata,
+    Column("conversation", String(255), primary_key=True),
+    Column("checklist_id", String(128), primary_key=True),
+    Column("item_id", String(32), primary_key=True),
+    Column("item_text", Text, nullable=False),
+    Column("done_by", String(255), nullable=False),
+    Column("done_at", DateTime(timezone=True), nullable=False),
+)
+
+questions_table = Table(
+    "question_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("asked_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("platform", String(32), nullable=False),
+    Column("channel", String(255), nullable=False),
+    Column("user_hash", String(64), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("abstained", Boolean, nullable=False),
+    Column("top_section", Text),
+    Column("latency_ms", Float, nullable=False),
+)
+
+feedback_table = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("given_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("platform", String(32), nullable=False),
+    Column("channel", String(255), nullable=False),
+    Column("user_hash", String(64), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("passages", Text, nullable=False),  # JSON list of cited passages
+    Column("vote", Integer, nullable=False),  # +1 or -1
+    Column("comment", Text),
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes: they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A done item: who ticked it and when (and its text then, to report retired items)."""
+
+    item_id: str
+    item_text: str
+    by: str
+    at: datetime
+
+
+def conversation_key(platform: str, workspace: str, channel: str) -> str:
+    """The key progress is kept under: ``platform:workspace:channel``."""
+    return f"{platform}:{workspace}:{channel}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An SQLAlchemy engine for ``url``; for SQLite, the folder is created and WAL is on."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _migrate(engine: Engine) -> None:
+    """Create the tables and apply migrations up to ``SCHEMA_VERSION``."""
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+        ).first()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"The database schema is version {current}, newer than this playbook "
+                f"({SCHEMA_VERSION}); upgrade playbook-bot."
+            )
+        # Future migrations: for version in range(current + 1, SCHEMA_VERSION + 1): step(conn)
+        if row is None:
+            conn.execute(
+                meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+            )
+        elif current < SCHEMA_VERSION:
+            conn.execute(
+                update(meta_table)
+                .where(meta_table.c.key == "schema_version")
+                .values(value=str(SCHEMA_VERSION))
+            )
+
+
+class Store:
+    """Checklist progress, feedback and question log in one database."""
+
+    def __init__(self, url: str, *, salt: str = "", retention_days: int = 90) -> None:
+        self.engine = make_engine(url)
+        _migrate(self.engine)
+        self.retention_days = retention_days
+        self._salt = salt or self._stored_salt()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    # --- privacy -------------------------------------------------------------------------
+    def _stored_salt(self) -> str:
+        """A random salt kept in the database, made on first use (when none is configured)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "salt")).first()
+            if row:
+                return str(row[0])
+            salt = secrets.token_hex(16)
+            with contextlib.suppress(IntegrityError):  # another process made it first
+                conn.execute(meta_table.insert().values(key="salt", value=salt))
+        with self.engine.connect() as conn:
+            return str(
+                conn.execute(
+                    select(meta_table.c.value).where(meta_table.c.key == "salt")
+                ).scalar_one()
+            )
+
+    def user_hash(self, user: str) -> str:
+        """The salted hash that stands for ``user`` in the log and feedback."""
+        return hashlib.sha256(f"{self._salt}\0{user}".encode()).hexdigest()[:32]
+
+    # --- checklist progress ---------------------------------------------------------------
+    def tick(
+        self, conversation: str, checklist_id: str, item_id: str, item_text: str, user: str
+    ) -> Tick:
+        """Mark an item done. Ticking a done item again keeps the first tick. Returns the tick."""
+        values = {
+            "conversation": conversation,
+            "checklist_id": checklist_id,
+            "item_id": item_id,
+            "item_text": item_text,
+            "done_by": user,
+            "done_at": _now(),
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(progress_table.insert().values(**values))
+        except IntegrityError:
+            pass  # already done: the first tick stands
+        return self.progress(conversation, checklist_id)[item_id]
+
+    def untick(self, conversation: str, checklist_id: str, item_id: str) -> bool:
+        """Mark an item not done. Returns whether it was done."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(progress_table).where(
+                    progress_table.c.conversation == conversation,
+                    progress_table.c.checklist_id == checklist_id,
+                    progress_table.c.item_id == item_id,
+                )
+            )
+        return result.rowcount > 0
+
+    def reset(self, conversation: str, checklist_id: str) -> int:
+        """Clear a checklist's progress in a conversation. Returns how many items were done."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(progress_table).where(
+                    progress_table.c.conversation == conversation,
+                    progress_table.c.checklist_id == checklist_id,
+                )
+            )
+        return result.rowcount
+
+    def progress(self, conversation: str, checklist_id: str) -> dict[str, Tick]:
+        """The done items of a checklist in a conversation, by item id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(progress_table).where(
+                    progress_table.c.conversation == conversation,
+                    progress_table.c.checklist_id == checklist_id,
+                )
+            ).all()
+        return {r.item_id: Tick(r.item_id, r.item_text, r.done_by, _aware(r.done_at)) for r in rows}
+
+    # --- question log and feedback --------------------------------------------------------
+    def log_question(
+        self,
+        *,
+        platform: str,
+        channel: str,
+        user: str,
+        question: str,
+        abstained: bool,
+        top_section: str | None,
+        latency_ms: float,
+        at: datetime | None = None,
+    ) -> None:
+        """Record one question (the user as a salted hash, never the raw id)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                questions_table.insert().values(
+                    asked_at=at or _now(),
+                    platform=platform,
+                    channel=channel,
+                    user_hash=self.user_hash(user),
+                    question=question,
+                    abstained=abstained,
+                    top_section=top_section,
+                    latency_ms=latency_ms,
+                )
+            )
+
+    def record_feedback(
+        self,
+        *,
+        platform: str,
+        channel: str,
+        user: str,
+        question: str,
+        passages: list[dict],
+        vote: int,
+        comment: str | None = None,
+        at: datetime | None = None,
+    ) -> int:
+        """Store a 👍 (``vote=1``) or 👎 (``vote=-1``) on an answer. Returns the feedback id."""
+        if vote not in (1, -1):
+            raise ValueError("vote must be 1 (👍) or -1 (👎)")
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                feedback_table.insert().values(
+                    given_at=at or _now(),
+                    platform=platform,
+                    channel=channel,
+                    user_hash=self.user_hash(user),
+                    question=question,
+                    passages=json.dumps(passages, ensure_ascii=False),
+                    vote=vote,
+                    comment=comment,
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+    def purge(self, now: datetime | None = None) -> int:
+        """Delete log and feedback rows older than the retention period. Returns how many."""
+        cutoff = (now or _now()) - timedelta(days=self.retention_days)
+        with self.engine.begin() as conn:
+            a = conn.execute(delete(questions_table).where(questions_table.c.asked_at < cutoff))
+            b = conn.execute(delete(feedback_table).where(feedback_table.c.given_at < cutoff))
+        return a.rowcount + b.rowcount
+
+    def questions(self, since: datetime | None = None) -> list[dict]:
+        """Logged questions (oldest first) as dicts of the table's columns."""
+        query = select(questions_table).order_by(questions_table.c.asked_at)
+        if since is not None:
+            query = query.where(questions_table.c.asked_at >= since)
+        with self.engine.connect() as conn:
+            return [
+                {**row._asdict(), "asked_at": _aware(row.asked_at)} for row in conn.execute(query)
+            ]
+
+    def feedback_counts(self, since: datetime | None = None) -> dict[str, int]:
+        """``{"up": n, "down": m}`` over the feedback since ``since``."""
+        query = select(feedback_table.c.vote, func.count()).group_by(feedback_table.c.vote)
+        if since is not None:
+            query = query.where(feedback_table.c.given_at >= since)
+        with self.engine.connect() as conn:
+            counts = dict(conn.execute(query).all())
+        return {"up": int(counts.get(1, 0)), "down": int(counts.get(-1, 0))}

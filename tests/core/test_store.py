@@ -1,0 +1,240 @@
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.checklists import load_checklists
+from bot.core.progress import checklist_state
+from bot.core.report import build_report, plot_report
+from bot.core.store import SCHEMA_VERSION, Store, conversation_key, meta_table
+from tests.conftest import KNOWLEDGE
+
+RAW_USER = "U0RAWUSER4242"
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'sub' / 'playbook.db'}"
+
+
+def test_progress_survives_a_restart(db_url):
+    conv = conversation_key("slack", "T1", "C1")
+    store = Store(db_url)
+    store.tick(conv, "walk-the-funnel", "i-1", "First item", "alice")
+    store.close()
+    reopened = Store(db_url)
+    ticks = reopened.progress(conv, "walk-the-funnel")
+    assert list(ticks) == ["i-1"]
+    assert ticks["i-1"].by == "alice"
+    assert ticks["i-1"].at.tzinfo is not None
+    assert reopened.progress(conversation_key("slack", "T1", "C2"), "walk-the-funnel") == {}
+
+
+def test_ticking_twice_keeps_the_first_tick_and_untick_reset(db_url):
+    store = Store(db_url)
+    first = store.tick("c", "x", "i-1", "Item", "alice")
+    second = store.tick("c", "x", "i-1", "Item", "bob")
+    assert second.by == "alice" and second.at == first.at
+    store.tick("c", "x", "i-2", "Item 2", "bob")
+    assert store.untick("c", "x", "i-1") is True
+    assert store.untick("c", "x", "i-1") is False
+    assert store.reset("c", "x") == 1
+    assert store.progress("c", "x") == {}
+
+
+def test_32_concurrent_ticks_from_8_threads_are_all_recorded(db_url):
+    store = Store(db_url)
+    Store(db_url).close()  # a second process-like opener does not disturb the schema
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def worker(thread: int) -> None:
+        try:
+            barrier.wait()
+            for n in range(4):
+                item = f"i-{thread}-{n}"
+                store.tick("conv", "walk-the-funnel", item, f"Item {item}", f"user{thread}")
+                store.tick("conv", "walk-the-funnel", "i-shared", "Shared", f"user{thread}")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    ticks = store.progress("conv", "walk-the-funnel")
+    assert len(ticks) == 33  # 32 distinct items + the shared one, ticked by all, kept once
+    assert {ticks[f"i-{t}-{n}"].by for t in range(8) for n in range(4)} == {
+        f"user{t}" for t in range(8)
+    }
+
+
+def test_an_item_removed_from_the_knowledge_base_is_reported_retired(db_url, tmp_path):
+    import shutil
+
+    kb = tmp_path / "kb"
+    shutil.copytree(KNOWLEDGE, kb)
+    checklists, _ = load_checklists(kb)
+    saas = next(c for c in checklists if c.id == "le-modele-saas")
+    store = Store(db_url)
+    conv = conversation_key("discord", "G1", "C9")
+    for item in saas.items[:2]:
+        store.tick(conv, saas.id, item.id, item.text, "carol")
+    page = kb / "commercialisation.md"
+    page.write_text(
+        page.read_text()
+        .replace("- Vos concurrents n'ont pas votre expertise.\n", "")
+        .replace(
+            '- Les entreprises n\'aiment pas le "vendor lock-in".',
+            "- Les entreprises détestent l'enfermement.",
+        )
+    )
+    checklists, _ = load_checklists(kb)
+    saas = next(c for c in checklists if c.id == "le-modele-saas")
+    state = checklist_state(store, conv, saas)
+    assert [s.item.text for s in state.items] == [
+        "Les entreprises détestent l'enfermement.",
+        "Les entreprises préfèrent acheter à ceux qui ont fait le code.",
+    ]
+    assert [s.done for s in state.items] == [False, True]  # progress stays on its item
+    assert [t.item_text for t in state.retired] == [
+        'Les entreprises n\'aiment pas le "vendor lock-in".'
+    ]
+    assert state.retired[0].by == "carol"
+
+
+def test_no_raw_user_id_in_log_or_feedback(db_url):
+    store = Store(db_url, salt="pepper")
+    store.log_question(
+        platform="slack",
+        channel="C1",
+        user=RAW_USER,
+        question="Qu'est-ce que l'open core ?",
+        abstained=False,
+        top_section="Le modèle Open core",
+        latency_ms=2.5,
+    )
+    store.record_feedback(
+        platform="slack",
+        channel="C1",
+        user=RAW_USER,
+        question="Qu'est-ce que l'open core ?",
+        passages=[{"section": "Le modèle Open core"}],
+        vote=1,
+        comment="clear",
+    )
+    store.tick("slack:T:C1", "walk-the-funnel", "i-1", "Item", "U0TICKER77")
+    store.close()
+    path = Path(db_url.split("///", 1)[1])
+    blobs = b"".join(p.read_bytes() for p in path.parent.glob("playbook.db*"))
+    assert RAW_USER.encode() not in blobs
+    assert store.user_hash(RAW_USER).encode() in blobs
+    assert b"U0TICKER77" in blobs  # progress shows who ticked
+    other = Store(f"sqlite:///{path.parent / 'other.db'}", salt="salt2")
+    assert other.user_hash(RAW_USER) != store.user_hash(RAW_USER)
+
+
+def test_a_random_salt_is_made_once_and_kept(db_url):
+    first = Store(db_url).user_hash("U1")
+    assert Store(db_url).user_hash("U1") == first
+
+
+def test_retention_purges_old_rows(db_url):
+    store = Store(db_url, retention_days=30)
+    now = datetime.now(UTC)
+    for days in (1, 29, 31, 200):
+        store.log_question(
+            platform="cli",
+            channel="t",
+            user="u",
+            question=f"q{days}",
+            abstained=False,
+            top_section=None,
+            latency_ms=1.0,
+            at=now - timedelta(days=days),
+        )
+    assert store.purge(now) == 2
+    assert [r["question"] for r in store.questions()] == ["q29", "q1"]
+
+
+def test_newer_schema_is_refused(db_url):
+    store = Store(db_url)
+    with store.engine.begin() as conn:
+        conn.execute(
+            meta_table.update()
+            .where(meta_table.c.key == "schema_version")
+            .values(value=str(SCHEMA_VERSION + 1))
+        )
+    with pytest.raises(RuntimeError, match="newer than this playbook"):
+        Store(db_url)
+
+
+@pytest.fixture
+def seeded(db_url):
+    store = Store(db_url)
+    now = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+    rows = [
+        (0, "Qu'est-ce que l'open core ?", False, "Le modèle Open core", 2.0),
+        (0, "What is open core?", False, "Le modèle Open core", 4.0),
+        (0, "Quel temps fait-il ?", True, None, 3.0),
+        (1, "Red Hat ?", False, "Le modèle de support", 6.0),
+        (1, "quel temps fait-il ?", True, None, 8.0),
+        (
+            3,
+            "Comment convertir les utilisateurs ?",
+            False,
+            "Évaluation et intention - Génération de prospects et développement commercial",
+            10.0,
+        ),
+        (40, "Too old to count", False, "Le modèle SaaS", 100.0),
+    ]
+    for days, question, abstained, section, latency in rows:
+        store.log_question(
+            platform="slack",
+            channel="C1",
+            user="u1",
+            question=question,
+            abstained=abstained,
+            top_section=section,
+            latency_ms=latency,
+            at=now - timedelta(days=days),
+        )
+    for vote in (1, 1, 1, -1):
+        store.record_feedback(
+            platform="slack",
+            channel="C1",
+            user="u2",
+            question="q",
+            passages=[],
+            vote=vote,
+            at=now - timedelta(hours=1),
+        )
+    return store, now
+
+
+def test_report_figures_on_a_seeded_log(seeded):
+    store, now = seeded
+    report = build_report(store, days=7, now=now)
+    assert report["period"] == {"from": "2026-11-21", "to": "2026-11-27", "days": 7}
+    assert report["questions"] == 6 and report["abstained"] == 2
+    per_day = {d["day"]: (d["questions"], d["abstained"]) for d in report["questions_per_day"]}
+    assert per_day["2026-11-27"] == (3, 1)
+    assert per_day["2026-11-26"] == (2, 1)
+    assert per_day["2026-11-24"] == (1, 0)
+    assert per_day["2026-11-25"] == (0, 0)
+    assert report["top_sections"][0] == {"section": "Le modèle Open core", "questions": 2}
+    assert report["gaps"][0]["question"] in ("Quel temps fait-il ?", "quel temps fait-il ?")
+    assert report["gaps"][0]["count"] == 2
+    assert report["feedback"] == {"up": 3, "down": 1, "ratio": 0.75}
+    assert report["latency_ms"] == {"p50": 5.0, "p95": 9.5, "max": 10.0}
+
+
+def test_report_plot_writes_a_png(seeded, tmp_path):
+    store, now = seeded
+    target = tmp_path / "report.png"
+    plot_report(build_report(store, days=7, now=now), target)
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert target.stat().st_size > 10_000

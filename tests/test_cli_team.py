@@ -1,0 +1,90 @@
+"""``playbook checklist`` and ``playbook report`` as a user runs them."""
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import KNOWLEDGE
+from tests.test_cli import run
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("team")
+    shutil.copytree(KNOWLEDGE, folder / "knowledge")
+    return folder
+
+
+def test_checklist_list_json(workdir):
+    result = run(workdir, "checklist", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = {c["id"]: c for c in json.loads(result.stdout)}
+    assert listed["les-trois-piliers-du-succes"] == {
+        "id": "les-trois-piliers-du-succes",
+        "title": "Les trois piliers du succès",
+        "items": 3,
+        "source": "derived",
+        "sections": ["Les trois piliers du succès"],
+    }
+    assert listed["walk-the-funnel"]["source"] == "curated"
+
+
+def test_tick_untick_reset_and_json_shape(workdir):
+    ticked = run(
+        workdir,
+        "checklist",
+        "entonnoir",
+        "--channel",
+        "team-a",
+        "--tick",
+        "1",
+        "--tick",
+        "3",
+        "--user",
+        "U123",
+        "--json",
+    )
+    assert ticked.returncode == 0, ticked.stderr
+    data = json.loads(ticked.stdout)
+    assert set(data) == {"id", "title", "description", "items", "retired"}
+    assert data["id"] == "walk-the-funnel"
+    first = data["items"][0]
+    assert set(first) == {"id", "text", "done", "by", "at", "citation"}
+    assert first["done"] is True and first["by"] == "U123" and first["at"]
+    assert set(first["citation"]) == {"section", "link"}
+    assert [i["done"] for i in data["items"]][:3] == [True, False, True]
+    other = json.loads(
+        run(workdir, "checklist", "walk-the-funnel", "--channel", "team-b", "--json").stdout
+    )
+    assert not any(i["done"] for i in other["items"])  # progress is per channel
+    again = json.loads(
+        run(workdir, "checklist", "funnel", "--channel", "team-a", "--untick", "1", "--json").stdout
+    )
+    assert [i["done"] for i in again["items"]][:3] == [False, False, True]
+    reset = run(workdir, "checklist", "funnel", "--channel", "team-a", "--reset")
+    assert "0/7 done" in reset.stdout
+
+
+def test_bad_item_and_unknown_checklist(workdir):
+    bad = run(workdir, "checklist", "pmf", "--tick", "9")
+    assert bad.returncode == 2
+    assert "has no item '9': give a number from 1 to 3" in bad.stderr
+    unknown = run(workdir, "checklist", "budget", "planning")
+    assert unknown.returncode == 2
+    assert "No checklist called 'budget planning'. Closest:" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+
+
+def test_questions_are_logged_and_reported(workdir):
+    run(workdir, "ask", "Red Hat, quel modèle ?")
+    run(workdir, "ask", "Quelle est la meilleure recette de crêpes ?")
+    result = run(workdir, "report", "--json", "--plot", "chart.png")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["questions"] == 2 and report["abstained"] == 1
+    assert report["top_sections"] == [{"section": "Le modèle de support", "questions": 1}]
+    assert report["gaps"][0]["question"] == "Quelle est la meilleure recette de crêpes ?"
+    assert (workdir / "chart.png").read_bytes()[:4] == b"\x89PNG"
+    text = run(workdir, "report")
+    assert "Gaps — questions the knowledge base could not answer:" in text.stdout
