@@ -1,21 +1,48 @@
+import os
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, select
 
 from bot.core.checklists import load_checklists
 from bot.core.progress import checklist_state
 from bot.core.report import build_report, plot_report
-from bot.core.store import SCHEMA_VERSION, Store, conversation_key, meta_table
+from bot.core.store import (
+    SCHEMA_VERSION,
+    Store,
+    conversation_key,
+    feedback_table,
+    meta_table,
+    metadata,
+    progress_table,
+    questions_table,
+)
 from tests.conftest import KNOWLEDGE
 
 RAW_USER = "U0RAWUSER4242"
 
 
-@pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'sub' / 'playbook.db'}"
+POSTGRES_URL = os.environ.get("PLAYBOOK_TEST_DATABASE_URL", "")
+
+
+def _empty_postgres(url: str) -> str:
+    engine = create_engine(url)
+    metadata.drop_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """Each store test runs on SQLite and, when PLAYBOOK_TEST_DATABASE_URL names one
+    (scripts/test-postgres.sh; CI always does), on an emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'sub' / 'playbook.db'}"
+    if not POSTGRES_URL:
+        pytest.skip("PLAYBOOK_TEST_DATABASE_URL is not set (run scripts/test-postgres.sh)")
+    return _empty_postgres(POSTGRES_URL)
 
 
 def test_progress_survives_a_restart(db_url):
@@ -106,6 +133,20 @@ def test_an_item_removed_from_the_knowledge_base_is_reported_retired(db_url, tmp
     assert state.retired[0].by == "carol"
 
 
+def _stored_bytes(store: Store, url: str) -> bytes:
+    """Everything the database holds: the files for SQLite, every row for PostgreSQL."""
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        return b"".join(p.read_bytes() for p in path.parent.glob("playbook.db*"))
+    with store.engine.connect() as conn:
+        rows = [
+            row
+            for table in (questions_table, feedback_table, progress_table, meta_table)
+            for row in conn.execute(select(table))
+        ]
+    return repr(rows).encode()
+
+
 def test_no_raw_user_id_in_log_or_feedback(db_url):
     store = Store(db_url, salt="pepper")
     store.log_question(
@@ -127,13 +168,13 @@ def test_no_raw_user_id_in_log_or_feedback(db_url):
         comment="clear",
     )
     store.tick("slack:T:C1", "walk-the-funnel", "i-1", "Item", "U0TICKER77")
-    store.close()
-    path = Path(db_url.split("///", 1)[1])
-    blobs = b"".join(p.read_bytes() for p in path.parent.glob("playbook.db*"))
-    assert RAW_USER.encode() not in blobs
-    assert store.user_hash(RAW_USER).encode() in blobs
-    assert b"U0TICKER77" in blobs  # progress shows who ticked
-    other = Store(f"sqlite:///{path.parent / 'other.db'}", salt="salt2")
+    if db_url.startswith("sqlite"):
+        store.close()  # checkpoint the write-ahead log into the file
+    stored = _stored_bytes(store, db_url)
+    assert RAW_USER.encode() not in stored
+    assert store.user_hash(RAW_USER).encode() in stored
+    assert b"U0TICKER77" in stored  # progress shows who ticked
+    other = Store(db_url, salt="salt2")
     assert other.user_hash(RAW_USER) != store.user_hash(RAW_USER)
 
 
