@@ -88,3 +88,18 @@ def test_questions_are_logged_and_reported(workdir):
     assert (workdir / "chart.png").read_bytes()[:4] == b"\x89PNG"
     text = run(workdir, "report")
     assert "Gaps — questions the knowledge base could not answer:" in text.stdout
+
+
+def test_index_reports_a_checklist_with_an_unknown_section(tmp_path):
+    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    (tmp_path / "knowledge" / "checklists" / "bad.yaml").write_text(
+        "id: bad\ntitle: Bad\nitems:\n  - text: Do it\n    section: No such section\n"
+    )
+    result = run(tmp_path, "index")
+    assert result.returncode == 1
+    assert (
+        "Checklist error: checklists/bad.yaml: item 1 refers to a section that does not exist: "
+        "'No such section'" in result.stderr
+    )
+    listed = run(tmp_path, "checklist")
+    assert "walk-the-funnel" in listed.stdout and "Skipped checklists/bad.yaml" in listed.stderr
