@@ -111,8 +111,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question."""
-    from bot.adapters.console import answer_to_dict, render_text
+    from bot.adapters.console import render_text
     from bot.core.engine import EmptyQuestion
+    from bot.core.serialize import answer_to_dict
 
     question = " ".join(args.question)
     if not question.strip():

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot.core.checklists import Checklist
 from bot.core.engine import EmptyQuestion
 from bot.core.progress import ChecklistState
+from bot.core.serialize import answer_to_dict  # noqa: F401 - re-exported for callers
 from bot.core.types import Answer
 
 if TYPE_CHECKING:
@@ -22,33 +23,6 @@ HELP = (
     "  /bad [comment]   the last answer did not help (👎)\n"
     "  /quit            leave"
 )
-
-
-def answer_to_dict(answer: Answer) -> dict:
-    """The answer as plain data (what ``playbook ask --json`` prints)."""
-    return {
-        "question": answer.question,
-        "language": answer.language,
-        "lead": answer.lead,
-        "abstained": answer.abstained,
-        "quotes": [
-            {
-                "text": q.text,
-                "highlight": q.highlight,
-                "section": q.citation.section,
-                "breadcrumb": list(q.citation.breadcrumb),
-                "link": q.citation.link,
-                "score": q.score,
-            }
-            for q in answer.quotes
-        ],
-        "suggestions": [
-            {"section": c.section, "breadcrumb": list(c.breadcrumb), "link": c.link}
-            for c in answer.suggestions
-        ],
-        "notes": list(answer.notes),
-        "scores": answer.scores,
-    }
 
 
 def render_text(answer: Answer, *, color: bool = False) -> str:

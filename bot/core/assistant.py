@@ -9,8 +9,14 @@ from bot.core.checklists import Checklist
 from bot.core.engine import KnowledgeEngine
 from bot.core.lookup import ChecklistBook, Lookup
 from bot.core.progress import ChecklistState, checklist_state, resolve_item
+from bot.core.ratelimit import RateLimiter
+from bot.core.serialize import answer_from_dict, answer_to_dict
 from bot.core.store import Store
 from bot.core.types import Answer
+
+
+class SlowDown(Exception):
+    """The user asked more questions than the per-minute limit allows."""
 
 
 @dataclass(frozen=True)
@@ -40,18 +46,25 @@ class Assistant:
         store: Store,
         checklists: ChecklistBook,
         log_questions: bool = True,
+        rate_limit_per_minute: int = 0,
     ) -> None:
         self.engine = engine
         self.store = store
         self.checklists = checklists
         self.log_questions = log_questions
+        self.limiter = RateLimiter(rate_limit_per_minute)
 
     def ask(
         self, question: str, asker: Asker, *, k: int | None = None, per_section: bool = True
     ) -> Answer:
-        """Answer ``question`` and log it (platform, channel, hashed user, outcome, latency)."""
+        """Answer ``question`` and log it (platform, channel, hashed user, outcome, latency).
+
+        Raises ``SlowDown`` past the per-user rate limit and ``EmptyQuestion`` for no text.
+        """
         if self.engine is None:
             raise RuntimeError("this assistant was built without a knowledge engine")
+        if not self.limiter.allow(f"{asker.platform}:{asker.user}"):
+            raise SlowDown(asker.user)
         started = time.perf_counter()
         answer = self.engine.ask(question, k=k, per_section=per_section)
         latency = (time.perf_counter() - started) * 1000
@@ -79,6 +92,15 @@ class Assistant:
             comment=comment,
         )
 
+    def remember(self, answer: Answer, asker: Asker) -> str:
+        """Keep ``answer`` for its buttons (share, feedback). Returns its id."""
+        return self.store.save_answer(asker.platform, asker.channel, answer_to_dict(answer))
+
+    def recall(self, answer_id: str) -> Answer | None:
+        """The answer kept under ``answer_id`` (``None`` when unknown or expired)."""
+        data = self.store.load_answer(answer_id)
+        return answer_from_dict(data) if data else None
+
     def find_checklist(self, name: str) -> Lookup:
         """Look a checklist up by any of its names (see ``ChecklistBook.find``)."""
         return self.checklists.find(name)
@@ -88,12 +110,18 @@ class Assistant:
         return checklist_state(self.store, conversation, checklist)
 
     def tick(
-        self, conversation: str, checklist: Checklist, ref: str, user: str, done: bool = True
+        self,
+        conversation: str,
+        checklist: Checklist,
+        ref: str,
+        user: str,
+        done: bool = True,
+        user_name: str | None = None,
     ) -> ChecklistState:
         """Tick (or untick) item ``ref`` (number or id). Returns the updated state."""
         item = resolve_item(checklist, ref)
         if done:
-            self.store.tick(conversation, checklist.id, item.id, item.text, user)
+            self.store.tick(conversation, checklist.id, item.id, item.text, user, user_name)
         else:
             self.store.untick(conversation, checklist.id, item.id)
         return self.state(conversation, checklist)

@@ -172,6 +172,17 @@ MESSAGES = {
         ),
         "truncated": "Question raccourcie à {limit} caractères.",
         "empty": "Posez une question, par exemple : « Qu'est-ce que le value-market fit ? »",
+        "sorry": (
+            "Désolé, une erreur m'a empêché de répondre. Elle est enregistrée ; "
+            "réessayez dans un instant."
+        ),
+        "slow_down": "Vous posez beaucoup de questions : attendez un peu avant la suivante.",
+        "feedback_thanks": "Merci pour votre avis !",
+        "share": "Partager dans le canal",
+        "shared_by": "Partagé par {user}",
+        "helpful": "Utile",
+        "not_helpful": "Pas utile",
+        "gone": "Cette réponse n'est plus disponible ; posez la question à nouveau.",
     },
     "en": {
         "lead": "Here is what the knowledge base says:",
@@ -181,6 +192,14 @@ MESSAGES = {
         ),
         "truncated": "Question cut to {limit} characters.",
         "empty": "Ask a question, for example: “What is value-market fit?”",
+        "sorry": "Sorry, an error kept me from answering. It has been logged; try again shortly.",
+        "slow_down": "You are asking a lot of questions: please wait a little before the next one.",
+        "feedback_thanks": "Thanks for your feedback!",
+        "share": "Share in channel",
+        "shared_by": "Shared by {user}",
+        "helpful": "Helpful",
+        "not_helpful": "Not helpful",
+        "gone": "This answer is no longer available; please ask again.",
     },
 }
 

@@ -31,12 +31,13 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -56,6 +57,7 @@ progress_table = Table(
     Column("item_text", Text, nullable=False),
     Column("done_by", String(255), nullable=False),
     Column("done_at", DateTime(timezone=True), nullable=False),
+    Column("done_by_name", String(255)),  # version 2: the name shown, as the platform gave it
 )
 
 questions_table = Table(
@@ -87,6 +89,36 @@ feedback_table = Table(
 )
 
 
+# Version 2: answers (so buttons can find the answer they belong to), the threads the bot
+# answered in (follow-ups without a mention), and the events already handled (retries).
+answers_table = Table(
+    "answers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("platform", String(32), nullable=False),
+    Column("channel", String(255), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON of the answer
+)
+
+threads_table = Table(
+    "answered_threads",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("channel", String(255), primary_key=True),
+    Column("thread", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+events_table = Table(
+    "processed_events",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("event_id", String(128), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -104,6 +136,7 @@ class Tick:
     item_text: str
     by: str
     at: datetime
+    name: str | None = None  # the display name the platform gave, when it gave one
 
 
 def conversation_key(platform: str, workspace: str, channel: str) -> str:
@@ -143,7 +176,11 @@ def _migrate(engine: Engine) -> None:
                 f"The database schema is version {current}, newer than this playbook "
                 f"({SCHEMA_VERSION}); upgrade playbook-bot."
             )
-        # Future migrations: for version in range(current + 1, SCHEMA_VERSION + 1): step(conn)
+        # New tables come from create_all above; changes to existing tables are steps here.
+        if 0 < current < 2:
+            conn.execute(
+                text("ALTER TABLE checklist_progress ADD COLUMN done_by_name VARCHAR(255)")
+            )
         if row is None:
             conn.execute(
                 meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
@@ -192,7 +229,13 @@ class Store:
 
     # --- checklist progress ---------------------------------------------------------------
     def tick(
-        self, conversation: str, checklist_id: str, item_id: str, item_text: str, user: str
+        self,
+        conversation: str,
+        checklist_id: str,
+        item_id: str,
+        item_text: str,
+        user: str,
+        user_name: str | None = None,
     ) -> Tick:
         """Mark an item done. Ticking a done item again keeps the first tick. Returns the tick."""
         values = {
@@ -202,6 +245,7 @@ class Store:
             "item_text": item_text,
             "done_by": user,
             "done_at": _now(),
+            "done_by_name": user_name,
         }
         try:
             with self.engine.begin() as conn:
@@ -303,12 +347,76 @@ class Store:
         return int(result.inserted_primary_key[0])
 
     def purge(self, now: datetime | None = None) -> int:
-        """Delete log and feedback rows older than the retention period. Returns how many."""
+        """Delete log, feedback, stored answers and event records older than the retention
+        period. Returns how many rows went."""
         cutoff = (now or _now()) - timedelta(days=self.retention_days)
+        dated = (
+            (questions_table, questions_table.c.asked_at),
+            (feedback_table, feedback_table.c.given_at),
+            (answers_table, answers_table.c.created_at),
+            (threads_table, threads_table.c.created_at),
+            (events_table, events_table.c.created_at),
+        )
         with self.engine.begin() as conn:
-            a = conn.execute(delete(questions_table).where(questions_table.c.asked_at < cutoff))
-            b = conn.execute(delete(feedback_table).where(feedback_table.c.given_at < cutoff))
-        return a.rowcount + b.rowcount
+            return sum(conn.execute(delete(t).where(c < cutoff)).rowcount for t, c in dated)
+
+    # --- answers, threads and events (for chat platforms) ---------------------------------
+    def save_answer(self, platform: str, channel: str, payload: dict) -> str:
+        """Keep an answer so that its buttons (share, feedback) can find it. Returns its id."""
+        answer_id = secrets.token_hex(8)
+        with self.engine.begin() as conn:
+            conn.execute(
+                answers_table.insert().values(
+                    id=answer_id,
+                    created_at=_now(),
+                    platform=platform,
+                    channel=channel,
+                    payload=json.dumps(payload, ensure_ascii=False),
+                )
+            )
+        return answer_id
+
+    def load_answer(self, answer_id: str) -> dict | None:
+        """The payload saved under ``answer_id``, or ``None``."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(answers_table.c.payload).where(answers_table.c.id == answer_id)
+            ).scalar()
+        return json.loads(value) if value else None
+
+    def remember_thread(self, platform: str, channel: str, thread: str) -> None:
+        """Note that the bot answered in this thread."""
+        with contextlib.suppress(IntegrityError), self.engine.begin() as conn:
+            conn.execute(
+                threads_table.insert().values(
+                    platform=platform, channel=channel, thread=thread, created_at=_now()
+                )
+            )
+
+    def is_bot_thread(self, platform: str, channel: str, thread: str) -> bool:
+        """Whether the bot answered in this thread."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(threads_table.c.thread).where(
+                    threads_table.c.platform == platform,
+                    threads_table.c.channel == channel,
+                    threads_table.c.thread == thread,
+                )
+            ).first()
+        return row is not None
+
+    def first_delivery(self, platform: str, event_id: str) -> bool:
+        """True the first time an event id is seen (across processes); False for a retry."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    events_table.insert().values(
+                        platform=platform, event_id=event_id, created_at=_now()
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
 
     def questions(self, since: datetime | None = None) -> list[dict]:
         """Logged questions (oldest first) as dicts of the table's columns."""

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 
 from bot.core.checklists import load_checklists
 from bot.core.progress import checklist_state
@@ -279,3 +279,23 @@ def test_report_plot_writes_a_png(seeded, tmp_path):
     plot_report(build_report(store, days=7, now=now), target)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert target.stat().st_size > 10_000
+
+
+def test_a_version_1_database_is_migrated(db_url):
+    store = Store(db_url)
+    store.tick("c", "x", "i-1", "Old tick", "U1")
+    with store.engine.begin() as conn:  # make it look like a version 1 database
+        conn.execute(text("ALTER TABLE checklist_progress DROP COLUMN done_by_name"))
+        conn.execute(
+            meta_table.update().where(meta_table.c.key == "schema_version").values(value="1")
+        )
+    store.close()
+    migrated = Store(db_url)
+    assert migrated.progress("c", "x")["i-1"].name is None  # old rows kept
+    migrated.tick("c", "x", "i-2", "New tick", "U2", "Grace")
+    assert migrated.progress("c", "x")["i-2"].name == "Grace"
+    with migrated.engine.connect() as conn:
+        version = conn.execute(
+            select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+        ).scalar()
+    assert version == str(SCHEMA_VERSION)

@@ -1,0 +1,198 @@
+"""Block Kit rendering: pure functions from core results to Slack message payloads.
+
+Every piece of user or document text is escaped (``& < >``), so no reply can ping ``<!channel>``,
+``<!here>``, ``<!everyone>`` or a user; payloads always fit Slack's limits (50 blocks, 3,000
+characters a section, about 12,000 in all), whatever the knowledge base holds.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.language import message
+from bot.core.progress import ChecklistState
+from bot.core.types import Answer, Citation, Quote
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_TOTAL = 11000  # Slack rejects messages past ~12-13k characters of blocks; keep a margin
+MAX_HEADER = 150
+MAX_FALLBACK = 3000
+CHECKLIST_ACTION = "checklist_item"
+FEEDBACK_UP, FEEDBACK_DOWN, SHARE = "feedback_up", "feedback_down", "share_answer"
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn gives meaning to."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` shortened to ``limit`` characters, ending with ``…`` when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def link(citation: Citation) -> str:
+    """A mrkdwn link to a citation, labelled with its breadcrumb."""
+    url = citation.link.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+    return f"<{url}|{escape(citation.label)}>"
+
+
+def _bold(text: str) -> str:
+    """Bold each line of ``text`` (Slack's ``*bold*`` does not cross lines)."""
+    lines = []
+    for line in text.split("\n"):
+        core = line.strip()
+        lead = line[: len(line) - len(line.lstrip())]
+        if core.startswith("- "):
+            lead, core = lead + "- ", core[2:]
+        lines.append(f"{lead}*{core}*" if core else line)
+    return "\n".join(lines)
+
+
+def quote_mrkdwn(quote: Quote) -> str:
+    """The quote as a mrkdwn block quote with its highlighted sentence in bold."""
+    parts = escape(quote.before) + _bold(escape(quote.highlight)) + escape(quote.after)
+    return "\n".join(f"> {line}" if line else ">" for line in parts.split("\n"))
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, MAX_SECTION)}}
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, MAX_SECTION)}]}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _size(block: dict) -> int:
+    return len(str(block))
+
+
+def fit_blocks(blocks: list[dict], tail: list[dict]) -> list[dict]:
+    """Keep ``blocks`` within Slack's limits, always ending with ``tail`` (e.g. the buttons).
+
+    Blocks that do not fit are dropped from the end and replaced by a note.
+    """
+    room = MAX_BLOCKS - len(tail) - 1
+    budget = MAX_TOTAL - sum(_size(b) for b in tail) - 200
+    kept: list[dict] = []
+    for block in blocks:
+        if len(kept) >= room or _size(block) > budget:
+            kept.append(_context("… (more in the knowledge base; the message was too long)"))
+            break
+        kept.append(block)
+        budget -= _size(block)
+    return kept + tail
+
+
+def answer_fallback(answer: Answer) -> str:
+    """The plain-text version of an answer (notifications, clients without blocks)."""
+    lines = [answer.lead]
+    for quote in answer.quotes:
+        lines.append(f"“{quote.text}” — {quote.citation.label} {quote.citation.link}")
+    for citation in answer.suggestions:
+        lines.append(f"• {citation.label} {citation.link}")
+    return escape(cut("\n".join(lines), MAX_FALLBACK))
+
+
+def answer_payload(
+    answer: Answer,
+    *,
+    answer_id: str | None = None,
+    share: bool = False,
+    shared_by: str | None = None,
+) -> dict:
+    """Block Kit payload (``text`` + ``blocks``) of an answer.
+
+    With ``answer_id`` the message has 👍/👎 buttons; with ``share`` also a "Share in channel"
+    button (for private answers); ``shared_by`` (a user id) adds who shared it.
+    """
+    lang = answer.language
+    body: list[dict] = []
+    notes = "".join(f"\n_{escape(n)}_" for n in answer.notes)
+    body.append(_section(f"{escape(answer.lead)}{notes}"))
+    for quote in answer.quotes:
+        body.append(_section(quote_mrkdwn(quote)))
+        body.append(_context(f":book: {link(quote.citation)}"))
+    if answer.suggestions:
+        body.append(_section("\n".join(f"• {link(c)}" for c in answer.suggestions)))
+    tail: list[dict] = []
+    if shared_by and _USER_ID.match(shared_by):
+        # A Slack user id (not user text): the mention says who shared the answer.
+        tail.append(_context(message(lang, "shared_by", user=f"<@{shared_by}>")))
+    if answer_id:
+        buttons = [
+            _button(f"👍 {message(lang, 'helpful')}", FEEDBACK_UP, answer_id),
+            _button(f"👎 {message(lang, 'not_helpful')}", FEEDBACK_DOWN, answer_id),
+        ]
+        if share:
+            buttons.insert(0, _button(message(lang, "share"), SHARE, answer_id, "primary"))
+        tail.append({"type": "actions", "elements": buttons})
+    return {"text": answer_fallback(answer), "blocks": fit_blocks(body, tail)}
+
+
+def checklist_payload(state: ChecklistState) -> dict:
+    """Block Kit payload of a checklist with a checkbox per item and who ticked it."""
+    checklist = state.checklist
+    done = state.done_count
+    total = len(state.items)
+    head = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": cut(checklist.title, MAX_HEADER)},
+        },
+        _context(
+            f"{escape(checklist.description)}\n*{done}/{total}* done · `{checklist.id}`"
+            if checklist.description
+            else f"*{done}/{total}* done · `{checklist.id}`"
+        ),
+    ]
+    items = []
+    for s in state.items:
+        text = f"*{s.number}.* {escape(s.item.text)}"
+        if s.item.citation and s.item.citation != checklist.citation:
+            text += f"\n_{link(s.item.citation)}_"
+        if s.tick:
+            who = escape(s.tick.name or s.tick.by)
+            text += f"\n:white_check_mark: {who} · {s.tick.at:%Y-%m-%d %H:%M} UTC"
+        option = {
+            "text": {"type": "plain_text", "text": "Done"},
+            "value": f"{checklist.id}|{s.item.id}",
+        }
+        accessory = {"type": "checkboxes", "action_id": CHECKLIST_ACTION, "options": [option]}
+        if s.done:
+            accessory["initial_options"] = [option]
+        items.append({**_section(text), "block_id": f"item-{s.number}", "accessory": accessory})
+    tail = []
+    if checklist.citation:
+        tail.append(_context(f":book: {link(checklist.citation)}"))
+    if state.retired:
+        retired = "; ".join(escape(cut(t.item_text, 80)) for t in state.retired[:5])
+        tail.append(_context(f"Retired (no longer in the knowledge base): {retired}"))
+    text = escape(cut(f"{checklist.title}: {done}/{total} done", MAX_FALLBACK))
+    return {"text": text, "blocks": head + fit_blocks(items, tail)[: MAX_BLOCKS - len(head)]}
+
+
+def checklist_index_payload(checklists: list, suggestions: bool = False) -> dict:
+    """The list of checklists (or of suggestions for an unknown name) as a payload."""
+    lines = [f"• `{c.id}` — {escape(c.title)} ({len(c.items)} items)" for c in checklists]
+    intro = (
+        "No checklist by that name. The closest:"
+        if suggestions
+        else "Checklists — `/checklist <name>` posts one, `/checklist <name> reset` clears it:"
+    )
+    text = intro + "\n" + "\n".join(lines)
+    return {"text": escape(cut(text, MAX_FALLBACK)), "blocks": fit_blocks([_section(text)], [])}

@@ -1,0 +1,63 @@
+"""Answers to and from plain data (JSON output, stored answers behind chat buttons)."""
+
+from __future__ import annotations
+
+from bot.core.types import Answer, Citation, Quote
+
+
+def _citation(data: dict) -> Citation:
+    return Citation(data["section"], tuple(data["breadcrumb"]), data["link"])
+
+
+def answer_to_dict(answer: Answer) -> dict:
+    """The answer as plain data (what ``playbook ask --json`` prints)."""
+    return {
+        "question": answer.question,
+        "language": answer.language,
+        "lead": answer.lead,
+        "abstained": answer.abstained,
+        "quotes": [
+            {
+                "passage_id": q.passage_id,
+                "text": q.text,
+                "before": q.before,
+                "highlight": q.highlight,
+                "after": q.after,
+                "section": q.citation.section,
+                "breadcrumb": list(q.citation.breadcrumb),
+                "link": q.citation.link,
+                "score": q.score,
+            }
+            for q in answer.quotes
+        ],
+        "suggestions": [
+            {"section": c.section, "breadcrumb": list(c.breadcrumb), "link": c.link}
+            for c in answer.suggestions
+        ],
+        "notes": list(answer.notes),
+        "scores": answer.scores,
+    }
+
+
+def answer_from_dict(data: dict) -> Answer:
+    """Rebuild an ``Answer`` from ``answer_to_dict``'s output."""
+    return Answer(
+        question=data["question"],
+        language=data["language"],
+        lead=data["lead"],
+        quotes=tuple(
+            Quote(
+                passage_id=q["passage_id"],
+                before=q["before"],
+                highlight=q["highlight"],
+                after=q["after"],
+                citation=_citation(q),
+                score=q["score"],
+            )
+            for q in data["quotes"]
+        ),
+        abstained=data["abstained"],
+        suggestions=tuple(_citation(c) for c in data["suggestions"]),
+        notes=tuple(data["notes"]),
+        scores=dict(data["scores"]),
+    )
