@@ -286,7 +286,10 @@ class Store:
                     progress_table.c.checklist_id == checklist_id,
                 )
             ).all()
-        return {r.item_id: Tick(r.item_id, r.item_text, r.done_by, _aware(r.done_at)) for r in rows}
+        return {
+            r.item_id: Tick(r.item_id, r.item_text, r.done_by, _aware(r.done_at), r.done_by_name)
+            for r in rows
+        }
 
     # --- question log and feedback --------------------------------------------------------
     def log_question(
