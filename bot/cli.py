@@ -192,16 +192,14 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot on the platforms whose credentials are set; without any, the terminal chat."""
-    platforms = [
-        name
-        for name, var in (("Slack", "SLACK_BOT_TOKEN"), ("Discord", "DISCORD_TOKEN"))
-        if os.environ.get(var)
-    ]
-    if platforms:
-        raise UserError(
-            f"{' and '.join(platforms)} credentials are set, but this version of playbook has "
-            "no Slack or Discord adapter yet; unset them to use the terminal chat."
-        )
+    from bot.serve import ServeError, serve
+
+    try:
+        code = serve(settings, slack_http=args.slack_http, host=args.host, port=args.port)
+    except ServeError as exc:
+        raise UserError(str(exc)) from exc
+    if code is not None:
+        return code
     _stderr(
         "No chat platform configured (set SLACK_BOT_TOKEN for Slack, DISCORD_TOKEN for "
         "Discord). Starting the terminal chat."
@@ -245,6 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="run the bot (terminal chat when no token is set)")
+    p.add_argument(
+        "--slack-http",
+        action="store_true",
+        help="Slack over HTTP (Events API) even when SLACK_APP_TOKEN is set",
+    )
+    p.add_argument("--host", default=os.environ.get("PLAYBOOK_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PLAYBOOK_PORT", "3000")))
     p.set_defaults(func=cmd_serve)
     add_team_commands(sub)
     return parser

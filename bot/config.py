@@ -23,6 +23,8 @@ class Settings:
     user_salt: str = ""  # secret: salts the hashes of user ids in the log and feedback
     retention_days: int = 90
     log_questions: bool = True
+    rate_limit_per_minute: int = 10  # questions per user per minute; 0 for no limit
+    slack_thread_followups: bool = True  # answer later messages of a thread without a mention
 
     @classmethod
     def from_env(
@@ -48,7 +50,8 @@ class Settings:
                 kwargs[field.name] = Path(raw)
             elif isinstance(default, int):
                 try:
-                    kwargs[field.name] = max(1, int(raw))
+                    floor = 0 if field.name == "rate_limit_per_minute" else 1
+                    kwargs[field.name] = max(floor, int(raw))
                 except ValueError as exc:
                     raise ValueError(
                         f"PLAYBOOK_{field.name.upper()} must be a whole number, got {raw!r}"

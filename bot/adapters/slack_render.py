@@ -19,6 +19,7 @@ MAX_TOTAL = 11000  # Slack rejects messages past ~12-13k characters of blocks; k
 MAX_HEADER = 150
 MAX_FALLBACK = 3000
 CHECKLIST_ACTION = "checklist_item"
+ITEM_CHARS = 300  # a checklist item's text is cut here so that long checklists still fit
 FEEDBACK_UP, FEEDBACK_DOWN, SHARE = "feedback_up", "feedback_down", "share_answer"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -162,7 +163,7 @@ def checklist_payload(state: ChecklistState) -> dict:
     ]
     items = []
     for s in state.items:
-        text = f"*{s.number}.* {escape(s.item.text)}"
+        text = f"*{s.number}.* {escape(cut(s.item.text, ITEM_CHARS))}"
         if s.item.citation and s.item.citation != checklist.citation:
             text += f"\n_{link(s.item.citation)}_"
         if s.tick:
@@ -175,7 +176,8 @@ def checklist_payload(state: ChecklistState) -> dict:
         accessory = {"type": "checkboxes", "action_id": CHECKLIST_ACTION, "options": [option]}
         if s.done:
             accessory["initial_options"] = [option]
-        items.append({**_section(text), "block_id": f"item-{s.number}", "accessory": accessory})
+        block_id = f"{checklist.id}|{s.item.id}"  # the checkbox's listener reads it back
+        items.append({**_section(text), "block_id": block_id, "accessory": accessory})
     tail = []
     if checklist.citation:
         tail.append(_context(f":book: {link(checklist.citation)}"))

@@ -1,0 +1,375 @@
+"""Slack adapter: bolt (async) listeners that translate Slack payloads into core calls.
+
+Mentions are answered in a thread (and later messages of that thread without a mention), direct
+messages directly, ``/ask`` privately with a "Share in channel" button, ``/checklist`` posts a
+checklist whose checkboxes the whole channel ticks. Every answer has 👍/👎 buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack_render import (
+    CHECKLIST_ACTION,
+    FEEDBACK_DOWN,
+    FEEDBACK_UP,
+    SHARE,
+    answer_payload,
+    checklist_index_payload,
+    checklist_payload,
+)
+from bot.core.assistant import Asker, Assistant, SlowDown
+from bot.core.engine import EmptyQuestion
+from bot.core.language import detect_language, message
+from bot.core.progress import ItemNotFound
+from bot.core.store import conversation_key
+
+log = logging.getLogger("playbook.slack")
+
+DEFAULT_API_URL = "https://slack.com/api/"
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+ASK_USAGE = (
+    "Usage: `/ask <question>` — for example `/ask Qu'est-ce que le value-market fit ?` "
+    "(the answer is shown only to you, with a button to share it)."
+)
+
+
+class SlackConfigError(Exception):
+    """Missing or invalid Slack credentials; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """Slack credentials and endpoints, named as Slack names them."""
+
+    bot_token: str = ""
+    signing_secret: str = ""
+    app_token: str = ""
+    api_url: str = DEFAULT_API_URL
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SlackConfig:
+        """Read ``SLACK_BOT_TOKEN``, ``SLACK_SIGNING_SECRET``, ``SLACK_APP_TOKEN``,
+        ``SLACK_API_URL`` from the environment."""
+        env = os.environ if environ is None else environ
+        api_url = env.get("SLACK_API_URL") or DEFAULT_API_URL
+        return cls(
+            bot_token=env.get("SLACK_BOT_TOKEN", ""),
+            signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
+            app_token=env.get("SLACK_APP_TOKEN", ""),
+            api_url=api_url if api_url.endswith("/") else api_url + "/",
+        )
+
+    @property
+    def configured(self) -> bool:
+        """Whether Slack is asked for at all (a bot token is set)."""
+        return bool(self.bot_token)
+
+    def socket_mode(self, force_http: bool = False) -> bool:
+        """Socket Mode when an app-level token is set (unless HTTP mode is forced)."""
+        return bool(self.app_token) and not force_http
+
+    def check(self, force_http: bool = False) -> None:
+        """Raise ``SlackConfigError`` naming what is missing or malformed."""
+        if not self.bot_token.startswith("xoxb-"):
+            raise SlackConfigError(
+                "SLACK_BOT_TOKEN must be the app's Bot User OAuth Token (it starts with xoxb-)."
+            )
+        if self.socket_mode(force_http):
+            if not self.app_token.startswith("xapp-"):
+                raise SlackConfigError(
+                    "SLACK_APP_TOKEN must be an app-level token with connections:write "
+                    "(it starts with xapp-)."
+                )
+        elif not self.signing_secret:
+            raise SlackConfigError(
+                "SLACK_SIGNING_SECRET is not set: HTTP mode needs it to verify requests "
+                "(Basic Information → Signing Secret), or set SLACK_APP_TOKEN for Socket Mode."
+            )
+
+
+def _slack_error(exc: Exception) -> str | None:
+    """The ``error`` code of a Slack API error (``not_in_channel``…), else ``None``."""
+    data = getattr(getattr(exc, "response", None), "data", None)
+    return data.get("error") if isinstance(data, dict) else None
+
+
+async def _private(respond, text: str) -> None:
+    """A message only the user who acted sees, leaving the original message as it is."""
+    await respond(response_type="ephemeral", replace_original=False, text=text)
+
+
+def _question_text(text: str) -> str:
+    return " ".join(_MENTION.sub(" ", text or "").split())
+
+
+class SlackBot:
+    """The bolt app and its listeners around one ``Assistant``."""
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        config: SlackConfig,
+        *,
+        thread_followups: bool = True,
+    ) -> None:
+        self.assistant = assistant
+        self.config = config
+        self.thread_followups = thread_followups
+        self.client = AsyncWebClient(token=config.bot_token, base_url=config.api_url)
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+        self.bot_user_id = ""
+        self.app = AsyncApp(
+            token=config.bot_token,
+            client=self.client,
+            signing_secret=config.signing_secret or "socket-mode-does-not-sign",
+            process_before_response=False,
+            logger=log,
+        )
+        self._register()
+
+    async def verify(self) -> str:
+        """Check the bot token with ``auth.test``. Returns the bot's user id.
+
+        Raises ``SlackConfigError`` when Slack refuses the token.
+        """
+        try:
+            result = await self.client.auth_test()
+        except Exception as exc:  # SlackApiError, connection errors
+            reason = _slack_error(exc)
+            raise SlackConfigError(
+                f"SLACK_BOT_TOKEN was refused by Slack ({reason or type(exc).__name__})."
+            ) from exc
+        self.bot_user_id = str(result.get("user_id", ""))
+        return self.bot_user_id
+
+    # --- registration ---------------------------------------------------------------------
+    def _register(self) -> None:
+        app = self.app
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.command("/ask")(self.on_ask)
+        app.command("/checklist")(self.on_checklist)
+        app.action(SHARE)(self.on_share)
+        app.action(FEEDBACK_UP)(self.on_feedback)
+        app.action(FEEDBACK_DOWN)(self.on_feedback)
+        app.action(CHECKLIST_ACTION)(self.on_checklist_item)
+        app.error(self.on_error)
+
+    # --- answering ------------------------------------------------------------------------
+    async def _answer(self, question: str, asker: Asker) -> tuple[dict, bool]:
+        """The payload to post for ``question`` and whether it is a real answer."""
+        lang = detect_language(question)
+        try:
+            answer = await asyncio.to_thread(self.assistant.ask, question, asker)
+        except EmptyQuestion as exc:
+            return {"text": str(exc)}, False
+        except SlowDown:
+            return {"text": message(lang, "slow_down")}, False
+        answer_id = await asyncio.to_thread(self.assistant.remember, answer, asker)
+        return answer_payload(answer, answer_id=answer_id), True
+
+    async def _reply(self, question: str, asker: Asker, thread: str | None) -> None:
+        """Answer in ``asker.channel`` (in ``thread`` when given); apologise on failure."""
+        try:
+            payload, _ = await self._answer(question, asker)
+            await self.client.chat_postMessage(
+                channel=asker.channel, thread_ts=thread, unfurl_links=False, **payload
+            )
+            if thread:
+                await asyncio.to_thread(
+                    self.assistant.store.remember_thread, "slack", asker.channel, thread
+                )
+        except Exception:
+            log.exception("answering in %s failed", asker.channel)
+            await self._apologise(asker.channel, thread, detect_language(question))
+
+    async def _apologise(self, channel: str, thread: str | None, lang: str) -> None:
+        try:
+            await self.client.chat_postMessage(
+                channel=channel, thread_ts=thread, text=message(lang, "sorry")
+            )
+        except Exception:
+            log.exception("could not post the apology in %s", channel)
+
+    async def _first(self, body: dict) -> bool:
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        first = await asyncio.to_thread(self.assistant.store.first_delivery, "slack", event_id)
+        if not first:
+            log.info("ignoring a retry of event %s", event_id)
+        return first
+
+    async def on_mention(self, event: dict, body: dict) -> None:
+        """A mention in a channel: answer in the message's thread."""
+        if event.get("bot_id") or event.get("subtype") or not await self._first(body):
+            return
+        thread = event.get("thread_ts") or event.get("ts")
+        asker = Asker("slack", event["channel"], event.get("user", ""))
+        await self._reply(_question_text(event.get("text", "")), asker, thread)
+
+    async def on_message(self, event: dict, body: dict) -> None:
+        """A direct message, or a follow-up in a thread the bot answered in."""
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return  # edits, deletions, joins, bot messages
+        if event["user"] == self.bot_user_id:
+            return
+        text = event.get("text", "")
+        channel = event["channel"]
+        thread = event.get("thread_ts")
+        asker = Asker("slack", channel, event["user"])
+        if event.get("channel_type") == "im":
+            if await self._first(body):
+                await self._reply(_question_text(text), asker, thread)
+            return
+        if not thread or not self.thread_followups:
+            return
+        if self.bot_user_id and f"<@{self.bot_user_id}" in text:
+            return  # the app_mention event answers it
+        known = await asyncio.to_thread(
+            self.assistant.store.is_bot_thread, "slack", channel, thread
+        )
+        if known and await self._first(body):
+            await self._reply(_question_text(text), asker, thread)
+
+    async def on_ask(self, ack, command: dict, respond) -> None:
+        """``/ask <question>``: a private answer with a "Share in channel" button."""
+        question = " ".join(command.get("text", "").split())
+        if not question:
+            await ack(text=ASK_USAGE)
+            return
+        await ack()
+        asker = Asker("slack", command.get("channel_id", ""), command.get("user_id", ""))
+        try:
+            lang = detect_language(question)
+            try:
+                answer = await asyncio.to_thread(self.assistant.ask, question, asker)
+            except SlowDown:
+                await respond(response_type="ephemeral", text=message(lang, "slow_down"))
+                return
+            answer_id = await asyncio.to_thread(self.assistant.remember, answer, asker)
+            payload = answer_payload(answer, answer_id=answer_id, share=True)
+            await respond(response_type="ephemeral", **payload)
+        except Exception:
+            log.exception("/ask failed")
+            await respond(response_type="ephemeral", text=message(lang, "sorry"))
+
+    async def on_share(self, ack, body: dict, action: dict, respond) -> None:
+        """ "Share in channel": post the private answer publicly."""
+        await ack()
+        answer = await asyncio.to_thread(self.assistant.recall, action.get("value", ""))
+        if answer is None:
+            await respond(
+                response_type="ephemeral", replace_original=False, text=message("en", "gone")
+            )
+            return
+        channel = body.get("channel", {}).get("id", "")
+        user = body.get("user", {}).get("id", "")
+        try:
+            payload = answer_payload(answer, answer_id=action["value"], shared_by=user)
+            await self.client.chat_postMessage(channel=channel, unfurl_links=False, **payload)
+            await respond(delete_original=True)
+        except Exception:
+            log.exception("sharing an answer in %s failed", channel)
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=message(answer.language, "sorry"),
+            )
+
+    async def on_feedback(self, ack, body: dict, action: dict, respond) -> None:
+        """👍/👎 on an answer: store it and thank the clicker privately."""
+        await ack()
+        answer = await asyncio.to_thread(self.assistant.recall, action.get("value", ""))
+        if answer is None:
+            await respond(
+                response_type="ephemeral", replace_original=False, text=message("en", "gone")
+            )
+            return
+        asker = Asker(
+            "slack", body.get("channel", {}).get("id", ""), body.get("user", {}).get("id", "")
+        )
+        vote = 1 if action.get("action_id") == FEEDBACK_UP else -1
+        await asyncio.to_thread(self.assistant.feedback, answer, vote, asker)
+        await _private(respond, message(answer.language, "feedback_thanks"))
+
+    # --- checklists -----------------------------------------------------------------------
+    async def on_checklist(self, ack, command: dict, respond) -> None:
+        """``/checklist`` lists; ``/checklist <name>`` posts one; ``… reset`` clears it."""
+        await ack()
+        words = command.get("text", "").split()
+        book = self.assistant.checklists
+        if not words:
+            await respond(response_type="ephemeral", **checklist_index_payload(book.checklists))
+            return
+        reset = len(words) > 1 and words[-1].lower() in ("reset", "réinitialiser", "reinitialiser")
+        name = " ".join(words[:-1] if reset else words)
+        found = self.assistant.find_checklist(name)
+        if found.checklist is None:
+            payload = checklist_index_payload(list(found.suggestions), suggestions=True)
+            await respond(response_type="ephemeral", **payload)
+            return
+        channel = command.get("channel_id", "")
+        conversation = conversation_key("slack", command.get("team_id", ""), channel)
+        method = self.assistant.reset if reset else self.assistant.state
+        state = await asyncio.to_thread(method, conversation, found.checklist)
+        try:
+            await self.client.chat_postMessage(channel=channel, **checklist_payload(state))
+        except Exception as exc:
+            error = getattr(getattr(exc, "response", None), "data", {}) or {}
+            if isinstance(error, dict) and error.get("error") in (
+                "not_in_channel",
+                "channel_not_found",
+            ):
+                await respond(
+                    response_type="ephemeral",
+                    text="I am not in this channel: invite me with `/invite @playbook` first.",
+                )
+                return
+            log.exception("/checklist failed in %s", channel)
+            await respond(response_type="ephemeral", text=message("en", "sorry"))
+
+    async def on_checklist_item(self, ack, body: dict, action: dict, respond) -> None:
+        """A checkbox of a posted checklist: store the tick and update the message."""
+        await ack()
+        checklist_id, _, item_id = action.get("block_id", "").partition("|")
+        checklist = self.assistant.checklists.get(checklist_id)
+        channel = body.get("channel", {}).get("id", "")
+        user = body.get("user", {})
+        if checklist is None:
+            await _private(respond, "This checklist is no longer in the knowledge base.")
+            return
+        conversation = conversation_key("slack", body.get("team", {}).get("id", ""), channel)
+        done = bool(action.get("selected_options"))
+        try:
+            state = await asyncio.to_thread(
+                self.assistant.tick,
+                conversation,
+                checklist,
+                item_id,
+                user.get("id", ""),
+                done,
+                user.get("name") or user.get("username"),
+            )
+        except ItemNotFound:
+            state = await asyncio.to_thread(self.assistant.state, conversation, checklist)
+            await _private(
+                respond, "That item is no longer in the checklist; here is the current one."
+            )
+        await self.client.chat_update(
+            channel=channel, ts=body.get("message", {}).get("ts", ""), **checklist_payload(state)
+        )
+
+    async def on_error(self, error: Exception, body: dict) -> None:
+        """Log listener errors with their detail (users got an apology from the listener)."""
+        log.error("Slack listener error: %s", error, exc_info=error)

@@ -1,0 +1,39 @@
+"""Running the Slack app: HTTP (Events API on /slack/events) or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from bot.adapters.slack_app import SlackBot
+
+log = logging.getLogger("playbook.slack")
+EVENTS_PATH = "/slack/events"
+
+
+async def serve_http(bot: SlackBot, host: str, port: int, stop: asyncio.Event) -> None:
+    """Serve Slack's requests on ``http://host:port/slack/events`` until ``stop`` is set."""
+    runner = web.AppRunner(bot.app.web_app(path=EVENTS_PATH, port=port), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.info("Slack: listening on http://%s:%s%s", host, port, EVENTS_PATH)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+async def serve_socket(bot: SlackBot, app_token: str, stop: asyncio.Event) -> None:
+    """Connect to Slack in Socket Mode and serve until ``stop`` is set."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(bot.app, app_token)
+    await handler.connect_async()
+    log.info("Slack: connected in Socket Mode")
+    try:
+        await stop.wait()
+    finally:
+        await handler.close_async()

@@ -1,0 +1,436 @@
+"""The real bolt app over HTTP on 127.0.0.1, talking to a fake Slack Web API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from aiohttp import ClientSession, web
+
+from bot.adapters.slack_app import SlackBot, SlackConfig, SlackConfigError
+from bot.core.assistant import Assistant
+from bot.core.checklists import load_checklists
+from bot.core.lookup import ChecklistBook
+from bot.core.store import Store, conversation_key
+from tests.adapters.fake_slack import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    TEAM,
+    FakeSlack,
+    action_body,
+    command_body,
+    event_body,
+    sign,
+)
+from tests.conftest import KNOWLEDGE
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
+class Harness:
+    """Fake Slack + the bot's HTTP endpoint, both on 127.0.0.1, stopped on exit."""
+
+    def __init__(self, engine, tmp_path, *, followups=True, rate=0, app_token=""):
+        self.engine = engine
+        self.tmp_path = tmp_path
+        self.followups = followups
+        self.rate = rate
+        self.app_token = app_token
+
+    async def __aenter__(self) -> Harness:
+        self.fake = await FakeSlack().start()
+        checklists, _ = load_checklists(KNOWLEDGE)
+        self.store = Store(f"sqlite:///{self.tmp_path / 'slack.db'}")
+        self.assistant = Assistant(
+            engine=self.engine,
+            store=self.store,
+            checklists=ChecklistBook(checklists),
+            rate_limit_per_minute=self.rate,
+        )
+        config = SlackConfig(
+            bot_token=BOT_TOKEN,
+            signing_secret=SIGNING_SECRET,
+            app_token=self.app_token,
+            api_url=self.fake.api_url,
+        )
+        self.bot = SlackBot(self.assistant, config, thread_followups=self.followups)
+        await self.bot.verify()
+        self.runner = web.AppRunner(self.bot.app.web_app(path="/slack/events"), access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/slack/events"
+        self.http = ClientSession()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.http.close()
+        await self.runner.cleanup()
+        await self.fake.stop()
+        self.store.close()
+
+    async def post(self, body: str, content_type: str, headers=None, timestamp=None):
+        sent = {"Content-Type": content_type, **sign(body, timestamp), **(headers or {})}
+        async with self.http.post(self.url, data=body.encode(), headers=sent) as resp:
+            return resp.status, await resp.text()
+
+    async def event(self, event: dict, event_id: str, headers=None):
+        return await self.post(event_body(event, event_id), JSON, headers)
+
+    async def command(self, command: str, text: str):
+        body = command_body(command, text, self.fake.response_url())
+        return await self.post(body, FORM)
+
+    async def action(self, action: dict, message_ts: str = "", user: str = "U0BOB"):
+        body = action_body(action, self.fake.response_url("a"), message_ts, user=user)
+        return await self.post(body, FORM)
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def blocks_text(body: dict) -> str:
+    blocks = body.get("blocks")
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def mention(text: str, ts: str = "1700000001.000100", **extra) -> dict:
+    return {
+        "type": "app_mention",
+        "user": "U0ALICE",
+        "text": f"<@U0BOT> {text}",
+        "ts": ts,
+        "channel": "C0CHAN",
+        "event_ts": ts,
+        **extra,
+    }
+
+
+def test_mention_is_answered_in_a_thread_citing_the_section(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            status, _ = await h.event(mention("Red Hat, quel modèle ?"), "Ev1")
+            assert status == 200
+            (call,) = await h.fake.wait_for("chat.postMessage")
+            assert call.headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+            assert call.body["channel"] == "C0CHAN"
+            assert call.body["thread_ts"] == "1700000001.000100"
+            text = blocks_text(call.body)
+            assert "Voici ce que dit la base de connaissances" in text
+            assert "Le modèle de support" in text
+            assert "#le-mod%C3%A8le-de-support|Commercialisation › Les modèles" in text
+            assert "feedback_up" in text and "feedback_down" in text
+            assert call.body["text"].startswith("Voici ce que dit la base de connaissances")
+
+    run(scenario())
+
+
+def test_thread_follow_up_without_mention_and_setting_off(engine, tmp_path):
+    follow = {
+        "type": "message",
+        "user": "U0ALICE",
+        "text": "Et qu'est-ce que le modèle open core ?",
+        "ts": "1700000001.000200",
+        "thread_ts": "1700000001.000100",
+        "channel": "C0CHAN",
+        "channel_type": "channel",
+    }
+
+    async def scenario(followups: bool, expected: int):
+        async with Harness(engine, tmp_path / str(followups), followups=followups) as h:
+            await h.event(mention("Red Hat, quel modèle ?"), "Ev1")
+            await h.fake.wait_for("chat.postMessage")
+            await h.event(follow, "Ev2")
+            stranger = {**follow, "thread_ts": "1600000000.000001", "ts": "1700000001.000300"}
+            await h.event(stranger, "Ev3")  # a thread the bot never answered in
+            await asyncio.sleep(1.0)
+            calls = h.fake.of("chat.postMessage")
+            assert len(calls) == expected
+            if expected == 2:
+                assert calls[1].body["thread_ts"] == "1700000001.000100"
+                assert "Le modèle Open core" in blocks_text(calls[1].body)
+
+    run(scenario(True, 2))
+    run(scenario(False, 1))
+
+
+def test_direct_message_is_answered_and_noise_ignored(engine, tmp_path):
+    dm = {
+        "type": "message",
+        "user": "U0ALICE",
+        "text": "Why do customers dislike vendor lock-in?",
+        "ts": "1700000002.000100",
+        "channel": "D0DM",
+        "channel_type": "im",
+    }
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.event({**dm, "bot_id": "B0OTHER"}, "Ev0a")
+            await h.event({**dm, "subtype": "message_changed"}, "Ev0b")
+            await h.event({**dm, "subtype": "channel_join", "text": "joined"}, "Ev0c")
+            await h.event({**dm, "user": "U0BOT"}, "Ev0d")
+            await h.event(dm, "Ev1")
+            (call,) = await h.fake.wait_for("chat.postMessage")
+            await asyncio.sleep(0.5)
+            assert len(h.fake.of("chat.postMessage")) == 1
+            assert call.body["channel"] == "D0DM"
+            assert not call.body.get("thread_ts")
+            text = blocks_text(call.body)
+            assert "Here is what the knowledge base says:" in text
+            assert "vendor lock-in" in text and "Le modèle SaaS" in text
+
+    run(scenario())
+
+
+def test_a_retried_event_is_answered_once(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            event = mention("Qu'est-ce que le value-market fit ?")
+            await h.event(event, "EvSame")
+            retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+            status, _ = await h.event(event, "EvSame", headers=retry)
+            assert status == 200
+            await h.fake.wait_for("chat.postMessage")
+            await asyncio.sleep(1.0)
+            assert len(h.fake.of("chat.postMessage")) == 1
+
+    run(scenario())
+
+
+def test_ask_is_private_then_shared_publicly(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            started = time.monotonic()
+            status, _ = await h.command("/ask", "Quels sont les trois piliers du succès ?")
+            assert status == 200 and time.monotonic() - started < 3.0
+            (response,) = await h.fake.wait_for("response")
+            assert response.body["response_type"] == "ephemeral"
+            text = blocks_text(response.body)
+            assert "Les trois piliers du succès" in text and "share_answer" in text
+            blocks = response.body["blocks"]
+            share = next(
+                e
+                for b in blocks
+                if b["type"] == "actions"
+                for e in b["elements"]
+                if e["action_id"] == "share_answer"
+            )
+            await h.action(share)
+            (post,) = await h.fake.wait_for("chat.postMessage")
+            assert post.body["channel"] == "C0CHAN"
+            shared = blocks_text(post.body)
+            assert "Les trois piliers du succès" in shared
+            assert "<@U0BOB>" in shared and "share_answer" not in shared
+            responses = await h.fake.wait_for("response", 2)
+            assert responses[1].body.get("delete_original") is True
+
+    run(scenario())
+
+
+def test_ask_without_text_answers_with_usage(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            status, body = await h.command("/ask", "  ")
+            assert status == 200
+            assert "Usage: `/ask <question>`" in body
+            await asyncio.sleep(0.3)
+            assert h.fake.of("response") == []
+
+    run(scenario())
+
+
+def test_feedback_click_is_stored_and_acknowledged_privately(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.event(mention("Que doit gérer le product manager ?"), "Ev1")
+            (post,) = await h.fake.wait_for("chat.postMessage")
+            buttons = next(b for b in post.body["blocks"] if b["type"] == "actions")["elements"]
+            down = next(e for e in buttons if e["action_id"] == "feedback_down")
+            status, _ = await h.action(down, message_ts="1700000000.000001")
+            assert status == 200
+            (thanks,) = await h.fake.wait_for("response")
+            assert thanks.body["response_type"] == "ephemeral"
+            assert thanks.body["replace_original"] is False
+            assert thanks.body["text"] == "Merci pour votre avis !"
+            assert h.store.feedback_counts() == {"up": 0, "down": 1}
+
+    run(scenario())
+
+
+def test_checklist_list_post_tick_untick_and_reset(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.command("/checklist", "")
+            (listing,) = await h.fake.wait_for("response")
+            assert "walk-the-funnel" in listing.body["text"]
+            await h.command("/checklist", "pmf")
+            (post,) = await h.fake.wait_for("chat.postMessage")
+            assert post.body["blocks"][0]["text"]["text"] == "Product-market fit"
+            items = [
+                b for b in post.body["blocks"] if b.get("accessory", {}).get("type") == "checkboxes"
+            ]
+            assert len(items) == 3
+            second = items[1]
+            option = second["accessory"]["options"][0]
+            tick = {
+                "type": "checkboxes",
+                "action_id": "checklist_item",
+                "block_id": second["block_id"],
+                "selected_options": [option],
+            }
+            await h.action(tick, message_ts="1700000000.000001")
+            (update,) = await h.fake.wait_for("chat.update")
+            assert update.body["ts"] == "1700000000.000001"
+            updated = blocks_text(update.body)
+            assert "*1/3* done" in updated and ":white_check_mark: bob" in updated
+            conversation = conversation_key("slack", TEAM, "C0CHAN")
+            stored = h.store.progress(conversation, "product-market-fit")
+            assert [t.by for t in stored.values()] == ["U0BOB"]
+            await h.action({**tick, "selected_options": []}, message_ts="1700000000.000001")
+            updates = await h.fake.wait_for("chat.update", 2)
+            assert "*0/3* done" in blocks_text(updates[1].body)
+            await h.action(tick, message_ts="1700000000.000001")
+            await h.fake.wait_for("chat.update", 3)
+            await h.command("/checklist", "pmf reset")
+            posts = await h.fake.wait_for("chat.postMessage", 2)
+            assert "*0/3* done" in blocks_text(posts[1].body)
+            assert h.store.progress(conversation, "product-market-fit") == {}
+            await h.command("/checklist", "budget spreadsheet")
+            responses = await h.fake.wait_for("response", 2)
+            assert responses[1].body["text"].startswith("No checklist by that name. The closest:")
+
+    run(scenario())
+
+
+def test_bad_signature_and_stale_timestamp_are_refused(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            body = event_body(mention("open core"), "Ev1")
+            headers = {"Content-Type": JSON, **sign(body, secret="wrong-secret")}
+            async with h.http.post(h.url, data=body.encode(), headers=headers) as resp:
+                assert resp.status == 401
+            status, _ = await h.post(body, JSON, timestamp=int(time.time()) - 360)
+            assert status == 401
+            await asyncio.sleep(0.3)
+            assert h.fake.of("chat.postMessage") == []
+
+    run(scenario())
+
+
+def test_channel_ping_in_a_question_is_not_echoed_as_a_ping(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            question = "<!channel> <!here> <!everyone> what is the open core model? " + "x " * 1200
+            await h.event(mention(question), "Ev1")
+            (post,) = await h.fake.wait_for("chat.postMessage")
+            everything = json.dumps(post.body, ensure_ascii=False)
+            for ping in ("<!channel>", "<!here>", "<!everyone>"):
+                assert ping not in everything
+            assert "Question cut to 2000 characters." in everything
+
+    run(scenario())
+
+
+def test_rate_limited_calls_are_retried_and_failures_apologised(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            h.fake.fail(
+                "chat.postMessage", 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+            )
+            await h.event(mention("Red Hat, quel modèle ?"), "Ev1")
+            calls = await h.fake.wait_for("chat.postMessage", 2)
+            assert "Le modèle de support" in blocks_text(calls[1].body)
+            h.fake.fail("chat.postMessage", 200, {"ok": False, "error": "invalid_blocks"})
+            await h.event(mention("Qu'est-ce que le modèle open core ?", ts="1700000009.1"), "Ev2")
+            calls = await h.fake.wait_for("chat.postMessage", 4)
+            assert calls[3].body["text"].startswith("Désolé, une erreur m'a empêché de répondre")
+            assert calls[3].body["thread_ts"] == "1700000009.1"
+
+    run(scenario())
+
+
+def test_per_user_rate_limit_says_slow_down(engine, tmp_path):
+    dm = {
+        "type": "message",
+        "user": "U0ALICE",
+        "text": "open core ?",
+        "channel": "D0DM",
+        "channel_type": "im",
+    }
+
+    async def scenario():
+        async with Harness(engine, tmp_path, rate=1) as h:
+            await h.event({**dm, "ts": "1.1"}, "Ev1")
+            await h.fake.wait_for("chat.postMessage")
+            await h.event({**dm, "ts": "1.2"}, "Ev2")
+            calls = await h.fake.wait_for("chat.postMessage", 2)
+            assert "wait a little" in calls[1].body["text"] or "attendez" in calls[1].body["text"]
+
+    run(scenario())
+
+
+def test_socket_mode_slash_command(engine, tmp_path):
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    async def scenario():
+        async with Harness(engine, tmp_path, app_token=APP_TOKEN) as h:
+            handler = AsyncSocketModeHandler(h.bot.app, APP_TOKEN)
+            await handler.connect_async()
+            try:
+                payload = dict(
+                    pair.split("=", 1)
+                    for pair in command_body("/ask", "Red Hat", h.fake.response_url()).split("&")
+                )
+                from urllib.parse import unquote_plus
+
+                payload = {k: unquote_plus(v) for k, v in payload.items()}
+                await h.fake.ws_envelopes.put(
+                    {
+                        "envelope_id": "env-1",
+                        "type": "slash_commands",
+                        "payload": payload,
+                        "accepts_response_payload": True,
+                    }
+                )
+                (response,) = await h.fake.wait_for("response")
+                assert "Le modèle de support" in blocks_text(response.body)
+                assert any(a.get("envelope_id") == "env-1" for a in h.fake.ws_acks)
+                opened = h.fake.of("apps.connections.open")
+                assert opened[0].headers["Authorization"] == f"Bearer {APP_TOKEN}"
+            finally:
+                await handler.close_async()
+
+    run(scenario())
+
+
+def test_invalid_or_missing_credentials_are_named():
+    with pytest.raises(SlackConfigError, match="SLACK_BOT_TOKEN"):
+        SlackConfig(bot_token="nope").check()
+    with pytest.raises(SlackConfigError, match="SLACK_SIGNING_SECRET"):
+        SlackConfig(bot_token="xoxb-1").check()
+    with pytest.raises(SlackConfigError, match="SLACK_APP_TOKEN"):
+        SlackConfig(bot_token="xoxb-1", app_token="bad").check()
+    SlackConfig(bot_token="xoxb-1", app_token="xapp-1").check()  # socket mode needs no secret
+
+    async def scenario():
+        fake = await FakeSlack().start()
+        try:
+            fake.fail("auth.test", 200, {"ok": False, "error": "invalid_auth"})
+            config = SlackConfig(bot_token=BOT_TOKEN, signing_secret="s", api_url=fake.api_url)
+            bot = SlackBot(assistant=None, config=config)  # type: ignore[arg-type]
+            with pytest.raises(
+                SlackConfigError, match=r"SLACK_BOT_TOKEN was refused by Slack \(invalid_auth\)"
+            ):
+                await bot.verify()
+        finally:
+            await fake.stop()
+
+    run(scenario())
