@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
+from bot.cli_discord import DiscordCommandError, add_discord_commands
 from bot.cli_team import TeamCommandError, add_team_commands
 from bot.config import Settings
 
@@ -252,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=int(os.environ.get("PLAYBOOK_PORT", "3000")))
     p.set_defaults(func=cmd_serve)
     add_team_commands(sub)
+    add_discord_commands(sub)
     return parser
 
 
@@ -276,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (
         UserError,
         TeamCommandError,
+        DiscordCommandError,
         KnowledgeDirError,
         EmbedderError,
         EvalFileError,

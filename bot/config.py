@@ -25,6 +25,7 @@ class Settings:
     log_questions: bool = True
     rate_limit_per_minute: int = 10  # questions per user per minute; 0 for no limit
     slack_thread_followups: bool = True  # answer later messages of a thread without a mention
+    discord_message_content: bool = True  # ask Discord for the privileged message-content intent
 
     @classmethod
     def from_env(

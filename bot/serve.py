@@ -44,46 +44,63 @@ def configure_logging() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("aiohttp.access", "slack_bolt.AsyncApp", "slack_sdk"):
+    for noisy in ("aiohttp.access", "slack_bolt.AsyncApp", "slack_sdk", "discord"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-async def run_slack(settings: Settings, *, http: bool, host: str, port: int) -> int:
-    """Run the Slack app until SIGINT/SIGTERM. Returns an exit code."""
+async def run_platforms(settings: Settings, *, http: bool, host: str, port: int) -> int:
+    """Run Slack and/or Discord in one event loop, sharing one assistant, until SIGINT or
+    SIGTERM. Returns an exit code."""
+    from bot.adapters.discord_bot import DiscordConfig, DiscordConfigError, run_discord
     from bot.adapters.slack_app import SlackBot, SlackConfig, SlackConfigError
     from bot.adapters.slack_server import serve_http, serve_socket
 
-    config = SlackConfig.from_env()
+    slack = SlackConfig.from_env()
+    discord_config = DiscordConfig.from_env()
     try:
-        config.check(force_http=http)
-    except SlackConfigError as exc:
+        if slack.configured:
+            slack.check(force_http=http)
+        if discord_config.token:
+            discord_config.check()
+    except (SlackConfigError, DiscordConfigError) as exc:
         raise ServeError(str(exc)) from exc
     assistant = await asyncio.to_thread(build_assistant, settings, log.info)
-    bot = SlackBot(assistant, config, thread_followups=settings.slack_thread_followups)
-    try:
-        bot_user = await bot.verify()
-    except SlackConfigError as exc:
-        raise ServeError(str(exc)) from exc
-    log.info("Slack: signed in as %s", bot_user)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if config.socket_mode(force_http=http):
-        await serve_socket(bot, config.app_token, stop)
-    else:
-        await serve_http(bot, host, port, stop)
+    tasks = []
+    if slack.configured:
+        bot = SlackBot(assistant, slack, thread_followups=settings.slack_thread_followups)
+        try:
+            log.info("Slack: signed in as %s", await bot.verify())
+        except SlackConfigError as exc:
+            raise ServeError(str(exc)) from exc
+        if slack.socket_mode(force_http=http):
+            tasks.append(serve_socket(bot, slack.app_token, stop))
+        else:
+            tasks.append(serve_http(bot, host, port, stop))
+    if discord_config.token:
+        tasks.append(
+            run_discord(
+                assistant,
+                discord_config,
+                stop,
+                message_content=settings.discord_message_content,
+            )
+        )
+    try:
+        await asyncio.gather(*tasks)
+    except DiscordConfigError as exc:
+        stop.set()
+        raise ServeError(str(exc)) from exc
     log.info("Stopped.")
     return 0
 
 
 def serve(settings: Settings, *, slack_http: bool, host: str, port: int) -> int | None:
     """Run the platforms whose credentials are set. Returns ``None`` when none is."""
-    if os.environ.get("DISCORD_TOKEN"):
-        raise ServeError(
-            "DISCORD_TOKEN is set, but this version has no Discord adapter yet; unset it."
-        )
-    if not os.environ.get("SLACK_BOT_TOKEN"):
+    if not (os.environ.get("SLACK_BOT_TOKEN") or os.environ.get("DISCORD_TOKEN")):
         return None
     configure_logging()
-    return asyncio.run(run_slack(settings, http=slack_http, host=host, port=port))
+    return asyncio.run(run_platforms(settings, http=slack_http, host=host, port=port))

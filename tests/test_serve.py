@@ -134,3 +134,48 @@ def test_serve_answers_a_mention_over_http_and_stops_on_sigterm(workdir):
     assert proc.returncode == 0, err
     assert "Slack: listening on http://127.0.0.1" in err
     assert BOT_TOKEN not in err and SIGNING_SECRET not in err
+
+
+class FakeDiscordThread(FakeSlackThread):
+    """The fake Discord on its own event loop in a thread."""
+
+    def __enter__(self):
+        from tests.adapters.fake_discord import FakeDiscord
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.fake = asyncio.run_coroutine_threadsafe(FakeDiscord().start(), self.loop).result(10)
+        return self.fake
+
+
+def test_discord_invite_and_sync_need_credentials(workdir):
+    invite = run(workdir, "discord", "invite", env={"DISCORD_APPLICATION_ID": "123456"})
+    assert invite.returncode == 0
+    assert invite.stdout.strip() == (
+        "https://discord.com/oauth2/authorize?client_id=123456"
+        "&scope=bot+applications.commands&permissions=274877991936"
+    )
+    sync = run(workdir, "discord", "sync")
+    assert sync.returncode == 2
+    assert "DISCORD_TOKEN is not set" in sync.stderr
+
+
+def test_discord_sync_and_refused_token(workdir):
+    from tests.adapters.fake_discord import APP_ID, GUILD_ID, TOKEN
+
+    with FakeDiscordThread() as fake:
+        env = {
+            "DISCORD_TOKEN": TOKEN,
+            "DISCORD_API_URL": fake.api_url,
+            "DISCORD_GATEWAY_URL": fake.gateway_url,
+        }
+        synced = run(workdir, "discord", "sync", "--guild", GUILD_ID, env=env)
+        assert synced.returncode == 0, synced.stderr
+        assert f"Registered /ask, /checklist in guild {GUILD_ID}." in synced.stdout
+        assert fake.of(f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands", "PUT")
+        fake.refuse_token = True
+        served = run(workdir, "serve", env=env)
+    assert served.returncode == 2
+    assert "DISCORD_TOKEN was refused by Discord." in served.stderr
+    assert TOKEN not in served.stderr

@@ -62,3 +62,10 @@ class ChecklistBook:
         if ranked and ranked[0][0] >= MATCH_SCORE and clear:
             return Lookup(ranked[0][1], ())
         return Lookup(None, tuple(c for _, c in ranked[:suggestions]))
+
+    def complete(self, text: str, limit: int = 25) -> list[Checklist]:
+        """Checklists for an autocomplete box: all of them for no text, else the closest."""
+        query = fold(text)
+        if not query:
+            return self.checklists[:limit]
+        return [c for score, c in self._scores(query) if score > 40][:limit]

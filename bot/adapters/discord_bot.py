@@ -1,0 +1,407 @@
+"""Discord adapter: discord.py application commands, mentions and DMs → core calls.
+
+``/ask`` answers with an embed (public, or private with ``private: True``), ``/checklist`` shows a
+checklist with a menu that ticks items for the whole channel, and every answer has 👍/👎
+buttons that keep working after a restart (dynamic items: the custom id carries the answer id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import discord
+import yarl
+from discord import app_commands
+
+from bot.adapters.discord_render import (
+    answer_embed,
+    checklist_embed,
+    checklist_options,
+    cut,
+    escape,
+    feedback_labels,
+    plain,
+)
+from bot.core.assistant import Asker, Assistant, SlowDown
+from bot.core.engine import EmptyQuestion
+from bot.core.language import detect_language, message
+from bot.core.store import conversation_key
+
+log = logging.getLogger("playbook.discord")
+
+DEFAULT_API_URL = "https://discord.com/api/v10"
+NO_MENTIONS = discord.AllowedMentions.none()
+DEFER_AFTER = 2.0  # seconds: answers slower than this are deferred (Discord's deadline is 3 s)
+PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    read_message_history=True,
+)
+MESSAGE_CONTENT_HELP = (
+    "Discord refused the message-content intent: slash commands work, and mentions and DMs "
+    "still reach the bot, but to read other messages enable it in the Developer Portal → your "
+    "application → Bot → Privileged Gateway Intents → Message Content Intent."
+)
+
+
+class DiscordConfigError(Exception):
+    """Missing or refused Discord credentials; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    """The bot token and where the client connects (overridable for proxies and tests)."""
+
+    token: str = ""
+    api_url: str = DEFAULT_API_URL
+    gateway_url: str = ""
+    application_id: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DiscordConfig:
+        """Read ``DISCORD_TOKEN``, ``DISCORD_API_URL``, ``DISCORD_GATEWAY_URL`` and
+        ``DISCORD_APPLICATION_ID``."""
+        env = os.environ if environ is None else environ
+        return cls(
+            token=env.get("DISCORD_TOKEN", ""),
+            api_url=(env.get("DISCORD_API_URL") or DEFAULT_API_URL).rstrip("/"),
+            gateway_url=env.get("DISCORD_GATEWAY_URL", ""),
+            application_id=env.get("DISCORD_APPLICATION_ID", ""),
+        )
+
+    def check(self) -> None:
+        """Raise ``DiscordConfigError`` when the token is missing or malformed."""
+        if not self.token:
+            raise DiscordConfigError("DISCORD_TOKEN is not set (Developer Portal → Bot → Token).")
+        if len(self.token) < 20 or " " in self.token:
+            raise DiscordConfigError("DISCORD_TOKEN does not look like a bot token.")
+
+    def apply(self) -> None:
+        """Point discord.py at ``api_url`` and ``gateway_url`` (process-wide settings)."""
+        discord.http.Route.BASE = self.api_url
+        if self.gateway_url:
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+
+
+def invite_url(application_id: str | int) -> str:
+    """The OAuth2 URL that adds the bot with exactly the scopes and permissions it needs."""
+    return discord.utils.oauth_url(
+        application_id, permissions=PERMISSIONS, scopes=("bot", "applications.commands")
+    )
+
+
+class FeedbackButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"fb:(?P<vote>up|down):(?P<id>[0-9a-f]{16})",
+):
+    """👍 or 👎 on an answer; the custom id carries the answer id, so it survives restarts."""
+
+    def __init__(self, vote: str, answer_id: str, label: str | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                style=discord.ButtonStyle.secondary,
+                label=label,
+                emoji="👍" if vote == "up" else "👎",
+                custom_id=f"fb:{vote}:{answer_id}",
+            )
+        )
+        self.vote = vote
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match):
+        return cls(match["vote"], match["id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Store the vote and thank the clicker privately."""
+        assistant: Assistant = interaction.client.assistant  # type: ignore[attr-defined]
+        answer = await asyncio.to_thread(assistant.recall, self.answer_id)
+        if answer is None:
+            await interaction.response.send_message(message("en", "gone"), ephemeral=True)
+            return
+        asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
+        vote = 1 if self.vote == "up" else -1
+        await asyncio.to_thread(assistant.feedback, answer, vote, asker)
+        await interaction.response.send_message(
+            message(answer.language, "feedback_thanks"),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+class ChecklistSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"cl:(?P<id>[a-z0-9-]+)"):
+    """The menu of a posted checklist: the selected items are the done ones."""
+
+    def __init__(self, checklist_id: str, options: list[discord.SelectOption] | None = None):
+        options = options or [discord.SelectOption(label="-", value="-")]
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"cl:{checklist_id}",
+                placeholder="Tick the items that are done",
+                min_values=0,
+                max_values=len(options),
+                options=options,
+            )
+        )
+        self.checklist_id = checklist_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match):
+        return cls(match["id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Store the ticks and unticks, then update the message for everyone."""
+        assistant: Assistant = interaction.client.assistant  # type: ignore[attr-defined]
+        checklist = assistant.checklists.get(self.checklist_id)
+        if checklist is None:
+            await interaction.response.send_message(
+                "This checklist is no longer in the knowledge base.", ephemeral=True
+            )
+            return
+        selected = set((interaction.data or {}).get("values", []))
+        conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
+        user = interaction.user
+        state = await asyncio.to_thread(assistant.state, conversation, checklist)
+        for s in state.items[:25]:
+            if (s.item.id in selected) != s.done:
+                state = await asyncio.to_thread(
+                    assistant.tick,
+                    conversation,
+                    checklist,
+                    s.item.id,
+                    str(user.id),
+                    s.item.id in selected,
+                    user.display_name,
+                )
+        await interaction.response.edit_message(
+            embed=checklist_embed(state), view=checklist_view(state), allowed_mentions=NO_MENTIONS
+        )
+
+
+def discord_conversation(guild_id: int | None, channel_id: int | None) -> str:
+    """The progress key of a Discord channel (``dm`` for direct messages)."""
+    return conversation_key("discord", str(guild_id or "dm"), str(channel_id or ""))
+
+
+def answer_view(lang: str, answer_id: str) -> discord.ui.View:
+    """The 👍/👎 buttons of an answer."""
+    up, down = feedback_labels(lang)
+    view = discord.ui.View(timeout=None)
+    view.add_item(FeedbackButton("up", answer_id, up))
+    view.add_item(FeedbackButton("down", answer_id, down))
+    return view
+
+
+def checklist_view(state) -> discord.ui.View:
+    """The select menu that ticks a checklist's items."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(ChecklistSelect(state.checklist.id, checklist_options(state)))
+    return view
+
+
+class PlaybookDiscord(discord.Client):
+    """The Discord client: application commands, mentions, DMs, persistent buttons."""
+
+    def __init__(self, assistant: Assistant | None, *, message_content: bool = True) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = message_content
+        super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
+        self.assistant = assistant
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = self.on_app_command_error
+        _register_commands(self.tree)
+
+    async def setup_hook(self) -> None:
+        """Make the buttons and menus of earlier messages work again after a restart."""
+        self.add_dynamic_items(FeedbackButton, ChecklistSelect)
+
+    async def on_ready(self) -> None:
+        """Log the account the bot runs as."""
+        log.info("Discord: connected as %s (%s)", self.user, self.user.id if self.user else "?")
+
+    def answer_payload(self, question: str, asker: Asker) -> dict:
+        """What to send for ``question``: an embed with 👍/👎, or a short message."""
+        lang = detect_language(question)
+        try:
+            answer = self.assistant.ask(question, asker)
+        except EmptyQuestion as exc:
+            return {"content": plain(str(exc)), "allowed_mentions": NO_MENTIONS}
+        except SlowDown:
+            return {"content": message(lang, "slow_down"), "allowed_mentions": NO_MENTIONS}
+        answer_id = self.assistant.remember(answer, asker)
+        return {
+            "embed": answer_embed(answer),
+            "view": answer_view(answer.language, answer_id),
+            "allowed_mentions": NO_MENTIONS,
+        }
+
+    async def on_message(self, msg: discord.Message) -> None:
+        """Answer a message that mentions the bot (as a reply) or a direct message."""
+        if msg.author.bot or self.user is None or msg.author.id == self.user.id:
+            return
+        direct = msg.guild is None
+        if not direct and self.user not in msg.mentions:
+            return
+        question = " ".join(re.sub(rf"<@!?{self.user.id}>", " ", msg.content).split())
+        asker = Asker("discord", str(msg.channel.id), str(msg.author.id))
+        try:
+            payload = await asyncio.to_thread(self.answer_payload, question, asker)
+            if direct:
+                await msg.channel.send(**payload)
+            else:
+                await msg.reply(mention_author=False, **payload)
+        except Exception:
+            log.exception("answering a message in %s failed", msg.channel.id)
+            try:
+                await msg.channel.send(
+                    message(detect_language(question), "sorry"), allowed_mentions=NO_MENTIONS
+                )
+            except Exception:
+                log.exception("could not post the apology in %s", msg.channel.id)
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """Log the detail; tell the user briefly."""
+        log.error("Discord command error: %s", error, exc_info=error)
+        text = message(interaction.locale.value[:2] if interaction.locale else "en", "sorry")
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except Exception:
+            log.exception("could not send the apology")
+
+
+def _register_commands(tree: app_commands.CommandTree) -> None:
+    @tree.command(name="ask", description="Ask the playbook about commercialising open source")
+    @app_commands.describe(
+        question="Your question, in French or English",
+        private="Only you see the answer (default: everyone in the channel)",
+    )
+    async def ask(interaction: discord.Interaction, question: str, private: bool = False) -> None:
+        client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
+        asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
+        task = asyncio.ensure_future(asyncio.to_thread(client.answer_payload, question, asker))
+        try:
+            payload = await asyncio.wait_for(asyncio.shield(task), DEFER_AFTER)
+        except TimeoutError:
+            await interaction.response.defer(ephemeral=private, thinking=True)
+            await interaction.followup.send(ephemeral=private, **(await task))
+            return
+        await interaction.response.send_message(ephemeral=private, **payload)
+
+    @tree.command(name="checklist", description="Show a checklist with this channel's progress")
+    @app_commands.describe(
+        name="Which checklist (type to search)", reset="Clear this channel's progress first"
+    )
+    async def checklist(
+        interaction: discord.Interaction, name: str | None = None, reset: bool = False
+    ) -> None:
+        client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
+        assistant = client.assistant
+        if not name:
+            lines = [f"`{c.id}` — {escape(c.title)}" for c in assistant.checklists.checklists]
+            await interaction.response.send_message(
+                cut("Checklists:\n" + "\n".join(lines), 2000), ephemeral=True
+            )
+            return
+        found = assistant.find_checklist(name)
+        if found.checklist is None:
+            closest = ", ".join(f"`{c.id}` ({escape(c.title)})" for c in found.suggestions)
+            await interaction.response.send_message(
+                cut(f"No checklist called {escape(name)!r}. The closest: {closest}", 2000),
+                ephemeral=True,
+            )
+            return
+        conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
+        method = assistant.reset if reset else assistant.state
+        state = await asyncio.to_thread(method, conversation, found.checklist)
+        await interaction.response.send_message(
+            embed=checklist_embed(state), view=checklist_view(state), allowed_mentions=NO_MENTIONS
+        )
+
+    @checklist.autocomplete("name")
+    async def checklist_names(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
+        return [
+            app_commands.Choice(name=cut(c.title, 100), value=c.id)
+            for c in client.assistant.checklists.complete(current)
+        ]
+
+
+async def sync_commands(config: DiscordConfig, guild_id: int | None = None) -> list[str]:
+    """Register the commands globally, or in one guild (global ones copied there first, since a
+    guild sync without them would wipe that guild's commands). Returns the names synced."""
+    config.apply()
+    client = PlaybookDiscord(None, message_content=False)
+    try:
+        try:
+            await client.login(config.token)
+        except discord.LoginFailure as exc:
+            raise DiscordConfigError("DISCORD_TOKEN was refused by Discord.") from exc
+        if guild_id:
+            guild = discord.Object(id=guild_id)
+            client.tree.copy_global_to(guild=guild)
+            synced = await client.tree.sync(guild=guild)
+        else:
+            synced = await client.tree.sync()
+        return [c.name for c in synced]
+    finally:
+        await client.close()
+
+
+async def application_id(config: DiscordConfig) -> str:
+    """The application id: ``DISCORD_APPLICATION_ID``, else asked of Discord with the token."""
+    if config.application_id:
+        return config.application_id
+    config.check()
+    config.apply()
+    client = PlaybookDiscord(None, message_content=False)
+    try:
+        try:
+            await client.login(config.token)
+        except discord.LoginFailure as exc:
+            raise DiscordConfigError("DISCORD_TOKEN was refused by Discord.") from exc
+        return str(client.application_id)
+    finally:
+        await client.close()
+
+
+async def run_discord(
+    assistant: Assistant, config: DiscordConfig, stop: asyncio.Event, *, message_content: bool
+) -> None:
+    """Connect and serve until ``stop`` is set; without the message-content intent, retry
+    without it and say how to enable it."""
+    config.apply()
+    while not stop.is_set():
+        client = PlaybookDiscord(assistant, message_content=message_content)
+        runner = asyncio.create_task(client.start(config.token))
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if waiter in done:
+            await client.close()
+            runner.cancel()
+            return
+        waiter.cancel()
+        error = runner.exception()
+        await client.close()
+        if isinstance(error, discord.PrivilegedIntentsRequired) and message_content:
+            log.warning(MESSAGE_CONTENT_HELP)
+            message_content = False
+            continue
+        if isinstance(error, discord.LoginFailure):
+            raise DiscordConfigError("DISCORD_TOKEN was refused by Discord.") from error
+        if error is not None:
+            raise error
+        return

@@ -1,0 +1,322 @@
+"""The real discord.py client against a fake Discord REST API and gateway on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import discord
+
+from bot.adapters.discord_bot import (
+    MESSAGE_CONTENT_HELP,
+    DiscordConfig,
+    PlaybookDiscord,
+    run_discord,
+    sync_commands,
+)
+from bot.adapters.discord_render import answer_embed, checklist_embed
+from bot.core.assistant import Assistant
+from bot.core.checklists import Checklist, ChecklistItem, load_checklists
+from bot.core.lookup import ChecklistBook
+from bot.core.progress import ChecklistState, ItemState
+from bot.core.store import Store
+from bot.core.types import Answer, Citation, Quote
+from tests.adapters.fake_discord import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER,
+    CHANNEL_ID,
+    DM_CHANNEL_ID,
+    GUILD_ID,
+    TOKEN,
+    FakeDiscord,
+    interaction,
+    message_create,
+)
+from tests.conftest import KNOWLEDGE
+
+MESSAGE_CONTENT_BIT = 1 << 15
+ORIGINAL_BASE = discord.http.Route.BASE
+ORIGINAL_GATEWAY = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+
+
+class Harness:
+    """Fake Discord + the real client connected to it; everything stops on exit."""
+
+    def __init__(self, engine, tmp_path, *, db: str = "discord.db") -> None:
+        self.engine = engine
+        self.tmp_path = tmp_path
+        self.db = db
+
+    async def __aenter__(self) -> Harness:
+        self.fake = await FakeDiscord().start()
+        self.config = DiscordConfig(
+            token=TOKEN, api_url=self.fake.api_url, gateway_url=self.fake.gateway_url
+        )
+        self.config.apply()
+        checklists, _ = load_checklists(KNOWLEDGE)
+        self.store = Store(f"sqlite:///{self.tmp_path / self.db}")
+        self.assistant = Assistant(
+            engine=self.engine, store=self.store, checklists=ChecklistBook(checklists)
+        )
+        self.client = PlaybookDiscord(self.assistant)
+        self.task = asyncio.create_task(self.client.start(TOKEN))
+        await asyncio.wait_for(self.client.wait_until_ready(), 20)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.client.close()
+        self.task.cancel()
+        await self.fake.stop()
+        self.store.close()
+        discord.http.Route.BASE = ORIGINAL_BASE
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = ORIGINAL_GATEWAY
+
+    async def command(self, name: str, options: list[dict], token: str = "itok") -> dict:
+        data = {"id": "1", "name": name, "type": 1, "options": options}
+        await self.fake.push("INTERACTION_CREATE", interaction(2, data, token=token))
+        (call,) = await self.fake.wait_for(f"/{token}/callback")
+        return call.body
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 90))
+
+
+def test_ready_ask_and_private_ask(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            assert str(h.client.user.id) == BOT_ID
+            assert h.fake.identify["intents"] & MESSAGE_CONTENT_BIT
+            body = await h.command(
+                "ask", [{"name": "question", "type": 3, "value": "Red Hat, quel modèle ?"}]
+            )
+            assert body["type"] == 4
+            data = body["data"]
+            embed = data["embeds"][0]
+            assert "Voici ce que dit la base de connaissances" in embed["description"]
+            assert "Le modèle de support" in embed["description"]
+            fields = " ".join(f["value"] for f in embed["fields"])
+            assert "#le-mod%C3%A8le-de-support" in fields
+            assert data["allowed_mentions"] == {"parse": []}
+            assert not data.get("flags", 0) & 64
+            buttons = data["components"][0]["components"]
+            assert [b["custom_id"][:6] for b in buttons] == ["fb:up:", "fb:dow"]
+            private = await h.command(
+                "ask",
+                [
+                    {"name": "question", "type": 3, "value": "What is the open core model?"},
+                    {"name": "private", "type": 5, "value": True},
+                ],
+                token="itok2",
+            )
+            assert private["data"]["flags"] & 64
+            assert "Le modèle Open core" in private["data"]["embeds"][0]["description"]
+
+    run(scenario())
+
+
+def test_autocomplete_checklist_show_and_tick(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            data = {
+                "id": "2",
+                "name": "checklist",
+                "type": 1,
+                "options": [{"name": "name", "type": 3, "value": "entonoir", "focused": True}],
+            }
+            await h.fake.push("INTERACTION_CREATE", interaction(4, data, token="auto"))
+            (auto,) = await h.fake.wait_for("/auto/callback")
+            assert auto.body["type"] == 8
+            choices = auto.body["data"]["choices"]
+            assert choices[0] == {
+                "name": "Parcourir l'entonnoir de vente",
+                "value": "walk-the-funnel",
+            }
+            assert len(choices) <= 25
+
+            shown = await h.command(
+                "checklist", [{"name": "name", "type": 3, "value": "pmf"}], token="show"
+            )
+            embed = shown["data"]["embeds"][0]
+            assert embed["title"] == "Product-market fit"
+            assert "**0/3** done" in embed["description"]
+            select = shown["data"]["components"][0]["components"][0]
+            assert select["custom_id"] == "cl:product-market-fit"
+            assert len(select["options"]) == 3
+            second = select["options"][1]["value"]
+            posted = h.fake.message(CHANNEL_ID, shown["data"])
+            click = interaction(
+                3,
+                {"custom_id": "cl:product-market-fit", "component_type": 3, "values": [second]},
+                token="tick",
+                message=posted,
+            )
+            await h.fake.push("INTERACTION_CREATE", click)
+            (update,) = await h.fake.wait_for("/tick/callback")
+            assert update.body["type"] == 7  # the message is updated for everyone
+            described = update.body["data"]["embeds"][0]["description"]
+            assert "**1/3** done" in described and "✅ **2.**" in described
+            progress = h.store.progress(f"discord:{GUILD_ID}:{CHANNEL_ID}", "product-market-fit")
+            assert list(progress) == [second]
+            reset = await h.command(
+                "checklist",
+                [
+                    {"name": "name", "type": 3, "value": "pmf"},
+                    {"name": "reset", "type": 5, "value": True},
+                ],
+                token="reset",
+            )
+            assert "**0/3** done" in reset["data"]["embeds"][0]["description"]
+            unknown = await h.command(
+                "checklist", [{"name": "name", "type": 3, "value": "budget sheet"}], token="unk"
+            )
+            assert unknown["data"]["content"].startswith("No checklist called")
+            assert unknown["data"]["flags"] & 64
+
+    run(scenario())
+
+
+def test_feedback_buttons_work_after_a_restart(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path, db="shared.db") as h:
+            body = await h.command(
+                "ask",
+                [{"name": "question", "type": 3, "value": "Que doit gérer le product manager ?"}],
+            )
+            up = body["data"]["components"][0]["components"][0]["custom_id"]
+            posted = h.fake.message(CHANNEL_ID, body["data"])
+        async with Harness(engine, tmp_path, db="shared.db") as h:  # a new process, same data
+            click = interaction(
+                3, {"custom_id": up, "component_type": 2}, token="fb", message=posted
+            )
+            await h.fake.push("INTERACTION_CREATE", click)
+            (thanks,) = await h.fake.wait_for("/fb/callback")
+            assert thanks.body["type"] == 4
+            assert thanks.body["data"]["flags"] & 64
+            assert thanks.body["data"]["content"] == "Merci pour votre avis !"
+            assert h.store.feedback_counts() == {"up": 1, "down": 0}
+
+    run(scenario())
+
+
+def test_mention_reply_dm_and_no_pings(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.fake.push(
+                "MESSAGE_CREATE",
+                message_create(
+                    f"@everyone <@{BOT_ID}> Why do customers dislike vendor lock-in?",
+                    mentions=[BOT_USER],
+                ),
+            )
+            (reply,) = await h.fake.wait_for(f"/channels/{CHANNEL_ID}/messages")
+            body = reply.body
+            assert str(body["message_reference"]["channel_id"]) == CHANNEL_ID
+            assert body["allowed_mentions"] == {"parse": [], "replied_user": False}
+            assert "Le modèle SaaS" in body["embeds"][0]["description"]
+            assert "@everyone" not in json.dumps(body)
+            await h.fake.push("MESSAGE_CREATE", message_create("just chatting, no mention"))
+            await h.fake.push(
+                "MESSAGE_CREATE",
+                message_create(f"<@{BOT_ID}> hello", mentions=[BOT_USER], author=BOT_USER),
+            )
+            await h.fake.push(
+                "MESSAGE_CREATE",
+                message_create(
+                    "Qu'est-ce que le modèle open core ?", guild_id=None, channel_id=DM_CHANNEL_ID
+                ),
+            )
+            (dm,) = await h.fake.wait_for(f"/channels/{DM_CHANNEL_ID}/messages")
+            assert "Le modèle Open core" in dm.body["embeds"][0]["description"]
+            assert "message_reference" not in dm.body
+            await asyncio.sleep(0.5)
+            assert len(h.fake.of(f"/channels/{CHANNEL_ID}/messages")) == 1
+
+    run(scenario())
+
+
+def test_command_sync_payloads_global_and_guild(tmp_path):
+    async def scenario():
+        fake = await FakeDiscord().start()
+        try:
+            config = DiscordConfig(token=TOKEN, api_url=fake.api_url)
+            assert await sync_commands(config) == ["ask", "checklist"]
+            (put,) = fake.of(f"/applications/{APP_ID}/commands", "PUT")
+            by_name = {c["name"]: c for c in put.body}
+            assert set(by_name) == {"ask", "checklist"}
+            ask_options = {o["name"]: o for o in by_name["ask"]["options"]}
+            assert ask_options["question"]["required"] is True
+            assert ask_options["private"]["type"] == 5
+            assert {o["name"]: o.get("autocomplete") for o in by_name["checklist"]["options"]}[
+                "name"
+            ] is True
+            names = await sync_commands(config, int(GUILD_ID))
+            assert names == ["ask", "checklist"]  # global commands copied into the guild
+            (guild_put,) = fake.of(f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands", "PUT")
+            assert {c["name"] for c in guild_put.body} == {"ask", "checklist"}
+        finally:
+            await fake.stop()
+            discord.http.Route.BASE = ORIGINAL_BASE
+
+    run(scenario())
+
+
+def test_without_message_content_intent_it_reconnects_and_says_how(engine, tmp_path, caplog):
+    async def scenario():
+        fake = await FakeDiscord().start()
+        fake.close_code = 4014
+        store = Store(f"sqlite:///{tmp_path / 'intent.db'}")
+        assistant = Assistant(engine=engine, store=store, checklists=ChecklistBook([]))
+        config = DiscordConfig(token=TOKEN, api_url=fake.api_url, gateway_url=fake.gateway_url)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_discord(assistant, config, stop, message_content=True))
+        try:
+            await asyncio.wait_for(fake.identified.wait(), 20)
+            assert not fake.identify["intents"] & MESSAGE_CONTENT_BIT
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 20)
+            await fake.stop()
+            store.close()
+            discord.http.Route.BASE = ORIGINAL_BASE
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = ORIGINAL_GATEWAY
+
+    with caplog.at_level(logging.WARNING, logger="playbook.discord"):
+        run(scenario())
+    assert MESSAGE_CONTENT_HELP in caplog.text
+
+
+def test_embeds_stay_within_discord_limits_and_never_ping():
+    evil = "@everyone @here <@123> <@&456> **bold** " + "mot " * 2000
+    citation = Citation(evil[:300], (evil[:300], evil[:300]), "https://x.example/p (1)/#a")
+    quote = Quote("p", evil, evil, evil, citation, 0.5)
+    answer = Answer(
+        "q",
+        "fr",
+        "Voici :",
+        tuple([quote] * 40),
+        False,
+        suggestions=tuple([citation] * 40),
+        notes=(evil,),
+    )
+    embed = answer_embed(answer)
+    data = embed.to_dict()
+    assert len(embed) <= 6000
+    assert len(data["description"]) <= 4096
+    assert len(data.get("fields", [])) <= 25
+    assert all(len(f["value"]) <= 1024 and len(f["name"]) <= 256 for f in data["fields"])
+    assert len(data["footer"]["text"]) <= 2048
+    text = json.dumps(data)
+    assert "@everyone" not in text and "<@123>" not in text and "<@&456>" not in text
+    assert "https://x.example/p%20%281%29/#a" in text
+
+    items = tuple(ChecklistItem(f"i-{n}", evil, None, None) for n in range(60))
+    checklist = Checklist("big", "T" * 400, evil, items, (), "curated", citation)
+    state = ChecklistState(
+        checklist, tuple(ItemState(n + 1, i, None) for n, i in enumerate(items)), ()
+    )
+    big = checklist_embed(state)
+    assert len(big) <= 6000 and len(big.title) <= 256
+    assert "@everyone" not in json.dumps(big.to_dict())
