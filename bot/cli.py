@@ -17,7 +17,7 @@ from pathlib import Path
 from bot import __version__
 from bot.cli_discord import DiscordCommandError, add_discord_commands
 from bot.cli_team import TeamCommandError, add_team_commands
-from bot.config import Settings
+from bot.config import Settings, load_dotenv
 
 EXIT_USAGE = 2
 
@@ -196,7 +196,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.serve import ServeError, serve
 
     try:
-        code = serve(settings, slack_http=args.slack_http, host=args.host, port=args.port)
+        code = serve(
+            settings,
+            slack_http=args.slack_http,
+            host=args.host,
+            port=args.port,
+            health_port=args.health_port,
+        )
     except ServeError as exc:
         raise UserError(str(exc)) from exc
     if code is not None:
@@ -206,6 +212,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "Discord). Starting the terminal chat."
     )
     return cmd_chat(args, settings)
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the effective configuration, secrets masked."""
+    from bot.config import effective_config
+
+    rows = effective_config(settings)
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value if value != '' else '(unset)'}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,9 +268,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default=os.environ.get("PLAYBOOK_HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PLAYBOOK_PORT", "3000")))
+    p.add_argument(
+        "--health-port",
+        type=int,
+        default=None,
+        help="port of /healthz and /metrics (default PLAYBOOK_HEALTH_PORT, 9090; 0: off)",
+    )
     p.set_defaults(func=cmd_serve)
     add_team_commands(sub)
     add_discord_commands(sub)
+    p = sub.add_parser("config", help="print the effective configuration (secrets masked)")
+    p.set_defaults(func=cmd_config)
     return parser
 
 
@@ -273,6 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.core.report import ReportError
 
     try:
+        load_dotenv()  # platform variables (SLACK_*, DISCORD_*) may come from .env too
         settings = Settings.from_env()
         return int(args.func(args, settings))
     except (

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 MAX_QUESTION_CHARS = 2000
+_ZERO_ALLOWED = {"rate_limit_per_minute", "health_port", "watch_seconds", "drain_seconds"}
+# Variables read outside ``Settings`` (the platforms name them); shown by ``playbook config``.
+PLATFORM_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_API_URL",
+    "DISCORD_TOKEN",
+    "DISCORD_APPLICATION_ID",
+    "DISCORD_API_URL",
+    "DISCORD_GATEWAY_URL",
+)
+_SECRET_WORDS = ("TOKEN", "SECRET", "SALT", "PASSWORD")
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,21 @@ class Settings:
     rate_limit_per_minute: int = 10  # questions per user per minute; 0 for no limit
     slack_thread_followups: bool = True  # answer later messages of a thread without a mention
     discord_message_content: bool = True  # ask Discord for the privileged message-content intent
+    log_format: str = "text"  # or "json": one JSON object per log line
+    health_host: str = "127.0.0.1"
+    health_port: int = 9090  # /healthz and /metrics while serving; 0 turns them off
+    watch_seconds: int = 5  # how often serve looks for knowledge changes; 0 turns it off
+    drain_seconds: int = 10  # on SIGTERM, how long answers in flight may take to finish
+    admins: str = ""  # comma-separated user ids allowed to /playbook reindex
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        """The user ids (``U123``, or ``slack:U123`` / ``discord:42``) allowed to reindex."""
+        return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
+
+    def is_admin(self, platform: str, user_id: str) -> bool:
+        """Whether ``user_id`` on ``platform`` is listed in ``PLAYBOOK_ADMINS``."""
+        return bool({user_id, f"{platform}:{user_id}"} & self.admin_ids)
 
     @classmethod
     def from_env(
@@ -51,7 +80,7 @@ class Settings:
                 kwargs[field.name] = Path(raw)
             elif isinstance(default, int):
                 try:
-                    floor = 0 if field.name == "rate_limit_per_minute" else 1
+                    floor = 0 if field.name in _ZERO_ALLOWED else 1
                     kwargs[field.name] = max(floor, int(raw))
                 except ValueError as exc:
                     raise ValueError(
@@ -88,3 +117,37 @@ def read_env_file(path: Path) -> dict[str, str]:
             value = value[1:-1]
         result[name] = value
     return result
+
+
+def load_dotenv(path: Path = Path(".env"), environ: dict | None = None) -> None:
+    """Copy the variables of a ``.env`` file into the environment, without overriding any."""
+    target = os.environ if environ is None else environ
+    if path.is_file():
+        for name, value in read_env_file(path).items():
+            target.setdefault(name, value)
+
+
+def mask(name: str, value: str) -> str:
+    """``value`` as ``playbook config`` shows it: secrets hidden, a URL's password hidden."""
+    if not value:
+        return value
+    if any(word in name.upper() for word in _SECRET_WORDS):
+        return "**** (set)"
+    return re.sub(r"(//[^:/@]+:)[^@]+@", r"\1****@", value)
+
+
+def effective_config(settings: Settings, environ: Mapping[str, str] | None = None) -> list:
+    """Every setting with its variable name and its effective value, secrets masked.
+
+    Returns ``[(variable, value), ...]``.
+    """
+    env = os.environ if environ is None else environ
+    rows = []
+    for field in fields(settings):
+        name = f"PLAYBOOK_{field.name.upper()}"
+        value = getattr(settings, field.name)
+        shown = str(value).lower() if isinstance(value, bool) else str(value)
+        rows.append((name, mask(name, shown)))
+    for name in PLATFORM_VARIABLES:
+        rows.append((name, mask(name, env.get(name, ""))))
+    return rows

@@ -1,16 +1,17 @@
 """``playbook serve``: the composition root for chat platforms.
 
 Builds settings → embedder → index → store → assistant → adapters, passing each collaborator
-explicitly, and runs the configured platforms until SIGINT or SIGTERM.
+explicitly, and runs every platform whose credentials are set in one event loop, with the
+health endpoint and the knowledge watcher, until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
-import sys
 from collections.abc import Callable
 
 from bot.config import Settings
@@ -22,7 +23,7 @@ class ServeError(Exception):
     """A configuration problem found at start-up; the message names the variable."""
 
 
-def build_assistant(settings: Settings, notify: Callable[[str], None]):
+def build_assistant(settings: Settings, notify: Callable[[str], None], metrics=None):
     """The assistant every adapter shares: engine, store and checklists."""
     from bot.cli_team import open_checklists, open_store
     from bot.core.assistant import Assistant
@@ -34,26 +35,43 @@ def build_assistant(settings: Settings, notify: Callable[[str], None]):
         checklists=open_checklists(settings),
         log_questions=settings.log_questions,
         rate_limit_per_minute=settings.rate_limit_per_minute,
+        metrics=metrics,
     )
 
 
-def configure_logging() -> None:
-    """Log to stderr at INFO (tokens are never logged)."""
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("aiohttp.access", "slack_bolt.AsyncApp", "slack_sdk", "discord"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _built_at(assistant) -> float:
+    """When the loaded index was built (epoch seconds), from its build folder's name."""
+    name = assistant.engine.index.path.name
+    return int(name[2:]) / 1e9 if name[2:].isdigit() else 0.0
 
 
-async def run_platforms(settings: Settings, *, http: bool, host: str, port: int) -> int:
+async def watch(watcher, stop: asyncio.Event, every: float, lock: asyncio.Lock) -> None:
+    """Look for knowledge changes every ``every`` seconds and reload them."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+            return
+        try:
+            reason = await asyncio.to_thread(watcher.changed)
+            if reason:
+                async with lock:
+                    await asyncio.to_thread(watcher.reload, reason)
+        except Exception:
+            log.exception("checking the knowledge base for changes failed")
+
+
+async def run_platforms(
+    settings: Settings, *, http: bool, host: str, port: int, health_port: int
+) -> int:
     """Run Slack and/or Discord in one event loop, sharing one assistant, until SIGINT or
     SIGTERM. Returns an exit code."""
-    from bot.adapters.discord_bot import DiscordConfig, DiscordConfigError, run_discord
+    from bot.adapters.discord_bot import DiscordConfig, DiscordConfigError, DiscordService
     from bot.adapters.slack_app import SlackBot, SlackConfig, SlackConfigError
     from bot.adapters.slack_server import serve_http, serve_socket
+    from bot.core.inflight import InFlight
+    from bot.core.metrics import Metrics
+    from bot.core.reload import KnowledgeWatcher
+    from bot.health import start_health
 
     slack = SlackConfig.from_env()
     discord_config = DiscordConfig.from_env()
@@ -64,43 +82,91 @@ async def run_platforms(settings: Settings, *, http: bool, host: str, port: int)
             discord_config.check()
     except (SlackConfigError, DiscordConfigError) as exc:
         raise ServeError(str(exc)) from exc
-    assistant = await asyncio.to_thread(build_assistant, settings, log.info)
+    metrics = Metrics()
+    assistant = await asyncio.to_thread(build_assistant, settings, log.info, metrics)
+    metrics.track_index(lambda: len(assistant.engine.index.passages), lambda: _built_at(assistant))
+    watcher = KnowledgeWatcher(settings, assistant, metrics)
+    reload_lock = asyncio.Lock()
+    inflight = InFlight()
+
+    async def admin(platform: str, user: str) -> str:
+        if not settings.is_admin(platform, user):
+            return "Only the admins listed in PLAYBOOK_ADMINS can reindex."
+        async with reload_lock:
+            result = await asyncio.to_thread(watcher.reload, f"requested by {platform}:{user}")
+        return result.describe()
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    platforms: dict[str, Callable[[], bool]] = {}
     tasks = []
+    drain = settings.drain_seconds
     if slack.configured:
-        bot = SlackBot(assistant, slack, thread_followups=settings.slack_thread_followups)
+        bot = SlackBot(
+            assistant,
+            slack,
+            thread_followups=settings.slack_thread_followups,
+            inflight=inflight,
+            admin=admin,
+        )
         try:
             log.info("Slack: signed in as %s", await bot.verify())
         except SlackConfigError as exc:
             raise ServeError(str(exc)) from exc
+        platforms["slack"] = bot.connected
         if slack.socket_mode(force_http=http):
-            tasks.append(serve_socket(bot, slack.app_token, stop))
+            tasks.append(serve_socket(bot, slack.app_token, stop, drain))
         else:
-            tasks.append(serve_http(bot, host, port, stop))
+            tasks.append(serve_http(bot, host, port, stop, drain))
     if discord_config.token:
-        tasks.append(
-            run_discord(
-                assistant,
-                discord_config,
-                stop,
-                message_content=settings.discord_message_content,
-            )
+        service = DiscordService(
+            assistant,
+            discord_config,
+            message_content=settings.discord_message_content,
+            inflight=inflight,
+            admin=admin,
         )
+        platforms["discord"] = service.connected
+        tasks.append(service.run(stop, drain))
+
+    def problems() -> list[str]:
+        found = [] if assistant.engine.index.passages else ["the index is empty"]
+        for name, connected in platforms.items():
+            up = connected()
+            metrics.connected.labels(name).set(1 if up else 0)
+            if not up:
+                found.append(f"{name} is not connected")
+        return found
+
+    health = None
+    if health_port:
+        health = await start_health(settings.health_host, health_port, problems, metrics)
+    if settings.watch_seconds:
+        tasks.append(watch(watcher, stop, settings.watch_seconds, reload_lock))
     try:
         await asyncio.gather(*tasks)
     except DiscordConfigError as exc:
         stop.set()
         raise ServeError(str(exc)) from exc
+    finally:
+        if health is not None:
+            await health.cleanup()
     log.info("Stopped.")
     return 0
 
 
-def serve(settings: Settings, *, slack_http: bool, host: str, port: int) -> int | None:
+def serve(
+    settings: Settings, *, slack_http: bool, host: str, port: int, health_port: int | None = None
+) -> int | None:
     """Run the platforms whose credentials are set. Returns ``None`` when none is."""
+    from bot.logs import configure_logging
+
     if not (os.environ.get("SLACK_BOT_TOKEN") or os.environ.get("DISCORD_TOKEN")):
         return None
-    configure_logging()
-    return asyncio.run(run_platforms(settings, http=slack_http, host=host, port=port))
+    configure_logging(settings.log_format)
+    port_for_health = settings.health_port if health_port is None else health_port
+    return asyncio.run(
+        run_platforms(settings, http=slack_http, host=host, port=port, health_port=port_for_health)
+    )

@@ -172,7 +172,7 @@ def test_discord_sync_and_refused_token(workdir):
         }
         synced = run(workdir, "discord", "sync", "--guild", GUILD_ID, env=env)
         assert synced.returncode == 0, synced.stderr
-        assert f"Registered /ask, /checklist in guild {GUILD_ID}." in synced.stdout
+        assert f"Registered /ask, /checklist, /playbook in guild {GUILD_ID}." in synced.stdout
         assert fake.of(f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands", "PUT")
         fake.refuse_token = True
         served = run(workdir, "serve", env=env)

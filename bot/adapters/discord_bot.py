@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import discord
@@ -29,10 +29,12 @@ from bot.adapters.discord_render import (
 )
 from bot.core.assistant import Asker, Assistant, SlowDown
 from bot.core.engine import EmptyQuestion
+from bot.core.inflight import InFlight
 from bot.core.language import detect_language, message
 from bot.core.store import conversation_key
 
 log = logging.getLogger("playbook.discord")
+Admin = Callable[[str, str], Awaitable[str]]  # (platform, user id) → what happened, for the user
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -209,11 +211,20 @@ def checklist_view(state) -> discord.ui.View:
 class PlaybookDiscord(discord.Client):
     """The Discord client: application commands, mentions, DMs, persistent buttons."""
 
-    def __init__(self, assistant: Assistant | None, *, message_content: bool = True) -> None:
+    def __init__(
+        self,
+        assistant: Assistant | None,
+        *,
+        message_content: bool = True,
+        inflight: InFlight | None = None,
+        admin: Admin | None = None,
+    ) -> None:
         intents = discord.Intents.default()
         intents.message_content = message_content
         super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
         self.assistant = assistant
+        self.inflight = inflight or InFlight()
+        self.admin = admin
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self.on_app_command_error
         _register_commands(self.tree)
@@ -251,6 +262,17 @@ class PlaybookDiscord(discord.Client):
             return
         question = " ".join(re.sub(rf"<@!?{self.user.id}>", " ", msg.content).split())
         asker = Asker("discord", str(msg.channel.id), str(msg.author.id))
+        if self.inflight.closing:
+            await msg.channel.send(
+                message(detect_language(question), "restarting"), allowed_mentions=NO_MENTIONS
+            )
+            return
+        async with self.inflight.track():
+            await self._deliver(msg, question, asker, direct)
+
+    async def _deliver(
+        self, msg: discord.Message, question: str, asker: Asker, direct: bool
+    ) -> None:
         try:
             payload = await asyncio.to_thread(self.answer_payload, question, asker)
             if direct:
@@ -289,6 +311,16 @@ def _register_commands(tree: app_commands.CommandTree) -> None:
     )
     async def ask(interaction: discord.Interaction, question: str, private: bool = False) -> None:
         client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
+        if client.inflight.closing:
+            text = message(detect_language(question), "restarting")
+            await interaction.response.send_message(text, ephemeral=True)
+            return
+        async with client.inflight.track():
+            await _answer_interaction(interaction, client, question, private)
+
+    async def _answer_interaction(
+        interaction: discord.Interaction, client: PlaybookDiscord, question: str, private: bool
+    ) -> None:
         asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
         task = asyncio.ensure_future(asyncio.to_thread(client.answer_payload, question, asker))
         try:
@@ -328,6 +360,20 @@ def _register_commands(tree: app_commands.CommandTree) -> None:
         await interaction.response.send_message(
             embed=checklist_embed(state), view=checklist_view(state), allowed_mentions=NO_MENTIONS
         )
+
+    admin = app_commands.Group(name="playbook", description="Administration of the bot")
+
+    @admin.command(name="reindex", description="Reload the knowledge base now (admins only)")
+    async def reindex(interaction: discord.Interaction) -> None:
+        client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
+        if client.admin is None:
+            await interaction.response.send_message("Reindexing is not available.", ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await client.admin("discord", str(interaction.user.id))
+        await interaction.followup.send(cut(result, 2000), ephemeral=True)
+
+    tree.add_command(admin)
 
     @checklist.autocomplete("name")
     async def checklist_names(
@@ -378,30 +424,67 @@ async def application_id(config: DiscordConfig) -> str:
         await client.close()
 
 
+class DiscordService:
+    """Runs the client until asked to stop: reconnects without the message-content intent when
+    Discord refuses it, lets answers in flight finish on stop, and reports its connection."""
+
+    def __init__(
+        self,
+        assistant: Assistant,
+        config: DiscordConfig,
+        *,
+        message_content: bool = True,
+        inflight: InFlight | None = None,
+        admin: Admin | None = None,
+    ) -> None:
+        self.assistant = assistant
+        self.config = config
+        self.message_content = message_content
+        self.inflight = inflight or InFlight()
+        self.admin = admin
+        self.client: PlaybookDiscord | None = None
+
+    def connected(self) -> bool:
+        """Whether the gateway session is up."""
+        client = self.client
+        return bool(client and client.is_ready() and not client.is_closed())
+
+    async def run(self, stop: asyncio.Event, drain_seconds: float = 10) -> None:
+        """Connect and serve until ``stop`` is set."""
+        self.config.apply()
+        while not stop.is_set():
+            client = PlaybookDiscord(
+                self.assistant,
+                message_content=self.message_content,
+                inflight=self.inflight,
+                admin=self.admin,
+            )
+            self.client = client
+            runner = asyncio.create_task(client.start(self.config.token))
+            waiter = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done:
+                if not await self.inflight.drain(drain_seconds):
+                    log.warning("Discord: answers still in flight after %s s", drain_seconds)
+                await client.close()
+                runner.cancel()
+                return
+            waiter.cancel()
+            error = runner.exception()
+            await client.close()
+            if isinstance(error, discord.PrivilegedIntentsRequired) and self.message_content:
+                log.warning(MESSAGE_CONTENT_HELP)
+                self.message_content = False
+                continue
+            if isinstance(error, discord.LoginFailure):
+                raise DiscordConfigError("DISCORD_TOKEN was refused by Discord.") from error
+            if error is not None:
+                raise error
+            return
+
+
 async def run_discord(
     assistant: Assistant, config: DiscordConfig, stop: asyncio.Event, *, message_content: bool
 ) -> None:
-    """Connect and serve until ``stop`` is set; without the message-content intent, retry
-    without it and say how to enable it."""
-    config.apply()
-    while not stop.is_set():
-        client = PlaybookDiscord(assistant, message_content=message_content)
-        runner = asyncio.create_task(client.start(config.token))
-        waiter = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        if waiter in done:
-            await client.close()
-            runner.cancel()
-            return
-        waiter.cancel()
-        error = runner.exception()
-        await client.close()
-        if isinstance(error, discord.PrivilegedIntentsRequired) and message_content:
-            log.warning(MESSAGE_CONTENT_HELP)
-            message_content = False
-            continue
-        if isinstance(error, discord.LoginFailure):
-            raise DiscordConfigError("DISCORD_TOKEN was refused by Discord.") from error
-        if error is not None:
-            raise error
-        return
+    """Serve Discord until ``stop`` is set (see ``DiscordService``)."""
+    await DiscordService(assistant, config, message_content=message_content).run(stop)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp
@@ -29,11 +29,13 @@ from bot.adapters.slack_render import (
 )
 from bot.core.assistant import Asker, Assistant, SlowDown
 from bot.core.engine import EmptyQuestion
+from bot.core.inflight import InFlight
 from bot.core.language import detect_language, message
 from bot.core.progress import ItemNotFound
 from bot.core.store import conversation_key
 
 log = logging.getLogger("playbook.slack")
+Admin = Callable[[str, str], Awaitable[str]]  # (platform, user id) → what happened, for the user
 
 DEFAULT_API_URL = "https://slack.com/api/"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -121,10 +123,16 @@ class SlackBot:
         config: SlackConfig,
         *,
         thread_followups: bool = True,
+        inflight: InFlight | None = None,
+        admin: Admin | None = None,
     ) -> None:
         self.assistant = assistant
         self.config = config
         self.thread_followups = thread_followups
+        self.inflight = inflight or InFlight()
+        self.admin = admin
+        self.verified = False
+        self.socket_handler = None  # set while serving in Socket Mode
         self.client = AsyncWebClient(token=config.bot_token, base_url=config.api_url)
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.bot_user_id = ""
@@ -150,7 +158,15 @@ class SlackBot:
                 f"SLACK_BOT_TOKEN was refused by Slack ({reason or type(exc).__name__})."
             ) from exc
         self.bot_user_id = str(result.get("user_id", ""))
+        self.verified = True
         return self.bot_user_id
+
+    def connected(self) -> bool:
+        """Whether Slack can reach the bot: token verified and, in Socket Mode, the socket up."""
+        if not self.verified:
+            return False
+        handler = self.socket_handler
+        return handler is None or bool(handler.client.is_connected())
 
     # --- registration ---------------------------------------------------------------------
     def _register(self) -> None:
@@ -159,6 +175,7 @@ class SlackBot:
         app.event("message")(self.on_message)
         app.command("/ask")(self.on_ask)
         app.command("/checklist")(self.on_checklist)
+        app.command("/playbook")(self.on_admin)
         app.action(SHARE)(self.on_share)
         app.action(FEEDBACK_UP)(self.on_feedback)
         app.action(FEEDBACK_DOWN)(self.on_feedback)
@@ -180,6 +197,13 @@ class SlackBot:
 
     async def _reply(self, question: str, asker: Asker, thread: str | None) -> None:
         """Answer in ``asker.channel`` (in ``thread`` when given); apologise on failure."""
+        if self.inflight.closing:
+            await self._apologise(asker.channel, thread, detect_language(question), "restarting")
+            return
+        async with self.inflight.track():
+            await self._deliver(question, asker, thread)
+
+    async def _deliver(self, question: str, asker: Asker, thread: str | None) -> None:
         try:
             payload, _ = await self._answer(question, asker)
             await self.client.chat_postMessage(
@@ -193,10 +217,12 @@ class SlackBot:
             log.exception("answering in %s failed", asker.channel)
             await self._apologise(asker.channel, thread, detect_language(question))
 
-    async def _apologise(self, channel: str, thread: str | None, lang: str) -> None:
+    async def _apologise(
+        self, channel: str, thread: str | None, lang: str, key: str = "sorry"
+    ) -> None:
         try:
             await self.client.chat_postMessage(
-                channel=channel, thread_ts=thread, text=message(lang, "sorry")
+                channel=channel, thread_ts=thread, text=message(lang, key)
             )
         except Exception:
             log.exception("could not post the apology in %s", channel)
@@ -250,8 +276,15 @@ class SlackBot:
             return
         await ack()
         asker = Asker("slack", command.get("channel_id", ""), command.get("user_id", ""))
+        lang = detect_language(question)
+        if self.inflight.closing:
+            await respond(response_type="ephemeral", text=message(lang, "restarting"))
+            return
+        async with self.inflight.track():
+            await self._ask_privately(question, asker, lang, respond)
+
+    async def _ask_privately(self, question: str, asker: Asker, lang: str, respond) -> None:
         try:
-            lang = detect_language(question)
             try:
                 answer = await asyncio.to_thread(self.assistant.ask, question, asker)
             except SlowDown:
@@ -369,6 +402,16 @@ class SlackBot:
         await self.client.chat_update(
             channel=channel, ts=body.get("message", {}).get("ts", ""), **checklist_payload(state)
         )
+
+    async def on_admin(self, ack, command: dict, respond) -> None:
+        """``/playbook reindex``: an admin reloads the knowledge base now."""
+        await ack()
+        words = command.get("text", "").split()
+        if words != ["reindex"] or self.admin is None:
+            await respond(response_type="ephemeral", text="Usage: `/playbook reindex` (admins).")
+            return
+        result = await self.admin("slack", command.get("user_id", ""))
+        await respond(response_type="ephemeral", text=result)
 
     async def on_error(self, error: Exception, body: dict) -> None:
         """Log listener errors with their detail (users got an apology from the listener)."""

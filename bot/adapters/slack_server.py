@@ -13,8 +13,11 @@ log = logging.getLogger("playbook.slack")
 EVENTS_PATH = "/slack/events"
 
 
-async def serve_http(bot: SlackBot, host: str, port: int, stop: asyncio.Event) -> None:
-    """Serve Slack's requests on ``http://host:port/slack/events`` until ``stop`` is set."""
+async def serve_http(
+    bot: SlackBot, host: str, port: int, stop: asyncio.Event, drain_seconds: float = 10
+) -> None:
+    """Serve Slack's requests on ``http://host:port/slack/events`` until ``stop`` is set; then
+    stop listening, let the answers in flight finish (bounded) and close."""
     runner = web.AppRunner(bot.app.web_app(path=EVENTS_PATH, port=port), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -22,18 +25,27 @@ async def serve_http(bot: SlackBot, host: str, port: int, stop: asyncio.Event) -
     log.info("Slack: listening on http://%s:%s%s", host, port, EVENTS_PATH)
     try:
         await stop.wait()
+        await site.stop()
+        if not await bot.inflight.drain(drain_seconds):
+            log.warning("Slack: answers still in flight after %s s; stopping anyway", drain_seconds)
     finally:
         await runner.cleanup()
 
 
-async def serve_socket(bot: SlackBot, app_token: str, stop: asyncio.Event) -> None:
-    """Connect to Slack in Socket Mode and serve until ``stop`` is set."""
+async def serve_socket(
+    bot: SlackBot, app_token: str, stop: asyncio.Event, drain_seconds: float = 10
+) -> None:
+    """Connect to Slack in Socket Mode and serve until ``stop`` is set; then let the answers
+    in flight finish (bounded) and disconnect."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(bot.app, app_token)
+    bot.socket_handler = handler
     await handler.connect_async()
     log.info("Slack: connected in Socket Mode")
     try:
         await stop.wait()
+        if not await bot.inflight.drain(drain_seconds):
+            log.warning("Slack: answers still in flight after %s s; stopping anyway", drain_seconds)
     finally:
         await handler.close_async()

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 from bot.core.checklists import Checklist
-from bot.core.engine import KnowledgeEngine
+from bot.core.engine import EmptyQuestion, KnowledgeEngine
 from bot.core.lookup import ChecklistBook, Lookup
+from bot.core.metrics import Metrics
 from bot.core.progress import ChecklistState, checklist_state, resolve_item
 from bot.core.ratelimit import RateLimiter
 from bot.core.serialize import answer_from_dict, answer_to_dict
 from bot.core.store import Store
 from bot.core.types import Answer
+
+question_log = logging.getLogger("playbook.questions")
 
 
 class SlowDown(Exception):
@@ -47,41 +51,71 @@ class Assistant:
         checklists: ChecklistBook,
         log_questions: bool = True,
         rate_limit_per_minute: int = 0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.checklists = checklists
         self.log_questions = log_questions
         self.limiter = RateLimiter(rate_limit_per_minute)
+        self.metrics = metrics
 
     def ask(
         self, question: str, asker: Asker, *, k: int | None = None, per_section: bool = True
     ) -> Answer:
-        """Answer ``question`` and log it (platform, channel, hashed user, outcome, latency).
+        """Answer ``question``; log it (platform, channel, hashed user, outcome, latency) to the
+        database, the metrics and one structured log line.
 
         Raises ``SlowDown`` past the per-user rate limit and ``EmptyQuestion`` for no text.
         """
         if self.engine is None:
             raise RuntimeError("this assistant was built without a knowledge engine")
-        if not self.limiter.allow(f"{asker.platform}:{asker.user}"):
-            raise SlowDown(asker.user)
         started = time.perf_counter()
-        answer = self.engine.ask(question, k=k, per_section=per_section)
-        latency = (time.perf_counter() - started) * 1000
-        if self.log_questions:
+        outcome, answer = "error", None
+        try:
+            if not self.limiter.allow(f"{asker.platform}:{asker.user}"):
+                outcome = "rate_limited"
+                raise SlowDown(asker.user)
+            answer = self.engine.ask(question, k=k, per_section=per_section)
+            outcome = "abstained" if answer.abstained else "answered"
+            return answer
+        except EmptyQuestion:
+            outcome = "empty"
+            raise
+        finally:
+            self._record(asker, answer, outcome, (time.perf_counter() - started) * 1000)
+
+    def _record(self, asker: Asker, answer: Answer | None, outcome: str, latency: float) -> None:
+        top = answer.quotes[0].citation.section if answer and answer.quotes else None
+        if self.metrics is not None:
+            self.metrics.questions.labels(asker.platform, outcome).inc()
+            if answer is not None:
+                self.metrics.latency.labels(asker.platform).observe(latency / 1000)
+            if outcome == "error":
+                self.metrics.errors.labels(asker.platform).inc()
+        fields = {
+            "platform": asker.platform,
+            "channel": asker.channel,
+            "outcome": outcome,
+            "latency_ms": round(latency, 2),
+            "top_section": top,
+        }
+        question_log.info("question %s", outcome, extra={"fields": fields})
+        if self.log_questions and answer is not None:
             self.store.log_question(
                 platform=asker.platform,
                 channel=asker.channel,
                 user=asker.user,
                 question=answer.question,
                 abstained=answer.abstained,
-                top_section=answer.quotes[0].citation.section if answer.quotes else None,
+                top_section=top,
                 latency_ms=latency,
             )
-        return answer
 
     def feedback(self, answer: Answer, vote: int, asker: Asker, comment: str | None = None) -> int:
         """Store 👍 (1) or 👎 (-1) on ``answer``. Returns the feedback id."""
+        if self.metrics is not None:
+            self.metrics.feedback.labels("up" if vote > 0 else "down").inc()
         return self.store.record_feedback(
             platform=asker.platform,
             channel=asker.channel,

@@ -88,10 +88,20 @@ class KnowledgeEngine:
         top_k: int = 3,
         params: FusionParams | None = None,
     ) -> None:
-        self.index = index
         self.embedder = embedder
         self.top_k = top_k
+        self.params = params
         self.retriever = Retriever(index, embedder, params)
+
+    @property
+    def index(self) -> KnowledgeIndex:
+        """The index answers come from now."""
+        return self.retriever.index
+
+    def swap(self, index: KnowledgeIndex) -> None:
+        """Answer from ``index`` from now on. One attribute write: a question being answered
+        keeps the retriever it started with, so it never mixes two indexes."""
+        self.retriever = Retriever(index, self.embedder, self.params)
 
     @classmethod
     def open(
@@ -120,11 +130,12 @@ class KnowledgeEngine:
         if len(text) > MAX_QUESTION_CHARS:
             text = text[:MAX_QUESTION_CHARS]
             notes = (message(detect_language(text), "truncated", limit=MAX_QUESTION_CHARS),)
-        result = self.retriever.search(text)
+        retriever = self.retriever  # read once: a swap during this answer does not affect it
+        result = retriever.search(text)
         return compose_answer(
             text,
             result,
-            self.index,
+            retriever.index,
             k=max(1, k or self.top_k),
             per_section=per_section,
             notes=notes,

@@ -183,6 +183,7 @@ MESSAGES = {
         "helpful": "Utile",
         "not_helpful": "Pas utile",
         "gone": "Cette réponse n'est plus disponible ; posez la question à nouveau.",
+        "restarting": "Je redémarre : reposez votre question dans une minute.",
     },
     "en": {
         "lead": "Here is what the knowledge base says:",
@@ -200,6 +201,7 @@ MESSAGES = {
         "helpful": "Helpful",
         "not_helpful": "Not helpful",
         "gone": "This answer is no longer available; please ask again.",
+        "restarting": "I am restarting: please ask again in a minute.",
     },
 }
 

@@ -242,10 +242,11 @@ def test_command_sync_payloads_global_and_guild(tmp_path):
         fake = await FakeDiscord().start()
         try:
             config = DiscordConfig(token=TOKEN, api_url=fake.api_url)
-            assert await sync_commands(config) == ["ask", "checklist"]
+            assert await sync_commands(config) == ["ask", "checklist", "playbook"]
             (put,) = fake.of(f"/applications/{APP_ID}/commands", "PUT")
             by_name = {c["name"]: c for c in put.body}
-            assert set(by_name) == {"ask", "checklist"}
+            assert set(by_name) == {"ask", "checklist", "playbook"}
+            assert [o["name"] for o in by_name["playbook"]["options"]] == ["reindex"]
             ask_options = {o["name"]: o for o in by_name["ask"]["options"]}
             assert ask_options["question"]["required"] is True
             assert ask_options["private"]["type"] == 5
@@ -253,9 +254,9 @@ def test_command_sync_payloads_global_and_guild(tmp_path):
                 "name"
             ] is True
             names = await sync_commands(config, int(GUILD_ID))
-            assert names == ["ask", "checklist"]  # global commands copied into the guild
+            assert names == ["ask", "checklist", "playbook"]  # global ones copied into the guild
             (guild_put,) = fake.of(f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands", "PUT")
-            assert {c["name"] for c in guild_put.body} == {"ask", "checklist"}
+            assert {c["name"] for c in guild_put.body} == {"ask", "checklist", "playbook"}
         finally:
             await fake.stop()
             discord.http.Route.BASE = ORIGINAL_BASE

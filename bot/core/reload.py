@@ -1,0 +1,119 @@
+"""Live knowledge: notice a changed knowledge base and swap in a new index without a restart.
+
+A change is an edited, added or removed page or curated checklist, or a new build published by
+another process (``playbook index``). The new index is built beside the old one while questions
+are still answered from the old one; a page or checklist that fails to parse keeps the old
+index and checklists serving, and the error is reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings
+from bot.core.checklists import CURATED_DIR, load_checklists
+from bot.core.documents import DocumentError, load_pages
+from bot.core.engine import build
+from bot.core.index import CURRENT, load_index, source_hashes
+from bot.core.lookup import ChecklistBook
+
+log = logging.getLogger("playbook.reload")
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    """What a reload did: whether the new knowledge is live, and the errors that kept it out."""
+
+    swapped: bool
+    reason: str
+    passages: int = 0
+    errors: tuple[DocumentError, ...] = ()
+
+    def describe(self) -> str:
+        """One line for a log or an admin."""
+        if self.swapped:
+            return f"Knowledge reloaded ({self.reason}): {self.passages} passages."
+        if self.errors:
+            listed = "; ".join(str(e) for e in self.errors)
+            return f"Knowledge NOT reloaded ({self.reason}); the old index keeps serving: {listed}"
+        return f"Knowledge unchanged ({self.reason})."
+
+
+def _checklist_hashes(knowledge_dir: Path) -> dict[str, str]:
+    folder = knowledge_dir / CURATED_DIR
+    if not folder.is_dir():
+        return {}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.glob("*.y*ml"))
+        if p.is_file()
+    }
+
+
+class KnowledgeWatcher:
+    """Checks the knowledge base for changes and reloads the assistant's index and checklists."""
+
+    def __init__(self, settings: Settings, assistant, metrics=None) -> None:
+        self.settings = settings
+        self.assistant = assistant
+        self.metrics = metrics
+        self._checklists = _checklist_hashes(settings.knowledge_dir)
+        self._failed: tuple[dict, dict] | None = None  # the state that last failed to load
+
+    def changed(self) -> str | None:
+        """Why the loaded knowledge is out of date, or ``None``."""
+        engine = self.assistant.engine
+        pointer = self.settings.index_dir / CURRENT
+        try:
+            current = pointer.read_text(encoding="utf-8").strip()
+        except OSError:
+            current = engine.index.path.name
+        sources = source_hashes(self.settings.knowledge_dir)
+        checklists = _checklist_hashes(self.settings.knowledge_dir)
+        if self._failed == (sources, checklists):
+            return None  # already reported; wait for the next edit
+        if sources != engine.index.manifest.get("sources"):
+            return "pages changed"
+        if checklists != self._checklists:
+            return "checklists changed"
+        if current != engine.index.path.name:
+            return "a new index was built by another process"
+        return None
+
+    def reload(self, reason: str = "requested") -> ReloadResult:
+        """Build (or load) the new index and checklists and swap them in, unless something
+        fails to parse. Blocking: run it in a thread from async code."""
+        s = self.settings
+        sources = source_hashes(s.knowledge_dir)
+        checklist_state = _checklist_hashes(s.knowledge_dir)
+        root = s.knowledge_dir.as_posix()
+        try:
+            _, page_errors = load_pages(s.knowledge_dir, base_url=s.base_url, link_root=root)
+            checklists, checklist_errors = load_checklists(
+                s.knowledge_dir, base_url=s.base_url, link_root=root
+            )
+        except Exception as exc:  # e.g. the knowledge directory vanished
+            page_errors, checklists, checklist_errors = [DocumentError(root, str(exc))], [], []
+        errors = tuple(dict.fromkeys([*page_errors, *checklist_errors]))
+        if errors:
+            self._failed = (sources, checklist_state)
+            return self._done(ReloadResult(False, reason, errors=errors))
+        engine = self.assistant.engine
+        index = load_index(s.index_dir)
+        if index.manifest.get("sources") != sources or index.embedder_id != engine.embedder.id:
+            build(s, engine.embedder)
+            index = load_index(s.index_dir)
+        engine.swap(index)
+        self.assistant.checklists = ChecklistBook(checklists)
+        self._checklists = checklist_state
+        self._failed = None
+        return self._done(ReloadResult(True, reason, passages=len(index.passages)))
+
+    def _done(self, result: ReloadResult) -> ReloadResult:
+        (log.info if result.swapped else log.error)(result.describe())
+        if self.metrics is not None:
+            self.metrics.reloads.labels("swapped" if result.swapped else "failed").inc()
+        return result
