@@ -1,26 +1,37 @@
-# playbook-bot: the default embedder ships its weights in its package, so the image needs no
-# download at run time. The index is built at image build time.
-FROM python:3.11-slim
+# playbook-bot. Build: docker build -t playbook-bot .   Run: see README ("Docker").
+# The default embedder ships its weights in its package: nothing is downloaded at run time.
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PLAYBOOK_KNOWLEDGE_DIR=/app/knowledge \
-    PLAYBOOK_INDEX_DIR=/app/.playbook/index \
-    PLAYBOOK_DATABASE_URL=sqlite:////app/.playbook/playbook.db \
-    PLAYBOOK_HOST=0.0.0.0 \
-    PLAYBOOK_PORT=3000
-
-WORKDIR /app
-RUN useradd --create-home --uid 10001 playbook
+    PLAYBOOK_INDEX_DIR=/app/data/index
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-RUN pip install .
-COPY knowledge ./knowledge
-RUN playbook index && chown -R playbook:playbook /app/.playbook
+COPY scripts/install-app.sh ./scripts/install-app.sh
+COPY knowledge /app/knowledge
+# One script installs the app and builds the index; CI runs the same script.
+RUN bash scripts/install-app.sh /opt/venv .
 
+FROM python:3.11-slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PLAYBOOK_KNOWLEDGE_DIR=/app/knowledge \
+    PLAYBOOK_INDEX_DIR=/app/data/index \
+    PLAYBOOK_DATABASE_URL=sqlite:////app/data/playbook.db \
+    PLAYBOOK_HOST=0.0.0.0 \
+    PLAYBOOK_PORT=3000 \
+    PLAYBOOK_HEALTH_HOST=0.0.0.0 \
+    PLAYBOOK_HEALTH_PORT=9090
+RUN useradd --create-home --uid 10001 playbook
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build --chown=playbook:playbook /app /app
+WORKDIR /app
 USER playbook
-# Slack over HTTP listens on 3000 (/slack/events); Socket Mode needs no port.
-EXPOSE 3000
+# Slack over HTTP on 3000 (/slack/events); health and metrics on 9090.
+EXPOSE 3000 9090
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:9090/healthz', timeout=4).status == 200 else 1)"]
 CMD ["playbook", "serve"]

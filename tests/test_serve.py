@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import urllib.request
+from typing import ClassVar
 
 import pytest
 
@@ -139,6 +140,8 @@ def test_serve_answers_a_mention_over_http_and_stops_on_sigterm(workdir):
 class FakeDiscordThread(FakeSlackThread):
     """The fake Discord on its own event loop in a thread."""
 
+    loops: ClassVar[dict] = {}  # id(fake) → its loop, to push gateway events from a test
+
     def __enter__(self):
         from tests.adapters.fake_discord import FakeDiscord
 
@@ -146,6 +149,7 @@ class FakeDiscordThread(FakeSlackThread):
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.fake = asyncio.run_coroutine_threadsafe(FakeDiscord().start(), self.loop).result(10)
+        FakeDiscordThread.loops[id(self.fake)] = self.loop
         return self.fake
 
 

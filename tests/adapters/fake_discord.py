@@ -148,6 +148,7 @@ class FakeDiscord:
     port: int = 0
     close_code: int | None = None  # close the gateway with this code after IDENTIFY
     refuse_token: bool = False  # answer 401 to every REST call
+    hold_ready: bool = False  # never answer IDENTIFY: the session does not come up
 
     @property
     def api_url(self) -> str:
@@ -305,6 +306,8 @@ class FakeDiscord:
                     await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
                 elif data["op"] == 2:
                     self.identify = data["d"]
+                    if self.hold_ready:
+                        continue
                     if self.close_code:  # once: the client may then identify again
                         code, self.close_code = self.close_code, None
                         await ws.close(code=code)

@@ -36,6 +36,8 @@ class FakeSlack:
 
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[tuple[int, dict, dict]]] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)  # seconds before answering a method
+    answered: list[str] = field(default_factory=list)  # methods whose response was sent
     ws_envelopes: asyncio.Queue | None = None
     ws_acks: list[dict] = field(default_factory=list)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -80,6 +82,9 @@ class FakeSlack:
         method = request.match_info["method"]
         body = await self._body(request)
         self.calls.append(Call(method, dict(request.headers), body))
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
+        self.answered.append(method)
         if self.failures.get(method):
             status, data, headers = self.failures[method].pop(0)
             return web.json_response(data, status=status, headers=headers)
