@@ -315,3 +315,27 @@ def test_editing_a_page_while_200_questions_are_asked(engine, tmp_path):
     assert "broken.md: front matter does not parse" in failed.describe()
     assert "pionnier du support" in assistant.ask("Red Hat, quel modèle ?", asker).quotes[0].text
     assert watcher.changed() is None  # reported once, until the next edit
+
+
+def test_a_build_by_another_process_is_picked_up_and_admins_only(engine, tmp_path):
+    from bot.core.engine import build
+
+    kb = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, kb)
+    settings = Settings(knowledge_dir=kb, index_dir=tmp_path / "index", admins="slack:U1, 42")
+    live = KnowledgeEngine.open(settings, embedder=engine.embedder)
+    assistant = Assistant(
+        engine=live,
+        store=Store(f"sqlite:///{tmp_path / 'db.sqlite'}"),
+        checklists=ChecklistBook([]),
+        log_questions=False,
+    )
+    watcher = KnowledgeWatcher(settings, assistant)
+    assert watcher.changed() is None
+    build(settings, engine.embedder)  # as `playbook index` in another process would
+    assert watcher.changed() == "a new index was built by another process"
+    result = watcher.reload("a new index was built by another process")
+    assert result.swapped and live.index.path.name == (tmp_path / "index" / "CURRENT").read_text()
+    assert watcher.changed() is None
+    assert settings.is_admin("slack", "U1") and settings.is_admin("discord", "42")
+    assert not settings.is_admin("discord", "U1") and not settings.is_admin("slack", "U2")

@@ -321,3 +321,29 @@ def test_embeds_stay_within_discord_limits_and_never_ping():
     big = checklist_embed(state)
     assert len(big) <= 6000 and len(big.title) <= 256
     assert "@everyone" not in json.dumps(big.to_dict())
+
+
+def test_slow_answers_are_deferred_then_followed_up(engine, tmp_path, monkeypatch):
+    import bot.adapters.discord_bot as discord_bot
+
+    monkeypatch.setattr(discord_bot, "DEFER_AFTER", 0.0)  # as if the answer took too long
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            data = {
+                "id": "1",
+                "name": "ask",
+                "type": 1,
+                "options": [
+                    {"name": "question", "type": 3, "value": "Vente top-down ou libre-service ?"}
+                ],
+            }
+            await h.fake.push("INTERACTION_CREATE", interaction(2, data, token="slow"))
+            (callback,) = await h.fake.wait_for("/slow/callback")
+            assert callback.body["type"] == 5  # deferred: "the bot is thinking"
+            (followup,) = await h.fake.wait_for(f"/webhooks/{APP_ID}/slow")
+            embed = followup.body["embeds"][0]
+            assert "Achat et expansion" in embed["description"]
+            assert followup.body["allowed_mentions"] == {"parse": []}
+
+    run(scenario())

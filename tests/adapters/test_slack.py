@@ -434,3 +434,24 @@ def test_invalid_or_missing_credentials_are_named():
             await fake.stop()
 
     run(scenario())
+
+
+def test_playbook_reindex_is_for_admins(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            calls = []
+
+            async def admin(platform: str, user: str) -> str:
+                calls.append((platform, user))
+                return "Knowledge reloaded (requested): 28 passages."
+
+            h.bot.admin = admin
+            await h.command("/playbook", "reindex")
+            (response,) = await h.fake.wait_for("response")
+            assert response.body["text"] == "Knowledge reloaded (requested): 28 passages."
+            assert calls == [("slack", "U0ALICE")]
+            await h.command("/playbook", "dance")
+            responses = await h.fake.wait_for("response", 2)
+            assert responses[1].body["text"] == "Usage: `/playbook reindex` (admins)."
+
+    run(scenario())
