@@ -8,10 +8,11 @@ buttons that keep working after a restart (dynamic items: the custom id carries 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import discord
@@ -386,9 +387,9 @@ def _register_commands(tree: app_commands.CommandTree) -> None:
         ]
 
 
-async def sync_commands(config: DiscordConfig, guild_id: int | None = None) -> list[str]:
-    """Register the commands globally, or in one guild (global ones copied there first, since a
-    guild sync without them would wipe that guild's commands). Returns the names synced."""
+@contextlib.asynccontextmanager
+async def _logged_in(config: DiscordConfig) -> AsyncIterator[PlaybookDiscord]:
+    """A client logged in over REST only (no gateway), closed on exit."""
     config.apply()
     client = PlaybookDiscord(None, message_content=False)
     try:
@@ -396,6 +397,15 @@ async def sync_commands(config: DiscordConfig, guild_id: int | None = None) -> l
             await client.login(config.token)
         except discord.LoginFailure as exc:
             raise DiscordConfigError("DISCORD_TOKEN was refused by Discord.") from exc
+        yield client
+    finally:
+        await client.close()
+
+
+async def sync_commands(config: DiscordConfig, guild_id: int | None = None) -> list[str]:
+    """Register the commands globally, or in one guild (global ones copied there first, since a
+    guild sync without them would wipe that guild's commands). Returns the names synced."""
+    async with _logged_in(config) as client:
         if guild_id:
             guild = discord.Object(id=guild_id)
             client.tree.copy_global_to(guild=guild)
@@ -403,8 +413,6 @@ async def sync_commands(config: DiscordConfig, guild_id: int | None = None) -> l
         else:
             synced = await client.tree.sync()
         return [c.name for c in synced]
-    finally:
-        await client.close()
 
 
 async def application_id(config: DiscordConfig) -> str:
@@ -412,16 +420,8 @@ async def application_id(config: DiscordConfig) -> str:
     if config.application_id:
         return config.application_id
     config.check()
-    config.apply()
-    client = PlaybookDiscord(None, message_content=False)
-    try:
-        try:
-            await client.login(config.token)
-        except discord.LoginFailure as exc:
-            raise DiscordConfigError("DISCORD_TOKEN was refused by Discord.") from exc
+    async with _logged_in(config) as client:
         return str(client.application_id)
-    finally:
-        await client.close()
 
 
 class DiscordService:

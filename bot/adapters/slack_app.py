@@ -302,9 +302,7 @@ class SlackBot:
         await ack()
         answer = await asyncio.to_thread(self.assistant.recall, action.get("value", ""))
         if answer is None:
-            await respond(
-                response_type="ephemeral", replace_original=False, text=message("en", "gone")
-            )
+            await _private(respond, message("en", "gone"))
             return
         channel = body.get("channel", {}).get("id", "")
         user = body.get("user", {}).get("id", "")
@@ -314,20 +312,14 @@ class SlackBot:
             await respond(delete_original=True)
         except Exception:
             log.exception("sharing an answer in %s failed", channel)
-            await respond(
-                response_type="ephemeral",
-                replace_original=False,
-                text=message(answer.language, "sorry"),
-            )
+            await _private(respond, message(answer.language, "sorry"))
 
     async def on_feedback(self, ack, body: dict, action: dict, respond) -> None:
         """👍/👎 on an answer: store it and thank the clicker privately."""
         await ack()
         answer = await asyncio.to_thread(self.assistant.recall, action.get("value", ""))
         if answer is None:
-            await respond(
-                response_type="ephemeral", replace_original=False, text=message("en", "gone")
-            )
+            await _private(respond, message("en", "gone"))
             return
         asker = Asker(
             "slack", body.get("channel", {}).get("id", ""), body.get("user", {}).get("id", "")
