@@ -42,6 +42,19 @@ class ReloadResult:
         return f"Knowledge unchanged ({self.reason})."
 
 
+def _signature(knowledge_dir: Path) -> tuple:
+    """A cheap fingerprint of the knowledge directory: every file's path, size and mtime."""
+    entries = []
+    for path in sorted(knowledge_dir.rglob("*")):
+        try:
+            if path.is_file():
+                stat = path.stat()
+                entries.append((str(path), stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(entries)
+
+
 def _checklist_hashes(knowledge_dir: Path) -> dict[str, str]:
     folder = knowledge_dir / CURATED_DIR
     if not folder.is_dir():
@@ -62,6 +75,7 @@ class KnowledgeWatcher:
         self.metrics = metrics
         self._checklists = _checklist_hashes(settings.knowledge_dir)
         self._failed: tuple[dict, dict] | None = None  # the state that last failed to load
+        self._seen: tuple | None = None  # the directory's fingerprint when last found unchanged
 
     def changed(self) -> str | None:
         """Why the loaded knowledge is out of date, or ``None``."""
@@ -71,16 +85,21 @@ class KnowledgeWatcher:
             current = pointer.read_text(encoding="utf-8").strip()
         except OSError:
             current = engine.index.path.name
+        if current != engine.index.path.name:
+            return "a new index was built by another process"
+        signature = _signature(self.settings.knowledge_dir)
+        if signature == self._seen:
+            return None  # no file touched since the last look: nothing to hash
         sources = source_hashes(self.settings.knowledge_dir)
         checklists = _checklist_hashes(self.settings.knowledge_dir)
         if self._failed == (sources, checklists):
+            self._seen = signature
             return None  # already reported; wait for the next edit
         if sources != engine.index.manifest.get("sources"):
             return "pages changed"
         if checklists != self._checklists:
             return "checklists changed"
-        if current != engine.index.path.name:
-            return "a new index was built by another process"
+        self._seen = signature
         return None
 
     def reload(self, reason: str = "requested") -> ReloadResult:

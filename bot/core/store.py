@@ -147,6 +147,7 @@ def conversation_key(platform: str, workspace: str, channel: str) -> str:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; no fsync on every answer
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
