@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, TextIO
 from bot.core.checklists import Checklist
 from bot.core.engine import EmptyQuestion
 from bot.core.progress import ChecklistState
-from bot.core.serialize import answer_to_dict  # noqa: F401 - re-exported for callers
 from bot.core.types import Answer
 
 if TYPE_CHECKING:
