@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (passage and sentence vectors) fused with BM25, and abstention.
 
 Score of a passage: mean of its dense and best-sentence cosine, plus ``title_weight`` times the
-question's cosine with its section title, plus the two BM25 bonuses below.
+question's cosine with its section title, plus the two BM25 bonuses below. The query vector is
+the mean of the question's embedding and that of its content words alone.
 
 Why not reciprocal-rank fusion: RRF gives BM25's ranking as much say as the dense one, and on an
 English question over French pages BM25 matches only loan words ("open source", "fit"), so its
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.core.embedders import Embedder
+from bot.core.embedders import Embedder, normalise
 from bot.core.index import KnowledgeIndex
 from bot.core.language import detect_language
 from bot.core.lexical import analyse, content_words
@@ -96,8 +97,13 @@ class Retriever:
         p = self.params
         lang = language or detect_language(question)
         words = content_words(question)
-        vectors = self.embedder.embed([question, *words])
-        query, word_vectors = vectors[0], vectors[1:]
+        # The question is embedded twice, as asked and as its content words only; their mean
+        # is the query, which keeps the question's meaning but weighs its topic more than its
+        # framing ("What is…", "Qu'est-ce que…").
+        keywords = " ".join(words) or question
+        vectors = self.embedder.embed([question, keywords, *words])
+        query = normalise(vectors[0] + vectors[1])[0]
+        word_vectors = vectors[2:]
         n = len(index.passages)
         if n == 0:
             return SearchResult([], lang, True, 0.0)
