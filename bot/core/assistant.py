@@ -102,15 +102,21 @@ class Assistant:
         }
         question_log.info("question %s", outcome, extra={"fields": fields})
         if self.log_questions and answer is not None:
-            self.store.log_question(
-                platform=asker.platform,
-                channel=asker.channel,
-                user=asker.user,
-                question=answer.question,
-                abstained=answer.abstained,
-                top_section=top,
-                latency_ms=latency,
-            )
+            try:
+                self._log_to_store(asker, answer, top, latency)
+            except Exception:  # the answer matters more than its log line: say so, go on
+                question_log.warning("could not record the question in the database", exc_info=True)
+
+    def _log_to_store(self, asker: Asker, answer: Answer, top: str | None, latency: float) -> None:
+        self.store.log_question(
+            platform=asker.platform,
+            channel=asker.channel,
+            user=asker.user,
+            question=answer.question,
+            abstained=answer.abstained,
+            top_section=top,
+            latency_ms=latency,
+        )
 
     def feedback(self, answer: Answer, vote: int, asker: Asker, comment: str | None = None) -> int:
         """Store 👍 (1) or 👎 (-1) on ``answer``. Returns the feedback id."""

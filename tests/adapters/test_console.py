@@ -93,3 +93,15 @@ def test_render_checklist_with_progress_and_retired(assistant):
     assert "  2. [x] Pour qui résout-il ce problème ?  (erin, " in text
     assert "Retired — ticked on items that are no longer in the knowledge base:" in text
     assert "[x] An old item  (frank, " in text
+
+
+def test_an_answer_survives_a_database_that_cannot_log(assistant, caplog):
+    assistant.store.engine.dispose()
+    assistant.store.log_question = _fail  # e.g. a read-only disk
+    answer = assistant.ask("Red Hat, quel modèle ?", ASKER)
+    assert answer.quotes[0].citation.section == "Le modèle de support"
+    assert "could not record the question in the database" in caplog.text
+
+
+def _fail(**_kwargs):
+    raise OSError("read-only file system")
