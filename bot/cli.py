@@ -64,13 +64,16 @@ def _engine(settings: Settings, *, quiet: bool = False):
 
 
 def _assistant(settings: Settings, *, quiet: bool = False):
-    from bot.cli_team import open_checklists, open_store
+    """An assistant for ``ask`` and ``chat``, which answer and log but use no checklist (so
+    the pages are not parsed a second time on the way to the first answer)."""
+    from bot.cli_team import open_store
     from bot.core.assistant import Assistant
+    from bot.core.lookup import ChecklistBook
 
     return Assistant(
         engine=_engine(settings, quiet=quiet),
         store=open_store(settings),
-        checklists=open_checklists(settings, report_errors=False),
+        checklists=ChecklistBook([]),
         log_questions=settings.log_questions,
     )
 
@@ -95,7 +98,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         _stderr(f"Skipped {error}")
     from bot.core.checklists import load_checklists
 
-    checklists, checklist_errors = load_checklists(settings.knowledge_dir)
+    checklists, checklist_errors = load_checklists(
+        settings.knowledge_dir, base_url=settings.base_url, link_root=settings.link_root
+    )
     checklist_errors = [e for e in checklist_errors if e not in report.errors]
     for error in checklist_errors:
         _stderr(f"Checklist error: {error}")
@@ -148,7 +153,7 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
     pages, errors = load_pages(
         settings.knowledge_dir,
         base_url=settings.base_url,
-        link_root=settings.knowledge_dir.as_posix(),
+        link_root=settings.link_root,
     )
     for page in pages:
         for section in page.sections:

@@ -34,7 +34,7 @@ def open_store(settings: Settings):
     return store
 
 
-def open_checklists(settings: Settings, *, report_errors: bool = True):
+def open_checklists(settings: Settings):
     """The checklist book of the knowledge base; bad curated files are named on stderr."""
     from bot.core.checklists import load_checklists
     from bot.core.lookup import ChecklistBook
@@ -42,11 +42,10 @@ def open_checklists(settings: Settings, *, report_errors: bool = True):
     checklists, errors = load_checklists(
         settings.knowledge_dir,
         base_url=settings.base_url,
-        link_root=settings.knowledge_dir.as_posix(),
+        link_root=settings.link_root,
     )
-    if report_errors:
-        for error in errors:
-            print(f"Skipped {error}", file=sys.stderr)
+    for error in errors:
+        print(f"Skipped {error}", file=sys.stderr)
     return ChecklistBook(checklists)
 
 

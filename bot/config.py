@@ -48,6 +48,11 @@ class Settings:
     admins: str = ""  # comma-separated user ids allowed to /playbook reindex
 
     @property
+    def link_root(self) -> str:
+        """What section links start with when no base URL is set: the knowledge directory."""
+        return self.knowledge_dir.as_posix()
+
+    @property
     def admin_ids(self) -> frozenset[str]:
         """The user ids (``U123``, or ``slack:U123`` / ``discord:42``) allowed to reindex."""
         return frozenset(a.strip() for a in self.admins.split(",") if a.strip())

@@ -130,7 +130,7 @@ def checklist_options(state: ChecklistState) -> list[discord.SelectOption]:
     ]
 
 
-def plain(text: str, lang: str = "en") -> str:
+def plain(text: str) -> str:
     """Escaped message content within Discord's 2,000 characters."""
     return cut(escape(text), MAX_CONTENT)
 

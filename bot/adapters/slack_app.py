@@ -33,6 +33,7 @@ from bot.core.inflight import InFlight
 from bot.core.language import detect_language, message
 from bot.core.progress import ItemNotFound
 from bot.core.store import conversation_key
+from bot.core.types import Answer
 
 log = logging.getLogger("playbook.slack")
 Admin = Callable[[str, str], Awaitable[str]]  # (platform, user id) → what happened, for the user
@@ -183,17 +184,17 @@ class SlackBot:
         app.error(self.on_error)
 
     # --- answering ------------------------------------------------------------------------
-    async def _answer(self, question: str, asker: Asker) -> tuple[dict, bool]:
-        """The payload to post for ``question`` and whether it is a real answer."""
-        lang = detect_language(question)
+    async def _answer(self, question: str, asker: Asker, *, share: bool = False) -> dict:
+        """The payload to send for ``question``: the answer with its buttons, or a short text
+        (no question, slow down)."""
         try:
             answer = await asyncio.to_thread(self.assistant.ask, question, asker)
         except EmptyQuestion as exc:
-            return {"text": str(exc)}, False
+            return {"text": str(exc)}
         except SlowDown:
-            return {"text": message(lang, "slow_down")}, False
+            return {"text": message(detect_language(question), "slow_down")}
         answer_id = await asyncio.to_thread(self.assistant.remember, answer, asker)
-        return answer_payload(answer, answer_id=answer_id), True
+        return answer_payload(answer, answer_id=answer_id, share=share)
 
     async def _reply(self, question: str, asker: Asker, thread: str | None) -> None:
         """Answer in ``asker.channel`` (in ``thread`` when given); apologise on failure."""
@@ -205,7 +206,7 @@ class SlackBot:
 
     async def _deliver(self, question: str, asker: Asker, thread: str | None) -> None:
         try:
-            payload, _ = await self._answer(question, asker)
+            payload = await self._answer(question, asker)
             await self.client.chat_postMessage(
                 channel=asker.channel, thread_ts=thread, unfurl_links=False, **payload
             )
@@ -281,28 +282,25 @@ class SlackBot:
             await respond(response_type="ephemeral", text=message(lang, "restarting"))
             return
         async with self.inflight.track():
-            await self._ask_privately(question, asker, lang, respond)
-
-    async def _ask_privately(self, question: str, asker: Asker, lang: str, respond) -> None:
-        try:
             try:
-                answer = await asyncio.to_thread(self.assistant.ask, question, asker)
-            except SlowDown:
-                await respond(response_type="ephemeral", text=message(lang, "slow_down"))
-                return
-            answer_id = await asyncio.to_thread(self.assistant.remember, answer, asker)
-            payload = answer_payload(answer, answer_id=answer_id, share=True)
-            await respond(response_type="ephemeral", **payload)
-        except Exception:
-            log.exception("/ask failed")
-            await respond(response_type="ephemeral", text=message(lang, "sorry"))
+                payload = await self._answer(question, asker, share=True)
+                await respond(response_type="ephemeral", **payload)
+            except Exception:
+                log.exception("/ask failed")
+                await respond(response_type="ephemeral", text=message(lang, "sorry"))
+
+    async def _recall(self, action: dict, respond) -> Answer | None:
+        """The answer a button belongs to; when it has expired, the clicker is told so."""
+        answer = await asyncio.to_thread(self.assistant.recall, action.get("value", ""))
+        if answer is None:
+            await _private(respond, message("en", "gone"))
+        return answer
 
     async def on_share(self, ack, body: dict, action: dict, respond) -> None:
         """ "Share in channel": post the private answer publicly."""
         await ack()
-        answer = await asyncio.to_thread(self.assistant.recall, action.get("value", ""))
+        answer = await self._recall(action, respond)
         if answer is None:
-            await _private(respond, message("en", "gone"))
             return
         channel = body.get("channel", {}).get("id", "")
         user = body.get("user", {}).get("id", "")
@@ -317,9 +315,8 @@ class SlackBot:
     async def on_feedback(self, ack, body: dict, action: dict, respond) -> None:
         """👍/👎 on an answer: store it and thank the clicker privately."""
         await ack()
-        answer = await asyncio.to_thread(self.assistant.recall, action.get("value", ""))
+        answer = await self._recall(action, respond)
         if answer is None:
-            await _private(respond, message("en", "gone"))
             return
         asker = Asker(
             "slack", body.get("channel", {}).get("id", ""), body.get("user", {}).get("id", "")

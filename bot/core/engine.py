@@ -28,10 +28,6 @@ class EmptyQuestion(ValueError):
     """The question has no text."""
 
 
-def _link_root(settings: Settings) -> str:
-    return settings.knowledge_dir.as_posix()
-
-
 def build(settings: Settings, embedder: Embedder, progress: Progress | None = None) -> BuildReport:
     """Build (or refresh) the index the settings name. Returns the build's report."""
     return build_index(
@@ -39,7 +35,7 @@ def build(settings: Settings, embedder: Embedder, progress: Progress | None = No
         settings.index_dir,
         embedder,
         base_url=settings.base_url,
-        link_root=_link_root(settings),
+        link_root=settings.link_root,
         progress=progress,
     )
 
@@ -62,7 +58,7 @@ def open_index(
             settings.knowledge_dir,
             embedder.id,
             base_url=settings.base_url,
-            link_root=_link_root(settings),
+            link_root=settings.link_root,
         )
         if reason is None:
             return index

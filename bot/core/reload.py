@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.core.checklists import CURATED_DIR, load_checklists
-from bot.core.documents import DocumentError, load_pages
+from bot.core.documents import DocumentError
 from bot.core.engine import build
 from bot.core.index import CURRENT, load_index, source_hashes
 from bot.core.lookup import ChecklistBook
@@ -108,15 +108,13 @@ class KnowledgeWatcher:
         s = self.settings
         sources = source_hashes(s.knowledge_dir)
         checklist_state = _checklist_hashes(s.knowledge_dir)
-        root = s.knowledge_dir.as_posix()
-        try:
-            _, page_errors = load_pages(s.knowledge_dir, base_url=s.base_url, link_root=root)
-            checklists, checklist_errors = load_checklists(
-                s.knowledge_dir, base_url=s.base_url, link_root=root
+        try:  # the pages' errors come with the checklists' (they are read from the pages)
+            checklists, found = load_checklists(
+                s.knowledge_dir, base_url=s.base_url, link_root=s.link_root
             )
         except Exception as exc:  # e.g. the knowledge directory vanished
-            page_errors, checklists, checklist_errors = [DocumentError(root, str(exc))], [], []
-        errors = tuple(dict.fromkeys([*page_errors, *checklist_errors]))
+            checklists, found = [], [DocumentError(s.link_root, str(exc))]
+        errors = tuple(dict.fromkeys(found))
         if errors:
             self._failed = (sources, checklist_state)
             return self._done(ReloadResult(False, reason, errors=errors))
