@@ -14,9 +14,9 @@ import pytest
 from bot.config import Settings
 from bot.core.embedders import UseMultilingualEmbedder, normalise
 from bot.core.engine import KnowledgeEngine
+from tests.helpers import KNOWLEDGE, copy_knowledge
 
-ROOT = Path(__file__).resolve().parents[1]
-KNOWLEDGE = ROOT / "knowledge"
+ROOT = KNOWLEDGE.parent
 
 
 class FakeEmbedder:
@@ -38,6 +38,12 @@ class FakeEmbedder:
                 out[row, h % self.dim] += 1.0
             out[row, 0] += 1e-3  # never a zero vector
         return normalise(out)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    """A working directory with a copy of the bundled knowledge base, one per test module."""
+    return copy_knowledge(tmp_path_factory.mktemp("work"))
 
 
 @pytest.fixture

@@ -1,14 +1,9 @@
 """The ``playbook`` command as a user runs it: a real subprocess, its output and exit code."""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 
-import pytest
-
-from tests.conftest import KNOWLEDGE, ROOT
+from tests.conftest import ROOT
+from tests.helpers import copy_knowledge, run
 
 EVAL_KEYS = {
     "questions",
@@ -20,29 +15,6 @@ EVAL_KEYS = {
     "abstained_in_scope",
     "latency_ms",
 }
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cli")
-    shutil.copytree(KNOWLEDGE, folder / "knowledge")
-    return folder
-
-
-def run(workdir, *args, env=None, stdin=None):
-    environ = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PLAYBOOK_", "SLACK_", "DISCORD_"))
-    }
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=workdir,
-        env=environ,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_index_then_ask_json(workdir):
@@ -142,7 +114,7 @@ def test_help_is_instant_and_lists_commands(workdir):
 
 
 def test_index_names_a_broken_page_and_indexes_the_rest(tmp_path):
-    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    copy_knowledge(tmp_path)
     (tmp_path / "knowledge" / "broken.md").write_text("---\ntitle: [oops\n---\nText\n")
     result = run(tmp_path, "index")
     assert result.returncode == 1

@@ -1,19 +1,8 @@
 """``playbook checklist`` and ``playbook report`` as a user runs them."""
 
 import json
-import shutil
 
-import pytest
-
-from tests.conftest import KNOWLEDGE
-from tests.test_cli import run
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("team")
-    shutil.copytree(KNOWLEDGE, folder / "knowledge")
-    return folder
+from tests.helpers import copy_knowledge, run
 
 
 def test_checklist_list_json(workdir):
@@ -91,7 +80,7 @@ def test_questions_are_logged_and_reported(workdir):
 
 
 def test_index_reports_a_checklist_with_an_unknown_section(tmp_path):
-    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    copy_knowledge(tmp_path)
     (tmp_path / "knowledge" / "checklists" / "bad.yaml").write_text(
         "id: bad\ntitle: Bad\nitems:\n  - text: Do it\n    section: No such section\n"
     )

@@ -4,16 +4,8 @@ SIGTERM during an answer, and the masked configuration."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -24,126 +16,99 @@ from bot.core.engine import KnowledgeEngine
 from bot.core.lookup import ChecklistBook
 from bot.core.reload import KnowledgeWatcher
 from bot.core.store import Store
-from tests.adapters.fake_discord import BOT_ID, BOT_USER, CHANNEL_ID, message_create
-from tests.adapters.fake_slack import BOT_TOKEN, SIGNING_SECRET, event_body, sign
-from tests.conftest import KNOWLEDGE
-from tests.test_cli import run
-from tests.test_serve import FakeDiscordThread, FakeSlackThread
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
-
-
-def _wait(predicate, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _post_event(port: int, body: str) -> int:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/slack/events",
-        data=body.encode(),
-        headers={"Content-Type": "application/json", **sign(body)},
-    )
-    with urllib.request.urlopen(request, timeout=5) as resp:
-        return resp.status
+from tests.adapters.fake_discord import (
+    BOT_ID,
+    BOT_USER,
+    CHANNEL_ID,
+    TOKEN,
+    FakeDiscord,
+    message_create,
+)
+from tests.adapters.fake_slack import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    event_body,
+    mention,
+    sign,
+)
+from tests.helpers import (
+    ThreadedFake,
+    copy_knowledge,
+    free_port,
+    http_get,
+    http_post,
+    port_open,
+    run,
+    start,
+    wait_until,
+)
 
 
 @pytest.fixture
 def workdir(tmp_path):
-    shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
-    return tmp_path
+    """A fresh copy for every test here: these tests write the index and the database."""
+    return copy_knowledge(tmp_path)
 
 
-def _serve(workdir, env: dict, *args: str) -> subprocess.Popen:
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PLAYBOOK_", "SLACK_", "DISCORD_"))
+def _post_mention(port: int, text: str, ts: str, event_id: str) -> int:
+    body = event_body(mention(text, ts=ts), event_id)
+    headers = {"Content-Type": "application/json", **sign(body)}
+    return http_post(f"http://127.0.0.1:{port}/slack/events", body, headers)
+
+
+def _slack_env(fake, **extra) -> dict:
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+        **extra,
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", *args],
-        cwd=workdir,
-        env={**clean, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+
+
+def _discord_env(fake) -> dict:
+    return {
+        "DISCORD_TOKEN": TOKEN,
+        "DISCORD_API_URL": fake.api_url,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+    }
 
 
 def test_slack_and_discord_in_one_process_with_health_and_metrics(workdir):
-    port, health = _free_port(), _free_port()
-    with FakeSlackThread() as slack, FakeDiscordThread() as discord_fake:
+    port, health = free_port(), free_port()
+    with ThreadedFake(FakeSlack) as slack, ThreadedFake(FakeDiscord) as discord:
         env = {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "DISCORD_TOKEN": "MTAwMDAwMDAwMDAwMDAwMDAy.fake.token-for-tests",
-            "DISCORD_API_URL": discord_fake.api_url,
-            "DISCORD_GATEWAY_URL": discord_fake.gateway_url,
+            **_slack_env(slack.fake),
+            **_discord_env(discord.fake),
             "PLAYBOOK_LOG_FORMAT": "json",
         }
-        proc = _serve(
-            workdir, env, "--slack-http", "--port", str(port), "--health-port", str(health)
+        proc = start(
+            workdir,
+            "serve",
+            "--slack-http",
+            "--port",
+            str(port),
+            "--health-port",
+            str(health),
+            env=env,
         )
         try:
-            _wait(
-                lambda: (
-                    _get(f"http://127.0.0.1:{health}/healthz")[0] == 200
-                    if _port_open(health)
-                    else False
-                ),
-                60,
-                "healthz 200",
+            healthz = f"http://127.0.0.1:{health}/healthz"
+            wait_until(lambda: port_open(health) and http_get(healthz)[0] == 200, 60, "healthz")
+            assert _post_mention(port, "Red Hat, quel modèle ?", "2.1", "EvBoth") == 200
+            wait_until(lambda: slack.fake.of("chat.postMessage"), 20, "the Slack answer")
+            (post,) = slack.fake.of("chat.postMessage")
+            assert post.body["thread_ts"] == "2.1"
+            assert "Le modèle de support" in json.dumps(post.body, ensure_ascii=False)
+            question = message_create(
+                f"<@{BOT_ID}> What is the open core model?", mentions=[BOT_USER]
             )
-            body = event_body(
-                {
-                    "type": "app_mention",
-                    "user": "U0ALICE",
-                    "text": "<@U0BOT> Red Hat, quel modèle ?",
-                    "ts": "2.1",
-                    "channel": "C0CHAN",
-                    "event_ts": "2.1",
-                },
-                "EvBoth",
-            )
-            assert _post_event(port, body) == 200
-            _wait(lambda: slack.of("chat.postMessage"), 20, "the Slack answer")
-            assert "Le modèle de support" in json.dumps(
-                slack.of("chat.postMessage")[0].body, ensure_ascii=False
-            )
-            import asyncio
-
-            asyncio.run_coroutine_threadsafe(
-                discord_fake.push(
-                    "MESSAGE_CREATE",
-                    message_create(
-                        f"<@{BOT_ID}> What is the open core model?", mentions=[BOT_USER]
-                    ),
-                ),
-                discord_fake_loop(discord_fake),
-            ).result(5)
-            _wait(
-                lambda: discord_fake.of(f"/channels/{CHANNEL_ID}/messages"),
-                20,
-                "the Discord answer",
-            )
-            reply = discord_fake.of(f"/channels/{CHANNEL_ID}/messages")[0].body
+            discord.call(discord.fake.push("MESSAGE_CREATE", question))
+            replies = f"/channels/{CHANNEL_ID}/messages"
+            wait_until(lambda: discord.fake.of(replies), 20, "the Discord answer")
+            reply = discord.fake.of(replies)[0].body
             assert "Le modèle Open core" in reply["embeds"][0]["description"]
-            status, metrics = _get(f"http://127.0.0.1:{health}/metrics")
+            status, metrics = http_get(f"http://127.0.0.1:{health}/metrics")
             assert status == 200
             assert 'playbook_questions_total{outcome="answered",platform="slack"} 1.0' in metrics
             assert 'playbook_questions_total{outcome="answered",platform="discord"} 1.0' in metrics
@@ -158,36 +123,22 @@ def test_slack_and_discord_in_one_process_with_health_and_metrics(workdir):
     questions = [line for line in lines if line["logger"] == "playbook.questions"]
     assert {q["platform"] for q in questions} == {"slack", "discord"}
     assert all(q["outcome"] == "answered" and q["latency_ms"] > 0 for q in questions)
-    assert BOT_TOKEN not in err and "fake.token-for-tests" not in err
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def discord_fake_loop(fake):
-    return FakeDiscordThread.loops[id(fake)]
+    assert BOT_TOKEN not in err and TOKEN not in err and SIGNING_SECRET not in err
 
 
 def test_healthz_is_503_with_the_reason_when_a_platform_is_down(workdir):
-    health = _free_port()
-    with FakeDiscordThread() as discord_fake:
-        discord_fake.hold_ready = True  # the gateway never says READY
-        env = {
-            "DISCORD_TOKEN": "MTAwMDAwMDAwMDAwMDAwMDAy.fake.token-for-tests",
-            "DISCORD_API_URL": discord_fake.api_url,
-            "DISCORD_GATEWAY_URL": discord_fake.gateway_url,
-        }
-        proc = _serve(workdir, env, "--health-port", str(health))
+    health = free_port()
+    with ThreadedFake(FakeDiscord) as discord:
+        discord.fake.hold_ready = True  # the gateway never says READY
+        proc = start(workdir, "serve", "--health-port", str(health), env=_discord_env(discord.fake))
         try:
-            _wait(lambda: _port_open(health), 60, "the health port")
-            status, text = _get(f"http://127.0.0.1:{health}/healthz")
+            wait_until(lambda: port_open(health), 60, "the health port")
+            status, text = http_get(f"http://127.0.0.1:{health}/healthz")
             assert status == 503
             assert text == "unhealthy: discord is not connected\n"
-            _wait(lambda: discord_fake.identify is not None, 20, "IDENTIFY")
-            assert _get(f"http://127.0.0.1:{health}/healthz")[0] == 503
-            metrics = _get(f"http://127.0.0.1:{health}/metrics")[1]
+            wait_until(lambda: discord.fake.identify is not None, 20, "IDENTIFY")
+            assert http_get(f"http://127.0.0.1:{health}/healthz")[0] == 503
+            metrics = http_get(f"http://127.0.0.1:{health}/metrics")[1]
             assert 'playbook_platform_connected{platform="discord"} 0.0' in metrics
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -196,41 +147,27 @@ def test_healthz_is_503_with_the_reason_when_a_platform_is_down(workdir):
 
 
 def test_sigterm_during_an_answer_delivers_it_and_exits_0(workdir):
-    port = _free_port()
-    with FakeSlackThread() as slack:
-        slack.delays["chat.postMessage"] = 2.0  # the answer is still being delivered
-        env = {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "PLAYBOOK_HEALTH_PORT": "0",
-        }
-        proc = _serve(workdir, env, "--slack-http", "--port", str(port))
+    port = free_port()
+    with ThreadedFake(FakeSlack) as slack:
+        slack.fake.delays["chat.postMessage"] = 2.0  # the answer is still being delivered
+        env = _slack_env(slack.fake, PLAYBOOK_HEALTH_PORT="0")
+        proc = start(workdir, "serve", "--slack-http", "--port", str(port), env=env)
         try:
-            _wait(lambda: _port_open(port), 60, "the Slack port")
-            body = event_body(
-                {
-                    "type": "app_mention",
-                    "user": "U0ALICE",
-                    "text": "<@U0BOT> Red Hat ?",
-                    "ts": "3.1",
-                    "channel": "C0CHAN",
-                    "event_ts": "3.1",
-                },
-                "EvTerm",
-            )
-            assert _post_event(port, body) == 200
-            _wait(lambda: slack.of("chat.postMessage"), 20, "the answer to start")
+            wait_until(lambda: port_open(port), 60, "the Slack port")
+            assert _post_mention(port, "Red Hat ?", "3.1", "EvTerm") == 200
+            wait_until(lambda: slack.fake.of("chat.postMessage"), 20, "the answer to start")
             proc.send_signal(signal.SIGTERM)
             _out, err = proc.communicate(timeout=30)
         finally:
             if proc.poll() is None:
                 proc.kill()
         assert proc.returncode == 0, err
-        assert "chat.postMessage" in slack.answered  # the answer was delivered, not cut off
-    assert "Le modèle de support" in json.dumps(
-        slack.of("chat.postMessage")[0].body, ensure_ascii=False
-    )
+        assert "chat.postMessage" in slack.fake.answered  # delivered, not cut off
+        (post,) = slack.fake.of("chat.postMessage")
+    assert post.body["thread_ts"] == "3.1"
+    assert "Le modèle de support" in json.dumps(post.body, ensure_ascii=False)
+    assert f"Slack: listening on http://127.0.0.1:{port}/slack/events" in err
+    assert BOT_TOKEN not in err and SIGNING_SECRET not in err
 
 
 def test_config_masks_every_secret(workdir):
@@ -257,8 +194,7 @@ def test_config_masks_every_secret(workdir):
 
 
 def test_editing_a_page_while_200_questions_are_asked(engine, tmp_path):
-    kb = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE, kb)
+    kb = copy_knowledge(tmp_path) / "knowledge"
     settings = Settings(
         knowledge_dir=kb,
         index_dir=tmp_path / "index",
@@ -320,8 +256,7 @@ def test_editing_a_page_while_200_questions_are_asked(engine, tmp_path):
 def test_a_build_by_another_process_is_picked_up_and_admins_only(engine, tmp_path):
     from bot.core.engine import build
 
-    kb = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE, kb)
+    kb = copy_knowledge(tmp_path) / "knowledge"
     settings = Settings(knowledge_dir=kb, index_dir=tmp_path / "index", admins="slack:U1, 42")
     live = KnowledgeEngine.open(settings, embedder=engine.embedder)
     assistant = Assistant(

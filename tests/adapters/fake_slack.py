@@ -166,6 +166,19 @@ def event_body(event: dict, event_id: str) -> str:
     )
 
 
+def mention(text: str, ts: str = "1700000001.000100", **extra) -> dict:
+    """An ``app_mention`` event from U0ALICE in C0CHAN: ``<@U0BOT> text``."""
+    return {
+        "type": "app_mention",
+        "user": "U0ALICE",
+        "text": f"<@{BOT_USER}> {text}",
+        "ts": ts,
+        "channel": "C0CHAN",
+        "event_ts": ts,
+        **extra,
+    }
+
+
 def command_body(command: str, text: str, response_url: str, channel: str = "C0CHAN") -> str:
     """A slash command as Slack posts it (form-encoded)."""
     return urlencode(

@@ -330,17 +330,9 @@ def test_slow_answers_are_deferred_then_followed_up(engine, tmp_path, monkeypatc
 
     async def scenario():
         async with Harness(engine, tmp_path) as h:
-            data = {
-                "id": "1",
-                "name": "ask",
-                "type": 1,
-                "options": [
-                    {"name": "question", "type": 3, "value": "Vente top-down ou libre-service ?"}
-                ],
-            }
-            await h.fake.push("INTERACTION_CREATE", interaction(2, data, token="slow"))
-            (callback,) = await h.fake.wait_for("/slow/callback")
-            assert callback.body["type"] == 5  # deferred: "the bot is thinking"
+            question = {"name": "question", "type": 3, "value": "Vente top-down ou libre-service ?"}
+            callback = await h.command("ask", [question], token="slow")
+            assert callback["type"] == 5  # deferred: "the bot is thinking"
             (followup,) = await h.fake.wait_for(f"/webhooks/{APP_ID}/slow")
             embed = followup.body["embeds"][0]
             assert "Achat et expansion" in embed["description"]

@@ -12,6 +12,7 @@ from aiohttp import ClientSession, web
 from bot.adapters.slack_app import SlackBot, SlackConfig, SlackConfigError
 from bot.core.assistant import Assistant
 from bot.core.checklists import load_checklists
+from bot.core.language import message
 from bot.core.lookup import ChecklistBook
 from bot.core.store import Store, conversation_key
 from tests.adapters.fake_slack import (
@@ -23,6 +24,7 @@ from tests.adapters.fake_slack import (
     action_body,
     command_body,
     event_body,
+    mention,
     sign,
 )
 from tests.conftest import KNOWLEDGE
@@ -99,18 +101,6 @@ def blocks_text(body: dict) -> str:
     if isinstance(blocks, str):
         blocks = json.loads(blocks)
     return json.dumps(blocks, ensure_ascii=False)
-
-
-def mention(text: str, ts: str = "1700000001.000100", **extra) -> dict:
-    return {
-        "type": "app_mention",
-        "user": "U0ALICE",
-        "text": f"<@U0BOT> {text}",
-        "ts": ts,
-        "channel": "C0CHAN",
-        "event_ts": ts,
-        **extra,
-    }
 
 
 def test_mention_is_answered_in_a_thread_citing_the_section(engine, tmp_path):
@@ -372,7 +362,7 @@ def test_per_user_rate_limit_says_slow_down(engine, tmp_path):
             await h.fake.wait_for("chat.postMessage")
             await h.event({**dm, "ts": "1.2"}, "Ev2")
             calls = await h.fake.wait_for("chat.postMessage", 2)
-            assert "wait a little" in calls[1].body["text"] or "attendez" in calls[1].body["text"]
+            assert calls[1].body["text"] == message("fr", "slow_down")  # "open core ?" reads French
 
     run(scenario())
 
