@@ -95,6 +95,18 @@ def http_post(url: str, body: str, headers: dict) -> int:
         return resp.status
 
 
+async def serve_app(app) -> tuple:
+    """Serve an aiohttp application on 127.0.0.1 at a free port. Returns ``(runner, port)``;
+    ``await runner.cleanup()`` stops it."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]
+
+
 class ThreadedFake:
     """A fake platform (``FakeSlack``, ``FakeDiscord``) served on its own event loop in a
     thread, so that a bot subprocess can talk to it while the test waits synchronously."""

@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import WSMsgType, web
 
+from tests.helpers import serve_app
+
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
@@ -60,11 +62,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
         app.router.add_get("/ws", self._ws)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        self._runner, self.port = await serve_app(app)
         self.ws_envelopes = asyncio.Queue()
         return self
 

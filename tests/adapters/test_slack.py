@@ -7,7 +7,7 @@ import json
 import time
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
 from bot.adapters.slack_app import SlackBot, SlackConfig, SlackConfigError
 from bot.core.assistant import Assistant
@@ -28,6 +28,7 @@ from tests.adapters.fake_slack import (
     sign,
 )
 from tests.conftest import KNOWLEDGE
+from tests.helpers import serve_app
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -61,11 +62,8 @@ class Harness:
         )
         self.bot = SlackBot(self.assistant, config, thread_followups=self.followups)
         await self.bot.verify()
-        self.runner = web.AppRunner(self.bot.app.web_app(path="/slack/events"), access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/slack/events"
+        self.runner, port = await serve_app(self.bot.app.web_app(path="/slack/events"))
+        self.url = f"http://127.0.0.1:{port}/slack/events"
         self.http = ClientSession()
         return self
 
