@@ -274,3 +274,26 @@ def test_a_build_by_another_process_is_picked_up_and_admins_only(engine, tmp_pat
     assert watcher.changed() is None
     assert settings.is_admin("slack", "U1") and settings.is_admin("discord", "42")
     assert not settings.is_admin("discord", "U1") and not settings.is_admin("slack", "U2")
+
+
+def test_a_glossary_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engine, tmp_path):
+    kb = copy_knowledge(tmp_path) / "knowledge"
+    settings = Settings(knowledge_dir=kb, index_dir=tmp_path / "index")
+    live = KnowledgeEngine.open(settings, embedder=engine.embedder)
+    assistant = Assistant(
+        engine=live,
+        store=Store(f"sqlite:///{tmp_path / 'db.sqlite'}"),
+        checklists=ChecklistBook(load_checklists(kb)[0]),
+        log_questions=False,
+    )
+    watcher = KnowledgeWatcher(settings, assistant)
+    glossary = kb / "glossary.yaml"
+    glossary.write_text(glossary.read_text() + "- fr: [Redhat]\n  en: [Shadowman]\n")
+    assert watcher.changed() == "glossary changed"
+    assert watcher.reload(watcher.changed()).swapped
+    assert "Redhat" in {t.text for t in live.index.glossary.expand("Shadowman").terms}
+    glossary.write_text("- fr: [entonnoir]\n")
+    failed = watcher.reload(watcher.changed())
+    assert not failed.swapped
+    assert "glossary.yaml: entry 1: an entry needs at least two terms" in failed.describe()
+    assert "Redhat" in {t.text for t in live.index.glossary.expand("Shadowman").terms}

@@ -21,12 +21,13 @@ import numpy as np
 
 from bot.core.documents import DocumentError, KnowledgeDirError, load_pages
 from bot.core.embedders import Embedder
+from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError, load_glossary
 from bot.core.language import detect_language
 from bot.core.lexical import LexicalIndex, analyse, content_words
 from bot.core.passages import build_passages, split_sentences
 from bot.core.types import Citation, Passage
 
-FORMAT_VERSION = 2  # bump whenever parsing, chunking or the stored layout changes
+FORMAT_VERSION = 3  # bump whenever parsing, chunking or the stored layout changes
 CURRENT = "CURRENT"
 _FILES = ("passages.json", "dense.faiss", "sentences.npy", "vocabulary.npy", "titles.npy")
 EMBED_BATCH = 64
@@ -72,6 +73,7 @@ class KnowledgeIndex:
     title_vectors: np.ndarray  # (len(sections), dim) unit rows: each section's title
     passage_section: np.ndarray  # (n,) number in ``sections`` of each passage's section
     path: Path
+    glossary: Glossary = field(default_factory=Glossary)
     dense: object = field(repr=False, default=None)  # faiss.IndexFlatIP over ``vectors``
 
     @property
@@ -108,11 +110,13 @@ def _text_key(text: str) -> str:
 
 
 def source_hashes(knowledge_dir: Path) -> dict[str, str]:
-    """Hash of every ``*.md`` file under ``knowledge_dir``, by POSIX path relative to it."""
+    """Hash of every ``*.md`` file under ``knowledge_dir`` and of the glossary, by POSIX path
+    relative to it."""
     if not knowledge_dir.is_dir():
         return {}
     hashes = {}
-    for path in sorted(knowledge_dir.rglob("*.md")):
+    paths = [*sorted(knowledge_dir.rglob("*.md")), knowledge_dir / GLOSSARY_FILE]
+    for path in paths:
         if path.is_file():
             with contextlib.suppress(OSError):
                 hashes[path.relative_to(knowledge_dir).as_posix()] = _sha256(path.read_bytes())
@@ -195,6 +199,11 @@ def build_index(
     if not pages:
         detail = "; ".join(str(e) for e in errors) or "no *.md file"
         raise KnowledgeDirError(f"Nothing to index in {knowledge_dir}: {detail}")
+    try:
+        glossary = load_glossary(knowledge_dir)
+    except GlossaryError as exc:
+        glossary = Glossary()
+        errors = [*errors, DocumentError(GLOSSARY_FILE, str(exc))]
     sections = [s for page in pages for s in page.sections]
     passages = build_passages(sections)
     languages = [detect_language(p.text) for p in passages]
@@ -248,6 +257,7 @@ def build_index(
             sentence_vectors=sentence_vectors,
             vocabulary=Vocabulary(list(vocabulary), vocabulary_vectors, list(vocabulary.values())),
             lexical=lexical,
+            glossary=glossary,
             manifest_extra={
                 "embedder": {"id": embedder.id, "dim": embedder.dim},
                 "sources": hashes,
@@ -303,6 +313,7 @@ def _write_build(folder: Path, **parts) -> None:
         "sections": sections,
         "sentences": parts["sentences"],
         "vocabulary": [[w, t] for w, t in zip(vocabulary.words, vocabulary.terms, strict=True)],
+        "glossary": parts["glossary"].to_json(),
     }
     (folder / "passages.json").write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
     dense = faiss.IndexFlatIP(parts["vectors"].shape[1])
@@ -405,7 +416,15 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
         ),
         path=folder,
         dense=dense,
+        glossary=_read_glossary(payload.get("glossary", [])),
     )
+
+
+def _read_glossary(entries: list) -> Glossary:
+    try:
+        return Glossary.from_entries(entries)
+    except GlossaryError as exc:
+        raise IndexCorrupt(f"the stored glossary is unreadable ({exc})") from None
 
 
 def stale_reason(
@@ -426,5 +445,5 @@ def stale_reason(
     if settings.get("base_url") != base_url or settings.get("link_root") != link_root:
         return "the link settings changed"
     if index.manifest.get("sources") != source_hashes(knowledge_dir):
-        return f"the pages in {knowledge_dir} changed"
+        return f"the pages or glossary in {knowledge_dir} changed"
     return None

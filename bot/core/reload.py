@@ -1,9 +1,9 @@
 """Live knowledge: notice a changed knowledge base and swap in a new index without a restart.
 
-A change is an edited, added or removed page or curated checklist, or a new build published by
-another process (``playbook index``). The new index is built beside the old one while questions
-are still answered from the old one; a page or checklist that fails to parse keeps the old
-index and checklists serving, and the error is reported.
+A change is an edited, added or removed page, curated checklist or glossary, or a new build
+published by another process (``playbook index``). The new index is built beside the old one while
+questions are still answered from the old one; a page, checklist or glossary that fails to parse
+keeps the old index and checklists serving, and the error is reported.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.core.checklists import CURATED_DIR, load_checklists
 from bot.core.documents import DocumentError
 from bot.core.engine import build
+from bot.core.glossary import GLOSSARY_FILE, GlossaryError, load_glossary
 from bot.core.index import CURRENT, load_index, source_hashes
 from bot.core.lookup import ChecklistBook
 
@@ -95,8 +96,12 @@ class KnowledgeWatcher:
         if self._failed == (sources, checklists):
             self._seen = signature
             return None  # already reported; wait for the next edit
-        if sources != engine.index.manifest.get("sources"):
-            return "pages changed"
+        loaded = engine.index.manifest.get("sources") or {}
+        if sources != loaded:
+            glossary_only = {k: v for k, v in sources.items() if k != GLOSSARY_FILE} == {
+                k: v for k, v in loaded.items() if k != GLOSSARY_FILE
+            }
+            return "glossary changed" if glossary_only else "pages changed"
         if checklists != self._checklists:
             return "checklists changed"
         self._seen = signature
@@ -114,6 +119,10 @@ class KnowledgeWatcher:
             )
         except Exception as exc:  # e.g. the knowledge directory vanished
             checklists, found = [], [DocumentError(s.link_root, str(exc))]
+        try:
+            load_glossary(s.knowledge_dir)
+        except GlossaryError as exc:
+            found = [*found, DocumentError(GLOSSARY_FILE, str(exc))]
         errors = tuple(dict.fromkeys(found))
         if errors:
             self._failed = (sources, checklist_state)

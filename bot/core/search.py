@@ -1,7 +1,7 @@
 """Hybrid retrieval: dense (passage and sentence vectors) fused with BM25, and abstention.
 
 Score of a passage: mean of its dense and best-sentence cosine, plus ``title_weight`` times the
-question's cosine with its section title, plus the two BM25 bonuses below. The query vector is
+question's cosine with its section title, plus the three BM25 bonuses below. The query vector is
 the mean of the question's embedding and that of its content words alone.
 
 Why not reciprocal-rank fusion: RRF gives BM25's ranking as much say as the dense one, and on an
@@ -9,9 +9,11 @@ English question over French pages BM25 matches only loan words ("open source", 
 ranking is mostly noise that drags good dense rankings down (measured: hit@1 0.50 with RRF against
 0.60 dense-only on English questions; see README "Retrieval"). Here the dense score leads and BM25
 adds a bounded bonus weighted by how many of the question's terms the pages contain at all, so it
-speaks up for French questions and fades for English ones. English words are also mapped to their
-nearest words of the pages' vocabulary in the multilingual embedding space (cross-lingual query
-expansion), which gives BM25 something to match across languages.
+speaks up for French questions and fades for English ones. Two expansions give BM25 something to
+match across languages: the team's glossary (``knowledge/glossary.yaml``: "funnel" is also searched
+as "entonnoir"), weighted by the share of the question's words that its entries matched, and,
+weaker, each question word's nearest words of the pages' vocabulary in the multilingual
+embedding space. The glossary's bonus ranks but is not counted as evidence for abstention.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class FusionParams:
     expansion_per_word: int = 1
     min_evidence: float = 0.26  # below this fused score of the best passage, abstain
     candidate_pool: int = 64
+    glossary_weight: float = 0.3  # BM25 bonus from the glossary's terms, at full glossary coverage
 
 
 @dataclass(frozen=True)
@@ -122,10 +125,15 @@ class Retriever:
         terms = analyse(question, lang)
         lexical = index.lexical.scores(terms)
         coverage = index.lexical.coverage(terms)
+        glossary = index.glossary.expand(question)
+        glossed = index.lexical.scores(glossary.stems())
+        # The glossary speaks as loud as the share of the question's words it understood.
+        glossary_share = sum(t in glossary.covered for t in terms) / len(terms) if terms else 0.0
+        glossary_bonus = p.glossary_weight * glossary_share * _unit(glossed)
         expansion = self._expansion_terms(words, word_vectors)
         expanded = index.lexical.scores(expansion) if expansion else np.zeros(n, np.float32)
         candidates = set(ids.tolist())
-        for extra in (lexical, expanded):
+        for extra in (lexical, expanded, glossed):
             candidates.update(np.flatnonzero(extra).tolist())
         cand = np.array(sorted(candidates), dtype=np.int64)
         # Every candidate, in the dense pool or found by BM25 alone, gets its exact dense score.
@@ -136,6 +144,7 @@ class Retriever:
             + p.title_weight * titles
             + p.lexical_weight * coverage * _unit(lexical)[cand]
             + p.expansion_weight * _unit(expanded)[cand]
+            + glossary_bonus[cand]
         )
         ranking = np.argsort(-fused, kind="stable")
         hits = [
@@ -149,5 +158,7 @@ class Retriever:
             )
             for i in ranking
         ]
-        evidence = hits[0].score if hits else 0.0
+        # The glossary's bonus helps to rank but is not evidence: a question that only shares a
+        # glossary word ("AWS") with the pages is still out of scope.
+        evidence = float((fused - glossary_bonus[cand]).max()) if hits else 0.0
         return SearchResult(hits, lang, evidence < p.min_evidence, evidence)
