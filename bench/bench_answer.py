@@ -1,4 +1,5 @@
-"""Warm answer latency: p50/p95/max of KnowledgeEngine.ask over the evaluation questions.
+"""Warm answer latency: p50/p95/max of KnowledgeEngine.ask over the evaluation questions,
+overall and by the question's language (English questions over the French page also run e5).
 
 Run: python bench/bench_answer.py [--rounds N]. Prints the figures; asserts nothing.
 """
@@ -18,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 from bot.config import Settings  # noqa: E402
 from bot.core.engine import KnowledgeEngine  # noqa: E402
 from bot.core.evaluation import load_questions  # noqa: E402
+from bot.core.language import detect_language  # noqa: E402
 
 
 def main() -> None:
@@ -32,18 +34,19 @@ def main() -> None:
     questions = [q.question for q in load_questions(ROOT / "eval" / "questions.yaml")]
     for q in questions[:5]:
         engine.ask(q)
-    times = []
+    times: dict[str, list[float]] = {"fr": [], "en": []}
     for _ in range(args.rounds):
         for q in questions:
             started = time.perf_counter()
             engine.ask(q)
-            times.append((time.perf_counter() - started) * 1000)
-    t = np.array(times)
-    print(
-        f"warm answer latency over {len(t)} questions ({len(engine.index.passages)} passages): "
-        f"p50 {np.percentile(t, 50):.2f} ms, p95 {np.percentile(t, 95):.2f} ms, "
-        f"max {t.max():.2f} ms"
-    )
+            times[detect_language(q)].append((time.perf_counter() - started) * 1000)
+    print(f"embedder {engine.embedder.id}, {len(engine.index.passages)} passages")
+    for label, values in (("all", times["fr"] + times["en"]), *times.items()):
+        t = np.array(values)
+        print(
+            f"warm answer latency, {label} ({len(t)} asks): p50 {np.percentile(t, 50):.2f} ms, "
+            f"p95 {np.percentile(t, 95):.2f} ms, max {t.max():.2f} ms"
+        )
 
 
 if __name__ == "__main__":

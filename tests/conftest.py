@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
-from bot.core.embedders import UseMultilingualEmbedder, normalise
+from bot.core.embedders import Embedder, UseMultilingualEmbedder, make_embedder, normalise
 from bot.core.engine import KnowledgeEngine
 from tests.helpers import KNOWLEDGE, copy_knowledge
 
@@ -57,11 +57,17 @@ def use_embedder() -> UseMultilingualEmbedder:
 
 
 @pytest.fixture(scope="session")
-def engine(tmp_path_factory, use_embedder) -> KnowledgeEngine:
+def default_embedder() -> Embedder:
+    """The default embedder (USE + e5), as ``playbook`` builds it."""
+    return make_embedder()
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory, default_embedder) -> KnowledgeEngine:
     settings = Settings(
         knowledge_dir=KNOWLEDGE, index_dir=tmp_path_factory.mktemp("index") / "index"
     )
-    return KnowledgeEngine.open(settings, embedder=use_embedder)
+    return KnowledgeEngine.open(settings, embedder=default_embedder)
 
 
 def pytest_sessionfinish(session, exitstatus):

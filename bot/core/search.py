@@ -1,8 +1,15 @@
 """Hybrid retrieval: dense (passage and sentence vectors) fused with BM25, and abstention.
 
-Score of a passage: mean of its dense and best-sentence cosine, plus ``title_weight`` times the
-question's cosine with its section title, plus the three BM25 bonuses below. The query vector is
-the mean of the question's embedding and that of its content words alone.
+Score of a passage with the primary encoder (USE): mean of its dense and best-sentence cosine,
+plus ``title_weight`` times the question's cosine with its section title, plus the three BM25
+bonuses below. The query vector is the mean of the question's embedding and that of its content
+words alone.
+
+With the default dual embedder (USE + multilingual-e5-small), a question in another language than
+the pages is ranked by e5 instead: the mean of e5's passage and best-sentence cosines, plus a
+sixth of the same title and BM25 bonuses (e5's similarities are compressed into a narrower
+range). A question in the pages' language keeps the USE score, which is as good there and skips
+e5's time. Abstention always reads the USE score (see ``evidence`` below).
 
 Why not reciprocal-rank fusion: RRF gives BM25's ranking as much say as the dense one, and on an
 English question over French pages BM25 matches only loan words ("open source", "fit"), so its
@@ -40,6 +47,9 @@ class FusionParams:
     min_evidence: float = 0.26  # below this fused score of the best passage, abstain
     candidate_pool: int = 64
     glossary_weight: float = 0.3  # BM25 bonus from the glossary's terms, at full glossary coverage
+    ranker_bonus: float = 1 / 6  # with the dual embedder: share of the bonuses added to e5's score
+    quote_margin: float = 0.15  # a further quote scores within this of the best (USE scale)
+    ranker_quote_margin: float = 0.05  # the same on the dual embedder's (narrower) scale
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,20 @@ class SearchResult:
     language: str
     abstain: bool
     evidence: float
+    margin: float = 0.15  # how far below the best hit a further quote may score
+
+
+SQRT2 = float(np.sqrt(2))
+
+
+def _best_per_passage(sims: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Best sentence similarity of each of ``n`` passages and that sentence's number."""
+    best = np.full(n, -1.0, dtype=np.float32)
+    number = np.full(n, -1, dtype=np.int64)
+    order = np.argsort(sims)  # ascending: the last write per passage is its best
+    best[owner[order]] = sims[order]
+    number[owner[order]] = order
+    return best, number
 
 
 def _unit(scores: np.ndarray) -> np.ndarray:
@@ -78,13 +102,32 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.params = params or FusionParams()
+        # With the dual embedder, the stored vectors are [USE, e5] / sqrt(2): the USE half,
+        # scaled back, gives the primary scores (titles, sentences, word expansion, evidence).
+        self._split: int | None = getattr(embedder, "split", None)
+        self._primary_embedder = getattr(embedder, "primary", embedder)
+        self._sentences = self._primary_half(index.sentence_vectors)
+        self._titles = self._primary_half(index.title_vectors)
+        self._vocabulary = self._primary_half(index.vocabulary.vectors)
+        self._word_row = {word: row for row, word in enumerate(index.vocabulary.words)}
+        self._languages = set(index.languages)
+        self._ranker_dim = index.vectors.shape[1] - (self._split or index.vectors.shape[1])
+
+    def _primary_half(self, matrix: np.ndarray) -> np.ndarray:
+        if self._split is None:
+            return matrix
+        return np.ascontiguousarray(matrix[:, : self._split] * SQRT2, dtype=np.float32)
+
+    def _passages(self, numbers: np.ndarray) -> np.ndarray:
+        rows = self.index.vectors[numbers]
+        return rows if self._split is None else rows[:, : self._split] * SQRT2
 
     def _expansion_terms(self, words: list[str], vectors: np.ndarray) -> list[str]:
         """Index terms of the vocabulary words nearest to each query word."""
         vocab = self.index.vocabulary
         if not words or not len(vocab.words):
             return []
-        sims = vectors @ vocab.vectors.T
+        sims = vectors @ self._vocabulary.T
         p = self.params
         terms: list[str] = []
         for row, word in zip(sims, words, strict=True):
@@ -94,71 +137,108 @@ class Retriever:
                     terms.extend(vocab.terms[j])
         return terms
 
+    def _embed_question(
+        self, question: str, words: list[str], ranked: bool
+    ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray | None]:
+        """The primary query vector, the words to expand and their vectors, and e5's query
+        vector when e5 ranks (else ``None``)."""
+        # The question is embedded twice, as asked and as its content words only; their mean
+        # is the query, which keeps the question's meaning but weighs its topic more than its
+        # framing ("What is…", "Qu'est-ce que…").
+        keywords = " ".join(words) or question
+        # Words of the pages already have their vector in the index; only new ones are embedded.
+        # When e5 ranks, the word-level expansion is left out: e5 bridges the languages better
+        # (measured: English hit@1 0.71 → 0.75 on eval/validation.yaml without it) and the words'
+        # embeddings cost a quarter of the answer's time (English p50 11.7 → 9.6 ms).
+        mapped = words if self.params.expansion_weight > 0 and not ranked else []
+        known = [self._word_row.get(w) for w in mapped]
+        new_words = [w for w, row in zip(mapped, known, strict=True) if row is None]
+        vectors = self._primary_embedder.embed([question, keywords, *new_words])
+        query = normalise(vectors[0] + vectors[1])[0]
+        fresh = iter(vectors[2:])
+        word_vectors = np.array(
+            [self._vocabulary[row] if row is not None else next(fresh) for row in known],
+            dtype=np.float32,
+        ).reshape(len(known), query.shape[0])
+        ranker_query = self.embedder.ranker.embed_queries([question])[0] if ranked else None
+        return query, mapped, word_vectors, ranker_query
+
+    def _lexical_bonuses(
+        self, question: str, lang: str, mapped: list[str], word_vectors: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """BM25 scores of the question's own terms, the summed BM25 bonuses (own terms by
+        coverage, word expansion, glossary) and the glossary's part of them, per passage."""
+        index, p = self.index, self.params
+        n = len(index.passages)
+        terms = analyse(question, lang)
+        lexical = index.lexical.scores(terms)
+        coverage = index.lexical.coverage(terms)
+        glossary = index.glossary.expand(question)
+        # The glossary speaks as loud as the share of the question's words it understood.
+        glossary_share = sum(t in glossary.covered for t in terms) / len(terms) if terms else 0.0
+        glossed = p.glossary_weight * glossary_share * _unit(index.lexical.scores(glossary.stems()))
+        expansion = self._expansion_terms(mapped, word_vectors) if mapped else []
+        expanded = index.lexical.scores(expansion) if expansion else np.zeros(n, np.float32)
+        bonus = (
+            p.lexical_weight * coverage * _unit(lexical)
+            + p.expansion_weight * _unit(expanded)
+            + glossed
+        )
+        return lexical, bonus, glossed
+
     def search(self, question: str, language: str | None = None) -> SearchResult:
         """Rank the passages for ``question``. Returns a ``SearchResult``, best hits first."""
         index = self.index
         p = self.params
         lang = language or detect_language(question)
-        words = content_words(question)
-        # The question is embedded twice, as asked and as its content words only; their mean
-        # is the query, which keeps the question's meaning but weighs its topic more than its
-        # framing ("What is…", "Qu'est-ce que…").
-        keywords = " ".join(words) or question
-        vectors = self.embedder.embed([question, keywords, *words])
-        query = normalise(vectors[0] + vectors[1])[0]
-        word_vectors = vectors[2:]
         n = len(index.passages)
         if n == 0:
             return SearchResult([], lang, True, 0.0)
-
-        pool = min(n, p.candidate_pool)
-        _, found = index.dense.search(query[None, :], pool)
-        dense = np.full(n, -1.0, dtype=np.float32)
-        ids = found[0][found[0] >= 0]
-        sentence_sims = index.sentence_vectors @ query
-        best_sent = np.full(n, -1, dtype=np.int64)
-        sentence = np.full(n, -1.0, dtype=np.float32)
-        order = np.argsort(sentence_sims)  # ascending: the last write per passage is its best
-        sentence[index.sentence_owner[order]] = sentence_sims[order]
-        best_sent[index.sentence_owner[order]] = order
-
-        terms = analyse(question, lang)
-        lexical = index.lexical.scores(terms)
-        coverage = index.lexical.coverage(terms)
-        glossary = index.glossary.expand(question)
-        glossed = index.lexical.scores(glossary.stems())
-        # The glossary speaks as loud as the share of the question's words it understood.
-        glossary_share = sum(t in glossary.covered for t in terms) / len(terms) if terms else 0.0
-        glossary_bonus = p.glossary_weight * glossary_share * _unit(glossed)
-        expansion = self._expansion_terms(words, word_vectors)
-        expanded = index.lexical.scores(expansion) if expansion else np.zeros(n, np.float32)
-        candidates = set(ids.tolist())
-        for extra in (lexical, expanded, glossed):
-            candidates.update(np.flatnonzero(extra).tolist())
-        cand = np.array(sorted(candidates), dtype=np.int64)
-        # Every candidate, in the dense pool or found by BM25 alone, gets its exact dense score.
-        dense[cand] = index.vectors[cand] @ query
-        titles = (index.title_vectors @ query)[index.passage_section[cand]]
-        fused = (
-            (dense[cand] + sentence[cand]) / 2
-            + p.title_weight * titles
-            + p.lexical_weight * coverage * _unit(lexical)[cand]
-            + p.expansion_weight * _unit(expanded)[cand]
-            + glossary_bonus[cand]
+        ranked = self._split is not None and self._languages != {lang}
+        query, mapped, word_vectors, ranker_query = self._embed_question(
+            question, content_words(question), ranked
         )
+        if ranker_query is not None:
+            full_query = np.concatenate([query, ranker_query]) / SQRT2
+        elif self._split is not None:  # the FAISS pool by the USE half alone
+            full_query = np.concatenate([query, np.zeros(self._ranker_dim, np.float32)])
+        else:
+            full_query = query
+        _, found = index.dense.search(
+            full_query.astype(np.float32)[None, :], min(n, p.candidate_pool)
+        )
+        lexical, bonus, glossed = self._lexical_bonuses(question, lang, mapped, word_vectors)
+        # Every candidate, in the dense pool or found by BM25 alone, gets its exact scores.
+        candidates = set(found[0][found[0] >= 0].tolist()) | set(np.flatnonzero(bonus).tolist())
+        cand = np.array(sorted(candidates), dtype=np.int64)
+        dense = self._passages(cand) @ query
+        sentence, best_sent = _best_per_passage(self._sentences @ query, index.sentence_owner, n)
+        titles = (self._titles @ query)[index.passage_section[cand]]
+        extra = p.title_weight * titles + bonus[cand]
+        primary = (dense + sentence[cand]) / 2 + extra
+        if ranker_query is None:
+            fused = primary
+        else:  # e5 ranks; the primary encoder's bonuses refine it
+            split = self._split
+            dense = (index.vectors[cand, split:] @ ranker_query) * SQRT2
+            sims = (index.sentence_vectors[:, split:] @ ranker_query) * SQRT2
+            sentence, best_sent = _best_per_passage(sims, index.sentence_owner, n)
+            fused = (dense + sentence[cand]) / 2 + p.ranker_bonus * extra
         ranking = np.argsort(-fused, kind="stable")
         hits = [
             Hit(
                 number=int(cand[i]),
                 score=float(fused[i]),
-                dense=float(dense[cand[i]]),
+                dense=float(dense[i]),
                 sentence=float(sentence[cand[i]]),
                 lexical=float(lexical[cand[i]]),
                 best_sentence=int(best_sent[cand[i]]),
             )
             for i in ranking
         ]
-        # The glossary's bonus helps to rank but is not evidence: a question that only shares a
-        # glossary word ("AWS") with the pages is still out of scope.
-        evidence = float((fused - glossary_bonus[cand]).max()) if hits else 0.0
-        return SearchResult(hits, lang, evidence < p.min_evidence, evidence)
+        # Evidence is the primary encoder's score: e5's similarities do not tell an unrelated
+        # question from a related one. The glossary's bonus helps to rank but is not evidence
+        # either: a question that only shares a glossary word ("AWS") is still out of scope.
+        evidence = float((primary - glossed[cand]).max())
+        margin = p.quote_margin if ranker_query is None else p.ranker_quote_margin
+        return SearchResult(hits, lang, evidence < p.min_evidence, evidence, margin)

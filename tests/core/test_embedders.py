@@ -21,8 +21,31 @@ def test_use_multilingual_is_normalised_and_cross_lingual(use_embedder):
     assert use_embedder.embed([]).shape == (0, 512)
 
 
+def test_default_embedder_is_use_and_e5_side_by_side(default_embedder, use_embedder):
+    """Each half of a vector is its model's unit vector scaled by 1/sqrt(2); e5 tells the
+    question that matches apart from an unrelated one across languages."""
+    from bot.core.embedders import DualEmbedder
+
+    assert isinstance(default_embedder, DualEmbedder)
+    assert default_embedder.id.startswith("use-multilingual@")
+    assert "+e5-multilingual@" in default_embedder.id
+    texts = [
+        "Les entreprises n'aiment pas être enfermées chez un fournisseur.",
+        "La recette des crêpes demande de la farine.",
+    ]
+    passages = default_embedder.embed(texts)
+    assert passages.shape == (2, 512 + 384) and passages.dtype == np.float32
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-5)
+    split = default_embedder.split
+    assert np.allclose(passages[:, :split] * np.sqrt(2), use_embedder.embed(texts), atol=1e-5)
+    question = default_embedder.embed_queries(["Why do companies dislike vendor lock-in?"])[0]
+    e5 = passages[:, split:] @ question[split:] * 2
+    assert e5[0] > e5[1] + 0.02  # e5 similarities are compressed: 0.82 against 0.79
+    assert default_embedder.embed([]).shape == (0, 896)
+
+
 def test_unknown_embedder_is_a_clear_error():
-    with pytest.raises(EmbedderError, match="Unknown embedder 'word2vec'"):
+    with pytest.raises(EmbedderError, match=r"Unknown embedder 'word2vec'\. Use 'use\+e5'"):
         make_embedder("word2vec")
     with pytest.raises(EmbedderError, match="Cannot load the sentence-transformers model"):
         make_embedder("sentence-transformers:/nonexistent/model/path")

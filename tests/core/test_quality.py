@@ -1,8 +1,9 @@
 """Quality floors on the project's evaluation set: a retrieval regression fails CI.
 
-Measured when these floors were set (playbook eval eval/questions.yaml, with the bundled glossary):
-hit@1 0.92, hit@3 1.00 overall; French 0.92 / 1.00, English 0.93 / 1.00; 9/9 out of scope
-abstained, 0 in scope.
+Measured when these floors were set (playbook eval eval/questions.yaml, default embedder USE + e5,
+bundled glossary): hit@1 0.96, hit@3 1.00 overall; French 0.92 / 1.00, English 1.00 / 1.00;
+9/9 out of scope abstained, 0 in scope. eval/validation.yaml (written later, used to choose
+between designs): French 1.00 / 1.00, English 0.75 / 0.92, 6/6 abstained.
 """
 
 import pytest
@@ -19,15 +20,15 @@ def outcomes(engine):
 def test_overall_floors(outcomes):
     summary = summarise(outcomes)
     assert summary["questions"] >= 70
-    assert summary["hit@1"] >= 0.90
+    assert summary["hit@1"] >= 0.93
     assert summary["hit@3"] >= 0.98
-    assert summary["mrr"] >= 0.93
+    assert summary["mrr"] >= 0.95
     assert summary["out_of_scope"] >= 9
     assert summary["abstained_out_of_scope"] >= summary["out_of_scope"] - 1
     assert summary["abstained_in_scope"] <= 1
 
 
-@pytest.mark.parametrize(("language", "hit1", "hit3"), [("fr", 0.9, 0.97), ("en", 0.9, 0.97)])
+@pytest.mark.parametrize(("language", "hit1", "hit3"), [("fr", 0.9, 0.97), ("en", 0.95, 0.97)])
 def test_per_language_floors(outcomes, language, hit1, hit3):
     summary = summarise([o for o in outcomes if o.language == language])
     assert summary["questions"] >= 30
@@ -42,3 +43,14 @@ def test_shared_dev_question_floors(engine):
     assert summary["hit@1"] >= 0.92
     assert summary["hit@3"] >= 0.96
     assert summary["abstained_out_of_scope"] == summary["out_of_scope"] == 3
+
+
+def test_validation_set_floors(engine):
+    """Measured: French 1.00 / 1.00, English 0.75 / 0.92 (hit@1 / hit@3), 6/6 abstained."""
+    outcomes = evaluate(engine, load_questions(ROOT / "eval" / "validation.yaml"))
+    for language, hit1, hit3 in (("fr", 0.93, 0.98), ("en", 0.70, 0.87)):
+        summary = summarise([o for o in outcomes if o.language == language])
+        assert summary["hit@1"] >= hit1 and summary["hit@3"] >= hit3, (language, summary)
+    summary = summarise(outcomes)
+    assert summary["abstained_out_of_scope"] == summary["out_of_scope"] == 6
+    assert summary["abstained_in_scope"] == 0

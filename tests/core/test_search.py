@@ -27,3 +27,50 @@ def test_cross_lingual_question_reaches_french_passage(engine):
     assert result.language == "en"
     assert top.citation.section == "Le modèle SaaS"
     assert not result.abstain
+
+
+def test_e5_ranks_english_questions_over_french_pages(engine, use_embedder, tmp_path):
+    """With USE alone the section that answers is not among the three quoted; with the
+    default embedder (e5 ranking) it is."""
+    from bot.config import Settings
+    from bot.core.engine import KnowledgeEngine
+    from tests.conftest import KNOWLEDGE
+
+    question = "How do users of the free version become prospects?"
+    wanted = {
+        "Product-market fit",
+        "Évaluation et intention - Génération de prospects et développement commercial",
+    }
+    use_only = KnowledgeEngine.open(
+        Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "use"), embedder=use_embedder
+    )
+    assert not wanted & set(use_only.ask(question).cited_sections)
+    assert wanted & set(engine.ask(question).cited_sections)
+
+
+class CountingRanker:
+    """The real e5 embedder, counting the questions it embeds."""
+
+    def __init__(self, ranker):
+        self.ranker = ranker
+        self.questions = 0
+
+    def embed_queries(self, texts):
+        self.questions += len(texts)
+        return self.ranker.embed_queries(texts)
+
+
+def test_e5_is_only_asked_when_the_question_is_not_in_the_pages_language(engine):
+    from bot.core.embedders import DualEmbedder
+
+    dual = engine.embedder
+    counting = CountingRanker(dual.ranker)
+    proxy = DualEmbedder.__new__(DualEmbedder)
+    proxy.__dict__.update(dual.__dict__, ranker=counting)
+    retriever = Retriever(engine.index, proxy)
+    french = retriever.search("Qu'est-ce que le modèle open core ?")
+    assert counting.questions == 0
+    english = retriever.search("What is the open core model?")
+    assert counting.questions == 1
+    assert engine.index.passages[french.hits[0].number].citation.section == "Le modèle Open core"
+    assert engine.index.passages[english.hits[0].number].citation.section == "Le modèle Open core"
