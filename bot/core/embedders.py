@@ -148,6 +148,15 @@ class DualEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return self._join(self.primary.embed(texts), self.ranker.embed(texts))
 
+    def embed_primary(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an ``(n, dim)`` matrix whose USE half is filled and e5 half zero, for texts
+        that search compares with USE only (vocabulary words, section titles): e5 is the slow
+        part of indexing."""
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if texts:
+            vectors[:, : self.split] = self.primary.embed(texts) / np.sqrt(2)
+        return vectors
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Return an ``(n, dim)`` matrix of unit rows: USE and e5 (query) halves."""
         if not texts:

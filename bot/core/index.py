@@ -133,42 +133,66 @@ def _current_dir(index_dir: Path) -> Path:
     return index_dir / name
 
 
-def _old_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
+def _item_keys(texts: Sequence[str], primary: Sequence[bool], embedder: Embedder) -> list[str]:
+    """Cache keys: the text's hash, marked when only the primary encoder embedded it."""
+    split = hasattr(embedder, "embed_primary")
+    return [
+        _text_key(f"primary:{text}" if flag and split else text)
+        for text, flag in zip(texts, primary, strict=True)
+    ]
+
+
+def _primary_flags(passages: int, sentences: int, words: int, titles: int) -> list[bool]:
+    """Which texts only need the primary encoder: vocabulary words and titles (search reads
+    their primary half only), not passages and sentences."""
+    return [False] * (passages + sentences) + [True] * (words + titles)
+
+
+def _old_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
     """Vectors of the current index by text hash, to re-embed only what changed."""
     try:
         index = load_index(index_dir)
     except IndexError_:
         return {}
-    if index.embedder_id != embedder_id or index.manifest.get("format") != FORMAT_VERSION:
+    if index.embedder_id != embedder.id or index.manifest.get("format") != FORMAT_VERSION:
         return {}
     texts = [p.embedding_text for p in index.passages] + index.sentences + index.vocabulary.words
     texts += [c.section for c in index.sections]
+    flags = _primary_flags(
+        len(index.passages), len(index.sentences), len(index.vocabulary.words), len(index.sections)
+    )
     vectors = np.vstack(
         [index.vectors, index.sentence_vectors, index.vocabulary.vectors, index.title_vectors]
     )
-    return {_text_key(t): v for t, v in zip(texts, vectors, strict=True)}
+    keys = _item_keys(texts, flags, embedder)
+    return dict(zip(keys, vectors, strict=True))
 
 
 def _embed_all(
     texts: Sequence[str],
+    primary: Sequence[bool],
     embedder: Embedder,
     cache: dict[str, np.ndarray],
     progress: Progress | None,
 ) -> tuple[np.ndarray, int]:
-    """Embed ``texts``, taking vectors from ``cache`` where the text is unchanged."""
-    keys = [_text_key(t) for t in texts]
+    """Embed ``texts``, taking vectors from ``cache`` where the text is unchanged; texts flagged
+    in ``primary`` go through the embedder's primary encoder alone when it has one."""
+    keys = _item_keys(texts, primary, embedder)
     todo = sorted({k: i for i, k in reversed(list(enumerate(keys))) if k not in cache}.values())
+    embed_primary = getattr(embedder, "embed_primary", embedder.embed)
     done = 0
     if progress:
         progress(0, len(todo))
-    for start in range(0, len(todo), EMBED_BATCH):
-        batch = todo[start : start + EMBED_BATCH]
-        vectors = embedder.embed([texts[i] for i in batch])
-        for i, vector in zip(batch, vectors, strict=True):
-            cache[keys[i]] = vector
-        done += len(batch)
-        if progress:
-            progress(done, len(todo))
+    for part, embed in ((False, embedder.embed), (True, embed_primary)):
+        chosen = [i for i in todo if bool(primary[i]) == part]
+        for start in range(0, len(chosen), EMBED_BATCH):
+            batch = chosen[start : start + EMBED_BATCH]
+            vectors = embed([texts[i] for i in batch])
+            for i, vector in zip(batch, vectors, strict=True):
+                cache[keys[i]] = vector
+            done += len(batch)
+            if progress:
+                progress(done, len(todo))
     matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for row, key in enumerate(keys):
         matrix[row] = cache[key]
@@ -227,11 +251,12 @@ def build_index(
     section_number = {c.link: number for number, c in enumerate(citations)}
     passage_section = [section_number[p.citation.link] for p in passages]
 
-    cache = _old_vectors(index_dir, embedder.id)
+    cache = _old_vectors(index_dir, embedder)
     texts = [p.embedding_text for p in passages] + sentences + list(vocabulary)
     texts += [c.section for c in citations]
+    flags = _primary_flags(len(passages), len(sentences), len(vocabulary), len(citations))
     total = len(texts)
-    matrix, embedded = _embed_all(texts, embedder, cache, progress)
+    matrix, embedded = _embed_all(texts, flags, embedder, cache, progress)
     cuts = np.cumsum([len(passages), len(sentences), len(vocabulary)])
     vectors, sentence_vectors, vocabulary_vectors, title_vectors = np.split(matrix, cuts)
     lexical = LexicalIndex.build(
