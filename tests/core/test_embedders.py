@@ -80,3 +80,14 @@ def test_engine_with_sentence_transformers_backend(minilm, tmp_path):
     assert engine.index.manifest["embedder"] == {"id": minilm.id, "dim": 384}
     answer = engine.ask("Red Hat, quel modèle ?")
     assert answer.quotes[0].citation.section == "Le modèle de support"
+
+
+def test_the_default_index_embeds_words_and_titles_with_use_only(engine):
+    """Search reads only the USE half of vocabulary and title vectors, so e5 is not run on
+    them; passages and sentences carry both halves."""
+    index, split = engine.index, engine.embedder.split
+    assert not index.vocabulary.vectors[:, split:].any()
+    assert not index.title_vectors[:, split:].any()
+    halves = np.linalg.norm(index.vectors[:, split:], axis=1)
+    assert np.allclose(halves, np.sqrt(0.5), atol=1e-4)
+    assert np.allclose(np.linalg.norm(index.sentence_vectors, axis=1), 1.0, atol=1e-4)
