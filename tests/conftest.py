@@ -47,6 +47,12 @@ def workdir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def kb(tmp_path) -> Path:
+    """A copy of the bundled knowledge base that a test may edit: ``tmp_path / "knowledge"``."""
+    return copy_knowledge(tmp_path) / "knowledge"
+
+
+@pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 

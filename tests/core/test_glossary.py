@@ -1,7 +1,5 @@
 """The team glossary: parsing, matching, storage in the index and its effect on answers."""
 
-import shutil
-
 import pytest
 
 from bot.config import Settings
@@ -81,13 +79,6 @@ def test_missing_empty_and_broken_files(tmp_path):
     (tmp_path / "glossary.yaml").write_text("funnel: entonnoir\n")
     with pytest.raises(GlossaryError, match="expected a list of entries"):
         load_glossary(tmp_path)
-
-
-@pytest.fixture
-def kb(tmp_path):
-    folder = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE, folder)
-    return folder
 
 
 def test_the_index_stores_the_glossary_and_goes_stale_when_it_changes(kb, tmp_path, fake_embedder):

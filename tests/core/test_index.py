@@ -1,5 +1,4 @@
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -15,14 +14,7 @@ from bot.core.index import (
     load_index,
     stale_reason,
 )
-from tests.conftest import KNOWLEDGE, FakeEmbedder
-
-
-@pytest.fixture
-def kb(tmp_path):
-    folder = tmp_path / "knowledge"
-    shutil.copytree(KNOWLEDGE, folder)
-    return folder
+from tests.conftest import FakeEmbedder
 
 
 def test_build_writes_a_manifest_and_loads_back(kb, tmp_path, fake_embedder):
