@@ -8,9 +8,6 @@ from bot.core.search import Hit, SearchResult
 from bot.core.types import Answer, Citation, Quote
 
 QUOTE_CHARS = 480
-# A further quote must score within this margin of the best one: weaker passages are noise.
-# (The retriever passes the margin for its score scale; this is the Universal Sentence Encoder's.)
-RELATIVE_MARGIN = 0.15
 ELLIPSIS = "…"
 
 
@@ -88,10 +85,10 @@ def compose_answer(
     k: int = 3,
     per_section: bool = True,
     notes: tuple[str, ...] = (),
-    margin: float = RELATIVE_MARGIN,
 ) -> Answer:
     """Turn a search result into an ``Answer``: quotes when the evidence is strong enough,
-    else an abstention that names the closest sections."""
+    else an abstention that names the closest sections. A further quote must score within the
+    result's ``margin`` of the best one: weaker passages are noise."""
     lang = result.language
     chosen = select_hits(result.hits, index, k, per_section=True)
     scores = {"evidence": round(result.evidence, 4)}
@@ -107,7 +104,7 @@ def compose_answer(
             notes=notes,
             scores=scores,
         )
-    chosen = select_hits(result.hits, index, k, per_section, margin=margin)
+    chosen = select_hits(result.hits, index, k, per_section, margin=result.margin)
     quotes = tuple(make_quote(index, hit) for hit in chosen)
     return Answer(
         question=question,

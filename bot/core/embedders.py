@@ -139,14 +139,13 @@ class DualEmbedder:
         self.dim = primary.dim + ranker.dim
         self.id = f"{primary.id}+{ranker.id}"
 
-    def _join(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.hstack([left, right]) / np.sqrt(2), dtype=np.float32)
-
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Return an ``(n, dim)`` matrix of unit rows: USE and e5 (passage) halves."""
+        """Return an ``(n, dim)`` matrix of unit rows: USE and e5 (passage) halves. A question
+        is embedded by each encoder on its own (``primary.embed``, ``ranker.embed_queries``)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._join(self.primary.embed(texts), self.ranker.embed(texts))
+        joined = np.hstack([self.primary.embed(texts), self.ranker.embed(texts)]) / np.sqrt(2)
+        return np.ascontiguousarray(joined, dtype=np.float32)
 
     def embed_primary(self, texts: Sequence[str]) -> np.ndarray:
         """Return an ``(n, dim)`` matrix whose USE half is filled and e5 half zero, for texts
@@ -156,12 +155,6 @@ class DualEmbedder:
         if texts:
             vectors[:, : self.split] = self.primary.embed(texts) / np.sqrt(2)
         return vectors
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Return an ``(n, dim)`` matrix of unit rows: USE and e5 (query) halves."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return self._join(self.primary.embed(texts), self.ranker.embed_queries(texts))
 
 
 def _resolve_model(name: str) -> str:

@@ -135,5 +135,4 @@ class KnowledgeEngine:
             k=max(1, k or self.top_k),
             per_section=per_section,
             notes=notes,
-            margin=result.margin,
         )

@@ -39,11 +39,6 @@ class Expansion:
     terms: tuple[Term, ...] = ()
     covered: frozenset[str] = frozenset()  # the question's stems that an entry matched
 
-    @property
-    def text(self) -> str:
-        """The added terms as one line, for the embedder."""
-        return ", ".join(t.text for t in self.terms)
-
     def stems(self) -> list[str]:
         """The added terms' index terms, for BM25."""
         return [s for t in self.terms for s in t.stems]

@@ -72,7 +72,7 @@ class SearchResult:
     language: str
     abstain: bool
     evidence: float
-    margin: float = 0.15  # how far below the best hit a further quote may score
+    margin: float  # how far below the best hit a further quote may score, on this scale
 
 
 SQRT2 = float(np.sqrt(2))
@@ -193,7 +193,7 @@ class Retriever:
         lang = language or detect_language(question)
         n = len(index.passages)
         if n == 0:
-            return SearchResult([], lang, True, 0.0)
+            return SearchResult([], lang, True, 0.0, p.quote_margin)
         ranked = self._split is not None and self._languages != {lang}
         query, mapped, word_vectors, ranker_query = self._embed_question(
             question, content_words(question), ranked
