@@ -79,6 +79,18 @@ def wait_until(predicate: Callable[[], object], timeout: float = 30.0, what: str
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def wait_for_calls(found: Callable[[], list], count: int, timeout: float, what: str) -> list:
+    """Poll ``found()`` (a fake server's recorded calls) until it holds ``count`` calls and
+    return them; fail the test after ``timeout`` seconds with ``what`` in the message."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        calls = found()
+        if len(calls) >= count:
+            return calls
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{what}: seen {len(found())} times, wanted {count}")
+
+
 def http_get(url: str) -> tuple[int, str]:
     """``(status, body)`` of a GET, error statuses included."""
     try:

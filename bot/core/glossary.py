@@ -8,7 +8,7 @@ French pages where the multilingual encoder alone is weak (see README "Retrieval
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -44,6 +44,11 @@ class Expansion:
         return [s for t in self.terms for s in t.stems]
 
 
+def analyse_all(text: str) -> dict[str, list[str]]:
+    """``text``'s index terms in each glossary language."""
+    return {lang: analyse(text, lang) for lang in LANGUAGES}
+
+
 def _contains(haystack: list[str], needle: tuple[str, ...]) -> bool:
     n = len(needle)
     return any(tuple(haystack[i : i + n]) == needle for i in range(len(haystack) - n + 1))
@@ -70,11 +75,14 @@ class Glossary:
                     slot.append(number)
         return table
 
-    def expand(self, question: str) -> Expansion:
-        """Return the other terms of every entry that ``question`` uses, without repeats."""
+    def expand(self, question: str, analysed: Mapping[str, list[str]] | None = None) -> Expansion:
+        """Return the other terms of every entry that ``question`` uses, without repeats.
+
+        ``analysed`` is the question's index terms by language when the caller has them already.
+        """
         if not self.entries:
             return Expansion()
-        analysed = {lang: analyse(question, lang) for lang in LANGUAGES}
+        analysed = analysed or analyse_all(question)
         numbers = sorted(
             {
                 number

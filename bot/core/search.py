@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.core.embedders import Embedder, normalise
+from bot.core.glossary import analyse_all
 from bot.core.index import KnowledgeIndex
 from bot.core.language import detect_language
 from bot.core.lexical import analyse, content_words
@@ -170,10 +171,11 @@ class Retriever:
         coverage, word expansion, glossary) and the glossary's part of them, per passage."""
         index, p = self.index, self.params
         n = len(index.passages)
-        terms = analyse(question, lang)
+        analysed = analyse_all(question)  # the glossary matches terms in either language
+        terms = analysed[lang] if lang in analysed else analyse(question, lang)
         lexical = index.lexical.scores(terms)
         coverage = index.lexical.coverage(terms)
-        glossary = index.glossary.expand(question)
+        glossary = index.glossary.expand(question, analysed)
         # The glossary speaks as loud as the share of the question's words it understood.
         glossary_share = sum(t in glossary.covered for t in terms) / len(terms) if terms else 0.0
         glossed = p.glossary_weight * glossary_share * _unit(index.lexical.scores(glossary.stems()))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 
-from tests.helpers import serve_app
+from tests.helpers import serve_app, wait_for_calls
 
 APP_ID = "900000000000000001"
 BOT_ID = "900000000000000002"
@@ -353,16 +353,8 @@ class FakeDiscord:
     async def wait_for(
         self, fragment: str, count: int = 1, verb: str = "POST", timeout: float = 15.0
     ) -> list[Call]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.of(fragment, verb)
-            if len(found) >= count:
-                return found
-            await asyncio.sleep(0.02)
-        raise AssertionError(
-            f"{verb} *{fragment}* seen {len(self.of(fragment, verb))} times: "
-            f"{[(c.verb, c.path) for c in self.calls]}"
-        )
+        what = f"{verb} *{fragment}* (all calls: {[(c.verb, c.path) for c in self.calls]})"
+        return await wait_for_calls(lambda: self.of(fragment, verb), count, timeout, what)
 
 
 def interaction(

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import WSMsgType, web
 
-from tests.helpers import serve_app
+from tests.helpers import serve_app, wait_for_calls
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -129,16 +129,8 @@ class FakeSlack:
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 15.0) -> list[Call]:
         """Wait until ``method`` was called ``count`` times; returns those calls."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.of(method)
-            if len(found) >= count:
-                return found
-            await asyncio.sleep(0.02)
-        raise AssertionError(
-            f"{method} called {len(self.of(method))} times, wanted {count}: "
-            f"{[c.method for c in self.calls]}"
-        )
+        what = f"{method} (all calls: {[c.method for c in self.calls]})"
+        return await wait_for_calls(lambda: self.of(method), count, timeout, what)
 
 
 def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict:
@@ -173,6 +165,18 @@ def mention(text: str, ts: str = "1700000001.000100", **extra) -> dict:
         "ts": ts,
         "channel": "C0CHAN",
         "event_ts": ts,
+        **extra,
+    }
+
+
+def direct_message(text: str, **extra) -> dict:
+    """A ``message`` event from U0ALICE in her direct conversation with the bot (D0DM)."""
+    return {
+        "type": "message",
+        "user": "U0ALICE",
+        "text": text,
+        "channel": "D0DM",
+        "channel_type": "im",
         **extra,
     }
 

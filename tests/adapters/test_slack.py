@@ -23,6 +23,7 @@ from tests.adapters.fake_slack import (
     FakeSlack,
     action_body,
     command_body,
+    direct_message,
     event_body,
     mention,
     sign,
@@ -150,14 +151,7 @@ def test_thread_follow_up_without_mention_and_setting_off(engine, tmp_path):
 
 
 def test_direct_message_is_answered_and_noise_ignored(engine, tmp_path):
-    dm = {
-        "type": "message",
-        "user": "U0ALICE",
-        "text": "Why do customers dislike vendor lock-in?",
-        "ts": "1700000002.000100",
-        "channel": "D0DM",
-        "channel_type": "im",
-    }
+    dm = direct_message("Why do customers dislike vendor lock-in?", ts="1700000002.000100")
 
     async def scenario():
         async with Harness(engine, tmp_path) as h:
@@ -346,13 +340,7 @@ def test_rate_limited_calls_are_retried_and_failures_apologised(engine, tmp_path
 
 
 def test_per_user_rate_limit_says_slow_down(engine, tmp_path):
-    dm = {
-        "type": "message",
-        "user": "U0ALICE",
-        "text": "open core ?",
-        "channel": "D0DM",
-        "channel_type": "im",
-    }
+    dm = direct_message("open core ?")
 
     async def scenario():
         async with Harness(engine, tmp_path, rate=1) as h:

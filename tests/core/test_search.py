@@ -53,6 +53,7 @@ class CountingRanker:
 
     def __init__(self, ranker):
         self.ranker = ranker
+        self.id, self.dim = ranker.id, ranker.dim
         self.questions = 0
 
     def embed_queries(self, texts):
@@ -63,11 +64,8 @@ class CountingRanker:
 def test_e5_is_only_asked_when_the_question_is_not_in_the_pages_language(engine):
     from bot.core.embedders import DualEmbedder
 
-    dual = engine.embedder
-    counting = CountingRanker(dual.ranker)
-    proxy = DualEmbedder.__new__(DualEmbedder)
-    proxy.__dict__.update(dual.__dict__, ranker=counting)
-    retriever = Retriever(engine.index, proxy)
+    counting = CountingRanker(engine.embedder.ranker)
+    retriever = Retriever(engine.index, DualEmbedder(engine.embedder.primary, counting))
     french = retriever.search("Qu'est-ce que le modèle open core ?")
     assert counting.questions == 0
     english = retriever.search("What is the open core model?")
