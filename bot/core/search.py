@@ -6,10 +6,12 @@ bonuses below. The query vector is the mean of the question's embedding and that
 words alone.
 
 With the default dual embedder (USE + multilingual-e5-small), a question in another language than
-the pages is ranked by e5 instead: the mean of e5's passage and best-sentence cosines, plus a
-sixth of the same title and BM25 bonuses (e5's similarities are compressed into a narrower
-range). A question in the pages' language keeps the USE score, which is as good there and skips
-e5's time. Abstention always reads the USE score (see ``evidence`` below).
+the pages is re-ranked by e5 when USE hesitates (its best section leads the next by less than
+``ranker_gate``): the mean of e5's passage and best-sentence cosines, plus a sixth of the same
+title and BM25 bonuses (e5's similarities are compressed into a narrower range). Where USE leads
+clearly it is as often right as e5 and e5's time is saved; a question in the pages' language
+keeps the USE score, which is as good there. Abstention always reads the USE score (see
+``evidence`` below).
 
 Why not reciprocal-rank fusion: RRF gives BM25's ranking as much say as the dense one, and on an
 English question over French pages BM25 matches only loan words ("open source", "fit"), so its
@@ -49,6 +51,7 @@ class FusionParams:
     candidate_pool: int = 64
     glossary_weight: float = 0.3  # BM25 bonus from the glossary's terms, at full glossary coverage
     ranker_bonus: float = 1 / 6  # with the dual embedder: share of the bonuses added to e5's score
+    ranker_gate: float = 0.1  # e5 re-ranks only when USE's best section leads by less than this
     quote_margin: float = 0.15  # a further quote scores within this of the best (USE scale)
     ranker_quote_margin: float = 0.05  # the same on the dual embedder's (narrower) scale
 
@@ -139,38 +142,45 @@ class Retriever:
         return terms
 
     def _embed_question(
-        self, question: str, words: list[str], ranked: bool
-    ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray | None]:
-        """The primary query vector, the words to expand and their vectors, and e5's query
-        vector when e5 ranks (else ``None``)."""
-        # The question is embedded twice, as asked and as its content words only; their mean
-        # is the query, which keeps the question's meaning but weighs its topic more than its
-        # framing ("What is…", "Qu'est-ce que…").
+        self, question: str, words: list[str], with_words: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The primary query vector and, when ``with_words``, the vectors of ``words``.
+
+        The query is the mean of the question's embedding and that of its content words alone,
+        which keeps the question's meaning but weighs its topic more than its framing ("What
+        is…", "Qu'est-ce que…"). The words' vectors come in the same call: one call to the
+        encoder costs less than two.
+        """
         keywords = " ".join(words) or question
-        # Words of the pages already have their vector in the index; only new ones are embedded.
-        # When e5 ranks, the word-level expansion is left out: e5 bridges the languages better
-        # (measured: English hit@1 0.71 → 0.75 on eval/validation.yaml without it) and the words'
-        # embeddings cost a quarter of the answer's time (English p50 11.7 → 9.6 ms).
-        mapped = words if self.params.expansion_weight > 0 and not ranked else []
-        known = [self._word_row.get(w) for w in mapped]
-        new_words = [w for w, row in zip(mapped, known, strict=True) if row is None]
+        new_words = self._new_words(words) if with_words else []
         vectors = self._primary_embedder.embed([question, keywords, *new_words])
         query = normalise(vectors[0] + vectors[1])[0]
-        fresh = iter(vectors[2:])
-        word_vectors = np.array(
-            [self._vocabulary[row] if row is not None else next(fresh) for row in known],
+        return query, self._word_vectors(words, vectors[2:]) if with_words else None
+
+    def _new_words(self, words: list[str]) -> list[str]:
+        """The words that have no vector in the index (not words of the pages)."""
+        return [w for w in words if w not in self._word_row]
+
+    def _word_vectors(self, words: list[str], fresh: np.ndarray | None = None) -> np.ndarray:
+        """The primary vectors of ``words``: the index's for words of the pages, ``fresh``
+        (or embedded now) for the others, in the order of ``_new_words``."""
+        if fresh is None:
+            fresh = self._primary_embedder.embed(self._new_words(words))
+        rest = iter(fresh)
+        return np.array(
+            [
+                self._vocabulary[self._word_row[w]] if w in self._word_row else next(rest)
+                for w in words
+            ],
             dtype=np.float32,
-        ).reshape(len(known), query.shape[0])
-        ranker_query = self.embedder.ranker.embed_queries([question])[0] if ranked else None
-        return query, mapped, word_vectors, ranker_query
+        ).reshape(len(words), self._vocabulary.shape[1])
 
     def _lexical_bonuses(
-        self, question: str, lang: str, mapped: list[str], word_vectors: np.ndarray
+        self, question: str, lang: str
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """BM25 scores of the question's own terms, the summed BM25 bonuses (own terms by
-        coverage, word expansion, glossary) and the glossary's part of them, per passage."""
+        """Per passage: BM25 scores of the question's own terms, the bonus of those terms (by
+        coverage) plus the glossary's, and the glossary's part alone."""
         index, p = self.index, self.params
-        n = len(index.passages)
         analysed = analyse_all(question)  # the glossary matches terms in either language
         terms = analysed[lang] if lang in analysed else analyse(question, lang)
         lexical = index.lexical.scores(terms)
@@ -179,53 +189,83 @@ class Retriever:
         # The glossary speaks as loud as the share of the question's words it understood.
         glossary_share = sum(t in glossary.covered for t in terms) / len(terms) if terms else 0.0
         glossed = p.glossary_weight * glossary_share * _unit(index.lexical.scores(glossary.stems()))
-        expansion = self._expansion_terms(mapped, word_vectors) if mapped else []
-        expanded = index.lexical.scores(expansion) if expansion else np.zeros(n, np.float32)
-        bonus = (
-            p.lexical_weight * coverage * _unit(lexical)
-            + p.expansion_weight * _unit(expanded)
-            + glossed
+        return lexical, p.lexical_weight * coverage * _unit(lexical) + glossed, glossed
+
+    def _expansion_bonus(self, words: list[str], vectors: np.ndarray | None) -> np.ndarray:
+        """Per passage: the BM25 bonus of the pages' words nearest to the question's words
+        (``vectors`` are the words' vectors, embedded now when ``None``)."""
+        n = len(self.index.passages)
+        if self.params.expansion_weight <= 0 or not words:
+            return np.zeros(n, np.float32)
+        if vectors is None:
+            vectors = self._word_vectors(words)
+        terms = self._expansion_terms(words, vectors)
+        if not terms:
+            return np.zeros(n, np.float32)
+        return self.params.expansion_weight * _unit(self.index.lexical.scores(terms))
+
+    def _primary_scores(
+        self, cand: np.ndarray, query: np.ndarray, bonus: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For the candidates: the primary (USE) score, its title and BM25 bonuses alone, the
+        passage cosine, and per passage the best sentence's cosine and number."""
+        index, p = self.index, self.params
+        dense = self._passages(cand) @ query
+        sentence, best = _best_per_passage(
+            self._sentences @ query, index.sentence_owner, len(index.passages)
         )
-        return lexical, bonus, glossed
+        extra = p.title_weight * (self._titles @ query)[index.passage_section[cand]] + bonus[cand]
+        return (dense + sentence[cand]) / 2 + extra, extra, dense, sentence, best
 
     def search(self, question: str, language: str | None = None) -> SearchResult:
-        """Rank the passages for ``question``. Returns a ``SearchResult``, best hits first."""
+        """Rank the passages for ``question``. Returns a ``SearchResult``, best hits first.
+
+        Cross-language questions are ranked in two steps: USE first; e5 (the slow part) only
+        when USE's best section leads the next by less than ``ranker_gate`` (see ``_hesitates``).
+        """
         index = self.index
         p = self.params
         lang = language or detect_language(question)
         n = len(index.passages)
         if n == 0:
             return SearchResult([], lang, True, 0.0, p.quote_margin)
-        ranked = self._split is not None and self._languages != {lang}
-        query, mapped, word_vectors, ranker_query = self._embed_question(
-            question, content_words(question), ranked
-        )
-        if ranker_query is not None:
-            full_query = np.concatenate([query, ranker_query]) / SQRT2
-        elif self._split is not None:  # the FAISS pool by the USE half alone
+        words = content_words(question)
+        # A question across languages may go to e5; its words are embedded only if not.
+        cross = self._split is not None and self._languages != {lang}
+        expand = self.params.expansion_weight > 0
+        query, word_vectors = self._embed_question(question, words, expand and not cross)
+        full_query = query
+        if self._split is not None:  # the FAISS pool by the USE half alone
             full_query = np.concatenate([query, np.zeros(self._ranker_dim, np.float32)])
-        else:
-            full_query = query
         _, found = index.dense.search(
             full_query.astype(np.float32)[None, :], min(n, p.candidate_pool)
         )
-        lexical, bonus, glossed = self._lexical_bonuses(question, lang, mapped, word_vectors)
+        lexical, bonus, glossed = self._lexical_bonuses(question, lang)
         # Every candidate, in the dense pool or found by BM25 alone, gets its exact scores.
-        candidates = set(found[0][found[0] >= 0].tolist()) | set(np.flatnonzero(bonus).tolist())
-        cand = np.array(sorted(candidates), dtype=np.int64)
-        dense = self._passages(cand) @ query
-        sentence, best_sent = _best_per_passage(self._sentences @ query, index.sentence_owner, n)
-        titles = (self._titles @ query)[index.passage_section[cand]]
-        extra = p.title_weight * titles + bonus[cand]
-        primary = (dense + sentence[cand]) / 2 + extra
-        if ranker_query is None:
-            fused = primary
-        else:  # e5 ranks; the primary encoder's bonuses refine it
+        pool = set(found[0][found[0] >= 0].tolist())
+        cand = np.array(sorted(pool | set(np.flatnonzero(bonus).tolist())), dtype=np.int64)
+        primary, extra, dense, sentence, best_sent = self._primary_scores(cand, query, bonus)
+        if cross and self._hesitates(cand, primary):
+            # e5 re-ranks, refined by a share of the primary encoder's title and BM25 bonuses.
+            # Word expansion is left out: e5 bridges the languages better (measured: English
+            # hit@1 0.71 → 0.75 on eval/validation.yaml without it).
+            ranker_query = self.embedder.ranker.embed_queries([question])[0]
             split = self._split
             dense = (index.vectors[cand, split:] @ ranker_query) * SQRT2
             sims = (index.sentence_vectors[:, split:] @ ranker_query) * SQRT2
             sentence, best_sent = _best_per_passage(sims, index.sentence_owner, n)
             fused = (dense + sentence[cand]) / 2 + p.ranker_bonus * extra
+            margin = p.ranker_quote_margin
+        else:
+            expanded = self._expansion_bonus(words, word_vectors)
+            if expanded.any():  # passages only the expansion found join the candidates
+                bonus = bonus + expanded
+                cand = np.array(sorted(set(cand.tolist()) | set(np.flatnonzero(expanded).tolist())))
+                primary, extra, dense, sentence, best_sent = self._primary_scores(
+                    cand, query, bonus
+                )
+            fused = primary
+            margin = p.quote_margin
         ranking = np.argsort(-fused, kind="stable")
         hits = [
             Hit(
@@ -242,5 +282,19 @@ class Retriever:
         # question from a related one. The glossary's bonus helps to rank but is not evidence
         # either: a question that only shares a glossary word ("AWS") is still out of scope.
         evidence = float((primary - glossed[cand]).max())
-        margin = p.quote_margin if ranker_query is None else p.ranker_quote_margin
         return SearchResult(hits, lang, evidence < p.min_evidence, evidence, margin)
+
+    def _hesitates(self, cand: np.ndarray, primary: np.ndarray) -> bool:
+        """Whether USE's best section leads the next one by less than ``ranker_gate``.
+
+        Measured on the English questions of eval/questions.yaml, validation.yaml and the dev
+        set: where USE leads by 0.1 or more, it ranks the right section first as often as e5
+        (all but one of 33), so e5's time (7–15 ms a question on 2 cores) is spent only on
+        the others.
+        """
+        sections = self.index.passage_section[cand]
+        order = np.argsort(-primary, kind="stable")
+        ranked = sections[order]
+        others = primary[order][ranked != ranked[0]]
+        lead = float(primary[order[0]] - others[0]) if others.size else float("inf")
+        return lead < self.params.ranker_gate

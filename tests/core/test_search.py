@@ -61,14 +61,30 @@ class CountingRanker:
         return self.ranker.embed_queries(texts)
 
 
-def test_e5_is_only_asked_when_the_question_is_not_in_the_pages_language(engine):
+def test_e5_is_only_asked_across_languages_when_use_hesitates(engine):
+    """French questions over French pages never run e5; an English question runs it only
+    when USE's best section does not lead clearly (``ranker_gate``)."""
     from bot.core.embedders import DualEmbedder
 
     counting = CountingRanker(engine.embedder.ranker)
     retriever = Retriever(engine.index, DualEmbedder(engine.embedder.primary, counting))
-    french = retriever.search("Qu'est-ce que le modèle open core ?")
+
+    def top_section(question):
+        return engine.index.passages[retriever.search(question).hits[0].number].citation.section
+
+    assert top_section("Qu'est-ce que le modèle open core ?") == "Le modèle Open core"
     assert counting.questions == 0
-    english = retriever.search("What is the open core model?")
+    assert top_section("What is the open core model?") == "Le modèle Open core"
+    assert counting.questions == 0  # USE leads clearly: e5 is not needed
+    hesitant = "How do users of the free version become prospects?"
+    assert top_section(hesitant) == (
+        "Évaluation et intention - Génération de prospects et développement commercial"
+    )
     assert counting.questions == 1
-    assert engine.index.passages[french.hits[0].number].citation.section == "Le modèle Open core"
-    assert engine.index.passages[english.hits[0].number].citation.section == "Le modèle Open core"
+    always = Retriever(
+        engine.index,
+        DualEmbedder(engine.embedder.primary, counting),
+        FusionParams(ranker_gate=float("inf")),
+    )
+    always.search("What is the open core model?")
+    assert counting.questions == 2
