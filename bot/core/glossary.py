@@ -40,8 +40,9 @@ class Expansion:
     covered: frozenset[str] = frozenset()  # the question's stems that an entry matched
 
     def stems(self) -> list[str]:
-        """The added terms' index terms, for BM25."""
-        return [s for t in self.terms for s in t.stems]
+        """The added terms' index terms, for BM25, each once: "payer", "payant" and "payé" share
+        a stem, and a concept with many spellings must not outweigh the others."""
+        return list(dict.fromkeys(s for t in self.terms for s in t.stems))
 
 
 def analyse_all(text: str) -> dict[str, list[str]]:

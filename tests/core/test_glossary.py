@@ -54,6 +54,20 @@ def test_terms_match_whole_words_in_order():
     assert Glossary().expand("make money").terms == ()
 
 
+def test_spellings_of_one_word_are_searched_once():
+    """ "payer", "payant" and "payé" share a stem: BM25 gets it once, so an entry with many
+    spellings does not outweigh the question's other words."""
+    glossary = Glossary.from_entries(
+        [
+            {"fr": ["payer", "payant", "payé"], "en": ["pay"]},
+            {"fr": ["fiabilité"], "en": ["reliability"]},
+        ]
+    )
+    expansion = glossary.expand("Would customers pay for reliability?")
+    assert texts(expansion) == {"payer", "payant", "payé", "fiabilité"}
+    assert sorted(expansion.stems()) == ["fiabl", "pai"]
+
+
 @pytest.mark.parametrize(
     ("entries", "message"),
     [
