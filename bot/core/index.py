@@ -27,7 +27,7 @@ from bot.core.lexical import LexicalIndex, analyse, content_words
 from bot.core.passages import build_passages, split_sentences
 from bot.core.types import Citation, Passage
 
-FORMAT_VERSION = 3  # bump whenever parsing, chunking or the stored layout changes
+FORMAT_VERSION = 4  # bump whenever parsing, chunking or the stored layout changes
 CURRENT = "CURRENT"
 _FILES = ("passages.json", "dense.faiss", "sentences.npy", "vocabulary.npy", "titles.npy")
 EMBED_BATCH = 64

@@ -15,12 +15,30 @@ _TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
 _ELISION = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.I)
 
 
+# English function words that bm25s's 33-word English list leaves out (its French list has 157):
+# pronouns, auxiliaries and modals, and the commonest prepositions and adverbs. Without them
+# "our", "would" or "does" count as terms of an English question: they weigh in its term
+# coverage, its keyword embedding and its word expansion, and can never match a French page.
+# Words that carry meaning here (free, open, top, down, first, most, make…) are not listed.
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    """
+i me my myself we us our ours ourselves you your yours yourself yourselves he him his himself
+she her hers herself its itself them theirs themselves those am been being have has had having
+do does did doing would should could can may might must shall ought about above after again
+against all also any because before below between both during each few further here how just
+once only other own same so some than too very why where when while until through under yet
+whether within s t d ll re ve don doesn didn shouldn wouldn couldn isn aren wasn weren won
+""".split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 
     extra = {"est-ce", "a-t-il", "y", "faut", "quoi", "quel", "quelle", "quels", "quelles"}
-    return frozenset(_fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_FRENCH, *extra))
+    words = (*STOPWORDS_EN, *_ENGLISH_FUNCTION_WORDS, *STOPWORDS_FRENCH, *extra)
+    return frozenset(_fold(w) for w in words)
 
 
 @lru_cache(maxsize=2)
@@ -131,6 +149,10 @@ class LexicalIndex:
 
         retriever = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
         return cls(retriever, size)
+
+    def knows(self, term: str) -> bool:
+        """Whether ``term`` occurs in the indexed text."""
+        return term in self._vocab
 
     def coverage(self, terms: Sequence[str]) -> float:
         """Fraction of the query's terms that occur in the indexed text (0 when it has none)."""

@@ -36,11 +36,8 @@ def test_e5_ranks_english_questions_over_french_pages(engine, use_embedder, tmp_
     from bot.core.engine import KnowledgeEngine
     from tests.conftest import KNOWLEDGE
 
-    question = "How do users of the free version become prospects?"
-    wanted = {
-        "Product-market fit",
-        "Évaluation et intention - Génération de prospects et développement commercial",
-    }
+    question = "How do we know people actually use our software in production?"
+    wanted = {"Les trois piliers du succès", "Product-market fit"}
     use_only = KnowledgeEngine.open(
         Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "use"), embedder=use_embedder
     )
@@ -76,10 +73,8 @@ def test_e5_is_only_asked_across_languages_when_use_hesitates(engine):
     assert counting.questions == 0
     assert top_section("What is the open core model?") == "Le modèle Open core"
     assert counting.questions == 0  # USE leads clearly: e5 is not needed
-    hesitant = "How do users of the free version become prospects?"
-    assert top_section(hesitant) == (
-        "Évaluation et intention - Génération de prospects et développement commercial"
-    )
+    hesitant = "How do we know people actually use our software in production?"
+    assert top_section(hesitant) in {"Les trois piliers du succès", "Product-market fit"}
     assert counting.questions == 1
     always = Retriever(
         engine.index,
