@@ -77,6 +77,16 @@ def select_hits(
     return chosen
 
 
+def _abstain_lead(lang: str, unknown: tuple[str, ...]) -> str:
+    """The abstention's first sentence, naming the question's words the pages do not know."""
+    if not unknown:
+        return message(lang, "abstain")
+    quoted = [f"« {w} »" if lang == "fr" else f"“{w}”" for w in unknown]
+    joiner = " et " if lang == "fr" else " and "
+    words = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + joiner + quoted[-1]
+    return message(lang, "abstain_unknown", words=words)
+
+
 def compose_answer(
     question: str,
     result: SearchResult,
@@ -97,7 +107,7 @@ def compose_answer(
         return Answer(
             question=question,
             language=lang,
-            lead=message(lang, "abstain"),
+            lead=_abstain_lead(lang, result.unknown),
             quotes=(),
             abstained=True,
             suggestions=tuple(suggestions),

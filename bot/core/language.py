@@ -170,6 +170,10 @@ MESSAGES = {
             "Je n'ai rien trouvé dans la base de connaissances qui réponde à cette question. "
             "Les sections les plus proches :"
         ),
+        "abstain_unknown": (
+            "La base de connaissances ne parle pas de {words} : je n'y ai rien trouvé qui "
+            "réponde à cette question. Les sections les plus proches :"
+        ),
         "truncated": "Question raccourcie à {limit} caractères.",
         "empty": "Posez une question, par exemple : « Qu'est-ce que le value-market fit ? »",
         "sorry": (
@@ -190,6 +194,10 @@ MESSAGES = {
         "abstain": (
             "I found nothing in the knowledge base that answers this question. "
             "The closest sections:"
+        ),
+        "abstain_unknown": (
+            "The knowledge base does not mention {words}, so I found nothing there that answers "
+            "this question. The closest sections:"
         ),
         "truncated": "Question cut to {limit} characters.",
         "empty": "Ask a question, for example: “What is value-market fit?”",

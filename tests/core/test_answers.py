@@ -54,6 +54,25 @@ def test_out_of_scope_question_abstains_with_closest_sections(engine):
     assert english.lead.startswith("I found nothing in the knowledge base")
 
 
+def test_a_question_about_something_the_pages_never_mention_names_it(engine):
+    """Near-topic questions score like related ones ("sales team", "bug", "code" are on the
+    page); the word the page does not know at all is what gives them away, and it is named."""
+    answer = engine.ask("What is the best CRM for a sales team?")
+    assert answer.abstained and answer.quotes == ()
+    assert answer.lead == (
+        "The knowledge base does not mention “CRM”, so I found nothing there that answers this "
+        "question. The closest sections:"
+    )
+    assert answer.suggestions
+    french = engine.ask("Comment corriger un bug dans mon code Python ?")
+    assert french.abstained
+    assert french.lead.startswith("La base de connaissances ne parle pas de « Python » : ")
+    # English words of an in-scope question are known through the glossary or the encoder.
+    assert not engine.ask(
+        "What are our advantages against hyperscalers hosting our code?"
+    ).abstained
+
+
 def test_k_and_all_passages(engine):
     one = engine.ask("Qu'est-ce que le value-market fit ?", k=1)
     assert len(one.quotes) == 1
