@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -196,6 +197,45 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_glossary(args: argparse.Namespace, settings: Settings) -> int:
+    """Show the glossary's coverage of the pages, or what it adds to one question."""
+    from bot.core.documents import load_pages
+    from bot.core.glossary import GLOSSARY_FILE, GlossaryError, load_glossary, uncovered_words
+    from bot.core.language import detect_language
+
+    path = settings.knowledge_dir / GLOSSARY_FILE
+    try:
+        glossary = load_glossary(settings.knowledge_dir)
+    except GlossaryError as exc:
+        _stderr(f"{path}: {exc}")
+        return 1
+    question = " ".join(args.question).strip()
+    if question:
+        expansion = glossary.expand(question)
+        if not expansion.terms:
+            print("No glossary entry matches this question.")
+            return 0
+        print("Also searched: " + ", ".join(t.text for t in expansion.terms))
+        return 0
+    pages, errors = load_pages(
+        settings.knowledge_dir, base_url=settings.base_url, link_root=settings.link_root
+    )
+    for error in errors:
+        _stderr(f"Skipped {error}")
+    texts = [(s.text, detect_language(s.text)) for p in pages for s in p.sections if s.text]
+    missing = uncovered_words(glossary, texts)
+    print(f"{path}: {len(glossary)} {'entry' if len(glossary) == 1 else 'entries'}.")
+    if not missing:
+        print("Every content word of the pages is in an entry.")
+        return 0
+    print(
+        f"{len(missing)} words of the pages are in no entry (sections that use them, most used "
+        "first); add entries for the ones your team says in other words or languages:"
+    )
+    print(textwrap.fill(", ".join(f"{w} ({n})" for w, n in missing), width=100))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot on the platforms whose credentials are set; without any, the terminal chat."""
     from bot.serve import ServeError, serve
@@ -264,6 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="YAML list of {question, sections}")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "glossary",
+        help="list the pages' words the glossary lacks, or what it adds to a question",
+    )
+    p.add_argument("question", nargs="*", help="a question to expand (optional)")
+    p.set_defaults(func=cmd_glossary)
 
     p = sub.add_parser("serve", help="run the bot (terminal chat when no token is set)")
     p.add_argument(

@@ -144,3 +144,34 @@ def test_a_missing_e5_package_is_named_with_the_way_out(workdir, tmp_path):
     )
     assert fallback.returncode == 0, fallback.stderr
     assert "Le modèle Open core" in fallback.stdout
+
+
+def test_glossary_lists_the_words_it_lacks_and_expands_a_question(tmp_path):
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "astreinte.md").write_text(
+        "---\ntitle: Astreinte\n---\n\nL'astreinte tourne chaque semaine entre les développeurs.\n"
+        "Les développeurs d'astreinte répondent aux incidents.\n",
+        encoding="utf-8",
+    )
+    (knowledge / "glossary.yaml").write_text(
+        "- fr: [astreinte]\n  en: [on call, on-call]\n", encoding="utf-8"
+    )
+    result = run(tmp_path, "glossary")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "knowledge/glossary.yaml: 1 entry."
+    assert lines[1].startswith("7 words of the pages are in no entry")
+    assert lines[2] == (
+        "chaque (1), développeurs (1), entre (1), incidents (1), répondent (1), semaine (1), "
+        "tourne (1)"
+    )
+    asked = run(tmp_path, "glossary", "Who is on call this week?")
+    assert asked.stdout.strip() == "Also searched: astreinte, on-call"
+    none = run(tmp_path, "glossary", "Where is the coffee?")
+    assert none.stdout.strip() == "No glossary entry matches this question."
+    (knowledge / "glossary.yaml").write_text("- fr: [astreinte]\n", encoding="utf-8")
+    broken = run(tmp_path, "glossary")
+    assert broken.returncode == 1
+    assert "glossary.yaml: entry 1: an entry needs at least two terms" in broken.stderr
+    assert "Traceback" not in broken.stderr

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from bot.core.lexical import analyse
+from bot.core.lexical import analyse, content_words
 
 GLOSSARY_FILE = "glossary.yaml"
 LANGUAGES = ("fr", "en")
@@ -146,6 +146,20 @@ class Glossary:
                 raise GlossaryError(f"{where}: an entry needs at least two terms")
             built.append(tuple(terms))
         return cls(tuple(built))
+
+
+def uncovered_words(glossary: Glossary, texts: Iterable[tuple[str, str]]) -> list[tuple[str, int]]:
+    """The content words of ``texts`` (``(text, language)`` pairs) that no glossary term of
+    their language contains, with the number of texts that use each, most used first: the
+    words a question in another language can only reach through the encoder. The team reads
+    this list to decide which entries to add (``playbook glossary``)."""
+    listed = {stem for entry in glossary.entries for term in entry for stem in term.stems}
+    counts: dict[str, int] = {}
+    for text, language in texts:
+        for word in content_words(text):
+            if not any(stem in listed for stem in analyse(word, language)):
+                counts[word] = counts.get(word, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def load_glossary(knowledge_dir: Path) -> Glossary:

@@ -36,8 +36,8 @@ def test_e5_ranks_english_questions_over_french_pages(engine, use_embedder, tmp_
     from bot.core.engine import KnowledgeEngine
     from tests.conftest import KNOWLEDGE
 
-    question = "How do we know people actually use our software in production?"
-    wanted = {"Les trois piliers du succès", "Product-market fit"}
+    question = "How can an open source company make money?"
+    wanted = {"Le cercle vertueux de l'open source", "Les modèles de commercialisation"}
     use_only = KnowledgeEngine.open(
         Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "use"), embedder=use_embedder
     )
@@ -73,8 +73,8 @@ def test_e5_is_only_asked_across_languages_when_use_hesitates(engine):
     assert counting.questions == 0
     assert top_section("What is the open core model?") == "Le modèle Open core"
     assert counting.questions == 0  # USE leads clearly: e5 is not needed
-    hesitant = "How do we know people actually use our software in production?"
-    assert top_section(hesitant) in {"Les trois piliers du succès", "Product-market fit"}
+    hesitant = "How can an open source company make money?"
+    assert top_section(hesitant) == "Le cercle vertueux de l'open source"
     assert counting.questions == 1
     always = Retriever(
         engine.index,
