@@ -1,6 +1,6 @@
-"""Index build throughput (passages/s) with the default embedder, from scratch and incremental,
-on the bundled page and on a synthetic larger knowledge base made from it.
-Run: python bench/bench_index.py [--copies N]."""
+"""Index build throughput (passages/s), from scratch and incremental, on the bundled page and on
+a synthetic larger knowledge base made from it.
+Run: python bench/bench_index.py [--copies N] [--embedder use+e5|use-multilingual|…]."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ def main() -> None:
     """Build the index from scratch, then again unchanged, and print the figures."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=20, help="pages in the synthetic corpus")
+    parser.add_argument("--embedder", default="use+e5", help="PLAYBOOK_EMBEDDER value")
     args = parser.parse_args()
-    embedder = make_embedder()
+    embedder = make_embedder(args.embedder)
     page = (ROOT / "knowledge" / "commercialisation.md").read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         kb = Path(tmp) / "kb"
