@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 
 _WORDS = re.compile(r"[a-zàâäçéèêëîïôöùûüÿœæ]+", re.I)
-# A French elision: "l'open", "d'utiliser", "qu'est", "s'adresse". Counted on the text as written,
-# because once split at the apostrophe "s", "t", "d" and "m" are also English contractions
-# ("what's", "don't"): counting those as French made "Hey, what's open core?" French.
-_ELISION = re.compile(r"\b(?:qu|[cdjlmnst])['’](?=[a-zàâäçéèêëîïôöùûüÿœæh])", re.I)
+# A French elision: "l'open", "d'utiliser", "qu'est", "s'adresse", "jusqu'au". Detection counts
+# them on the text as written, because once split at the apostrophe "s", "t", "d" and "m" are
+# also English contractions ("what's", "don't"): counting those as French made "Hey, what's
+# open core?" French. Text analysis (``bot.core.lexical``) removes them before tokenising.
+ELISION = re.compile(
+    r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’](?=[a-zàâäçéèêëîïôöùûüÿœæh])", re.I
+)
 
 _FR = frozenset(
     [
@@ -216,7 +219,7 @@ def detect_language(text: str, default: str = "fr") -> str:
     """
     words = [w.lower() for w in _WORDS.findall(text.replace("’", "'").replace("'", " "))]
     fr = sum(w in _FR for w in words) + sum(1 for w in words if re.search(r"[àâçéèêëîïôûùœ]", w))
-    fr += len(_ELISION.findall(text))
+    fr += len(ELISION.findall(text))
     en = sum(w in _EN for w in words)
     if fr == en:
         return default

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.language import ELISION  # elided articles: l'open, d'utiliser, qu'est-ce
+
 _TOKEN = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
-# Elided articles and pronouns glued to the next word: l'open, d'utiliser, qu'est-ce.
-_ELISION = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.I)
 
 
 # English function words that bm25s's 33-word English list leaves out (its French list has 157):
@@ -94,7 +94,7 @@ def content_words(text: str) -> list[str]:
     """
     stop = _stop_words()
     seen: dict[str, None] = {}
-    for match in _TOKEN.finditer(_ELISION.sub(" ", text)):
+    for match in _TOKEN.finditer(ELISION.sub(" ", text)):
         word = match.group(0).lower()
         folded = _fold(word)
         if len(word) > 2 and folded not in stop and folded not in _QUESTION_WORDS:
@@ -108,7 +108,7 @@ def analyse(text: str, language: str) -> list[str]:
     Hyphenated compounds give the compound and its parts (``value-market`` → ``value-market``,
     ``value``, ``market``), so either spelling matches.
     """
-    text = _ELISION.sub(" ", text)
+    text = ELISION.sub(" ", text)
     stop = _stop_words()
     words: list[str] = []
     for match in _TOKEN.finditer(text):

@@ -238,10 +238,10 @@ class Retriever:
         if not unmatched:
             return []
         picked = [words[i] for i in unmatched]
-        rows = vectors[unmatched] if vectors is not None else self._word_vectors(picked)
-        nearest = (rows @ self._vocabulary.T).max(axis=1) if len(self._vocabulary) else None
-        if nearest is None:
+        if not len(self._vocabulary):
             return picked
+        rows = vectors[unmatched] if vectors is not None else self._word_vectors(picked)
+        nearest = (rows @ self._vocabulary.T).max(axis=1)
         return [
             w
             for w, sim in zip(picked, nearest, strict=True)
@@ -262,17 +262,14 @@ class Retriever:
         return self.params.expansion_weight * _unit(self.index.lexical.scores(terms))
 
     def _primary_scores(
-        self, cand: np.ndarray, query: np.ndarray, bonus: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """For the candidates: the primary (USE) score, its title and BM25 bonuses alone, the
-        passage cosine, and per passage the best sentence's cosine and number."""
+        self, cand: np.ndarray, query: np.ndarray, bonus: np.ndarray, sentence: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For the candidates: the primary (USE) score, its title and BM25 bonuses alone, and
+        the passage cosine. ``sentence`` is every passage's best-sentence cosine."""
         index, p = self.index, self.params
         dense = self._passages(cand) @ query
-        sentence, best = _best_per_passage(
-            self._sentences @ query, index.sentence_owner, len(index.passages)
-        )
         extra = p.title_weight * (self._titles @ query)[index.passage_section[cand]] + bonus[cand]
-        return (dense + sentence[cand]) / 2 + extra, extra, dense, sentence, best
+        return (dense + sentence[cand]) / 2 + extra, extra, dense
 
     def search(self, question: str, language: str | None = None) -> SearchResult:
         """Rank the passages for ``question``. Returns a ``SearchResult``, best hits first.
@@ -302,7 +299,9 @@ class Retriever:
         # Every candidate, in the dense pool or found by BM25 alone, gets its exact scores.
         pool = set(found[0][found[0] >= 0].tolist())
         cand = np.array(sorted(pool | set(np.flatnonzero(bonus).tolist())), dtype=np.int64)
-        primary, extra, dense, sentence, best_sent = self._primary_scores(cand, query, bonus)
+        # Best sentences do not depend on the candidates: computed once for every passage.
+        sentence, best_sent = _best_per_passage(self._sentences @ query, index.sentence_owner, n)
+        primary, extra, dense = self._primary_scores(cand, query, bonus, sentence)
         if cross and self._hesitates(cand, primary):
             # e5 re-ranks, refined by a share of the primary encoder's title and BM25 bonuses.
             # Word expansion is left out: e5 bridges the languages better (measured: English
@@ -319,9 +318,7 @@ class Retriever:
             if expanded.any():  # passages only the expansion found join the candidates
                 bonus = bonus + expanded
                 cand = np.array(sorted(set(cand.tolist()) | set(np.flatnonzero(expanded).tolist())))
-                primary, extra, dense, sentence, best_sent = self._primary_scores(
-                    cand, query, bonus
-                )
+                primary, extra, dense = self._primary_scores(cand, query, bonus, sentence)
             fused = primary
             margin = p.quote_margin
         ranking = np.argsort(-fused, kind="stable")
