@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from bot.core.search import FusionParams, Retriever
 
@@ -83,3 +84,20 @@ def test_e5_is_only_asked_across_languages_when_use_hesitates(engine):
     )
     always.search("What is the open core model?")
     assert counting.questions == 2
+
+
+def test_evidence_does_not_depend_on_which_encoder_ranks(engine):
+    """Abstention reads the same USE score, word expansion included, whether e5 re-ranks or
+    not: "Which signals show that our community is healthy?" used to abstain only when e5
+    re-ranked it, because the expansion's bonus was then left out of the evidence."""
+    with_e5 = Retriever(engine.index, engine.embedder, FusionParams(ranker_gate=float("inf")))
+    use_only = Retriever(engine.index, engine.embedder, FusionParams(ranker_gate=0.0))
+    for question in (
+        "Which signals show that our community is healthy?",
+        "How can an open source company make money?",
+        "What is the best CRM for a sales team?",
+    ):
+        ranked_by_e5, ranked_by_use = with_e5.search(question), use_only.search(question)
+        assert ranked_by_e5.evidence == pytest.approx(ranked_by_use.evidence), question
+        assert ranked_by_e5.abstain == ranked_by_use.abstain, question
+    assert not with_e5.search("Which signals show that our community is healthy?").abstain
