@@ -194,6 +194,15 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         f"abstained {summary['abstained_in_scope']}; latency p50 "
         f"{summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms."
     )
+    # The quality targets hold for each language: the same outcomes, split by the question's.
+    for language in sorted({o.language for o in outcomes}):
+        part = summarise([o for o in outcomes if o.language == language])
+        in_scope = part["questions"] - part["out_of_scope"]
+        print(
+            f"  {language}: {in_scope} in scope, hit@1 {part['hit@1']:.3f}, hit@3 "
+            f"{part['hit@3']:.3f}; out of scope abstained {part['abstained_out_of_scope']}/"
+            f"{part['out_of_scope']}; in scope wrongly abstained {part['abstained_in_scope']}."
+        )
     return 0
 
 

@@ -53,6 +53,29 @@ def test_eval_json_has_exactly_the_public_keys(workdir):
     assert summary["questions"] == 28 and summary["out_of_scope"] == 3
 
 
+def test_eval_text_output_gives_each_language_its_figures(workdir):
+    """The targets hold per language, so the text output splits the summary by the
+    question's language. The English question is labelled with a wrong section on purpose."""
+    (workdir / "mixed.yaml").write_text(
+        "- question: Qu'est-ce que le modèle open core ?\n"
+        "  sections: [Le modèle Open core]\n"
+        "- question: Quelle est la meilleure recette de crêpes ?\n"
+        "  sections: []\n"
+        "- question: What is the open core model?\n"
+        "  sections: [Project-community fit]\n",
+        encoding="utf-8",
+    )
+    result = run(workdir, "eval", "mixed.yaml")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        "  fr: 1 in scope, hit@1 1.000, hit@3 1.000; out of scope abstained 1/1; in scope "
+        "wrongly abstained 0." in lines
+    )
+    assert any(line.startswith("  en: 1 in scope, hit@1 0.000,") for line in lines), lines
+    assert "3 questions: hit@1 0.500" in result.stdout
+
+
 def test_eval_bad_file_is_a_clear_error(workdir):
     (workdir / "bad.yaml").write_text("question: not a list\n")
     result = run(workdir, "eval", "bad.yaml")
