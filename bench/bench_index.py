@@ -1,6 +1,6 @@
 """Index build throughput (passages/s), from scratch and incremental, on the bundled page and on
 a synthetic larger knowledge base made from it.
-Run: python bench/bench_index.py [--copies N] [--embedder use+e5|use-multilingual|…]."""
+Run: python bench/bench_index.py [--copies N] [--embedder use-multilingual|use+e5|…]."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def main() -> None:
     """Build the index from scratch, then again unchanged, and print the figures."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=20, help="pages in the synthetic corpus")
-    parser.add_argument("--embedder", default="use+e5", help="PLAYBOOK_EMBEDDER value")
+    parser.add_argument("--embedder", default="use-multilingual", help="PLAYBOOK_EMBEDDER value")
     args = parser.parse_args()
     embedder = make_embedder(args.embedder)
     page = (ROOT / "knowledge" / "commercialisation.md").read_text(encoding="utf-8")

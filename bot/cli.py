@@ -198,9 +198,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     for language in sorted({o.language for o in outcomes}):
         part = summarise([o for o in outcomes if o.language == language])
         in_scope = part["questions"] - part["out_of_scope"]
+        ranked = (
+            f"{in_scope} in scope, hit@1 {part['hit@1']:.3f}, hit@3 {part['hit@3']:.3f}; "
+            if in_scope
+            else ""
+        )
         print(
-            f"  {language}: {in_scope} in scope, hit@1 {part['hit@1']:.3f}, hit@3 "
-            f"{part['hit@3']:.3f}; out of scope abstained {part['abstained_out_of_scope']}/"
+            f"  {language}: {ranked}out of scope abstained {part['abstained_out_of_scope']}/"
             f"{part['out_of_scope']}; in scope wrongly abstained {part['abstained_in_scope']}."
         )
     return 0

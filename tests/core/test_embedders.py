@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
-from bot.core.embedders import BUNDLED_MINILM, EmbedderError, make_embedder
+from bot.core.embedders import (
+    BUNDLED_MINILM,
+    EmbedderError,
+    UseMultilingualEmbedder,
+    make_embedder,
+)
 from bot.core.engine import KnowledgeEngine
 from tests.conftest import KNOWLEDGE
 
@@ -43,11 +48,18 @@ def test_use_runs_on_the_cpp_tokenizer_with_the_same_vectors(use_embedder):
     assert np.allclose(use_embedder.embed(texts), reference, atol=1e-5)
 
 
-def test_default_embedder_is_use_and_e5_side_by_side(default_embedder, use_embedder):
+def test_default_embedder_is_use(default_embedder):
+    assert isinstance(default_embedder, UseMultilingualEmbedder)
+    assert default_embedder.id.startswith("use-multilingual@")
+    assert default_embedder.embed(["Le modèle SaaS"]).shape == (1, 512)
+
+
+def test_use_and_e5_side_by_side(dual_embedder, use_embedder):
     """Each half of a vector is its model's unit vector scaled by 1/sqrt(2); e5 tells the
     question that matches apart from an unrelated one across languages."""
     from bot.core.embedders import DualEmbedder
 
+    default_embedder = dual_embedder
     assert isinstance(default_embedder, DualEmbedder)
     assert default_embedder.id.startswith("use-multilingual@")
     assert "+e5-multilingual@" in default_embedder.id
@@ -67,7 +79,9 @@ def test_default_embedder_is_use_and_e5_side_by_side(default_embedder, use_embed
 
 
 def test_unknown_embedder_is_a_clear_error():
-    with pytest.raises(EmbedderError, match=r"Unknown embedder 'word2vec'\. Use 'use\+e5'"):
+    with pytest.raises(
+        EmbedderError, match=r"Unknown embedder 'word2vec'\. Use 'use-multilingual'"
+    ):
         make_embedder("word2vec")
     with pytest.raises(EmbedderError, match="Cannot load the sentence-transformers model"):
         make_embedder("sentence-transformers:/nonexistent/model/path")
@@ -104,12 +118,13 @@ def test_engine_with_sentence_transformers_backend(minilm, tmp_path):
     assert answer.quotes[0].citation.section == "Le modèle de support"
 
 
-def test_the_default_index_embeds_words_and_titles_with_use_only(engine):
-    """Search reads only the USE half of vocabulary and title vectors, so e5 is not run on
-    them; passages and sentences carry both halves."""
-    index, split = engine.index, engine.embedder.split
+def test_the_dual_index_embeds_words_titles_and_examples_with_use_only(dual_engine):
+    """Search reads only the USE half of vocabulary, title and example vectors, so e5 is not
+    run on them; passages and sentences carry both halves."""
+    index, split = dual_engine.index, dual_engine.embedder.split
     assert not index.vocabulary.vectors[:, split:].any()
     assert not index.title_vectors[:, split:].any()
+    assert len(index.examples) > 200 and not index.example_vectors[:, split:].any()
     halves = np.linalg.norm(index.vectors[:, split:], axis=1)
     assert np.allclose(halves, np.sqrt(0.5), atol=1e-4)
     assert np.allclose(np.linalg.norm(index.sentence_vectors, axis=1), 1.0, atol=1e-4)

@@ -23,7 +23,7 @@ def test_build_writes_a_manifest_and_loads_back(kb, tmp_path, fake_embedder):
     m = index.manifest
     assert m["format"] == FORMAT_VERSION
     assert m["embedder"] == {"id": "fake@1", "dim": 64}
-    assert set(m["sources"]) == {"commercialisation.md", "glossary.yaml"}
+    assert set(m["sources"]) == {"commercialisation.md", "glossary.yaml", "examples.yaml"}
     assert len(m["passages"]) == report.passages == len(index.passages) > 20
     assert index.vectors.shape == (report.passages, 64)
     assert np.allclose(np.linalg.norm(index.vectors, axis=1), 1.0, atol=1e-5)

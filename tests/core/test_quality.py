@@ -1,11 +1,13 @@
 """Quality floors on the evaluation sets: a retrieval regression fails CI.
 
-Measured when these floors were set (playbook eval FILE, default embedder USE + e5, bundled
-glossary), hit@1 / hit@3:
-- eval/questions.yaml: 0.94 / 0.99 overall; French 0.92 / 0.97, English 0.97 / 1.00; 9/9 out of
+Measured when these floors were set (playbook eval FILE, default embedder USE, bundled glossary
+and example questions; each set scored without its own examples, see evaluate()), hit@1 /
+hit@3:
+- eval/questions.yaml: 0.94 / 1.00 overall; French 0.92 / 1.00, English 0.97 / 1.00; 9/9 out of
   scope abstained, 0 in scope.
-- eval/validation.yaml (written later, used to choose between designs): French 0.93 / 1.00,
-  English 0.79 / 0.96, 6/6 abstained, 0 in scope.
+- eval/validation.yaml: French 1.00 / 1.00, English 0.79 / 0.92, 6/6 abstained, 0 in scope.
+- eval/heldout2.yaml: French 0.95 / 1.00, English 0.86 / 0.95, 6/6 abstained, 1 in scope.
+- eval/heldout3.yaml: French 0.85 / 1.00, English 0.95 / 1.00, 4/6 abstained, 0 in scope.
 - eval/near-topic.yaml (out-of-scope questions in the page's vocabulary): 6/14 abstained.
 """
 
@@ -31,7 +33,7 @@ def test_overall_floors(outcomes):
     assert summary["abstained_in_scope"] <= 1
 
 
-@pytest.mark.parametrize(("language", "hit1", "hit3"), [("fr", 0.9, 0.97), ("en", 0.95, 0.97)])
+@pytest.mark.parametrize(("language", "hit1", "hit3"), [("fr", 0.9, 0.98), ("en", 0.95, 0.98)])
 def test_per_language_floors(outcomes, language, hit1, hit3):
     summary = summarise([o for o in outcomes if o.language == language])
     assert summary["questions"] >= 30
@@ -48,16 +50,24 @@ def test_shared_dev_question_floors(engine):
     assert summary["abstained_out_of_scope"] == summary["out_of_scope"] == 3
 
 
-def test_validation_set_floors(engine):
-    """Measured: French 0.93 / 1.00, English 0.79 / 0.96 (hit@1 / hit@3), 6/6 abstained."""
-    outcomes = evaluate(engine, load_questions(ROOT / "eval" / "validation.yaml"))
-    for language, hit1, hit3 in (("fr", 0.92, 0.98), ("en", 0.75, 0.92)):
+@pytest.mark.parametrize(
+    ("name", "floors", "abstained", "wrongly"),
+    [
+        ("validation.yaml", {"fr": (0.92, 0.98), "en": (0.75, 0.9)}, 5, 0),
+        ("heldout2.yaml", {"fr": (0.9, 0.98), "en": (0.8, 0.9)}, 5, 1),
+        ("heldout3.yaml", {"fr": (0.8, 0.95), "en": (0.9, 0.95)}, 4, 0),
+    ],
+)
+def test_sets_written_later(engine, name, floors, abstained, wrongly):
+    """The sets written after the project's set, each scored without its own examples."""
+    outcomes = evaluate(engine, load_questions(ROOT / "eval" / name))
+    for language, (hit1, hit3) in floors.items():
         summary = summarise([o for o in outcomes if o.language == language])
         assert summary["hit@1"] >= hit1 and summary["hit@3"] >= hit3, (language, summary)
     summary = summarise(outcomes)
     assert summary["out_of_scope"] == 6
-    assert summary["abstained_out_of_scope"] >= 5
-    assert summary["abstained_in_scope"] == 0
+    assert summary["abstained_out_of_scope"] >= abstained
+    assert summary["abstained_in_scope"] <= wrongly
 
 
 def test_near_topic_questions_floor(engine):

@@ -30,20 +30,16 @@ def test_cross_lingual_question_reaches_french_passage(engine):
     assert not result.abstain
 
 
-def test_e5_ranks_english_questions_over_french_pages(engine, use_embedder, tmp_path):
-    """With USE alone the section that answers is not the first quoted; with the default
-    embedder (e5 re-ranking) it is."""
-    from bot.config import Settings
+def test_e5_ranks_english_questions_over_french_pages(engine, dual_engine):
+    """Without example questions, the section that answers is not the first quoted with USE
+    alone; with ``use+e5`` (e5 re-ranking) it is."""
     from bot.core.engine import KnowledgeEngine
-    from tests.conftest import KNOWLEDGE
 
     question = "How can an open source company make money?"
     wanted = {"Le cercle vertueux de l'open source", "Les modèles de commercialisation"}
-    use_only = KnowledgeEngine.open(
-        Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "use"), embedder=use_embedder
-    )
+    use_only = KnowledgeEngine(engine.index, engine.embedder, params=FusionParams(example_weight=0))
     assert use_only.ask(question).cited_sections[0] not in wanted
-    assert engine.ask(question).cited_sections[0] in wanted
+    assert dual_engine.ask(question).cited_sections[0] in wanted
 
 
 class CountingRanker:
@@ -59,13 +55,18 @@ class CountingRanker:
         return self.ranker.embed_queries(texts)
 
 
-def test_e5_is_only_asked_across_languages_when_use_hesitates(engine):
+def test_e5_is_only_asked_across_languages_when_use_hesitates(dual_engine):
     """French questions over French pages never run e5; an English question runs it only
     when USE's best section does not lead clearly (``ranker_gate``)."""
     from bot.core.embedders import DualEmbedder
 
+    engine = dual_engine
     counting = CountingRanker(engine.embedder.ranker)
-    retriever = Retriever(engine.index, DualEmbedder(engine.embedder.primary, counting))
+    retriever = Retriever(
+        engine.index,
+        DualEmbedder(engine.embedder.primary, counting),
+        FusionParams(example_weight=0),
+    )
 
     def top_section(question):
         return engine.index.passages[retriever.search(question).hits[0].number].citation.section
@@ -80,18 +81,19 @@ def test_e5_is_only_asked_across_languages_when_use_hesitates(engine):
     always = Retriever(
         engine.index,
         DualEmbedder(engine.embedder.primary, counting),
-        FusionParams(ranker_gate=float("inf")),
+        FusionParams(ranker_gate=float("inf"), example_weight=0),
     )
     always.search("What is the open core model?")
     assert counting.questions == 2
 
 
-def test_evidence_does_not_depend_on_which_encoder_ranks(engine):
+def test_evidence_does_not_depend_on_which_encoder_ranks(dual_engine):
     """Abstention reads the same USE score, word expansion included, whether e5 re-ranks or
     not: "Which signals show that our community is healthy?" used to abstain only when e5
     re-ranked it, because the expansion's bonus was then left out of the evidence."""
-    with_e5 = Retriever(engine.index, engine.embedder, FusionParams(ranker_gate=float("inf")))
-    use_only = Retriever(engine.index, engine.embedder, FusionParams(ranker_gate=0.0))
+    index, embedder = dual_engine.index, dual_engine.embedder
+    with_e5 = Retriever(index, embedder, FusionParams(ranker_gate=float("inf")))
+    use_only = Retriever(index, embedder, FusionParams(ranker_gate=0.0))
     for question in (
         "Which signals show that our community is healthy?",
         "How can an open source company make money?",
