@@ -276,7 +276,8 @@ def test_a_build_by_another_process_is_picked_up_and_admins_only(engine, tmp_pat
     assert not settings.is_admin("discord", "U1") and not settings.is_admin("slack", "U2")
 
 
-def test_a_glossary_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engine, tmp_path):
+def _watched_copy(engine, tmp_path):
+    """A copy of the knowledge base, an engine over it, and a watcher of its changes."""
     kb = copy_knowledge(tmp_path) / "knowledge"
     settings = Settings(knowledge_dir=kb, index_dir=tmp_path / "index")
     live = KnowledgeEngine.open(settings, embedder=engine.embedder)
@@ -286,7 +287,11 @@ def test_a_glossary_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engin
         checklists=ChecklistBook(load_checklists(kb)[0]),
         log_questions=False,
     )
-    watcher = KnowledgeWatcher(settings, assistant)
+    return kb, live, KnowledgeWatcher(settings, assistant)
+
+
+def test_a_glossary_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engine, tmp_path):
+    kb, live, watcher = _watched_copy(engine, tmp_path)
     glossary = kb / "glossary.yaml"
     glossary.write_text(glossary.read_text() + "- fr: [Redhat]\n  en: [Shadowman]\n")
     assert watcher.changed() == "glossary changed"
@@ -300,16 +305,7 @@ def test_a_glossary_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engin
 
 
 def test_an_examples_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engine, tmp_path):
-    kb = copy_knowledge(tmp_path) / "knowledge"
-    settings = Settings(knowledge_dir=kb, index_dir=tmp_path / "index")
-    live = KnowledgeEngine.open(settings, embedder=engine.embedder)
-    assistant = Assistant(
-        engine=live,
-        store=Store(f"sqlite:///{tmp_path / 'db.sqlite'}"),
-        checklists=ChecklistBook(load_checklists(kb)[0]),
-        log_questions=False,
-    )
-    watcher = KnowledgeWatcher(settings, assistant)
+    kb, live, watcher = _watched_copy(engine, tmp_path)
     examples = kb / "examples.yaml"
     question = "Who wears the red fedora at the conference?"
     examples.write_text(
