@@ -124,10 +124,16 @@ def test_an_example_question_brings_its_section_first(kb, tmp_path, use_embedder
     assert "Fiabilité, disponibilité, sécurité." in answer.quotes[0].text
 
 
-def test_examples_do_not_answer_out_of_scope_questions(engine):
-    """Examples steer the ranking, not the decision to answer."""
-    answer = engine.ask("Quelle est la meilleure recette de crêpes ?")
+def test_an_example_is_no_evidence(kb, tmp_path, use_embedder):
+    """Examples steer the ranking, not the decision to answer: even a question that is itself
+    an example (here a silly one) abstains when the pages do not answer it."""
+    silly = "Quelle est la meilleure recette de crêpes ?"
+    engine = _engine(
+        kb, tmp_path, use_embedder, f"- question: {silly}\n  sections: [Le modèle SaaS]\n"
+    )
+    answer = engine.ask(silly)
     assert answer.abstained and answer.quotes == ()
+    assert answer.lead.startswith("Je n'ai rien trouvé")
 
 
 def test_evaluation_leaves_out_the_examples_of_the_set_it_scores(kb, tmp_path, use_embedder):
