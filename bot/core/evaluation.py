@@ -15,7 +15,7 @@ import numpy as np
 import yaml
 
 from bot.core.engine import KnowledgeEngine
-from bot.core.examples import example_key
+from bot.core.examples import example_key, title_key
 from bot.core.language import detect_language
 
 
@@ -41,10 +41,6 @@ class EvalOutcome:
     abstained: bool
     cited: tuple[str, ...]
     latency_ms: float
-
-
-def _key(title: str) -> str:
-    return " ".join(title.casefold().split())
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -78,9 +74,9 @@ def evaluate_one(engine: KnowledgeEngine, question: EvalQuestion) -> EvalOutcome
     started = time.perf_counter()
     answer = engine.ask(question.question)
     latency = (time.perf_counter() - started) * 1000
-    wanted = {_key(s) for s in question.sections}
+    wanted = {title_key(s) for s in question.sections}
     cited = tuple(answer.cited_sections)
-    rank = next((r for r, title in enumerate(cited, start=1) if _key(title) in wanted), None)
+    rank = next((r for r, title in enumerate(cited, start=1) if title_key(title) in wanted), None)
     return EvalOutcome(
         question=question,
         language=detect_language(question.question),

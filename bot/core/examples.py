@@ -37,8 +37,14 @@ class Example:
 
 
 def example_key(text: str) -> str:
-    """``text`` compared loosely: case, punctuation and spacing ignored."""
+    """A question compared loosely: case, punctuation and spacing ignored."""
     return re.sub(r"\W+", " ", text.casefold()).strip()
+
+
+def title_key(title: str) -> str:
+    """A section title as the evaluation sets and the examples name it: case and spacing
+    ignored."""
+    return " ".join(title.casefold().split())
 
 
 def query_texts(question: str) -> tuple[str, str]:
@@ -101,16 +107,16 @@ def resolve_sections(
     """
     by_key: dict[str, list[int]] = {}
     for number, title in enumerate(titles):
-        by_key.setdefault(example_key(title), []).append(number)
+        by_key.setdefault(title_key(title), []).append(number)
     usable, problems = [], []
     for number, example in enumerate(examples, start=1):
-        missing = [t for t in example.sections if example_key(t) not in by_key]
+        missing = [t for t in example.sections if title_key(t) not in by_key]
         if missing:
             problems.append(
                 f"entry {number}: no section is titled {missing[0]!r} ({example.question!r} "
                 "left out)"
             )
             continue
-        found = sorted({n for t in example.sections for n in by_key[example_key(t)]})
+        found = sorted({n for t in example.sections for n in by_key[title_key(t)]})
         usable.append((example.question, tuple(found)))
     return usable, problems

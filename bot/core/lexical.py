@@ -54,22 +54,15 @@ def _fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-# Question words: stop words for matching, though not all stop-word lists have them.
+# Question words: stop words for matching, though not all stop-word lists have them (the
+# English ones missing from bm25s's list are in _ENGLISH_FUNCTION_WORDS).
 _QUESTION_WORDS = frozenset(
     [
-        "how",
         "what",
         "who",
-        "why",
         "which",
-        "when",
-        "where",
         "whom",
         "whose",
-        "does",
-        "should",
-        "could",
-        "would",
         "comment",
         "pourquoi",
         "quoi",

@@ -5,8 +5,8 @@ plus ``title_weight`` times the question's cosine with its section title, plus t
 bonuses below. The query vector is the mean of the question's embedding and that of its content
 words alone.
 
-With the default dual embedder (USE + multilingual-e5-small), a question in another language than
-the pages is re-ranked by e5 when USE hesitates (its best section leads the next by less than
+With the dual embedder (``use+e5``: USE + multilingual-e5-small), a question in another language
+than the pages is re-ranked by e5 when USE hesitates (its best section leads the next by less than
 ``ranker_gate``): the mean of e5's passage and best-sentence cosines, plus a sixth of the same
 title and BM25 bonuses (e5's similarities are compressed into a narrower range). Where USE leads
 clearly it is as often right as e5 and e5's time is saved; a question in the pages' language
@@ -335,24 +335,25 @@ class Retriever:
             full_query.astype(np.float32)[None, :], min(n, p.candidate_pool)
         )
         lexical, bonus, covered = self._lexical_bonuses(question, lang)
+        expanded = self._expansion_bonus(words, word_vectors)
         example = self._example_bonus(query)
-        # Every candidate, in the dense pool, found by BM25 alone or in a section an example
-        # question points to, gets its exact scores.
+        # Every candidate, in the dense pool, found by BM25 or the word expansion alone, or in
+        # a section an example question points to, gets its exact scores.
         pool = set(found[0][found[0] >= 0].tolist())
-        pool |= set(np.flatnonzero(bonus).tolist()) | set(np.flatnonzero(example).tolist())
+        for extra_found in (bonus, expanded, example):
+            pool |= set(np.flatnonzero(extra_found).tolist())
         cand = np.array(sorted(pool), dtype=np.int64)
         # Best sentences do not depend on the candidates: computed once for every passage.
         sentence, best_sent = _best_per_passage(self._sentences @ query, index.sentence_owner, n)
         primary, extra, dense = self._primary_scores(cand, query, bonus, sentence)
-        # The word expansion's bonus counts towards the evidence whichever encoder ranks.
-        expanded = self._expansion_bonus(words, word_vectors)
-        # Examples steer the ranking, not the evidence: being like a question the pages answer
-        # is no evidence that they answer this one.
+        # The evidence counts the word expansion whichever encoder ranks; examples steer the
+        # ranking, not the evidence: being like a question the pages answer is no evidence
+        # that they answer this one.
+        evidence = float((primary + expanded[cand]).max())
         if cross and self._hesitates(cand, primary + example[cand]):
             # e5 re-ranks, refined by a share of the primary encoder's title and BM25 bonuses.
             # Word expansion is left out: e5 bridges the languages better (measured: English
             # hit@1 0.71 → 0.75 on eval/validation.yaml without it).
-            evidence = float((primary + expanded[cand]).max())
             ranker_query = self.embedder.ranker.embed_queries([question])[0]
             split = self._split
             dense = (index.vectors[cand, split:] @ ranker_query) * SQRT2
@@ -361,12 +362,8 @@ class Retriever:
             fused = (dense + sentence[cand]) / 2 + p.ranker_bonus * (extra + example[cand])
             margin = p.ranker_quote_margin
         else:
-            if expanded.any():  # passages only the expansion found join the candidates
-                cand = np.array(sorted(set(cand.tolist()) | set(np.flatnonzero(expanded).tolist())))
-                primary, extra, dense = self._primary_scores(cand, query, bonus, sentence)
-            primary = primary + expanded[cand]
-            evidence = float(primary.max())
-            fused, margin = primary + example[cand], p.quote_margin
+            fused = primary + expanded[cand] + example[cand]
+            margin = p.quote_margin
         ranking = np.argsort(-fused, kind="stable")
         hits = [
             Hit(
