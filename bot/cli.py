@@ -166,12 +166,69 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _params(pairs: Sequence[str]):
+    """``FusionParams`` with the ``name=value`` overrides of ``--param``. Raises ``UserError``
+    naming an unknown parameter or a value of the wrong type."""
+    from dataclasses import fields, replace
+
+    from bot.core.search import FusionParams
+
+    defaults = FusionParams()
+    known = {f.name: type(getattr(defaults, f.name)) for f in fields(FusionParams)}
+    changes: dict[str, object] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in known:
+            raise UserError(
+                f"--param {pair!r}: expected NAME=VALUE with NAME one of: {', '.join(known)}"
+            )
+        try:
+            changes[name] = known[name](raw.strip())
+        except ValueError:
+            raise UserError(f"--param {name}: {raw!r} is not a {known[name].__name__}") from None
+    return replace(defaults, **changes)
+
+
+def _summary_line(summary: dict) -> str:
+    """One line of ``playbook eval``'s figures for one group of questions."""
+    in_scope = summary["questions"] - summary["out_of_scope"]
+    parts = []
+    if in_scope:
+        parts.append(
+            f"{in_scope} in scope: hit@1 {summary['hit@1']:.3f}, hit@3 {summary['hit@3']:.3f}, "
+            f"MRR {summary['mrr']:.3f}, section@1 {summary['section@1']:.3f}, "
+            f"section@3 {summary['section@3']:.3f}"
+        )
+    if summary["answered_items"]:
+        parts.append(
+            f"answer@1 {summary['answer@1']:.3f}, answer@3 {summary['answer@3']:.3f}, "
+            f"highlight@1 {summary['highlight@1']:.3f} ({summary['answered_items']} spans), "
+            f"first quote {summary['first_quote_chars']:.0f} chars"
+        )
+    kinds = ", ".join(
+        f"{kind} {part['abstained']}/{part['questions']}"
+        for kind, part in sorted(summary["out_of_scope_by_kind"].items())
+        if kind != "unlabelled"
+    )
+    parts.append(
+        f"out of scope abstained {summary['abstained_out_of_scope']}/{summary['out_of_scope']}"
+        + (f" ({kinds})" if kinds else "")
+    )
+    parts.append(f"in scope wrongly abstained {summary['abstained_in_scope']}")
+    return "; ".join(parts) + "."
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Score the engine on a labelled question file."""
+    from bot.core.engine import KnowledgeEngine
     from bot.core.evaluation import evaluate, load_questions, summarise
 
     questions = load_questions(Path(args.file))
+    params = _params(args.param or [])
     engine = _engine(settings, quiet=args.json)
+    if args.param:
+        engine = KnowledgeEngine(engine.index, engine.embedder, top_k=engine.top_k, params=params)
     outcomes = evaluate(engine, questions)
     summary = summarise(outcomes)
     if args.json:
@@ -184,29 +241,16 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             if wanted
             else ("ok " if o.abstained else "ANSWERED")
         )
+        if wanted and o.question.answers and o.rank == 1 and o.answer_rank != 1:
+            mark = "PASSAGE" if o.answer_rank is None else f"P@{o.answer_rank}"
         got = "abstained" if o.abstained else (o.cited[0] if o.cited else "-")
         print(f"{mark:8} [{o.language}] {o.question.question}  →  {got}")
     print()
-    print(
-        f"{summary['questions']} questions: hit@1 {summary['hit@1']:.3f}, "
-        f"hit@3 {summary['hit@3']:.3f}, MRR {summary['mrr']:.3f}; out of scope abstained "
-        f"{summary['abstained_out_of_scope']}/{summary['out_of_scope']}; in scope wrongly "
-        f"abstained {summary['abstained_in_scope']}; latency p50 "
-        f"{summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms."
-    )
+    print(f"{summary['questions']} questions. " + _summary_line(summary))
+    print(f"Latency p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms.")
     # The quality targets hold for each language: the same outcomes, split by the question's.
-    for language in sorted({o.language for o in outcomes}):
-        part = summarise([o for o in outcomes if o.language == language])
-        in_scope = part["questions"] - part["out_of_scope"]
-        ranked = (
-            f"{in_scope} in scope, hit@1 {part['hit@1']:.3f}, hit@3 {part['hit@3']:.3f}; "
-            if in_scope
-            else ""
-        )
-        print(
-            f"  {language}: {ranked}out of scope abstained {part['abstained_out_of_scope']}/"
-            f"{part['out_of_scope']}; in scope wrongly abstained {part['abstained_in_scope']}."
-        )
+    for language, part in summary["by_language"].items():
+        print(f"  {language}: " + _summary_line(part))
     return 0
 
 
@@ -314,8 +358,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sections)
 
     p = sub.add_parser("eval", help="score the answers on a labelled question file")
-    p.add_argument("file", help="YAML list of {question, sections}")
+    p.add_argument(
+        "file", help="YAML list of {question, sections} (or section, page, answer, kind)"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="try a retrieval weight without editing code (repeatable)",
+    )
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser(

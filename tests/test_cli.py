@@ -10,10 +10,19 @@ EVAL_KEYS = {
     "hit@1",
     "hit@3",
     "mrr",
+    "section@1",
+    "section@3",
+    "answered_items",
+    "answer@1",
+    "answer@3",
+    "highlight@1",
+    "first_quote_chars",
     "out_of_scope",
     "abstained_out_of_scope",
+    "out_of_scope_by_kind",
     "abstained_in_scope",
     "latency_ms",
+    "by_language",
 }
 
 
@@ -68,12 +77,26 @@ def test_eval_text_output_gives_each_language_its_figures(workdir):
     result = run(workdir, "eval", "mixed.yaml")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert (
-        "  fr: 1 in scope, hit@1 1.000, hit@3 1.000; out of scope abstained 1/1; in scope "
-        "wrongly abstained 0." in lines
-    )
-    assert any(line.startswith("  en: 1 in scope, hit@1 0.000,") for line in lines), lines
-    assert "3 questions: hit@1 0.500" in result.stdout
+    fr = next(line for line in lines if line.startswith("  fr: "))
+    assert fr.startswith("  fr: 1 in scope: hit@1 1.000, hit@3 1.000,"), fr
+    assert "out of scope abstained 1/1; in scope wrongly abstained 0." in fr
+    assert any(line.startswith("  en: 1 in scope: hit@1 0.000,") for line in lines), lines
+    assert "3 questions. 2 in scope: hit@1 0.500" in result.stdout
+
+
+def test_eval_param_tries_a_weight_and_names_a_wrong_one(workdir):
+    """--param changes a retrieval weight for one run: an abstention threshold above every
+    score abstains on everything; an unknown name is a clear error listing the names."""
+    dev = str(ROOT / "eval" / "dev-questions.yaml")
+    result = run(workdir, "eval", "--json", "--param", "min_evidence=5", dev)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["abstained_in_scope"] == summary["questions"] - summary["out_of_scope"]
+    wrong = run(workdir, "eval", "--param", "nonsense=1", dev)
+    assert wrong.returncode == 2
+    assert "min_evidence" in wrong.stderr and "Traceback" not in wrong.stderr
+    typed = run(workdir, "eval", "--param", "min_evidence=high", dev)
+    assert typed.returncode == 2 and "is not a float" in typed.stderr
 
 
 def test_eval_bad_file_is_a_clear_error(workdir):

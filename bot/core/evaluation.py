@@ -1,15 +1,38 @@
 """Evaluation: score the engine on a YAML list of labelled questions.
 
-File format: a list of ``{question: str, sections: [section title, ...]}``; an empty list marks
-a question outside the knowledge base. A question hits at rank r when the r-th distinct cited
-section's title equals one of its titles (case- and whitespace-insensitive).
+File format: a list of items, each with ``question`` and either
+
+- ``sections: [section title, ...]`` (the project's format; an empty list marks a question
+  outside the knowledge base), or
+- ``section: title`` (``null`` when out of scope), as in the shared site set,
+
+and, optionally:
+
+- ``page``: the page's path relative to the knowledge directory; the section must then be one
+  of that page's (titles repeat across pages of a site);
+- ``answer``: a verbatim span of the section's text that answers the question (or a list of
+  such spans, any of which answers);
+- ``kind``: ``near-topic`` or ``unrelated`` for out-of-scope items;
+- ``lang``: ``fr`` or ``en`` (else detected from the question).
+
+Section-level figures (``hit@k``): a question hits at rank r when the r-th distinct cited
+section's title equals one of its titles (case- and whitespace-insensitive); ``section@k`` asks
+the page to match too. Passage-level figures read the quotes as the user sees them, trimming
+included: ``answer@k`` when the span, or a contiguous run of at least 3/4 of its words, is inside
+the text of one of the first k quotes; ``highlight@1`` when the first quote's highlighted
+sentence holds a contiguous run of more than half of the span's words.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import time
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import yaml
@@ -17,6 +40,12 @@ import yaml
 from bot.core.engine import KnowledgeEngine
 from bot.core.examples import example_key, title_key
 from bot.core.language import detect_language
+from bot.core.types import Answer
+
+T = TypeVar("T")
+KINDS = ("near-topic", "unrelated")
+ANSWER_RUN = 0.75  # answer@k: share of the span's words that must appear as one run
+HIGHLIGHT_RUN = 0.5  # highlight@1: the highlighted run must hold more than this share
 
 
 class EvalFileError(ValueError):
@@ -29,18 +58,70 @@ class EvalQuestion:
 
     question: str
     sections: tuple[str, ...]
+    page: str | None = None
+    answers: tuple[str, ...] = ()
+    kind: str | None = None
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
 class EvalOutcome:
-    """How the engine did on one question."""
+    """How the engine did on one question.
+
+    ``rank`` is the 1-based rank of the first cited section whose title is right, ``page_rank``
+    the same when the page must match too, ``answer_rank`` that of the first quote holding the
+    answer span; each is None when missed (or not labelled).
+    """
 
     question: EvalQuestion
     language: str
-    rank: int | None  # 1-based rank of the first correct section, None when missed
+    rank: int | None
     abstained: bool
     cited: tuple[str, ...]
     latency_ms: float
+    page_rank: int | None = None
+    answer_rank: int | None = None
+    highlighted: bool = False
+    first_quote_chars: int | None = None
+
+
+def _text_field(item: dict, name: str) -> str | None:
+    value = item.get(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _item(path: Path, number: int, item: object) -> EvalQuestion:
+    """One item of an evaluation file, or ``EvalFileError`` naming what is wrong with it."""
+    where = f"{path}, item {number}"
+    if not isinstance(item, dict) or not _text_field(item, "question"):
+        raise EvalFileError(f"{where}: expected a question (text)")
+    if "sections" in item:
+        if not isinstance(item["sections"], list | type(None)):
+            raise EvalFileError(f"{where}: sections must be a list of section titles")
+        sections = tuple(str(s) for s in item["sections"] or [])
+    else:
+        section = item.get("section")
+        if section is not None and not isinstance(section, str):
+            raise EvalFileError(f"{where}: section must be a title (text) or null")
+        sections = (section.strip(),) if section and section.strip() else ()
+    raw = item.get("answer")
+    spans = raw if isinstance(raw, list) else [] if raw is None else [raw]
+    if not all(isinstance(s, str) and s.strip() for s in spans):
+        raise EvalFileError(f"{where}: answer must be a text span (or a list of them) or null")
+    kind = _text_field(item, "kind")
+    if kind is not None and kind not in KINDS:
+        raise EvalFileError(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    lang = _text_field(item, "lang")
+    if lang is not None and lang not in ("fr", "en"):
+        raise EvalFileError(f"{where}: lang must be fr or en, got {lang!r}")
+    return EvalQuestion(
+        question=str(item["question"]).strip(),
+        sections=sections,
+        page=_text_field(item, "page") if sections else None,
+        answers=tuple(s.strip() for s in spans) if sections else (),
+        kind=kind if not sections else None,
+        lang=lang,
+    )
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -53,58 +134,151 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         raise EvalFileError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(data, list):
         raise EvalFileError(f"{path} must hold a list of {{question, sections}} items")
-    questions = []
-    for number, item in enumerate(data, start=1):
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("question"), str)
-            or not item["question"].strip()
-            or not isinstance(item.get("sections", []), list)
-        ):
-            raise EvalFileError(
-                f"{path}, item {number}: expected a question (text) and sections (a list)"
-            )
-        sections = tuple(str(s) for s in item.get("sections") or [])
-        questions.append(EvalQuestion(item["question"].strip(), sections))
-    return questions
+    return [_item(path, number, item) for number, item in enumerate(data, start=1)]
+
+
+_MARKUP = re.compile(r"\*+|`")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def words_of(text: str) -> list[str]:
+    """The words of ``text`` as the answer check compares them: Markdown emphasis dropped,
+    lower-cased, accents and apostrophe styles ignored."""
+    text = unicodedata.normalize("NFKD", _MARKUP.sub("", text).casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _WORD.findall(text)
+
+
+def longest_run(span: Sequence[str], text: Sequence[str]) -> int:
+    """Length of the longest run of consecutive words of ``span`` found consecutively in
+    ``text`` (a longest common substring over words)."""
+    best = 0
+    previous = [0] * (len(text) + 1)
+    for word in span:
+        current = [0] * (len(text) + 1)
+        for j, other in enumerate(text, start=1):
+            if word == other:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
+
+
+def holds_answer(span: str, text: str, share: float = ANSWER_RUN) -> bool:
+    """Whether ``text`` holds ``span``: a run of at least ``share`` of its words (rounded up,
+    at least one)."""
+    wanted = words_of(span)
+    if not wanted:
+        return False
+    need = max(1, math.ceil(share * len(wanted) - 1e-9))
+    return longest_run(wanted, words_of(text)) >= need
+
+
+def _highlights(span: str, highlight: str) -> bool:
+    wanted = words_of(span)
+    return bool(wanted) and longest_run(wanted, words_of(highlight)) > HIGHLIGHT_RUN * len(wanted)
+
+
+def _first_rank(items: Sequence[T], hit: Callable[[T], bool]) -> int | None:
+    return next((r for r, item in enumerate(items, start=1) if hit(item)), None)
+
+
+def score_answer(engine: KnowledgeEngine, question: EvalQuestion, answer: Answer) -> dict:
+    """Where ``answer`` puts the right section (title only, and page too) and the answer span.
+
+    Returns the ``EvalOutcome`` fields ``rank``, ``page_rank``, ``answer_rank``,
+    ``highlighted`` and ``first_quote_chars``.
+    """
+    wanted = {title_key(s) for s in question.sections}
+    sources = {p.id: p.source for p in engine.index.passages}
+    cited: list[tuple[str, str]] = []  # distinct (page, section title), in quote order
+    for quote in answer.quotes:
+        key = (sources.get(quote.passage_id, ""), quote.citation.section)
+        if key not in cited:
+            cited.append(key)
+    titles = list(dict.fromkeys(title for _, title in cited))
+    rank = _first_rank(titles, lambda t: title_key(str(t)) in wanted)
+    page_rank = _first_rank(
+        cited,
+        lambda c: title_key(c[1]) in wanted and question.page in (None, c[0]),
+    )
+    quotes = answer.quotes
+    answer_rank = None
+    highlighted = False
+    if question.answers and quotes:
+        answer_rank = _first_rank(
+            quotes, lambda q: any(holds_answer(s, q.text) for s in question.answers)
+        )
+        highlighted = any(_highlights(s, quotes[0].highlight) for s in question.answers)
+    return {
+        "rank": rank,
+        "page_rank": page_rank,
+        "answer_rank": answer_rank,
+        "highlighted": highlighted,
+        "first_quote_chars": len(quotes[0].text) if quotes else None,
+    }
 
 
 def evaluate_one(engine: KnowledgeEngine, question: EvalQuestion) -> EvalOutcome:
-    """Ask one question and record where the first correct section ranks."""
+    """Ask one question and record where the right section and the answer rank."""
     started = time.perf_counter()
     answer = engine.ask(question.question)
     latency = (time.perf_counter() - started) * 1000
-    wanted = {title_key(s) for s in question.sections}
-    cited = tuple(answer.cited_sections)
-    rank = next((r for r, title in enumerate(cited, start=1) if title_key(title) in wanted), None)
     return EvalOutcome(
         question=question,
-        language=detect_language(question.question),
-        rank=rank,
+        language=question.lang or detect_language(question.question),
         abstained=answer.abstained,
-        cited=cited,
+        cited=tuple(answer.cited_sections),
         latency_ms=latency,
+        **score_answer(engine, question, answer),
     )
 
 
-def summarise(outcomes: list[EvalOutcome]) -> dict:
-    """The public summary: questions, hit@1, hit@3, mrr (in scope), out-of-scope abstentions,
-    wrongly abstained in-scope questions, and latency percentiles in milliseconds."""
+def _share(outcomes: list[EvalOutcome], predicate: Callable[[EvalOutcome], bool]) -> float:
+    return round(sum(1 for o in outcomes if predicate(o)) / len(outcomes), 4) if outcomes else 0.0
+
+
+def _within(rank: int | None, k: int) -> bool:
+    return rank is not None and rank <= k
+
+
+def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> dict:
+    """The public summary of ``outcomes`` (what ``playbook eval --json`` prints).
+
+    Section level, in scope: ``hit@1``, ``hit@3``, ``mrr`` (title match) and ``section@1``,
+    ``section@3`` (page and title). Passage level, over the in-scope items that have an answer
+    span (``answered_items``): ``answer@1``, ``answer@3``, ``highlight@1``. ``first_quote_chars``:
+    the median length of the first quote of answered in-scope questions. Out of scope:
+    ``out_of_scope``, ``abstained_out_of_scope`` and ``out_of_scope_by_kind`` ({kind:
+    {questions, abstained}}); ``abstained_in_scope`` counts wrong abstentions. ``latency_ms``:
+    p50, p95, max. ``by_language``: the same figures for each language (fr, en) apart.
+    """
     in_scope = [o for o in outcomes if o.question.sections]
     out_scope = [o for o in outcomes if not o.question.sections]
+    spans = [o for o in in_scope if o.question.answers]
     n = len(in_scope)
-
-    def share(predicate) -> float:
-        return round(sum(1 for o in in_scope if predicate(o)) / n, 4) if n else 0.0
-
     latencies = np.array([o.latency_ms for o in outcomes]) if outcomes else np.zeros(1)
-    return {
+    lengths = [o.first_quote_chars for o in in_scope if o.first_quote_chars is not None]
+    kinds: dict[str, dict[str, int]] = {}
+    for o in out_scope:
+        part = kinds.setdefault(o.question.kind or "unlabelled", {"questions": 0, "abstained": 0})
+        part["questions"] += 1
+        part["abstained"] += int(o.abstained)
+    summary: dict = {
         "questions": len(outcomes),
-        "hit@1": share(lambda o: o.rank == 1),
-        "hit@3": share(lambda o: o.rank is not None and o.rank <= 3),
+        "hit@1": _share(in_scope, lambda o: o.rank == 1),
+        "hit@3": _share(in_scope, lambda o: _within(o.rank, 3)),
         "mrr": round(sum(1 / o.rank for o in in_scope if o.rank) / n, 4) if n else 0.0,
+        "section@1": _share(in_scope, lambda o: o.page_rank == 1),
+        "section@3": _share(in_scope, lambda o: _within(o.page_rank, 3)),
+        "answered_items": len(spans),
+        "answer@1": _share(spans, lambda o: o.answer_rank == 1),
+        "answer@3": _share(spans, lambda o: _within(o.answer_rank, 3)),
+        "highlight@1": _share(spans, lambda o: o.highlighted),
+        "first_quote_chars": float(np.median(lengths)) if lengths else 0.0,
         "out_of_scope": len(out_scope),
         "abstained_out_of_scope": sum(o.abstained for o in out_scope),
+        "out_of_scope_by_kind": kinds,
         "abstained_in_scope": sum(o.abstained for o in in_scope),
         "latency_ms": {
             "p50": round(float(np.percentile(latencies, 50)), 2),
@@ -112,6 +286,12 @@ def summarise(outcomes: list[EvalOutcome]) -> dict:
             "max": round(float(latencies.max()), 2),
         },
     }
+    if by_language:
+        summary["by_language"] = {
+            lang: summarise([o for o in outcomes if o.language == lang], by_language=False)
+            for lang in sorted({o.language for o in outcomes})
+        }
+    return summary
 
 
 def evaluate(engine: KnowledgeEngine, questions: list[EvalQuestion]) -> list[EvalOutcome]:
