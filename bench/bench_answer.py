@@ -1,7 +1,9 @@
 """Warm answer latency: p50/p95/max of KnowledgeEngine.ask over the evaluation questions,
 overall and by the question's language (English questions over the French page also run e5).
 
-Run: python bench/bench_answer.py [--rounds N]. Prints the figures; asserts nothing.
+Run: python bench/bench_answer.py [--rounds N] [--site [DIR]]. With --site, over the site corpus
+(../shared/corpora/second-cerveau) and its questions (../shared/eval/site-dev.yaml and
+eval/site-business.yaml). Prints the figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT.parent / "shared" / "corpora" / "second-cerveau"
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
@@ -26,12 +29,19 @@ def main() -> None:
     """Ask every evaluation question ``--rounds`` times after a warm-up and print percentiles."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--site", nargs="?", type=Path, const=SITE, default=None)
     args = parser.parse_args()
-    settings = Settings(
-        knowledge_dir=ROOT / "knowledge", index_dir=ROOT / ".playbook" / "bench-index"
-    )
-    engine = KnowledgeEngine.open(settings)
-    questions = [q.question for q in load_questions(ROOT / "eval" / "questions.yaml")]
+    if args.site:
+        knowledge, index = args.site, ROOT / ".playbook" / "bench-site-index"
+        files = [
+            ROOT.parent / "shared" / "eval" / "site-dev.yaml",
+            ROOT / "eval" / "site-business.yaml",
+        ]
+    else:
+        knowledge, index = ROOT / "knowledge", ROOT / ".playbook" / "bench-index"
+        files = [ROOT / "eval" / "questions.yaml"]
+    engine = KnowledgeEngine.open(Settings(knowledge_dir=knowledge, index_dir=index))
+    questions = [q.question for f in files for q in load_questions(f)]
     for q in questions[:5]:
         engine.ask(q)
     times: dict[str, list[float]] = {"fr": [], "en": []}

@@ -1,5 +1,6 @@
 """Cold `playbook ask`: wall time and peak RSS of a fresh process answering one question
-(index already built, default embedder). Run: python bench/bench_cold.py [--runs N]."""
+(index already built, default embedder). Run: python bench/bench_cold.py [--runs N] [--site [DIR]];
+with --site, over the site corpus (../shared/corpora/second-cerveau)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,22 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT.parent / "shared" / "corpora" / "second-cerveau"
 
 
 def main() -> None:
     """Run `python -m bot ask` N times in fresh processes and print wall time and peak RSS."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--site", nargs="?", type=Path, const=SITE, default=None)
     args = parser.parse_args()
+    site = args.site is not None
     env = {
         **os.environ,
-        "PLAYBOOK_INDEX_DIR": str(ROOT / ".playbook" / "bench-index"),
-        "PLAYBOOK_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+        "PLAYBOOK_INDEX_DIR": str(
+            ROOT / ".playbook" / ("bench-site-index" if site else "bench-index")
+        ),
+        "PLAYBOOK_KNOWLEDGE_DIR": str(args.site if site else ROOT / "knowledge"),
     }
     questions = {"fr": "Qu'est-ce que le modèle open core ?", "en": "What is the open core model?"}
     base = [sys.executable, "-m", "bot", "ask"]

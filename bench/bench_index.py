@@ -1,6 +1,7 @@
 """Index build throughput (passages/s), from scratch and incremental, on the bundled page and on
 a synthetic larger knowledge base made from it.
-Run: python bench/bench_index.py [--copies N] [--embedder use-multilingual|use+e5|…]."""
+Run: python bench/bench_index.py [--copies N] [--embedder use-multilingual|use+e5|…] [--site [DIR]];
+with --site, the site corpus (../shared/corpora/second-cerveau) from scratch instead."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT.parent / "shared" / "corpora" / "second-cerveau"
 sys.path.insert(0, str(ROOT))
 
 from bot.core.embedders import make_embedder  # noqa: E402
@@ -22,8 +24,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=20, help="pages in the synthetic corpus")
     parser.add_argument("--embedder", default="use-multilingual", help="PLAYBOOK_EMBEDDER value")
+    parser.add_argument("--site", nargs="?", type=Path, const=SITE, default=None)
     args = parser.parse_args()
     embedder = make_embedder(args.embedder)
+    if args.site is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            r = build_index(args.site, Path(tmp) / "idx", embedder)
+            print(
+                f"site from scratch: {r.passages} passages of {r.pages} pages ({r.embedded} texts "
+                f"embedded) in {r.seconds:.2f} s = {r.rate:.0f} passages/s"
+            )
+        return
     page = (ROOT / "knowledge" / "commercialisation.md").read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         kb = Path(tmp) / "kb"

@@ -46,6 +46,10 @@ def make_quote(index: KnowledgeIndex, hit: Hit) -> Quote:
         start, end = 0, 0
     else:
         end = start + len(sentence)
+        if hit.last_sentence > hit.best_sentence:  # the highlight runs on to a later sentence
+            last = index.sentences[hit.last_sentence]
+            found = passage.text.find(last, end)
+            end = found + len(last) if found >= 0 else end
     before, highlight, after = trim_around(passage.text, start, end)
     return Quote(
         passage_id=passage.id,
@@ -58,19 +62,29 @@ def make_quote(index: KnowledgeIndex, hit: Hit) -> Quote:
 
 
 def select_hits(
-    hits: list[Hit], index: KnowledgeIndex, k: int, per_section: bool, margin: float | None = None
+    hits: list[Hit],
+    index: KnowledgeIndex,
+    k: int,
+    per_section: bool,
+    margin: float | None = None,
+    twin_margin: float = 0.0,
 ) -> list[Hit]:
-    """The ``k`` best hits; with ``per_section`` at most one per section; with ``margin`` only
-    those scoring within ``margin`` of the best."""
+    """The ``k`` best hits; with ``per_section`` at most one per section, or two when the
+    second scores within ``twin_margin`` of the best hit (both passages answer); with
+    ``margin`` only those scoring within ``margin`` of the best."""
     chosen: list[Hit] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for hit in hits:
         if margin is not None and chosen and hit.score < chosen[0].score - margin:
             break
         link = index.passages[hit.number].citation.link
         if per_section and link in seen:
-            continue
-        seen.add(link)
+            twin = (
+                twin_margin > 0 and seen[link] == 1 and hit.score >= chosen[0].score - twin_margin
+            )
+            if not twin:
+                continue
+        seen[link] = seen.get(link, 0) + 1
         chosen.append(hit)
         if len(chosen) == k:
             break
@@ -114,7 +128,9 @@ def compose_answer(
             notes=notes,
             scores=scores,
         )
-    chosen = select_hits(result.hits, index, k, per_section, margin=result.margin)
+    chosen = select_hits(
+        result.hits, index, k, per_section, margin=result.margin, twin_margin=result.twin_margin
+    )
     quotes = tuple(make_quote(index, hit) for hit in chosen)
     return Answer(
         question=question,

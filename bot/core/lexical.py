@@ -120,6 +120,15 @@ class LexicalIndex:
         self._retriever = retriever
         self._vocab = set(retriever.vocab_dict)
         self.size = size
+        # Document frequency of each term, read from the score matrix bm25s keeps per term
+        # (compressed columns: a term's passages lie between two offsets of ``indptr``).
+        indptr = np.asarray(retriever.scores["indptr"])
+        counts = np.diff(indptr) if indptr.size > 1 else np.zeros(0, np.int64)
+        self._df = {
+            term: int(counts[row])
+            for term, row in retriever.vocab_dict.items()
+            if row < counts.size
+        }
 
     @classmethod
     def build(cls, documents: Sequence[list[str]]) -> LexicalIndex:
@@ -146,6 +155,12 @@ class LexicalIndex:
     def knows(self, term: str) -> bool:
         """Whether ``term`` occurs in the indexed text."""
         return term in self._vocab
+
+    def idf(self, term: str) -> float:
+        """BM25's inverse document frequency of ``term``; a term no passage has gets the
+        highest (that of a term in none of them)."""
+        df = self._df.get(term, 0)
+        return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
 
     def coverage(self, terms: Sequence[str]) -> float:
         """Fraction of the query's terms that occur in the indexed text (0 when it has none)."""

@@ -131,7 +131,9 @@ def test_a_glossary_entry_brings_the_right_section_first(tmp_path, use_embedder)
     question is answered from that section rather than from the one about holidays."""
     question = "Who is on call during the holidays?"
     without = _team_engine(tmp_path, use_embedder, glossary=False).ask(question)
-    assert without.quotes[0].citation.section == "Congés"
+    # Without the entry nothing on the page speaks of being on call: the holidays section, or
+    # no answer at all.
+    assert without.abstained or without.quotes[0].citation.section == "Congés"
     answer = _team_engine(tmp_path, use_embedder, glossary=True).ask(question)
     assert not answer.abstained
     assert answer.quotes[0].citation.section == "Astreinte"

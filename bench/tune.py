@@ -1,0 +1,344 @@
+"""Fit the close-reading and abstention weights, cross-validated over groups of pages.
+
+    python bench/tune.py [--site DIR] [--folds 5] [--json]
+
+Data (named here, all in the repository or ../shared):
+- the bundled page (knowledge/): eval/questions.yaml, heldout.yaml, validation.yaml,
+  heldout2.yaml, heldout3.yaml, near-topic.yaml. One page, so one group.
+- the site (../shared/corpora/second-cerveau): ../shared/eval/site-dev.yaml and
+  eval/site-business.yaml, grouped by page; out-of-scope questions are spread over the folds.
+
+Held-out sets (eval/heldout4.yaml, eval/heldout5.yaml, eval/site-heldout.yaml) are never read.
+
+Each question is run once through the first stages (``Retriever.pool``) with the engine's
+defaults; the head of its ranking is then read once (sentence cosines, term overlaps,
+coverage) and, for each passage and sentence, whether the quote the user would see holds the
+answer span and whether the highlight does. Any weights are then scored offline: the same
+stages as ``Retriever._read_head`` and ``Retriever.support``, on recorded numbers. A fold's
+weights are chosen on the other folds and scored on it; the figures printed are those
+held-out scores, and the weights printed last are fitted on all the data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import zlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.config import Settings  # noqa: E402
+from bot.core.answers import make_quote  # noqa: E402
+from bot.core.embedders import make_embedder  # noqa: E402
+from bot.core.engine import KnowledgeEngine  # noqa: E402
+from bot.core.evaluation import (  # noqa: E402
+    EvalQuestion,
+    _highlights,
+    holds_answer,
+    load_questions,
+)
+from bot.core.examples import example_key, title_key  # noqa: E402
+from bot.core.search import FusionParams, Hit  # noqa: E402
+
+BUNDLED_SETS = [
+    "questions.yaml",
+    "heldout.yaml",
+    "validation.yaml",
+    "heldout2.yaml",
+    "heldout3.yaml",
+    "near-topic.yaml",
+]
+SITE = ROOT.parent / "shared" / "corpora" / "second-cerveau"
+SITE_SETS = [
+    ROOT.parent / "shared" / "eval" / "site-dev.yaml",
+    ROOT / "eval" / "site-business.yaml",
+]
+
+SENTENCE_OVERLAP = (0.0, 0.1, 0.2, 0.4, 0.8)
+PASSAGE_OVERLAP = (0.0, 0.05, 0.1, 0.2, 0.3)
+COVERAGE = (0.0, 0.05, 0.1, 0.2, 0.3)
+ABSTAIN = tuple(np.round(np.arange(0, 1.01, 0.1), 2))
+
+
+@dataclass
+class Read:
+    """One question's recorded head: per passage its base score, coverage, whether its
+    section is right, and per sentence its cosine, overlap, and whether the quote / the
+    highlight then holds the answer."""
+
+    group: str
+    in_scope: bool
+    lang: str
+    evidence: float
+    unknown: bool
+    base: np.ndarray
+    cov_mean: np.ndarray
+    cov_least: np.ndarray
+    right_section: np.ndarray
+    sims: list[np.ndarray]
+    overlaps: list[np.ndarray]
+    holds: list[np.ndarray]
+    highlights: list[np.ndarray]
+
+
+def record(engine: KnowledgeEngine, q: EvalQuestion, group: str) -> Read:
+    """Run ``q`` through the first stages and read its head once."""
+    retriever = engine.retriever
+    index = retriever.index
+    lang = q.lang or "fr"
+    from bot.core.language import detect_language
+
+    lang = detect_language(q.question)
+    pool = retriever.pool(q.question, lang)
+    reading = retriever.reading(pool)
+    head = pool.head(retriever.params.reading_depth)
+    wanted = {title_key(s) for s in q.sections}
+    read = Read(group, bool(q.sections), q.lang or lang, pool.evidence, False, *[None] * 8)  # type: ignore[arg-type]
+    base, mean, least, right = [], [], [], []
+    read.sims, read.overlaps, read.holds, read.highlights = [], [], [], []
+    for i in head:
+        number = int(pool.cand[i])
+        passage = index.passages[number]
+        span = retriever.reader.sentences(number)
+        cover = retriever.reader.coverage(number, reading)
+        base.append(pool.fused[i])
+        mean.append(cover.mean)
+        least.append(cover.least)
+        right.append(
+            title_key(passage.citation.section) in wanted and q.page in (None, passage.source)
+        )
+        sims = pool.sentence_sims[span.start : span.stop]
+        read.sims.append(np.asarray(sims) if len(span) else np.zeros(1))
+        read.overlaps.append(
+            retriever.reader.overlaps(number, reading) if len(span) else np.zeros(1)
+        )
+        holds, lights = [], []
+        for s in span if len(span) else [-1]:
+            quote = make_quote(index, Hit(number, 0.0, 0.0, 0.0, 0.0, s))
+            holds.append(any(holds_answer(a, quote.text) for a in q.answers))
+            lights.append(any(_highlights(a, quote.highlight) for a in q.answers))
+        read.holds.append(np.array(holds))
+        read.highlights.append(np.array(lights))
+    read.base, read.cov_mean, read.cov_least = np.array(base), np.array(mean), np.array(least)
+    read.right_section = np.array(right)
+    read.unknown = bool(retriever._unknown_words(pool.words, pool.covered, pool.word_vectors))
+    return read
+
+
+def rank(read: Read, so: float, po: float, cw: float) -> tuple[int, int]:
+    """The top passage (position in the head) and its highlighted sentence under weights."""
+    best_score, top, top_sentence = -np.inf, 0, 0
+    for k in range(len(read.base)):
+        local = read.sims[k] + so * read.overlaps[k]
+        j = int(np.argmax(local))
+        score = read.base[k] + po * read.overlaps[k][j] + cw * read.cov_mean[k]
+        if score > best_score:
+            best_score, top, top_sentence = score, k, j
+    return top, top_sentence
+
+
+@dataclass
+class Ranked:
+    """Every question's top passage under some ranking weights, as arrays over the reads."""
+
+    answer: np.ndarray
+    highlight: np.ndarray
+    section: np.ndarray
+    evidence: np.ndarray
+    cov_mean: np.ndarray
+    cov_least: np.ndarray
+    unknown: np.ndarray
+    in_scope: np.ndarray
+
+
+def ranked(reads: list[Read], so: float, po: float, cw: float) -> Ranked:
+    """Rank every read under the ranking weights ``so``, ``po``, ``cw``."""
+    rows = []
+    for read in reads:
+        top, j = rank(read, so, po, cw)
+        rows.append(
+            (
+                read.holds[top][j],
+                read.highlights[top][j],
+                read.right_section[top],
+                read.evidence,
+                read.cov_mean[top],
+                read.cov_least[top],
+                read.unknown,
+                read.in_scope,
+            )
+        )
+    columns = [np.array(c) for c in zip(*rows, strict=True)]
+    return Ranked(*columns)
+
+
+def outcomes(r: Ranked, a: float, b: float, threshold: float) -> dict[str, np.ndarray]:
+    """Per read: abstained, and right section / answer / highlight when answered."""
+    abstained = (r.evidence + a * r.cov_mean + b * r.cov_least < threshold) | r.unknown
+    answered = ~abstained
+    return {
+        "abstained": abstained,
+        "section": r.section & answered,
+        "answer": r.answer & answered,
+        "highlight": r.highlight & answered,
+    }
+
+
+def utility(r: Ranked, a: float, b: float, threshold: float) -> float:
+    """What the fit maximises: per in-scope question answer@1 + 0.5 highlight@1 + 0.5
+    section@1, minus 3 when wrongly abstained; per out-of-scope question 1.5 when abstained."""
+    o = outcomes(r, a, b, threshold)
+    ins = r.in_scope
+    gain = o["answer"] + 0.5 * o["highlight"] + 0.5 * o["section"] - 3.0 * o["abstained"]
+    return float(gain[ins].sum() + 1.5 * o["abstained"][~ins].sum())
+
+
+def fit(reads: list[Read], defaults: tuple[float, ...], ranking: bool) -> tuple[float, ...]:
+    """With ``ranking``, the ranking weights by grid search (abstention as in ``defaults``);
+    then the abstention weights and threshold by grid search with those ranking weights."""
+    so0, po0, cw0, a0, b0, t0 = defaults
+    grid = (
+        list(itertools.product(SENTENCE_OVERLAP, PASSAGE_OVERLAP, COVERAGE))
+        if ranking
+        else [(so0, po0, cw0)]
+    )
+    tables = {w: ranked(reads, *w) for w in grid}
+    weights = max(grid, key=lambda w: utility(tables[w], a0, b0, t0))
+    table = tables[weights]
+    best, best_weights = -np.inf, (*weights, a0, b0, t0)
+    for a, b in itertools.product(ABSTAIN, ABSTAIN):
+        supports = table.evidence + a * table.cov_mean + b * table.cov_least
+        for threshold in np.quantile(supports, np.linspace(0.0, 0.5, 51)):
+            score = utility(table, a, b, float(threshold))
+            if score > best:
+                best, best_weights = (
+                    score,
+                    (*weights, float(a), float(b), round(float(threshold), 3)),
+                )
+    return best_weights
+
+
+def figures(reads: list[Read], weights_of: dict[str, tuple[float, ...]]) -> dict:
+    """section@1, answer@1, highlight@1, abstentions, per language, each question scored with
+    the weights of its fold (``weights_of[group]``)."""
+    got: list[dict[str, bool]] = []
+    for read in reads:
+        so, po, cw, a, b, t = weights_of[read.group]
+        o = outcomes(ranked([read], so, po, cw), a, b, t)
+        got.append({k: bool(v[0]) for k, v in o.items()})
+    out: dict = {}
+    for lang in ("fr", "en", "all"):
+        ins = [g for g, r in zip(got, reads, strict=True) if r.in_scope and lang in ("all", r.lang)]
+        oos = [
+            g for g, r in zip(got, reads, strict=True) if not r.in_scope and lang in ("all", r.lang)
+        ]
+        out[lang] = {
+            "in_scope": len(ins),
+            **{
+                f"{k}@1": round(float(np.mean([g[k] for g in ins])), 3) if ins else 0.0
+                for k in ("section", "answer", "highlight")
+            },
+            "wrongly_abstained": sum(g["abstained"] for g in ins),
+            "out_of_scope_abstained": f"{sum(g['abstained'] for g in oos)}/{len(oos)}",
+        }
+    return out
+
+
+def load_reads(site: Path) -> list[Read]:
+    """Record every question of the named sets (examples of a set left out while it runs)."""
+    embedder = make_embedder()
+    reads: list[Read] = []
+    plans = [(ROOT / "knowledge", [ROOT / "eval" / s for s in BUNDLED_SETS], "bundled")]
+    if site.is_dir():
+        plans.append((site, SITE_SETS, "site"))
+    else:
+        print(f"(the site corpus is not at {site}: fitting on the bundled page alone)")
+    for knowledge, sets, name in plans:
+        settings = Settings(knowledge_dir=knowledge, index_dir=ROOT / ".playbook" / f"tune-{name}")
+        engine = KnowledgeEngine.open(settings, embedder=embedder, notify=print)
+        for path in sets:
+            questions = load_questions(path)
+            engine.retriever.ignored_examples = frozenset(
+                example_key(q.question) for q in questions
+            )
+            for q in questions:
+                group = (
+                    name
+                    if name == "bundled"
+                    else (q.page or f"oos-{zlib.crc32(q.question.encode()) % 7}")
+                )
+                reads.append(record(engine, q, group))
+        engine.retriever.ignored_examples = frozenset()
+    return reads
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--site", type=Path, default=SITE)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--ranking",
+        action="store_true",
+        help="fit the close-reading ranking weights too (they did not carry over between "
+        "knowledge bases when last measured, so by default only abstention is fitted)",
+    )
+    args = parser.parse_args()
+    p = FusionParams()
+    defaults = (
+        p.sentence_overlap_weight,
+        p.passage_overlap_weight,
+        p.coverage_weight,
+        p.abstain_coverage_weight,
+        p.abstain_least_weight,
+        p.min_evidence,
+    )
+    reads = load_reads(args.site)
+    groups = sorted({r.group for r in reads})
+    # Folds over groups: the bundled page is one fold; the site's pages are spread over the
+    # others by a stable hash of their path.
+    fold_of = {g: 0 if g == "bundled" else 1 + zlib.crc32(g.encode()) % args.folds for g in groups}
+    held: dict[str, tuple[float, ...]] = {}
+    for fold in sorted(set(fold_of.values())):
+        train = [r for r in reads if fold_of[r.group] != fold]
+        weights = fit(train, defaults, args.ranking)
+        for g in groups:
+            if fold_of[g] == fold:
+                held[g] = weights
+        print(f"fold {fold}: weights {weights}", file=sys.stderr)
+    final = fit(reads, defaults, args.ranking)
+    names = (
+        "sentence_overlap_weight",
+        "passage_overlap_weight",
+        "coverage_weight",
+        "abstain_coverage_weight",
+        "abstain_least_weight",
+        "min_evidence",
+    )
+    report = {
+        "questions": len(reads),
+        "defaults": figures(reads, dict.fromkeys(groups, defaults)),
+        "cross_validated": figures(reads, held),
+        "by_knowledge_base": {
+            kb: figures([r for r in reads if (r.group == "bundled") == (kb == "bundled")], held)
+            for kb in ("bundled", "site")
+        },
+        "fitted_on_all": dict(zip(names, final, strict=True)),
+    }
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(json.dumps(report, indent=2))
+    replace(p, **report["fitted_on_all"])  # the fitted weights are valid FusionParams
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""Reading the head of a ranking closely: which sentence answers, and does the passage speak of
+everything the question asks about?
+
+The first stages score every candidate with whole-passage vectors and BM25. This stage reads only
+the few passages at the head of the ranking (``FusionParams.reading_depth``), so its cost does not
+grow with the knowledge base, and gives each two signals:
+
+- **sentence overlap**: the share of the question's terms, weighted by their inverse document
+  frequency, that one sentence holds. Added to the sentence's cosine it picks the sentence to
+  highlight (the one that answers, not only the one closest in topic), and the passage's best
+  overlap lifts the passage that holds the answer above its section's other passages;
+- **coverage**: for each content word of the question, 1 when the passage has it (same stem), else
+  its best cosine with the passage's words in the multilingual embedding space (so an English
+  word finds its French translation); weighted by rarity and averaged, and its minimum. A
+  question about something the passage does not mention ("Who won the World Cup?" against a page
+  on billionaires) covers little, which the abstention reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.core.index import KnowledgeIndex
+from bot.core.lexical import analyse, content_words
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the question a passage speaks of: the weighted mean and the minimum over the
+    question's content words of their match (1 for the same stem, else the best cosine)."""
+
+    mean: float
+    least: float
+
+
+@dataclass(frozen=True)
+class QuestionWords:
+    """The question as this stage reads it: its content words, their primary vectors, and its
+    terms in each language of the pages."""
+
+    words: list[str]
+    vectors: np.ndarray  # (len(words), dim)
+    terms: dict[str, list[str]]  # language → analysed terms of the question
+    glossary_matched: frozenset[str] = frozenset()  # the question's stems the glossary knows
+    glossary_stems: frozenset[str] = frozenset()  # the stems the glossary expands them to
+
+
+class PassageReader:
+    """Per-sentence and per-passage signals for the passages of one index, computed on demand
+    and cached (each passage is analysed at most once per loaded index)."""
+
+    def __init__(
+        self, index: KnowledgeIndex, vocabulary: np.ndarray, word_row: dict[str, int]
+    ) -> None:
+        self._index = index
+        self._vocabulary = vocabulary
+        self._word_row = word_row
+        # Sentences are stored in passage order: passage i owns [starts[i], starts[i + 1]).
+        self._starts = np.searchsorted(index.sentence_owner, np.arange(len(index.passages) + 1))
+        self._sentence_terms: dict[int, frozenset[str]] = {}
+        self._passage_terms: dict[int, frozenset[str]] = {}
+        self._passage_rows: dict[int, np.ndarray] = {}
+
+    def sentences(self, number: int) -> range:
+        """The numbers (in ``KnowledgeIndex.sentences``) of passage ``number``'s sentences."""
+        return range(int(self._starts[number]), int(self._starts[number + 1]))
+
+    def _language(self, number: int) -> str:
+        return self._index.languages[number]
+
+    def sentence_terms(self, sentence: int, language: str) -> frozenset[str]:
+        """The analysed terms of one sentence."""
+        found = self._sentence_terms.get(sentence)
+        if found is None:
+            found = frozenset(analyse(self._index.sentences[sentence], language))
+            self._sentence_terms[sentence] = found
+        return found
+
+    def passage_terms(self, number: int) -> frozenset[str]:
+        """The analysed terms of a passage, its breadcrumb included."""
+        found = self._passage_terms.get(number)
+        if found is None:
+            passage = self._index.passages[number]
+            found = frozenset(analyse(passage.embedding_text, self._language(number)))
+            self._passage_terms[number] = found
+        return found
+
+    def _rows(self, number: int) -> np.ndarray:
+        found = self._passage_rows.get(number)
+        if found is None:
+            words = content_words(self._index.passages[number].embedding_text)
+            found = np.array([self._word_row[w] for w in words if w in self._word_row], np.int64)
+            self._passage_rows[number] = found
+        return found
+
+    def overlaps(self, number: int, question: QuestionWords) -> np.ndarray:
+        """Per sentence of passage ``number``: the rarity-weighted share of the question's terms
+        (in the passage's language) that the sentence holds, in [0, 1]."""
+        language = self._language(number)
+        lexical = self._index.lexical
+        # Terms no page has cannot be in a sentence; counting them would only shrink every
+        # sentence's share alike.
+        terms = [t for t in dict.fromkeys(question.terms.get(language, [])) if lexical.knows(t)]
+        span = self.sentences(number)
+        if not terms or not len(span):
+            return np.zeros(len(span), np.float32)
+        weights = np.array([lexical.idf(t) for t in terms], np.float32)
+        total = float(weights.sum())
+        return np.array(
+            [
+                sum(w for t, w in zip(terms, weights, strict=True) if t in held) / total
+                for held in (self.sentence_terms(s, language) for s in span)
+            ],
+            np.float32,
+        )
+
+    def coverage(self, number: int, question: QuestionWords) -> Coverage:
+        """How much of the question passage ``number`` speaks of (see the module docstring)."""
+        if not question.words:
+            return Coverage(1.0, 1.0)
+        language = self._language(number)
+        terms = self.passage_terms(number)
+        rows = self._rows(number)
+        sims = (
+            question.vectors @ self._vocabulary[rows].T
+            if len(rows)
+            else np.zeros((len(question.words), 1), np.float32)
+        )
+        lexical = self._index.lexical
+        matches, weights = [], []
+        for i, word in enumerate(question.words):
+            stems = analyse(word, language)
+            same = any(s in terms for s in stems) or (
+                any(s in question.glossary_matched for s in stems)
+                and not terms.isdisjoint(question.glossary_stems)
+            )
+            matches.append(1.0 if same else max(0.0, float(sims[i].max())))
+            weights.append(max((lexical.idf(s) for s in stems), default=lexical.idf("")))
+        match = np.array(matches)
+        weight = np.array(weights)
+        return Coverage(float(match @ weight / weight.sum()), float(match.min()))
+
+
+def question_words(
+    words: Sequence[str],
+    vectors: np.ndarray,
+    terms: dict[str, list[str]],
+    glossary_matched: frozenset[str] = frozenset(),
+    glossary_stems: frozenset[str] = frozenset(),
+) -> QuestionWords:
+    """Bundle a question's words, their vectors, its terms and what the team's glossary made
+    of them for ``PassageReader``. A word the glossary matched counts as found in a passage
+    that holds one of the glossary's stems for it."""
+    return QuestionWords(list(words), vectors, terms, glossary_matched, glossary_stems)
