@@ -19,7 +19,7 @@ grow with the knowledge base, and gives each two signals:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -46,6 +46,8 @@ class QuestionWords:
     terms: dict[str, list[str]]  # language → analysed terms of the question
     glossary_matched: frozenset[str] = frozenset()  # the question's stems the glossary knows
     glossary_stems: frozenset[str] = frozenset()  # the stems the glossary expands them to
+    # language → each word's stems and rarity weight, filled by the first passage read
+    _stems: dict[str, list[tuple[list[str], float]]] = field(default_factory=dict)
 
 
 class PassageReader:
@@ -129,19 +131,31 @@ class PassageReader:
             if len(rows)
             else np.zeros((len(question.words), 1), np.float32)
         )
-        lexical = self._index.lexical
-        matches, weights = [], []
-        for i, word in enumerate(question.words):
-            stems = analyse(word, language)
-            same = any(s in terms for s in stems) or (
-                any(s in question.glossary_matched for s in stems)
-                and not terms.isdisjoint(question.glossary_stems)
-            )
-            matches.append(1.0 if same else max(0.0, float(sims[i].max())))
-            weights.append(max((lexical.idf(s) for s in stems), default=lexical.idf("")))
+        stems = self._word_stems(question, language)
+        glossed = not terms.isdisjoint(question.glossary_stems)
+        matches = [
+            1.0
+            if any(s in terms for s in word_stems)
+            or (glossed and any(s in question.glossary_matched for s in word_stems))
+            else max(0.0, float(sims[i].max()))
+            for i, (word_stems, _) in enumerate(stems)
+        ]
         match = np.array(matches)
-        weight = np.array(weights)
+        weight = np.array([w for _, w in stems])
         return Coverage(float(match @ weight / weight.sum()), float(match.min()))
+
+    def _word_stems(self, question: QuestionWords, language: str) -> list[tuple[list[str], float]]:
+        """Each question word's stems in ``language`` and its rarity weight (the highest IDF
+        of its stems), computed once per question and language."""
+        found = question._stems.get(language)
+        if found is None:
+            lexical = self._index.lexical
+            found = []
+            for word in question.words:
+                stems = analyse(word, language)
+                found.append((stems, max((lexical.idf(s) for s in stems), default=lexical.idf(""))))
+            question._stems[language] = found
+        return found
 
 
 def question_words(

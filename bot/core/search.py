@@ -165,6 +165,9 @@ class Pool:
 
 
 SQRT2 = float(np.sqrt(2))
+# The answer quotes at most a few passages and suggests a few sections: the ranking's first 50
+# hits are enough for both, and building every candidate's hit would cost time for nothing.
+HITS_KEPT = 50
 
 
 def _best_per_passage(sims: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -391,7 +394,7 @@ class Retriever:
                 best_sentence=int(pool.best_sent[cand[i]]),
                 last_sentence=int(pool.last_sent.get(int(cand[i]), -1)),
             )
-            for i in ranking
+            for i in ranking[:HITS_KEPT]
         ]
         # Evidence is the primary encoder's score: e5's similarities do not tell an unrelated
         # question from a related one (measured: out of scope up to 0.85, in scope down to 0.81).
