@@ -31,12 +31,18 @@ encoders do not already carry: a learned re-weighting of the scores above gained
 leave-one-set-out cross-validation, the examples 14 of 216 questions at hit@1 (README). They
 rank, they do not count as evidence.
 
-Abstention: the bot abstains when the best primary (USE) score is under ``min_evidence``, or
-when the question has a word the pages do not know at all (``unknown_similarity``), which the
-answer names: a question about "the best CRM for a sales team" shares enough vocabulary with a
-page on selling open source to score like a related one. The glossary's bonus counts as
-evidence in proportion to the share of the question's words it matched, so "rotate my AWS
-access keys", which shares only "AWS" with it, still abstains.
+Close reading (``_read_head``, bot/core/reading.py): the ``reading_depth`` best candidates
+are read sentence by sentence: the highlight, a second passage of a quoted section, and each
+passage's coverage of the question's words.
+
+Abstention (``support``): the bot abstains when the best primary (USE) score plus
+``abstain_least_weight`` times the best passage's lowest word coverage is under
+``min_evidence`` (both fitted by bench/tune.py), or when the question has a word the pages do
+not know at all (``unknown_similarity``), which the answer names: a question about "the best
+CRM for a sales team" shares enough vocabulary with a page on selling open source to score
+like a related one. The glossary's bonus counts as evidence in proportion to the share of the
+question's words it matched, so "rotate my AWS access keys", which shares only "AWS" with it,
+still abstains.
 """
 
 from __future__ import annotations
