@@ -26,7 +26,7 @@ import itertools
 import json
 import sys
 import zlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +40,12 @@ from bot.core.embedders import make_embedder  # noqa: E402
 from bot.core.engine import KnowledgeEngine  # noqa: E402
 from bot.core.evaluation import (  # noqa: E402
     EvalQuestion,
-    _highlights,
+    highlights_answer,
     holds_answer,
     load_questions,
 )
 from bot.core.examples import example_key, title_key  # noqa: E402
+from bot.core.language import detect_language  # noqa: E402
 from bot.core.search import FusionParams, Hit  # noqa: E402
 
 BUNDLED_SETS = [
@@ -89,21 +90,19 @@ class Read:
 
 
 def record(engine: KnowledgeEngine, q: EvalQuestion, group: str) -> Read:
-    """Run ``q`` through the first stages and read its head once."""
+    """Run ``q`` through the first stages and read its head once. Each sentence's quote is
+    made as ``Retriever.highlight`` makes it with that sentence first, so the recorded answers
+    and highlights are what a user sees (exactly while ``sentence_overlap_weight`` is 0; with
+    overlaps the window rule compares other scores)."""
     retriever = engine.retriever
     index = retriever.index
-    lang = q.lang or "fr"
-    from bot.core.language import detect_language
-
-    lang = detect_language(q.question)
+    lang = detect_language(q.question)  # as the engine does: the label's lang is for figures
     pool = retriever.pool(q.question, lang)
     reading = retriever.reading(pool)
-    head = pool.head(retriever.params.reading_depth)
     wanted = {title_key(s) for s in q.sections}
-    read = Read(group, bool(q.sections), q.lang or lang, pool.evidence, False, *[None] * 8)  # type: ignore[arg-type]
     base, mean, least, right = [], [], [], []
-    read.sims, read.overlaps, read.holds, read.highlights = [], [], [], []
-    for i in head:
+    sims, overlaps, holds, lights = [], [], [], []
+    for i in pool.head(retriever.params.reading_depth):
         number = int(pool.cand[i])
         passage = index.passages[number]
         span = retriever.reader.sentences(number)
@@ -114,22 +113,32 @@ def record(engine: KnowledgeEngine, q: EvalQuestion, group: str) -> Read:
         right.append(
             title_key(passage.citation.section) in wanted and q.page in (None, passage.source)
         )
-        sims = pool.sentence_sims[span.start : span.stop]
-        read.sims.append(np.asarray(sims) if len(span) else np.zeros(1))
-        read.overlaps.append(
-            retriever.reader.overlaps(number, reading) if len(span) else np.zeros(1)
+        local = pool.sentence_sims[span.start : span.stop]
+        sims.append(np.asarray(local) if len(span) else np.zeros(1))
+        overlaps.append(retriever.reader.overlaps(number, reading) if len(span) else np.zeros(1))
+        quotes = []
+        for j in range(len(span)) or [-1]:
+            first, last = (-1, -1) if j < 0 else retriever.highlight(number, local, j)
+            quotes.append(make_quote(index, Hit(number, 0.0, 0.0, 0.0, 0.0, first, last)))
+        holds.append(np.array([any(holds_answer(a, x.text) for a in q.answers) for x in quotes]))
+        lights.append(
+            np.array([any(highlights_answer(a, x.highlight) for a in q.answers) for x in quotes])
         )
-        holds, lights = [], []
-        for s in span if len(span) else [-1]:
-            quote = make_quote(index, Hit(number, 0.0, 0.0, 0.0, 0.0, s))
-            holds.append(any(holds_answer(a, quote.text) for a in q.answers))
-            lights.append(any(_highlights(a, quote.highlight) for a in q.answers))
-        read.holds.append(np.array(holds))
-        read.highlights.append(np.array(lights))
-    read.base, read.cov_mean, read.cov_least = np.array(base), np.array(mean), np.array(least)
-    read.right_section = np.array(right)
-    read.unknown = bool(retriever._unknown_words(pool.words, pool.covered, pool.word_vectors))
-    return read
+    return Read(
+        group=group,
+        in_scope=bool(q.sections),
+        lang=q.lang or lang,
+        evidence=pool.evidence,
+        unknown=bool(retriever._unknown_words(pool.words, pool.covered, pool.word_vectors)),
+        base=np.array(base),
+        cov_mean=np.array(mean),
+        cov_least=np.array(least),
+        right_section=np.array(right),
+        sims=sims,
+        overlaps=overlaps,
+        holds=holds,
+        highlights=lights,
+    )
 
 
 def rank(read: Read, so: float, po: float, cw: float) -> tuple[int, int]:
@@ -324,7 +333,7 @@ def main() -> int:
     )
     report = {
         "questions": len(reads),
-        "defaults": figures(reads, dict.fromkeys(groups, defaults)),
+        "current_params_in_sample": figures(reads, dict.fromkeys(groups, defaults)),
         "cross_validated": figures(reads, held),
         "by_knowledge_base": {
             kb: figures([r for r in reads if (r.group == "bundled") == (kb == "bundled")], held)
@@ -336,7 +345,6 @@ def main() -> int:
         print(json.dumps(report))
     else:
         print(json.dumps(report, indent=2))
-    replace(p, **report["fitted_on_all"])  # the fitted weights are valid FusionParams
     return 0
 
 

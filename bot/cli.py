@@ -54,13 +54,14 @@ class ProgressBar:
         self._last = done
 
 
-def _engine(settings: Settings, *, quiet: bool = False):
+def _engine(settings: Settings, *, quiet: bool = False, params=None):
     from bot.core.engine import KnowledgeEngine
 
     return KnowledgeEngine.open(
         settings,
         notify=(lambda _m: None) if quiet else _stderr,
         progress=None if quiet else ProgressBar("Embedding"),
+        params=params,
     )
 
 
@@ -221,14 +222,10 @@ def _summary_line(summary: dict) -> str:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Score the engine on a labelled question file."""
-    from bot.core.engine import KnowledgeEngine
     from bot.core.evaluation import evaluate, load_questions, summarise
 
     questions = load_questions(Path(args.file))
-    params = _params(args.param or [])
-    engine = _engine(settings, quiet=args.json)
-    if args.param:
-        engine = KnowledgeEngine(engine.index, engine.embedder, top_k=engine.top_k, params=params)
+    engine = _engine(settings, quiet=args.json, params=_params(args.param or []))
     outcomes = evaluate(engine, questions)
     summary = summarise(outcomes)
     if args.json:

@@ -107,11 +107,13 @@ class KnowledgeEngine:
         embedder: Embedder | None = None,
         notify: Notify = lambda _m: None,
         progress: Progress | None = None,
+        params: FusionParams | None = None,
     ) -> KnowledgeEngine:
-        """Build the engine the settings describe (embedder, index) and return it."""
+        """Build the engine the settings describe (embedder, index; ``params``: the retrieval
+        weights, default ``FusionParams()``) and return it."""
         embedder = embedder or make_embedder(settings.embedder)
         index = open_index(settings, embedder, notify, progress)
-        return cls(index, embedder, top_k=settings.top_k)
+        return cls(index, embedder, top_k=settings.top_k, params=params)
 
     def ask(self, question: str, *, k: int | None = None, per_section: bool = True) -> Answer:
         """Answer ``question`` with up to ``k`` quoted passages (default: the settings' top_k).

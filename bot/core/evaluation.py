@@ -25,11 +25,10 @@ sentence holds a contiguous run of more than half of the span's words.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -164,43 +163,42 @@ def longest_run(span: Sequence[str], text: Sequence[str]) -> int:
     return best
 
 
+def answer_share(span: str, text: str) -> float:
+    """The longest run of ``span``'s words that ``text`` holds, as a share of them (0 for a span
+    without words)."""
+    wanted = words_of(span)
+    return longest_run(wanted, words_of(text)) / len(wanted) if wanted else 0.0
+
+
 def holds_answer(span: str, text: str, share: float = ANSWER_RUN) -> bool:
-    """Whether ``text`` holds ``span``: a run of at least ``share`` of its words (rounded up,
-    at least one)."""
-    wanted = words_of(span)
-    if not wanted:
-        return False
-    need = max(1, math.ceil(share * len(wanted) - 1e-9))
-    return longest_run(wanted, words_of(text)) >= need
+    """Whether ``text`` holds ``span``: a run of at least ``share`` of its words."""
+    return answer_share(span, text) >= share
 
 
-def _highlights(span: str, highlight: str) -> bool:
-    wanted = words_of(span)
-    return bool(wanted) and longest_run(wanted, words_of(highlight)) > HIGHLIGHT_RUN * len(wanted)
+def highlights_answer(span: str, highlight: str) -> bool:
+    """Whether a highlight holds ``span``: a run of more than ``HIGHLIGHT_RUN`` of its words."""
+    return answer_share(span, highlight) > HIGHLIGHT_RUN
 
 
 def _first_rank(items: Sequence[T], hit: Callable[[T], bool]) -> int | None:
     return next((r for r, item in enumerate(items, start=1) if hit(item)), None)
 
 
-def score_answer(engine: KnowledgeEngine, question: EvalQuestion, answer: Answer) -> dict:
-    """Where ``answer`` puts the right section (title only, and page too) and the answer span.
+def passage_sources(engine: KnowledgeEngine) -> dict[str, str]:
+    """The page of each passage of the engine's index, by passage id."""
+    return {p.id: p.source for p in engine.index.passages}
+
+
+def score_answer(question: EvalQuestion, answer: Answer, sources: Mapping[str, str]) -> dict:
+    """Where ``answer`` puts the right section (title only, and page too) and the answer span;
+    ``sources`` gives each passage's page by id (``passage_sources``).
 
     Returns the ``EvalOutcome`` fields ``rank``, ``page_rank``, ``answer_rank``,
     ``highlighted`` and ``first_quote_chars``.
     """
     wanted = {title_key(s) for s in question.sections}
-    sources = {p.id: p.source for p in engine.index.passages}
-    cited: list[tuple[str, str]] = []  # distinct (page, section title), in quote order
-    for quote in answer.quotes:
-        key = (sources.get(quote.passage_id, ""), quote.citation.section)
-        if key not in cited:
-            cited.append(key)
-    titles = list(dict.fromkeys(title for _, title in cited))
-    rank = _first_rank(titles, lambda t: title_key(str(t)) in wanted)
-    page_rank = _first_rank(
-        cited,
-        lambda c: title_key(c[1]) in wanted and question.page in (None, c[0]),
+    cited = dict.fromkeys(  # distinct (page, section title), in quote order
+        (sources.get(q.passage_id, ""), q.citation.section) for q in answer.quotes
     )
     quotes = answer.quotes
     answer_rank = None
@@ -209,18 +207,23 @@ def score_answer(engine: KnowledgeEngine, question: EvalQuestion, answer: Answer
         answer_rank = _first_rank(
             quotes, lambda q: any(holds_answer(s, q.text) for s in question.answers)
         )
-        highlighted = any(_highlights(s, quotes[0].highlight) for s in question.answers)
+        highlighted = any(highlights_answer(s, quotes[0].highlight) for s in question.answers)
     return {
-        "rank": rank,
-        "page_rank": page_rank,
+        "rank": _first_rank(answer.cited_sections, lambda t: title_key(t) in wanted),
+        "page_rank": _first_rank(
+            list(cited), lambda c: title_key(c[1]) in wanted and question.page in (None, c[0])
+        ),
         "answer_rank": answer_rank,
         "highlighted": highlighted,
         "first_quote_chars": len(quotes[0].text) if quotes else None,
     }
 
 
-def evaluate_one(engine: KnowledgeEngine, question: EvalQuestion) -> EvalOutcome:
-    """Ask one question and record where the right section and the answer rank."""
+def evaluate_one(
+    engine: KnowledgeEngine, question: EvalQuestion, sources: Mapping[str, str] | None = None
+) -> EvalOutcome:
+    """Ask one question and record where the right section and the answer rank (``sources``:
+    ``passage_sources(engine)``, read now when not given)."""
     started = time.perf_counter()
     answer = engine.ask(question.question)
     latency = (time.perf_counter() - started) * 1000
@@ -230,7 +233,7 @@ def evaluate_one(engine: KnowledgeEngine, question: EvalQuestion) -> EvalOutcome
         abstained=answer.abstained,
         cited=tuple(answer.cited_sections),
         latency_ms=latency,
-        **score_answer(engine, question, answer),
+        **score_answer(question, answer, passage_sources(engine) if sources is None else sources),
     )
 
 
@@ -307,6 +310,7 @@ def evaluate(engine: KnowledgeEngine, questions: list[EvalQuestion]) -> list[Eva
     try:
         if questions:
             engine.ask(questions[0].question)  # warm caches so latency is the steady state
-        return [evaluate_one(engine, q) for q in questions]
+        sources = passage_sources(engine)
+        return [evaluate_one(engine, q, sources) for q in questions]
     finally:
         retriever.ignored_examples = previous

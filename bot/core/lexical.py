@@ -122,13 +122,7 @@ class LexicalIndex:
         self.size = size
         # Document frequency of each term, read from the score matrix bm25s keeps per term
         # (compressed columns: a term's passages lie between two offsets of ``indptr``).
-        indptr = np.asarray(retriever.scores["indptr"])
-        counts = np.diff(indptr) if indptr.size > 1 else np.zeros(0, np.int64)
-        self._df = {
-            term: int(counts[row])
-            for term, row in retriever.vocab_dict.items()
-            if row < counts.size
-        }
+        self._df = np.diff(np.asarray(retriever.scores["indptr"]))
 
     @classmethod
     def build(cls, documents: Sequence[list[str]]) -> LexicalIndex:
@@ -158,9 +152,15 @@ class LexicalIndex:
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of ``term``; a term no passage has gets the
-        highest (that of a term in none of them)."""
-        df = self._df.get(term, 0)
+        highest, ``rarest_idf``."""
+        row = self._retriever.vocab_dict.get(term)
+        df = int(self._df[row]) if row is not None and row < self._df.size else 0
         return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
+
+    @property
+    def rarest_idf(self) -> float:
+        """The inverse document frequency of a term that no passage has."""
+        return float(np.log(1 + (self.size + 0.5) / 0.5))
 
     def coverage(self, terms: Sequence[str]) -> float:
         """Fraction of the query's terms that occur in the indexed text (0 when it has none)."""

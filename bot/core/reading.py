@@ -18,13 +18,12 @@ grow with the knowledge base, and gives each two signals:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bot.core.index import KnowledgeIndex
-from bot.core.lexical import analyse, content_words
+from bot.core.lexical import LexicalIndex, analyse, content_words
 
 
 @dataclass(frozen=True)
@@ -38,16 +37,29 @@ class Coverage:
 
 @dataclass(frozen=True)
 class QuestionWords:
-    """The question as this stage reads it: its content words, their primary vectors, and its
-    terms in each language of the pages."""
+    """The question as this stage reads it: its content words, their primary vectors, its terms
+    in each language of the pages, and what the team's glossary made of them (a word the
+    glossary matched counts as found in a passage that holds one of the glossary's stems)."""
 
     words: list[str]
     vectors: np.ndarray  # (len(words), dim)
     terms: dict[str, list[str]]  # language → analysed terms of the question
     glossary_matched: frozenset[str] = frozenset()  # the question's stems the glossary knows
     glossary_stems: frozenset[str] = frozenset()  # the stems the glossary expands them to
-    # language → each word's stems and rarity weight, filled by the first passage read
-    _stems: dict[str, list[tuple[list[str], float]]] = field(default_factory=dict)
+    _stems: dict[str, list[tuple[list[str], float]]] = field(default_factory=dict, repr=False)
+
+    def weighted_stems(self, language: str, lexical: LexicalIndex) -> list[tuple[list[str], float]]:
+        """Each word's stems in ``language`` and its rarity weight (the highest IDF of its
+        stems), computed once per language."""
+        found = self._stems.get(language)
+        if found is None:
+            found = []
+            for word in self.words:
+                stems = analyse(word, language)
+                weight = max((lexical.idf(s) for s in stems), default=lexical.rarest_idf)
+                found.append((stems, weight))
+            self._stems[language] = found
+        return found
 
 
 class PassageReader:
@@ -131,7 +143,7 @@ class PassageReader:
             if len(rows)
             else np.zeros((len(question.words), 1), np.float32)
         )
-        stems = self._word_stems(question, language)
+        stems = question.weighted_stems(language, self._index.lexical)
         glossed = not terms.isdisjoint(question.glossary_stems)
         matches = [
             1.0
@@ -143,29 +155,3 @@ class PassageReader:
         match = np.array(matches)
         weight = np.array([w for _, w in stems])
         return Coverage(float(match @ weight / weight.sum()), float(match.min()))
-
-    def _word_stems(self, question: QuestionWords, language: str) -> list[tuple[list[str], float]]:
-        """Each question word's stems in ``language`` and its rarity weight (the highest IDF
-        of its stems), computed once per question and language."""
-        found = question._stems.get(language)
-        if found is None:
-            lexical = self._index.lexical
-            found = []
-            for word in question.words:
-                stems = analyse(word, language)
-                found.append((stems, max((lexical.idf(s) for s in stems), default=lexical.idf(""))))
-            question._stems[language] = found
-        return found
-
-
-def question_words(
-    words: Sequence[str],
-    vectors: np.ndarray,
-    terms: dict[str, list[str]],
-    glossary_matched: frozenset[str] = frozenset(),
-    glossary_stems: frozenset[str] = frozenset(),
-) -> QuestionWords:
-    """Bundle a question's words, their vectors, its terms and what the team's glossary made
-    of them for ``PassageReader``. A word the glossary matched counts as found in a passage
-    that holds one of the glossary's stems for it."""
-    return QuestionWords(list(words), vectors, terms, glossary_matched, glossary_stems)

@@ -48,7 +48,7 @@ still abstains.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,7 +58,7 @@ from bot.core.glossary import LANGUAGES, analyse_all
 from bot.core.index import KnowledgeIndex
 from bot.core.language import detect_language
 from bot.core.lexical import analyse, content_words
-from bot.core.reading import Coverage, PassageReader, QuestionWords, question_words
+from bot.core.reading import Coverage, PassageReader, QuestionWords
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ class FusionParams:
     # Abstain when evidence + abstain_coverage_weight × coverage + abstain_least_weight × least
     # coverage of the best passage (bot/core/reading.py) is under this. Fitted by
     # bench/tune.py over the bundled page's sets and the site's two development sets, folds
-    # over groups of pages: cross-validated, out of scope abstained 43 → 52 of 77 and in scope
-    # wrongly abstained 2 → 7 of 376 against the former evidence-only threshold of 0.25.
+    # over groups of pages: cross-validated, out of scope abstained 43 → 51 of 77 and in scope
+    # wrongly abstained 2 → 6 of 376 against the former evidence-only threshold of 0.25.
     min_evidence: float = 0.616
     # A question word that the pages do not know (no shared stem, no glossary entry, and no
     # page word at least this close in the primary encoder's space: "CRM", "Windows") means
@@ -96,7 +96,7 @@ class FusionParams:
     # how much a sentence's term overlap counts beside its cosine when choosing the highlight,
     # and the bonuses a passage gets from its best sentence's overlap and from its coverage.
     # Off: fitted by bench/tune.py --ranking they did not carry over between folds of pages
-    # (cross-validated answer@1 0.747 → 0.726).
+    # (cross-validated answer@1 0.742 without them, 0.729 with them).
     reading_depth: int = 12
     sentence_overlap_weight: float = 0.0
     passage_overlap_weight: float = 0.0
@@ -136,7 +136,6 @@ class SearchResult:
     evidence: float
     margin: float  # how far below the best hit a further quote may score, on this scale
     unknown: tuple[str, ...] = ()  # question words the pages do not know, as asked
-    coverage: Coverage | None = None  # how much of the question the best hit speaks of
     twin_margin: float = 0.0  # a second passage of a quoted section scores within this
 
 
@@ -144,9 +143,9 @@ class SearchResult:
 class Pool:
     """The first stages' result for one question: the candidates (passage numbers) with their
     fused score, and what the later stages read. Arrays over ``cand`` are aligned with it;
-    ``sentence``, ``best_sent`` are over every passage, ``sentence_sims`` over every sentence."""
+    ``sentence``, ``best_sent`` are over every passage, ``sentence_sims`` over every sentence.
+    The later stages read it and leave it as it is."""
 
-    language: str
     words: list[str]
     word_vectors: np.ndarray
     analysed: dict[str, list[str]]
@@ -161,9 +160,6 @@ class Pool:
     sentence_sims: np.ndarray
     evidence: float
     margin: float
-
-    # Passages read closely whose highlight runs on to a further sentence: number → sentence.
-    last_sent: dict[int, int] = field(default_factory=dict)
 
     def head(self, depth: int) -> np.ndarray:
         """Positions in ``cand`` of the ``depth`` best candidates, best first."""
@@ -378,30 +374,35 @@ class Retriever:
         """Rank the passages for ``question``. Returns a ``SearchResult``, best hits first.
 
         The stages: ``pool`` (candidates and their fused score), ``_read_head`` (the head read
-        closely: highlight, overlap and coverage), then abstention on the evidence and the
-        best passage's coverage.
+        closely: highlight, overlap and coverage), then abstention (``support``) on the
+        evidence and the best passage's coverage.
         """
         p = self.params
         lang = language or detect_language(question)
         if not len(self.index.passages):
             return SearchResult([], lang, True, 0.0, p.quote_margin)
         pool = self.pool(question, lang)
-        fused, coverage = self._read_head(pool)
+        reading = self.reading(pool)
+        fused, highlights, coverage = self._read_head(pool, reading)
         ranking = np.argsort(-fused, kind="stable")
         cand = pool.cand
-        top_coverage = coverage.get(int(cand[ranking[0]]), Coverage(1.0, 1.0))
-        hits = [
-            Hit(
-                number=int(cand[i]),
-                score=float(fused[i]),
-                dense=float(pool.dense[i]),
-                sentence=float(pool.sentence[cand[i]]),
-                lexical=float(pool.lexical[cand[i]]),
-                best_sentence=int(pool.best_sent[cand[i]]),
-                last_sentence=int(pool.last_sent.get(int(cand[i]), -1)),
+        top = int(cand[ranking[0]])
+        top_coverage = coverage[top] if top in coverage else self.reader.coverage(top, reading)
+        hits = []
+        for i in ranking[:HITS_KEPT]:
+            number = int(cand[i])
+            first, last = highlights.get(number, (int(pool.best_sent[number]),) * 2)
+            hits.append(
+                Hit(
+                    number=number,
+                    score=float(fused[i]),
+                    dense=float(pool.dense[i]),
+                    sentence=float(pool.sentence[number]),
+                    lexical=float(pool.lexical[number]),
+                    best_sentence=first,
+                    last_sentence=last if last > first else -1,
+                )
             )
-            for i in ranking[:HITS_KEPT]
-        ]
         # Evidence is the primary encoder's score: e5's similarities do not tell an unrelated
         # question from a related one (measured: out of scope up to 0.85, in scope down to 0.81).
         abstain = self.support(pool.evidence, top_coverage) < p.min_evidence
@@ -416,7 +417,6 @@ class Retriever:
             pool.evidence,
             pool.margin,
             tuple(_as_asked(question, w) for w in unknown),
-            coverage=top_coverage,
             twin_margin=p.twin_margin,
         )
 
@@ -484,7 +484,6 @@ class Retriever:
         if word_vectors is None:
             word_vectors = self._word_vectors(words)
         return Pool(
-            language=lang,
             words=words,
             word_vectors=word_vectors,
             analysed=analysed,
@@ -501,48 +500,57 @@ class Retriever:
             margin=margin,
         )
 
-    def _leads_on(self, sentence: int, local: np.ndarray, best: int) -> bool:
-        """Whether the highlight of ``sentence`` (``best`` in its passage's scores ``local``)
-        should take in the next sentence: it announces it ("…three types:", "Why hire seniors?"),
-        or the next one scores within ``highlight_window`` of it."""
-        text = self.index.sentences[sentence].rstrip()
-        window = self.params.highlight_window
-        return text.endswith((":", "?")) or (
-            window > 0 and float(local[best + 1]) >= float(local[best]) - window
-        )
+    def highlight(self, number: int, local: np.ndarray, best: int | None = None) -> tuple[int, int]:
+        """The first and last sentence (numbers in ``KnowledgeIndex.sentences``) of passage
+        ``number``'s highlight, given its sentences' scores ``local``: the best one (or its
+        sentence ``best``), and the next one too when it announces it ("…three types:", "Why
+        hire seniors?") or the next scores within ``highlight_window`` of it."""
+        span = self.reader.sentences(number)
+        best = int(np.argmax(local)) if best is None else best
+        first = span.start + best
+        if best + 1 < len(span):
+            window = self.params.highlight_window
+            leads_on = self.index.sentences[first].rstrip().endswith((":", "?"))
+            if leads_on or (window > 0 and float(local[best + 1]) >= float(local[best]) - window):
+                return first, first + 1
+        return first, first
 
     def reading(self, pool: Pool) -> QuestionWords:
         """The question as the close-reading stage needs it."""
-        return question_words(
+        return QuestionWords(
             pool.words, pool.word_vectors, pool.analysed, pool.covered, pool.glossed
         )
 
-    def _read_head(self, pool: Pool) -> tuple[np.ndarray, dict[int, Coverage]]:
-        """Read the ``reading_depth`` best candidates closely (bot/core/reading.py): choose
-        each one's highlight by cosine plus term overlap (``pool.best_sent`` is updated in
-        place) and add its overlap and coverage bonuses. Returns the new scores of the
-        candidates and the coverage of each passage read, by passage number."""
+    def _read_head(
+        self, pool: Pool, reading: QuestionWords
+    ) -> tuple[np.ndarray, dict[int, tuple[int, int]], dict[int, Coverage]]:
+        """Read the ``reading_depth`` best candidates closely (bot/core/reading.py). Returns
+        the candidates' scores with the overlap and coverage bonuses added, each passage's
+        highlight (first and last sentence, by passage number), and the coverage of the
+        passages it computed (only when ``coverage_weight`` asks for it). Signals whose
+        weights are zero are not computed."""
         p = self.params
         fused = pool.fused.copy()
-        reading = self.reading(pool)
-        best_sent = pool.best_sent
-        last_sent = pool.last_sent
+        overlapping = p.sentence_overlap_weight > 0 or p.passage_overlap_weight > 0
+        highlights: dict[int, tuple[int, int]] = {}
         coverage: dict[int, Coverage] = {}
         for i in pool.head(p.reading_depth):
             number = int(pool.cand[i])
             span = self.reader.sentences(number)
             if len(span):
-                overlap = self.reader.overlaps(number, reading)
                 local = pool.sentence_sims[span.start : span.stop]
-                local = local + p.sentence_overlap_weight * overlap
-                best = int(np.argmax(local))
-                best_sent[number] = span.start + best
-                if best + 1 < len(span) and self._leads_on(span.start + best, local, best):
-                    last_sent[number] = span.start + best + 1
-                fused[i] += p.passage_overlap_weight * float(overlap[best])
-            coverage[number] = self.reader.coverage(number, reading)
-            fused[i] += p.coverage_weight * coverage[number].mean
-        return fused, coverage
+                if overlapping:
+                    overlap = self.reader.overlaps(number, reading)
+                    local = local + p.sentence_overlap_weight * overlap
+                highlights[number] = self.highlight(number, local)
+                if overlapping:
+                    fused[i] += p.passage_overlap_weight * float(
+                        overlap[highlights[number][0] - span.start]
+                    )
+            if p.coverage_weight > 0:
+                coverage[number] = self.reader.coverage(number, reading)
+                fused[i] += p.coverage_weight * coverage[number].mean
+        return fused, highlights, coverage
 
     def _hesitates(self, cand: np.ndarray, primary: np.ndarray) -> bool:
         """Whether USE's best section leads the next one by less than ``ranker_gate``.

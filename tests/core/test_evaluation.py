@@ -11,8 +11,41 @@ from bot.core.evaluation import (
     evaluate,
     holds_answer,
     load_questions,
+    score_answer,
     summarise,
 )
+from bot.core.types import Answer, Citation, Quote
+
+
+def _quote(pid: str, section: str, before: str, highlight: str, after: str = "") -> Quote:
+    return Quote(pid, before, highlight, after, Citation(section, (section,), f"#{pid}"), 0.5)
+
+
+def test_answer_and_highlight_are_read_in_the_quotes_shown():
+    """The span is in the second quote only, and the first quote's highlight holds most of a
+    second span: answer@1 misses, answer@3 hits at rank 2, highlight@1 holds; the section is
+    right by title on both pages, right by page only on the second."""
+    question = EvalQuestion(
+        "Quel est le risque ?",
+        ("Le modèle Open core",),
+        "b.md",
+        ("le principal problème avec ce modèle", "placer la limite entre gratuit et payant"),
+    )
+    answer = Answer(
+        question.question,
+        "fr",
+        "lead",
+        (
+            _quote("p1", "Le modèle Open core", "Il faut ", "placer la limite entre gratuit", "…"),
+            _quote("p2", "Le modèle Open core", "…", "Le principal problème avec ce modèle", "."),
+        ),
+        abstained=False,
+    )
+    scored = score_answer(question, answer, {"p1": "a.md", "p2": "b.md"})
+    assert scored["rank"] == 1 and scored["page_rank"] == 2
+    assert scored["answer_rank"] == 2  # 5 of the second span's 7 words in p1: under 3/4
+    assert scored["highlighted"]  # ...but more than half of them, in p1's highlight
+    assert scored["first_quote_chars"] == len("Il faut placer la limite entre gratuit…")
 
 
 def test_holds_answer_accepts_the_span_or_three_quarters_of_it_in_one_run():
@@ -68,14 +101,14 @@ def test_a_malformed_item_is_named(tmp_path, text, problem):
 
 
 def test_figures_read_the_quotes_as_the_user_sees_them(engine):
-    """A span of the open core section's second paragraph, asked about its risk; a wrong page
-    for an otherwise right section; an unrelated and a near-topic question."""
+    """Run through the engine: the right section on the right page, the right section
+    labelled with another page, an unrelated and a near-topic question."""
     risk = "Le principal problème avec ce modèle"
     right = EvalQuestion(
         "Le modèle open core, qu'est-ce que c'est ?",
         ("Le modèle Open core",),
         "commercialisation.md",
-        (engine.index.passages[0].text.split(".")[0],),  # a span the quotes cannot hold
+        (engine.index.passages[0].text.split(".")[0],),
     )
     wrong_page = EvalQuestion(
         "Le modèle open core, qu'est-ce que c'est ?", ("Le modèle Open core",), "other.md", (risk,)
