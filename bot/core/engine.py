@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from bot.config import MAX_QUESTION_CHARS, Settings
 from bot.core.answers import compose_answer
+from bot.core.build import build_index
 from bot.core.embedders import Embedder, make_embedder
 from bot.core.index import (
     BuildReport,
@@ -13,7 +14,6 @@ from bot.core.index import (
     IndexMissing,
     KnowledgeIndex,
     Progress,
-    build_index,
     load_index,
     stale_reason,
 )

@@ -19,32 +19,25 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.documents import DocumentError, KnowledgeDirError, load_pages
-from bot.core.embedders import Embedder
-from bot.core.examples import (
-    EXAMPLES_FILE,
-    ExamplesError,
-    load_examples,
-    query_texts,
-    resolve_sections,
-)
-from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError, load_glossary
-from bot.core.language import detect_language
-from bot.core.lexical import LexicalIndex, analyse, content_words
-from bot.core.passages import build_passages, split_sentences
+from bot.core.documents import DocumentError
+from bot.core.examples import EXAMPLES_FILE, query_texts
+from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError
+from bot.core.lexical import LexicalIndex
 from bot.core.types import Citation, Passage
+from bot.core.vectors import VectorSearch
 
-FORMAT_VERSION = 5  # bump whenever parsing, chunking or the stored layout changes
+FORMAT_VERSION = 6  # bump whenever parsing, chunking or the stored layout changes
 CURRENT = "CURRENT"
-_FILES = (
-    "passages.json",
-    "dense.faiss",
+_ARRAYS = (
+    "vectors.npy",
     "sentences.npy",
+    "sentence_owner.npy",
     "vocabulary.npy",
     "titles.npy",
     "examples.npy",
+    "page_words.npy",
+    "page_words_indptr.npy",
 )
-EMBED_BATCH = 64
 
 Progress = Callable[[int, int], None]
 
@@ -93,7 +86,13 @@ class KnowledgeIndex:
     examples: list[str] = field(default_factory=list)
     example_sections: list[tuple[int, ...]] = field(default_factory=list)
     example_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
-    dense: object = field(repr=False, default=None)  # faiss.IndexFlatIP over ``vectors``
+    # Nearest passages and vocabulary words (exact, or an inverted file on a large index).
+    dense: VectorSearch = field(repr=False, default=None)  # type: ignore[assignment]
+    vocabulary_search: VectorSearch = field(repr=False, default=None)  # type: ignore[assignment]
+    # Each page's source, digest and how many passages and sections it has, in index order,
+    # and its vocabulary words' numbers: what an incremental build reuses.
+    pages: list[dict] = field(default_factory=list)
+    page_words: list[np.ndarray] = field(default_factory=list)
 
     @property
     def embedder_id(self) -> str:
@@ -124,7 +123,17 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _text_key(text: str) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read a megabyte at a time (a large array is never held whole)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def text_key(text: str) -> str:
+    """A short hash of ``text``: what tells an unchanged passage."""
     return _sha256(text.encode())[:24]
 
 
@@ -142,7 +151,7 @@ def source_hashes(knowledge_dir: Path) -> dict[str, str]:
     for path in paths:
         if path.is_file():
             with contextlib.suppress(OSError):
-                hashes[path.relative_to(knowledge_dir).as_posix()] = _sha256(path.read_bytes())
+                hashes[path.relative_to(knowledge_dir).as_posix()] = file_sha256(path)
     return hashes
 
 
@@ -156,189 +165,21 @@ def _current_dir(index_dir: Path) -> Path:
     return index_dir / name
 
 
-def _item_keys(texts: Sequence[str], primary: Sequence[bool], embedder: Embedder) -> list[str]:
-    """Cache keys: the text's hash, marked when only the primary encoder embedded it."""
-    split = hasattr(embedder, "embed_primary")
-    return [
-        _text_key(f"primary:{text}" if flag and split else text)
-        for text, flag in zip(texts, primary, strict=True)
-    ]
-
-
-def _primary_flags(passages: int, sentences: int, others: int) -> list[bool]:
-    """Which texts only need the primary encoder: vocabulary words, titles and example
-    questions (search reads their primary half only), not passages and sentences."""
-    return [False] * (passages + sentences) + [True] * others
-
-
-def _example_texts(questions: Sequence[str]) -> list[str]:
+def example_texts(questions: Sequence[str]) -> list[str]:
     """Every example's question, then every example's keywords (``query_texts``)."""
     pairs = [query_texts(q) for q in questions]
     return [q for q, _ in pairs] + [k for _, k in pairs]
 
 
-def _old_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
-    """Vectors of the current index by text hash, to re-embed only what changed."""
-    try:
-        index = load_index(index_dir)
-    except IndexError_:
-        return {}
-    if index.embedder_id != embedder.id or index.manifest.get("format") != FORMAT_VERSION:
-        return {}
-    texts = [p.embedding_text for p in index.passages] + index.sentences + index.vocabulary.words
-    texts += [c.section for c in index.sections] + _example_texts(index.examples)
-    flags = _primary_flags(
-        len(index.passages),
-        len(index.sentences),
-        len(texts) - len(index.passages) - len(index.sentences),
-    )
-    vectors = np.vstack(
-        [
-            index.vectors,
-            index.sentence_vectors,
-            index.vocabulary.vectors,
-            index.title_vectors,
-            index.example_vectors.reshape(-1, index.vectors.shape[1]),
-        ]
-    )
-    keys = _item_keys(texts, flags, embedder)
-    return dict(zip(keys, vectors, strict=True))
-
-
-def _embed_all(
-    texts: Sequence[str],
-    primary: Sequence[bool],
-    embedder: Embedder,
-    cache: dict[str, np.ndarray],
-    progress: Progress | None,
-) -> tuple[np.ndarray, int]:
-    """Embed ``texts``, taking vectors from ``cache`` where the text is unchanged; texts flagged
-    in ``primary`` go through the embedder's primary encoder alone when it has one."""
-    keys = _item_keys(texts, primary, embedder)
-    todo = sorted({k: i for i, k in reversed(list(enumerate(keys))) if k not in cache}.values())
-    embed_primary = getattr(embedder, "embed_primary", embedder.embed)
-    done = 0
-    if progress:
-        progress(0, len(todo))
-    for part, embed in ((False, embedder.embed), (True, embed_primary)):
-        chosen = [i for i in todo if bool(primary[i]) == part]
-        for start in range(0, len(chosen), EMBED_BATCH):
-            batch = chosen[start : start + EMBED_BATCH]
-            vectors = embed([texts[i] for i in batch])
-            for i, vector in zip(batch, vectors, strict=True):
-                cache[keys[i]] = vector
-            done += len(batch)
-            if progress:
-                progress(done, len(todo))
-    matrix = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    for row, key in enumerate(keys):
-        matrix[row] = cache[key]
-    return matrix, len(todo)
-
-
-def _sentence_text(sentence: str) -> str:
-    return sentence[2:] if sentence.startswith("- ") else sentence
-
-
-def build_index(
-    knowledge_dir: Path,
-    index_dir: Path,
-    embedder: Embedder,
-    *,
-    base_url: str = "",
-    link_root: str | None = None,
-    progress: Progress | None = None,
-) -> BuildReport:
-    """Index every page under ``knowledge_dir`` into a new build folder of ``index_dir``.
-
-    Unchanged passages keep their vectors from the current build. Pages that fail to parse are
-    reported in the result and left out. Raises ``KnowledgeDirError`` when no page can be read.
-    """
-    started = time.perf_counter()
-    hashes = source_hashes(knowledge_dir)
-    pages, errors = load_pages(knowledge_dir, base_url=base_url, link_root=link_root)
-    if not pages:
-        detail = "; ".join(str(e) for e in errors) or "no *.md file"
-        raise KnowledgeDirError(f"Nothing to index in {knowledge_dir}: {detail}")
-    try:
-        glossary = load_glossary(knowledge_dir)
-    except GlossaryError as exc:
-        glossary = Glossary()
-        errors = [*errors, DocumentError(GLOSSARY_FILE, str(exc))]
-    sections = [s for page in pages for s in page.sections]
-    try:
-        examples, problems = resolve_sections(
-            load_examples(knowledge_dir), [s.citation.section for s in sections]
-        )
-    except ExamplesError as exc:
-        examples, problems = [], [str(exc)]
-    errors = [*errors, *(DocumentError(EXAMPLES_FILE, p) for p in problems)]
-    passages = build_passages(sections)
-    languages = [detect_language(p.text) for p in passages]
-    sentences: list[str] = []
-    owner: list[int] = []
-    spans: list[tuple[int, int]] = []
-    for number, passage in enumerate(passages):
-        start = len(sentences)
-        for sentence in split_sentences(passage.text):
-            sentences.append(_sentence_text(sentence))
-            owner.append(number)
-        spans.append((start, len(sentences)))
-
-    vocabulary: dict[str, list[str]] = {}
-    for passage, lang in zip(passages, languages, strict=True):
-        for word in content_words(passage.embedding_text):
-            if word not in vocabulary:
-                vocabulary[word] = analyse(word, lang)
-
-    citations = [s.citation for s in sections]
-    section_number = {c.link: number for number, c in enumerate(citations)}
-    passage_section = [section_number[p.citation.link] for p in passages]
-
-    cache = _old_vectors(index_dir, embedder)
-    texts = [p.embedding_text for p in passages] + sentences + list(vocabulary)
-    texts += [c.section for c in citations] + _example_texts([q for q, _ in examples])
-    flags = _primary_flags(
-        len(passages), len(sentences), len(texts) - len(passages) - len(sentences)
-    )
-    total = len(texts)
-    matrix, embedded = _embed_all(texts, flags, embedder, cache, progress)
-    cuts = np.cumsum([len(passages), len(sentences), len(vocabulary), len(citations)])
-    parts = np.split(matrix, cuts)
-    vectors, sentence_vectors, vocabulary_vectors, title_vectors, example_vectors = parts
-    lexical = LexicalIndex.build(
-        [analyse(p.embedding_text, lang) for p, lang in zip(passages, languages, strict=True)]
-    )
-
+def write_build(index_dir: Path, **parts) -> Path:
+    """Write a new build folder into ``index_dir`` and make it the current one (atomically:
+    a reader sees the old build or the new one). Returns the new folder."""
     index_dir.mkdir(parents=True, exist_ok=True)
     build = index_dir / f"v-{time.time_ns()}"
     tmp = index_dir / f".tmp-{build.name}"
     tmp.mkdir()
     try:
-        _write_build(
-            tmp,
-            passages=passages,
-            languages=languages,
-            sections=citations,
-            title_vectors=title_vectors,
-            passage_section=passage_section,
-            vectors=vectors,
-            sentences=sentences,
-            owner=owner,
-            spans=spans,
-            sentence_vectors=sentence_vectors,
-            vocabulary=Vocabulary(list(vocabulary), vocabulary_vectors, list(vocabulary.values())),
-            lexical=lexical,
-            glossary=glossary,
-            examples=examples,
-            example_vectors=example_vectors,
-            manifest_extra={
-                "embedder": {"id": embedder.id, "dim": embedder.dim},
-                "sources": hashes,
-                "settings": {"base_url": base_url, "link_root": link_root},
-                "errors": [str(e) for e in errors],
-            },
-        )
+        _write_files(tmp, parts)
         tmp.rename(build)
         pointer = index_dir / f".{CURRENT}.tmp"
         pointer.write_text(build.name, encoding="utf-8")
@@ -346,21 +187,10 @@ def build_index(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _prune(index_dir, keep=build.name)
-    return BuildReport(
-        passages=len(passages),
-        sections=len(sections),
-        pages=len(pages),
-        embedded=embedded,
-        reused=total - embedded,
-        seconds=time.perf_counter() - started,
-        errors=tuple(errors),
-        path=build,
-    )
+    return build
 
 
-def _write_build(folder: Path, **parts) -> None:
-    import faiss
-
+def _write_files(folder: Path, parts: dict) -> None:
     passages: list[Passage] = parts["passages"]
     records = [
         {
@@ -389,23 +219,35 @@ def _write_build(folder: Path, **parts) -> None:
         "vocabulary": [[w, t] for w, t in zip(vocabulary.words, vocabulary.terms, strict=True)],
         "glossary": parts["glossary"].to_json(),
         "examples": [{"question": q, "sections": list(n)} for q, n in parts["examples"]],
+        "pages": parts["pages"],
     }
     (folder / "passages.json").write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
-    dense = faiss.IndexFlatIP(parts["vectors"].shape[1])
-    dense.add(parts["vectors"])
-    faiss.write_index(dense, str(folder / "dense.faiss"))
-    np.save(folder / "sentences.npy", parts["sentence_vectors"], allow_pickle=False)
-    np.save(folder / "vocabulary.npy", vocabulary.vectors, allow_pickle=False)
-    np.save(folder / "titles.npy", parts["title_vectors"], allow_pickle=False)
-    np.save(folder / "examples.npy", parts["example_vectors"], allow_pickle=False)
-    parts["lexical"].save(folder / "bm25")
+    page_words: list[np.ndarray] = parts["page_words"]
+    indptr = np.zeros(len(page_words) + 1, np.int64)
+    np.cumsum([len(w) for w in page_words], out=indptr[1:])
+    arrays = {
+        "vectors.npy": parts["vectors"],
+        "sentences.npy": parts["sentence_vectors"],
+        "sentence_owner.npy": np.asarray(parts["sentence_owner"], np.int64),
+        "vocabulary.npy": vocabulary.vectors,
+        "titles.npy": parts["title_vectors"],
+        "examples.npy": parts["example_vectors"],
+        "page_words.npy": np.concatenate(page_words) if page_words else np.zeros(0, np.int32),
+        "page_words_indptr.npy": indptr,
+    }
+    for name, array in arrays.items():
+        np.save(folder / name, np.ascontiguousarray(array), allow_pickle=False)
+    files = ["passages.json", *arrays]
+    files += parts["passage_search"].save(folder, "passages")
+    files += parts["vocabulary_search"].save(folder, "vocabulary")
+    lexical: LexicalIndex = parts["lexical"]
+    lexical.save(folder / "bm25")
+    files += [f"bm25/{name}" for name in lexical.files()]
     manifest = {
         "format": FORMAT_VERSION,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "passages": [{"id": p.id, "hash": _text_key(p.embedding_text)} for p in passages],
-        "sentence_owner": parts["owner"],
-        "sentence_spans": parts["spans"],
-        "files": {name: _sha256((folder / name).read_bytes()) for name in _FILES},
+        "passages": len(passages),
+        "files": {name: file_sha256(folder / name) for name in files},
         **parts["manifest_extra"],
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
@@ -419,30 +261,35 @@ def _prune(index_dir: Path, keep: str) -> None:
 
 
 def load_index(index_dir: Path) -> KnowledgeIndex:
-    """Load the current build of ``index_dir``.
+    """Load the current build of ``index_dir``; its arrays are memory-mapped, so only what a
+    search reads is brought into memory.
 
     Raises ``IndexMissing`` when there is none and ``IndexCorrupt`` when it fails its checks.
     """
     folder = _current_dir(index_dir)
     try:
         manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        if not isinstance(manifest, dict):
+            raise IndexCorrupt("its manifest is not an object")
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexCorrupt(
                 f"index format {manifest.get('format')} is not this version's ({FORMAT_VERSION})"
             )
         for name, digest in manifest["files"].items():
-            if _sha256((folder / name).read_bytes()) != digest:
+            if file_sha256(folder / name) != digest:
                 raise IndexCorrupt(f"{name} does not match its checksum")
         return _read_build(folder, manifest)
     except IndexCorrupt:
         raise
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
         raise IndexCorrupt(f"cannot read the index in {folder}: {exc}") from exc
 
 
-def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
-    import faiss
+def _array(folder: Path, name: str) -> np.ndarray:
+    return np.load(folder / name, mmap_mode="r", allow_pickle=False)
 
+
+def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
     payload = json.loads((folder / "passages.json").read_text("utf-8"))
     passages = [
         Passage(
@@ -453,28 +300,32 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
         )
         for r in payload["passages"]
     ]
-    dense = faiss.read_index(str(folder / "dense.faiss"))
-    vectors = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else np.zeros((0, dense.d))
-    sentence_vectors = np.load(folder / "sentences.npy", allow_pickle=False)
-    owner = np.asarray(manifest["sentence_owner"], dtype=np.int64)
+    vectors = _array(folder, "vectors.npy")
+    sentence_vectors = _array(folder, "sentences.npy")
+    owner = np.asarray(_array(folder, "sentence_owner.npy"), dtype=np.int64)
     vocabulary = Vocabulary(
         words=[w for w, _ in payload["vocabulary"]],
-        vectors=np.ascontiguousarray(
-            np.load(folder / "vocabulary.npy", allow_pickle=False), dtype=np.float32
-        ),
+        vectors=_array(folder, "vocabulary.npy"),
         terms=[t for _, t in payload["vocabulary"]],
     )
-    title_vectors = np.load(folder / "titles.npy", allow_pickle=False)
+    title_vectors = _array(folder, "titles.npy")
     examples = payload["examples"]
-    example_vectors = np.load(folder / "examples.npy", allow_pickle=False)
+    example_vectors = np.asarray(_array(folder, "examples.npy"), dtype=np.float32)
+    indptr = np.asarray(_array(folder, "page_words_indptr.npy"))
+    words = _array(folder, "page_words.npy")
+    pages = payload["pages"]
+    dim = manifest["embedder"]["dim"]
     if not (
         len(example_vectors) == 2 * len(examples)
         and all(0 <= n < len(title_vectors) for e in examples for n in e["sections"])
         and len(title_vectors) == len(payload["sections"])
-        and len(passages) == dense.ntotal == len(manifest["passages"])
+        and len(passages) == len(vectors) == manifest["passages"]
         and len(payload["sentences"]) == len(sentence_vectors) == len(owner)
         and len(vocabulary.words) == len(vocabulary.vectors)
-        and dense.d == manifest["embedder"]["dim"]
+        and vectors.ndim == 2
+        and vectors.shape[1] == sentence_vectors.shape[1] == dim
+        and len(indptr) == len(pages) + 1
+        and sum(p["passages"] for p in pages) == len(passages)
     ):
         raise IndexCorrupt("the index's parts do not agree in size")
     return KnowledgeIndex(
@@ -484,22 +335,25 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
         sections=[
             Citation(s["section"], tuple(s["breadcrumb"]), s["link"]) for s in payload["sections"]
         ],
-        vectors=np.ascontiguousarray(vectors, dtype=np.float32),
+        vectors=vectors,
         sentences=payload["sentences"],
         sentence_owner=owner,
-        sentence_vectors=np.ascontiguousarray(sentence_vectors, dtype=np.float32),
+        sentence_vectors=sentence_vectors,
         lexical=LexicalIndex.load(folder / "bm25", len(passages)),
         vocabulary=vocabulary,
-        title_vectors=np.ascontiguousarray(title_vectors, dtype=np.float32),
+        title_vectors=title_vectors,
         passage_section=np.asarray(
             [r["section_number"] for r in payload["passages"]], dtype=np.int64
         ),
         path=folder,
-        dense=dense,
+        dense=VectorSearch.load(folder, "passages", vectors),
+        vocabulary_search=VectorSearch.load(folder, "vocabulary", vocabulary.vectors),
         glossary=_read_glossary(payload.get("glossary", [])),
         examples=[e["question"] for e in examples],
         example_sections=[tuple(e["sections"]) for e in examples],
-        example_vectors=np.ascontiguousarray(example_vectors, dtype=np.float32),
+        example_vectors=example_vectors,
+        pages=pages,
+        page_words=[words[indptr[i] : indptr[i + 1]] for i in range(len(pages))],
     )
 
 

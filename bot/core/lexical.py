@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +51,7 @@ def _stemmer(language: str):
     return Stemmer.Stemmer("french" if language == "fr" else "english")
 
 
+@lru_cache(maxsize=1 << 17)
 def _fold(word: str) -> str:
     """Lower-case and strip accents: ``Modèle`` → ``modele``."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
@@ -113,48 +117,190 @@ def analyse(text: str, language: str) -> list[str]:
     return [_fold(stem) for stem in stemmer.stemWords(words)]
 
 
-class LexicalIndex:
-    """BM25 over analysed passages (bm25s). ``scores`` returns one score per passage."""
+@dataclass(frozen=True)
+class Postings:
+    """A sparse score vector over passages: passage numbers (ascending) and their scores."""
 
-    def __init__(self, retriever, size: int) -> None:
-        self._retriever = retriever
-        self._vocab = set(retriever.vocab_dict)
-        self.size = size
-        # Document frequency of each term, read from the score matrix bm25s keeps per term
-        # (compressed columns: a term's passages lie between two offsets of ``indptr``).
-        self._df = np.diff(np.asarray(retriever.scores["indptr"]))
+    ids: np.ndarray  # int64, sorted
+    values: np.ndarray  # float32, aligned with ``ids``
+
+    @classmethod
+    def empty(cls) -> Postings:
+        """No passage scores."""
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32))
+
+    def at(self, numbers: np.ndarray) -> np.ndarray:
+        """The scores of passages ``numbers`` (0 for a passage not listed)."""
+        out = np.zeros(len(numbers), np.float32)
+        if not self.ids.size or not len(numbers):
+            return out
+        where = np.minimum(np.searchsorted(self.ids, numbers), self.ids.size - 1)
+        found = self.ids[where] == numbers
+        out[found] = self.values[where[found]]
+        return out
+
+    def unit(self) -> Postings:
+        """The scores divided by their maximum (all zeros stay zeros)."""
+        top = float(self.values.max()) if self.values.size else 0.0
+        return Postings(self.ids, self.values / top) if top > 0 else Postings.empty()
+
+    def plus(self, other: Postings) -> Postings:
+        """The sum of two score vectors."""
+        if not other.ids.size:
+            return self
+        if not self.ids.size:
+            return other
+        ids, inverse = np.unique(np.concatenate([self.ids, other.ids]), return_inverse=True)
+        values = np.bincount(
+            inverse, weights=np.concatenate([self.values, other.values]), minlength=ids.size
+        )
+        return Postings(ids, values.astype(np.float32))
+
+    def scaled(self, factor: float) -> Postings:
+        """The scores times ``factor``."""
+        return Postings(self.ids, self.values * np.float32(factor))
+
+    def top(self, k: int) -> np.ndarray:
+        """The numbers of the ``k`` best-scored passages (any order)."""
+        if self.ids.size <= k:
+            return self.ids[self.values > 0]
+        best = np.argpartition(-self.values, k)[:k]
+        return self.ids[best[self.values[best] > 0]]
+
+    def dense(self, size: int) -> np.ndarray:
+        """The scores as one array over ``size`` passages."""
+        out = np.zeros(size, np.float32)
+        out[self.ids] = self.values
+        return out
+
+
+# BM25 as Lucene scores it (the variant bm25s calls "lucene"): for a term t of a query and a
+# passage d, idf(t) · tf / (tf + k1 · (1 − b + b · |d| / avg |d|)), idf(t) = log(1 + (N − df +
+# 0.5) / (df + 0.5)); a query term given twice counts twice.
+K1 = 1.5
+B = 0.75
+_ARRAYS = ("doc_indptr", "doc_terms", "doc_tf", "term_indptr", "term_docs", "term_weights")
+
+
+class LexicalIndex:
+    """BM25 over analysed passages, stored as plain arrays (memory-mapped when loaded).
+
+    Two sparse views of one matrix: by passage (each passage's term ids and counts, which an
+    incremental build reuses row by row) and by term (each term's passages and BM25 weights,
+    which a query sums over its own terms only, so its cost is that of the query terms'
+    postings, not of the number of passages).
+    """
+
+    def __init__(self, terms: list[str], arrays: dict[str, np.ndarray]) -> None:
+        self.terms = terms
+        self._row = {term: row for row, term in enumerate(terms)}
+        self._a = arrays
+        self.size = len(arrays["doc_indptr"]) - 1
+        self._df = np.diff(np.asarray(arrays["term_indptr"]))
 
     @classmethod
     def build(cls, documents: Sequence[list[str]]) -> LexicalIndex:
         """Index analysed documents (lists of terms). Returns the index."""
-        import bm25s
+        return cls.from_rows([], [_counts(doc) for doc in documents])
 
-        retriever = bm25s.BM25()
-        # bm25s needs one non-empty document; an empty one gets a placeholder term.
-        retriever.index([doc or ["\u2205"] for doc in documents], show_progress=False)
-        return cls(retriever, len(documents))
+    @classmethod
+    def from_rows(
+        cls, terms: list[str], rows: Sequence[tuple[list[str], np.ndarray]]
+    ) -> LexicalIndex:
+        """Index passages given as (their distinct terms, their counts), in passage order,
+        numbering terms after ``terms`` (kept in order: reused rows keep their term ids)."""
+        row_of = {term: i for i, term in enumerate(terms)}
+        vocabulary = list(terms)
+        ids: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        for doc_terms, tf in rows:
+            numbers = []
+            for term in doc_terms:
+                number = row_of.get(term)
+                if number is None:
+                    number = row_of[term] = len(vocabulary)
+                    vocabulary.append(term)
+                numbers.append(number)
+            ids.append(np.asarray(numbers, np.int32))
+            counts.append(np.asarray(tf, np.float32))
+        indptr = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum([len(i) for i in ids], out=indptr[1:])
+        return cls.from_arrays(
+            vocabulary,
+            indptr,
+            np.concatenate(ids) if ids else np.zeros(0, np.int32),
+            np.concatenate(counts) if counts else np.zeros(0, np.float32),
+        )
+
+    @classmethod
+    def from_arrays(
+        cls, terms: list[str], indptr: np.ndarray, doc_terms: np.ndarray, doc_tf: np.ndarray
+    ) -> LexicalIndex:
+        """Index the passage-by-term counts given as compressed rows (``indptr`` over
+        passages; each passage's term ids and counts). Computes the BM25 weights and the
+        by-term view in a few vectorised steps."""
+        size = len(indptr) - 1
+        lengths = np.diff(indptr)
+        doc_of = np.repeat(np.arange(size, dtype=np.int64), lengths)
+        dl = np.bincount(doc_of, weights=doc_tf, minlength=size).astype(np.float32)
+        avg = float(dl.mean()) if size else 1.0
+        df = np.bincount(doc_terms, minlength=len(terms))
+        idf = np.log(1 + (size - df + 0.5) / (df + 0.5)).astype(np.float32)
+        norm = K1 * ((1 - B) + B * dl / (avg or 1.0))
+        weights = idf[doc_terms] * doc_tf / (doc_tf + norm[doc_of])
+        order = np.argsort(doc_terms, kind="stable")  # by term, then by passage
+        term_indptr = np.zeros(len(terms) + 1, np.int64)
+        np.cumsum(df, out=term_indptr[1:])
+        arrays = {
+            "doc_indptr": indptr.astype(np.int64),
+            "doc_terms": doc_terms.astype(np.int32),
+            "doc_tf": doc_tf.astype(np.float32),
+            "term_indptr": term_indptr,
+            "term_docs": doc_of[order].astype(np.int32),
+            "term_weights": weights[order].astype(np.float32),
+        }
+        return cls(list(terms), arrays)
+
+    def row(self, number: int) -> tuple[np.ndarray, np.ndarray]:
+        """Passage ``number``'s term ids and counts."""
+        start, stop = self._a["doc_indptr"][number], self._a["doc_indptr"][number + 1]
+        return self._a["doc_terms"][start:stop], self._a["doc_tf"][start:stop]
 
     def save(self, directory: Path) -> None:
         """Write the index into ``directory``."""
-        self._retriever.save(str(directory), show_progress=False)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "terms.json").write_text(json.dumps(self.terms, ensure_ascii=False), "utf-8")
+        for name in _ARRAYS:
+            np.save(directory / f"{name}.npy", np.asarray(self._a[name]), allow_pickle=False)
 
     @classmethod
     def load(cls, directory: Path, size: int) -> LexicalIndex:
-        """Read an index written by ``save``."""
-        import bm25s
+        """Read an index written by ``save`` (arrays memory-mapped). Raises ``ValueError``
+        when it does not index ``size`` passages."""
+        terms = json.loads((directory / "terms.json").read_text("utf-8"))
+        arrays = {
+            name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+            for name in _ARRAYS
+        }
+        index = cls(terms, arrays)
+        if index.size != size or len(arrays["term_indptr"]) != len(terms) + 1:
+            raise ValueError("the lexical index does not match the passages")
+        return index
 
-        retriever = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
-        return cls(retriever, size)
+    def files(self) -> list[str]:
+        """The files ``save`` writes, relative to its directory."""
+        return ["terms.json", *(f"{name}.npy" for name in _ARRAYS)]
 
     def knows(self, term: str) -> bool:
         """Whether ``term`` occurs in the indexed text."""
-        return term in self._vocab
+        row = self._row.get(term)
+        return row is not None and self._df[row] > 0
 
     def idf(self, term: str) -> float:
         """BM25's inverse document frequency of ``term``; a term no passage has gets the
         highest, ``rarest_idf``."""
-        row = self._retriever.vocab_dict.get(term)
-        df = int(self._df[row]) if row is not None and row < self._df.size else 0
+        row = self._row.get(term)
+        df = int(self._df[row]) if row is not None else 0
         return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
 
     @property
@@ -164,11 +310,27 @@ class LexicalIndex:
 
     def coverage(self, terms: Sequence[str]) -> float:
         """Fraction of the query's terms that occur in the indexed text (0 when it has none)."""
-        return sum(t in self._vocab for t in terms) / len(terms) if terms else 0.0
+        return sum(self.knows(t) for t in terms) / len(terms) if terms else 0.0
+
+    def postings(self, terms: Sequence[str]) -> Postings:
+        """BM25 score of every passage that holds one of the query ``terms``."""
+        rows = [self._row[t] for t in terms if self.knows(t)]
+        if not rows:
+            return Postings.empty()
+        indptr = self._a["term_indptr"]
+        docs = np.concatenate([self._a["term_docs"][indptr[r] : indptr[r + 1]] for r in rows])
+        weights = np.concatenate([self._a["term_weights"][indptr[r] : indptr[r + 1]] for r in rows])
+        ids, inverse = np.unique(docs, return_inverse=True)
+        values = np.bincount(inverse, weights=weights, minlength=ids.size).astype(np.float32)
+        return Postings(ids.astype(np.int64), values)
 
     def scores(self, terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every passage for the query ``terms`` (zeros when none is known)."""
-        known = [t for t in terms if t in self._vocab]
-        if not known or self.size == 0:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+        return self.postings(terms).dense(self.size)
+
+
+def _counts(doc: list[str]) -> tuple[list[str], np.ndarray]:
+    """A passage's distinct terms (in order of appearance) and how often each occurs; an empty
+    passage gets a placeholder term so that every passage has a length."""
+    counted = Counter(doc or ["\u2205"])
+    return list(counted), np.fromiter(counted.values(), np.float32, len(counted))

@@ -73,14 +73,14 @@ class PassageReader:
         self._vocabulary = vocabulary
         self._word_row = word_row
         # Sentences are stored in passage order: passage i owns [starts[i], starts[i + 1]).
-        self._starts = np.searchsorted(index.sentence_owner, np.arange(len(index.passages) + 1))
+        self.starts = np.searchsorted(index.sentence_owner, np.arange(len(index.passages) + 1))
         self._sentence_terms: dict[int, frozenset[str]] = {}
         self._passage_terms: dict[int, frozenset[str]] = {}
         self._passage_rows: dict[int, np.ndarray] = {}
 
     def sentences(self, number: int) -> range:
         """The numbers (in ``KnowledgeIndex.sentences``) of passage ``number``'s sentences."""
-        return range(int(self._starts[number]), int(self._starts[number + 1]))
+        return range(int(self.starts[number]), int(self.starts[number + 1]))
 
     def _language(self, number: int) -> str:
         return self._index.languages[number]

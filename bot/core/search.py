@@ -57,7 +57,7 @@ from bot.core.examples import example_key, query_texts
 from bot.core.glossary import LANGUAGES, analyse_all
 from bot.core.index import KnowledgeIndex
 from bot.core.language import detect_language
-from bot.core.lexical import analyse, content_words
+from bot.core.lexical import Postings, analyse, content_words
 from bot.core.reading import Coverage, PassageReader, QuestionWords
 
 
@@ -142,9 +142,10 @@ class SearchResult:
 @dataclass
 class Pool:
     """The first stages' result for one question: the candidates (passage numbers) with their
-    fused score, and what the later stages read. Arrays over ``cand`` are aligned with it;
-    ``sentence``, ``best_sent`` are over every passage, ``sentence_sims`` over every sentence.
-    The later stages read it and leave it as it is."""
+    fused score, and what the later stages read. Every array is over the candidates only
+    (aligned with ``cand``), ``sentence_sims`` over their sentences (candidate ``i``'s are
+    ``sentence_sims[sentence_offsets[i]:sentence_offsets[i + 1]]``), so nothing after the pool
+    grows with the knowledge base. The later stages read it and leave it as it is."""
 
     words: list[str]
     word_vectors: np.ndarray
@@ -155,15 +156,22 @@ class Pool:
     fused: np.ndarray
     dense: np.ndarray
     lexical: np.ndarray
-    sentence: np.ndarray
-    best_sent: np.ndarray
+    sentence: np.ndarray  # each candidate's best-sentence cosine
+    best_sent: np.ndarray  # that sentence's number in ``KnowledgeIndex.sentences``
     sentence_sims: np.ndarray
+    sentence_offsets: np.ndarray
     evidence: float
     margin: float
 
     def head(self, depth: int) -> np.ndarray:
         """Positions in ``cand`` of the ``depth`` best candidates, best first."""
         return np.argsort(-self.fused, kind="stable")[:depth]
+
+    def local(self, position: int) -> np.ndarray:
+        """The sentence cosines of the candidate at ``position`` in ``cand``, in order."""
+        return self.sentence_sims[
+            self.sentence_offsets[position] : self.sentence_offsets[position + 1]
+        ]
 
 
 SQRT2 = float(np.sqrt(2))
@@ -172,13 +180,23 @@ SQRT2 = float(np.sqrt(2))
 HITS_KEPT = 50
 
 
-def _best_per_passage(sims: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Best sentence similarity of each of ``n`` passages and that sentence's number."""
-    best = np.full(n, -1.0, dtype=np.float32)
-    number = np.full(n, -1, dtype=np.int64)
-    order = np.argsort(sims)  # ascending: the last write per passage is its best
-    best[owner[order]] = sims[order]
-    number[owner[order]] = order
+def _best_per_passage(
+    sims: np.ndarray, rows: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best sentence similarity of each candidate and that sentence's number, given the
+    candidates' sentence similarities ``sims`` (sentence numbers ``rows``) grouped by
+    ``offsets``; a passage without sentences gets -1 and -1."""
+    count = len(offsets) - 1
+    best = np.full(count, -1.0, dtype=np.float32)
+    number = np.full(count, -1, dtype=np.int64)
+    if not sims.size:
+        return best, number
+    owner = np.repeat(np.arange(count), np.diff(offsets))
+    order = np.lexsort((sims, owner))  # by candidate, then ascending: the last is the best
+    last = offsets[1:][np.diff(offsets) > 0] - 1
+    has = np.diff(offsets) > 0
+    best[has] = sims[order[last]]
+    number[has] = rows[order[last]]
     return best, number
 
 
@@ -186,11 +204,6 @@ def _as_asked(question: str, word: str) -> str:
     """``word`` (lower-cased) as the question spells it: "crm" → "CRM"."""
     found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", question, re.IGNORECASE)
     return found.group(0) if found else word
-
-
-def _unit(scores: np.ndarray) -> np.ndarray:
-    top = float(scores.max()) if scores.size else 0.0
-    return scores / top if top > 0 else np.zeros_like(scores)
 
 
 class Retriever:
@@ -206,11 +219,13 @@ class Retriever:
         # scaled back, gives the primary scores (titles, sentences, word expansion, evidence).
         self._split: int | None = getattr(embedder, "split", None)
         self._primary_embedder = getattr(embedder, "primary", embedder)
-        self._sentences = self._primary_half(index.sentence_vectors)
-        self._titles = self._primary_half(index.title_vectors)
         self._vocabulary = self._primary_half(index.vocabulary.vectors)
         self._word_row = {word: row for row, word in enumerate(index.vocabulary.words)}
         self.reader = PassageReader(index, self._vocabulary, self._word_row)
+        # Sections' passages are consecutive: section s owns [starts[s], starts[s + 1]).
+        self._section_starts = np.searchsorted(
+            index.passage_section, np.arange(len(index.sections) + 1)
+        )
         self._languages = set(index.languages)
         self._ranker_dim = index.vectors.shape[1] - (self._split or index.vectors.shape[1])
         self._examples = self._example_queries(index)
@@ -227,41 +242,55 @@ class Retriever:
         halves = self._primary_half(index.example_vectors)
         return normalise(halves[:count] + halves[count:])
 
-    def _example_bonus(self, query: np.ndarray) -> np.ndarray:
-        """Per passage: the bonus its section gets from the example questions closest to the
-        question (``example_weight`` × similarity above ``example_floor``)."""
+    def _example_bonus(self, query: np.ndarray) -> dict[int, float]:
+        """By section number: the bonus a section gets from the example questions closest to
+        the question (``example_weight`` × similarity above ``example_floor``)."""
         index, p = self.index, self.params
-        best = np.zeros(len(index.sections), np.float32)
+        best: dict[int, float] = {}
         if not len(self._examples) or p.example_weight <= 0:
-            return best[index.passage_section]
+            return best
         above = self._examples @ query - p.example_floor
         for i in np.flatnonzero(above > 0):
             if self._example_keys[i] not in self.ignored_examples:
                 for section in index.example_sections[i]:
-                    best[section] = max(best[section], above[i])
-        return p.example_weight * best[index.passage_section]
+                    best[section] = max(best.get(section, 0.0), p.example_weight * float(above[i]))
+        return best
+
+    def _section_passages(self, sections: dict[int, float]) -> list[int]:
+        """The passages of ``sections``."""
+        starts = self._section_starts
+        return [n for s in sections for n in range(int(starts[s]), int(starts[s + 1]))]
 
     def _primary_half(self, matrix: np.ndarray) -> np.ndarray:
         if self._split is None:
             return matrix
         return np.ascontiguousarray(matrix[:, : self._split] * SQRT2, dtype=np.float32)
 
-    def _passages(self, numbers: np.ndarray) -> np.ndarray:
-        rows = self.index.vectors[numbers]
+    def _rows(self, matrix: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """Rows ``numbers`` of a stored matrix, their primary half (see ``_primary_half``)."""
+        rows = np.asarray(matrix[numbers], dtype=np.float32)
         return rows if self._split is None else rows[:, : self._split] * SQRT2
+
+    def _stored_query(self, query: np.ndarray) -> np.ndarray:
+        """A primary query vector in the stored matrices' space (a zero e5 half): its inner
+        product with a stored row is that row's primary cosine divided by √2."""
+        if self._split is None:
+            return query
+        return np.concatenate([query, np.zeros(self._ranker_dim, np.float32)])
 
     def _expansion_terms(self, words: list[str], vectors: np.ndarray) -> list[str]:
         """Index terms of the vocabulary words nearest to each query word."""
         vocab = self.index.vocabulary
         if not words or not len(vocab.words):
             return []
-        sims = vectors @ self._vocabulary.T
         p = self.params
         terms: list[str] = []
-        for row, word in zip(sims, words, strict=True):
-            best = np.argsort(-row)[: p.expansion_per_word + 1]
-            for j in best:
-                if row[j] >= p.expansion_min_similarity and vocab.words[j] != word:
+        for vector, word in zip(vectors, words, strict=True):
+            rows, sims = self.index.vocabulary_search.search(
+                self._stored_query(vector), p.expansion_per_word + 1
+            )
+            for j, sim in zip(rows, sims * (1 if self._split is None else SQRT2), strict=True):
+                if sim >= p.expansion_min_similarity and vocab.words[j] != word:
                     terms.extend(vocab.terms[j])
         return terms
 
@@ -300,20 +329,24 @@ class Retriever:
 
     def _lexical_bonuses(
         self, question: str, lang: str
-    ) -> tuple[np.ndarray, np.ndarray, frozenset[str], dict[str, list[str]], frozenset[str]]:
+    ) -> tuple[Postings, Postings, frozenset[str], dict[str, list[str]], frozenset[str]]:
         """Per passage: BM25 scores of the question's own terms and the bonus of those terms
         (by coverage) plus the glossary's; the question's stems that the glossary matched; and
         the question's terms in each language; and the stems the glossary expands them to."""
         index, p = self.index, self.params
         analysed = analyse_all(question)  # the glossary matches terms in either language
         terms = analysed[lang] if lang in analysed else analyse(question, lang)
-        lexical = index.lexical.scores(terms)
+        lexical = index.lexical.postings(terms)
         coverage = index.lexical.coverage(terms)
         glossary = index.glossary.expand(question, analysed)
         # The glossary speaks as loud as the share of the question's words it understood.
         glossary_share = sum(t in glossary.covered for t in terms) / len(terms) if terms else 0.0
-        glossed = p.glossary_weight * glossary_share * _unit(index.lexical.scores(glossary.stems()))
-        bonus = p.lexical_weight * coverage * _unit(lexical) + glossed
+        glossed = (
+            index.lexical.postings(glossary.stems())
+            .unit()
+            .scaled(p.glossary_weight * glossary_share)
+        )
+        bonus = lexical.unit().scaled(p.lexical_weight * coverage).plus(glossed)
         return lexical, bonus, glossary.covered, analysed, frozenset(glossary.stems())
 
     def _unknown_words(
@@ -340,35 +373,40 @@ class Retriever:
         if not len(self._vocabulary):
             return picked
         rows = vectors[unmatched] if vectors is not None else self._word_vectors(picked)
-        nearest = (rows @ self._vocabulary.T).max(axis=1)
+        scale = 1 if self._split is None else SQRT2
+        nearest = [
+            float(self.index.vocabulary_search.search(self._stored_query(row), 1)[1][0]) * scale
+            for row in rows
+        ]
         return [
             w
             for w, sim in zip(picked, nearest, strict=True)
             if sim < self.params.unknown_similarity
         ]
 
-    def _expansion_bonus(self, words: list[str], vectors: np.ndarray | None) -> np.ndarray:
-        """Per passage: the BM25 bonus of the pages' words nearest to the question's words
-        (``vectors`` are the words' vectors, embedded now when ``None``)."""
-        n = len(self.index.passages)
+    def _expansion_bonus(self, words: list[str], vectors: np.ndarray | None) -> Postings:
+        """The BM25 bonus of the pages' words nearest to the question's words (``vectors``
+        are the words' vectors, embedded now when ``None``)."""
         if self.params.expansion_weight <= 0 or not words:
-            return np.zeros(n, np.float32)
+            return Postings.empty()
         if vectors is None:
             vectors = self._word_vectors(words)
         terms = self._expansion_terms(words, vectors)
         if not terms:
-            return np.zeros(n, np.float32)
-        return self.params.expansion_weight * _unit(self.index.lexical.scores(terms))
+            return Postings.empty()
+        return self.index.lexical.postings(terms).unit().scaled(self.params.expansion_weight)
 
     def _primary_scores(
         self, cand: np.ndarray, query: np.ndarray, bonus: np.ndarray, sentence: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For the candidates: the primary (USE) score, its title and BM25 bonuses alone, and
-        the passage cosine. ``sentence`` is every passage's best-sentence cosine."""
+        the passage cosine. ``bonus`` and ``sentence`` (best-sentence cosine) are per
+        candidate."""
         index, p = self.index, self.params
-        dense = self._passages(cand) @ query
-        extra = p.title_weight * (self._titles @ query)[index.passage_section[cand]] + bonus[cand]
-        return (dense + sentence[cand]) / 2 + extra, extra, dense
+        dense = self._rows(index.vectors, cand) @ query
+        titles = self._rows(index.title_vectors, index.passage_section[cand]) @ query
+        extra = p.title_weight * titles + bonus
+        return (dense + sentence) / 2 + extra, extra, dense
 
     def search(self, question: str, language: str | None = None) -> SearchResult:
         """Rank the passages for ``question``. Returns a ``SearchResult``, best hits first.
@@ -391,14 +429,14 @@ class Retriever:
         hits = []
         for i in ranking[:HITS_KEPT]:
             number = int(cand[i])
-            first, last = highlights.get(number, (int(pool.best_sent[number]),) * 2)
+            first, last = highlights.get(number, (int(pool.best_sent[i]),) * 2)
             hits.append(
                 Hit(
                     number=number,
                     score=float(fused[i]),
                     dense=float(pool.dense[i]),
-                    sentence=float(pool.sentence[number]),
-                    lexical=float(pool.lexical[number]),
+                    sentence=float(pool.sentence[i]),
+                    lexical=float(pool.lexical[i]),
                     best_sentence=first,
                     last_sentence=last if last > first else -1,
                 )
@@ -437,49 +475,49 @@ class Retriever:
         ``ranker_gate`` (see ``_hesitates``)."""
         index = self.index
         p = self.params
-        n = len(index.passages)
         words = content_words(question)
         # The words' vectors serve the word expansion and the unknown-word check; one call to
         # the encoder with the question costs less than a second one (measured: English p95
         # 29-30 ms with two calls, 26-28 ms with one).
         query, word_vectors = self._embed_question(question, words, p.expansion_weight > 0)
         cross = self._split is not None and self._languages != {lang}
-        full_query = query
-        if self._split is not None:  # the FAISS pool by the USE half alone
-            full_query = np.concatenate([query, np.zeros(self._ranker_dim, np.float32)])
-        _, found = index.dense.search(
-            full_query.astype(np.float32)[None, :], min(n, p.candidate_pool)
-        )
+        found, _ = index.dense.search(self._stored_query(query), p.candidate_pool)
         lexical, bonus, covered, analysed, glossed = self._lexical_bonuses(question, lang)
         expanded = self._expansion_bonus(words, word_vectors)
         example = self._example_bonus(query)
-        # Every candidate, in the dense pool, found by BM25 or the word expansion alone, or in
-        # a section an example question points to, gets its exact scores.
-        pool = set(found[0][found[0] >= 0].tolist())
-        for extra_found in (bonus, expanded, example):
-            pool |= set(np.flatnonzero(extra_found).tolist())
+        # The candidates: the nearest passages, the best by BM25 (with the glossary) and by
+        # the word expansion, and the passages of the sections an example question points to.
+        # Each list is at most ``candidate_pool`` long, whatever the size of the index.
+        pool = set(found.tolist())
+        pool.update(bonus.top(p.candidate_pool).tolist())
+        pool.update(expanded.top(p.candidate_pool).tolist())
+        pool.update(self._section_passages(example))
         cand = np.array(sorted(pool), dtype=np.int64)
-        # Best sentences do not depend on the candidates: computed once for every passage.
-        sentence_sims = self._sentences @ query
-        sentence, best_sent = _best_per_passage(sentence_sims, index.sentence_owner, n)
-        primary, extra, dense = self._primary_scores(cand, query, bonus, sentence)
+        sections = index.passage_section[cand]
+        example_at = np.array([example.get(int(s), 0.0) for s in sections], np.float32)
+        expanded_at = expanded.at(cand)
+        rows, offsets = self._sentence_rows(cand)
+        sentence_sims = self._rows(index.sentence_vectors, rows) @ query
+        sentence, best_sent = _best_per_passage(sentence_sims, rows, offsets)
+        primary, extra, dense = self._primary_scores(cand, query, bonus.at(cand), sentence)
         # The evidence counts the word expansion whichever encoder ranks; examples steer the
         # ranking, not the evidence: being like a question the pages answer is no evidence
         # that they answer this one.
-        evidence = float((primary + expanded[cand]).max())
-        if cross and self._hesitates(cand, primary + example[cand]):
+        evidence = float((primary + expanded_at).max())
+        if cross and self._hesitates(cand, primary + example_at):
             # e5 re-ranks, refined by a share of the primary encoder's title and BM25 bonuses.
             # Word expansion is left out: e5 bridges the languages better (measured: English
             # hit@1 0.71 → 0.75 on eval/validation.yaml without it).
             ranker_query = self.embedder.ranker.embed_queries([question])[0]
             split = self._split
-            dense = (index.vectors[cand, split:] @ ranker_query) * SQRT2
-            sentence_sims = (index.sentence_vectors[:, split:] @ ranker_query) * SQRT2
-            sentence, best_sent = _best_per_passage(sentence_sims, index.sentence_owner, n)
-            fused = (dense + sentence[cand]) / 2 + p.ranker_bonus * (extra + example[cand])
+            dense = (np.asarray(index.vectors[cand], np.float32)[:, split:] @ ranker_query) * SQRT2
+            stored = np.asarray(index.sentence_vectors[rows], np.float32)
+            sentence_sims = (stored[:, split:] @ ranker_query) * SQRT2
+            sentence, best_sent = _best_per_passage(sentence_sims, rows, offsets)
+            fused = (dense + sentence) / 2 + p.ranker_bonus * (extra + example_at)
             margin = p.ranker_quote_margin
         else:
-            fused = primary + expanded[cand] + example[cand]
+            fused = primary + expanded_at + example_at
             margin = p.quote_margin
         if word_vectors is None:
             word_vectors = self._word_vectors(words)
@@ -492,13 +530,24 @@ class Retriever:
             cand=cand,
             fused=fused,
             dense=dense,
-            lexical=lexical,
+            lexical=lexical.at(cand),
             sentence=sentence,
             best_sent=best_sent,
             sentence_sims=sentence_sims,
+            sentence_offsets=offsets,
             evidence=evidence,
             margin=margin,
         )
+
+    def _sentence_rows(self, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence numbers of the candidates, in order, and where each one's start."""
+        starts = self.reader.starts
+        first, stop = starts[cand], starts[cand + 1]
+        lengths = stop - first
+        offsets = np.zeros(len(cand) + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        rows = np.repeat(first - offsets[:-1], lengths) + np.arange(offsets[-1])
+        return rows.astype(np.int64), offsets
 
     def highlight(self, number: int, local: np.ndarray, best: int | None = None) -> tuple[int, int]:
         """The first and last sentence (numbers in ``KnowledgeIndex.sentences``) of passage
@@ -538,7 +587,7 @@ class Retriever:
             number = int(pool.cand[i])
             span = self.reader.sentences(number)
             if len(span):
-                local = pool.sentence_sims[span.start : span.stop]
+                local = pool.local(int(i))
                 if overlapping:
                     overlap = self.reader.overlaps(number, reading)
                     local = local + p.sentence_overlap_weight * overlap

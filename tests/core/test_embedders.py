@@ -37,7 +37,7 @@ def test_use_runs_on_the_cpp_tokenizer_with_the_same_vectors(use_embedder):
         "L'entonnoir (top-down) ou le libre-service… 12,5 % des clients",
         "Œuvre, café\u00a0noir et ünïcödé",
     ]
-    assert use_embedder.id.endswith("+spm")
+    assert "+spm" in use_embedder.id
     assert type(use_embedder._model._sp).__module__.startswith("sentencepiece")
     pure = USE(threads=1)
     for text in texts:

@@ -4,6 +4,7 @@ leave-one-set-out evaluation."""
 import pytest
 
 from bot.config import Settings
+from bot.core.build import build_index
 from bot.core.engine import KnowledgeEngine
 from bot.core.evaluation import EvalQuestion, evaluate
 from bot.core.examples import (
@@ -13,7 +14,7 @@ from bot.core.examples import (
     parse_examples,
     resolve_sections,
 )
-from bot.core.index import build_index, load_index, stale_reason
+from bot.core.index import load_index, stale_reason
 
 RELIABILITY = "Is reliability something customers will pay for?"
 

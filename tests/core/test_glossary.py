@@ -3,9 +3,10 @@
 import pytest
 
 from bot.config import Settings
+from bot.core.build import build_index
 from bot.core.engine import KnowledgeEngine
 from bot.core.glossary import Glossary, GlossaryError, load_glossary
-from bot.core.index import build_index, load_index, stale_reason
+from bot.core.index import load_index, stale_reason
 from tests.conftest import KNOWLEDGE
 
 TEAM_PAGE = """---

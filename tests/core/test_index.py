@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
+from bot.core.build import build_index
 from bot.core.engine import open_index
 from bot.core.index import (
     CURRENT,
     FORMAT_VERSION,
     IndexCorrupt,
     IndexMissing,
-    build_index,
     load_index,
     stale_reason,
 )
@@ -24,7 +24,7 @@ def test_build_writes_a_manifest_and_loads_back(kb, tmp_path, fake_embedder):
     assert m["format"] == FORMAT_VERSION
     assert m["embedder"] == {"id": "fake@1", "dim": 64}
     assert set(m["sources"]) == {"commercialisation.md", "glossary.yaml", "examples.yaml"}
-    assert len(m["passages"]) == report.passages == len(index.passages) > 20
+    assert m["passages"] == report.passages == len(index.passages) > 20
     assert index.vectors.shape == (report.passages, 64)
     assert np.allclose(np.linalg.norm(index.vectors, axis=1), 1.0, atol=1e-5)
     assert (tmp_path / "idx" / CURRENT).read_text() == report.path.name
@@ -55,12 +55,12 @@ def test_stale_index_is_detected(kb, tmp_path, fake_embedder):
     assert "changed" in stale_reason(index, kb, "fake@1")
 
 
-@pytest.mark.parametrize("damage", ["truncate_faiss", "garbage_manifest", "bad_pointer"])
+@pytest.mark.parametrize("damage", ["truncate_vectors", "garbage_manifest", "bad_pointer"])
 def test_corrupt_index_is_detected_and_rebuilt(kb, tmp_path, damage):
     idx = tmp_path / "idx"
     report = build_index(kb, idx, FakeEmbedder())
-    if damage == "truncate_faiss":
-        path = report.path / "dense.faiss"
+    if damage == "truncate_vectors":
+        path = report.path / "vectors.npy"
         path.write_bytes(path.read_bytes()[:100])
     elif damage == "garbage_manifest":
         (report.path / "manifest.json").write_text("{not json")

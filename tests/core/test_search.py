@@ -5,12 +5,13 @@ from bot.core.search import FusionParams, Retriever
 
 
 def test_dense_candidates_match_brute_force(engine):
-    """The FAISS pool the retriever reads equals a numpy brute-force ranking."""
+    """The nearest passages the retriever reads equal a numpy brute-force ranking."""
     index = engine.index
     query = engine.embedder.embed(["Comment fonctionne le modèle SaaS ?"])[0]
-    _, ids = index.dense.search(query[None, :], len(index.passages))
+    ids, scores = index.dense.search(query, len(index.passages))
     oracle = np.argsort(-(index.vectors @ query), kind="stable")
-    assert list(ids[0]) == list(oracle)
+    assert list(ids) == list(oracle)
+    assert scores[0] == pytest.approx(float(index.vectors[oracle[0]] @ query))
 
 
 def test_small_candidate_pool_gives_the_same_ranking(engine):
