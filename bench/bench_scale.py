@@ -183,7 +183,7 @@ def measure(site: Path, work: Path, copies: int, rounds: int) -> None:
     current = index / (index / "CURRENT").read_text().strip()
     size = _size_mb(current)
     files = sorted(knowledge.rglob("*.md"))
-    page = files[len(files) // 2]
+    page = next(p for p in files[len(files) // 2 :] if "draft: true" not in p.read_text("utf-8"))
     page.write_text(page.read_text("utf-8") + "\n\nUne phrase ajoutée pour la mesure.\n", "utf-8")
     again = _child("build", knowledge, index)
     cold = _cold_ask(knowledge, index, work / f"db-{copies}.sqlite")

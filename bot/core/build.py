@@ -2,27 +2,28 @@
 
 A build is incremental by page: a page whose bytes did not change since the current build keeps
 everything it contributed (its sections, passages, sentences, words, their vectors and BM25 rows),
-copied from the memory-mapped arrays of the current build, never re-read; only the pages that
-changed are parsed, analysed and embedded, and within a changed page a passage whose text did not
-change keeps its vectors. Everything else is linear in the number of passages: array copies, the
-BM25 weights, the inverted files (whose centroids and unchanged rows are kept too).
+copied by row ranges from the current build's files, never parsed or embedded again; only the
+pages that changed are parsed, analysed and embedded, and within a changed page a passage whose
+text did not change keeps its vectors. The vectors are written to the new build as they come,
+a block at a time, so no step holds a whole matrix, and every step is linear in the passages.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from bot.core.documents import DocumentError, KnowledgeDirError, page_files, read_page
+from bot.core.documents import DocumentError, KnowledgeDirError, Page, page_files, read_page
 from bot.core.embedders import Embedder, embed_groups
 from bot.core.examples import EXAMPLES_FILE, ExamplesError, load_examples, resolve_sections
 from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError, load_glossary
 from bot.core.index import (
     FORMAT_VERSION,
+    BuildFolder,
     BuildReport,
     IndexError_,
     KnowledgeIndex,
@@ -30,13 +31,15 @@ from bot.core.index import (
     Vocabulary,
     example_texts,
     load_index,
+    sentence_spans,
     source_hashes,
     text_key,
-    write_build,
+    write_files,
 )
 from bot.core.language import detect_language
 from bot.core.lexical import LexicalIndex, analyse, content_words
 from bot.core.passages import build_passages, split_sentences
+from bot.core.rowfile import RowFile, RowWriter
 from bot.core.types import Citation, Passage
 from bot.core.vectors import VectorSearch
 
@@ -50,31 +53,32 @@ def sentence_text(sentence: str) -> str:
 
 @dataclass
 class PageParts:
-    """What one page contributes to an index; ``old_*`` locate it in the previous build when
-    the page is unchanged (its rows are copied from there)."""
+    """What one page contributes to an index. ``old_passage`` (≥ 0) locates an unchanged page
+    in the previous build, whose rows are copied from there."""
 
     source: str
     digest: str
     sections: list[Citation]
     passages: list[Passage]
     languages: list[str]
-    sentences: list[list[str]]  # per passage
-    words: list[str]
-    word_languages: list[str]  # the language of the first passage that has each word
-    old_passages: int = -1  # first passage number in the previous build
-    old_sections: int = -1
-    old_words: np.ndarray | None = None  # vocabulary rows in the previous build
+    sentences: list[str]  # every passage's sentences, in order (a new page's only)
+    sentence_counts: list[int]  # per passage
+    words: list[str]  # distinct content words, in order of appearance
+    word_languages: list[str] = field(default_factory=list)  # for a new page: each word's
+    old_passage: int = -1
+    old_sentence: int = -1
+    old_words: np.ndarray | None = None  # an unchanged page's words, as previous numbers
     # For a changed page: the previous build's passage with the same text, per passage (-1).
     same_text: list[int] = field(default_factory=list)
 
 
 @dataclass
 class Previous:
-    """The current build, when its vectors can be reused (same embedder, format, settings)."""
+    """The current build, when its rows can be reused (same embedder, format, settings)."""
 
     index: KnowledgeIndex
-    pages: dict[str, tuple[str, int, int, int, int, np.ndarray]]  # source → digest, ranges, words
-    sentence_starts: np.ndarray
+    pages: dict[str, tuple[str, int, int, int, int, int]]  # source → digest, ranges, page no.
+    sentence_starts: np.ndarray  # passage p's sentences: [starts[p], starts[p + 1])
 
     def page_passages(self, source: str) -> dict[str, int]:
         """The passages of ``source`` in the previous build, by text key."""
@@ -99,14 +103,14 @@ def _previous(index_dir: Path, embedder: Embedder, settings: dict) -> Previous |
         return None
     pages = {}
     passage, section = 0, 0
-    for entry, words in zip(index.pages, index.page_words, strict=True):
+    for number, entry in enumerate(index.pages):
         pages[entry["source"]] = (
             entry["digest"],
             passage,
             entry["passages"],
             section,
             entry["sections"],
-            words,
+            number,
         )
         passage += entry["passages"]
         section += entry["sections"]
@@ -115,39 +119,42 @@ def _previous(index_dir: Path, embedder: Embedder, settings: dict) -> Previous |
 
 
 def _reused_page(source: str, digest: str, previous: Previous) -> PageParts:
-    _, start, count, section, sections, words = previous.pages[source]
+    _, start, count, section, sections, number = previous.pages[source]
     index, starts = previous.index, previous.sentence_starts
+    first = int(starts[start])
+    words = index.page_words[number]
     return PageParts(
         source=source,
         digest=digest,
         sections=index.sections[section : section + sections],
         passages=index.passages[start : start + count],
         languages=index.languages[start : start + count],
-        sentences=[index.sentences[starts[n] : starts[n + 1]] for n in range(start, start + count)],
-        words=[index.vocabulary.words[w] for w in words],
-        word_languages=[],
-        old_passages=start,
-        old_sections=section,
-        old_words=np.asarray(words),
+        sentences=[],  # not needed: the vectors and spans are copied
+        sentence_counts=np.diff(starts[start : start + count + 1]).tolist(),
+        words=[index.vocabulary.words[w] for w in words.tolist()],
+        old_passage=start,
+        old_sentence=first,
+        old_words=words,
     )
 
 
-def _new_page(page, digest: str, previous: Previous | None) -> PageParts:
-    sections = list(page.sections)
-    passages = build_passages(sections)
+def _new_page(page: Page, digest: str, previous: Previous | None) -> PageParts:
+    passages = build_passages(page.sections)
     languages = [detect_language(p.text) for p in passages]
     words: dict[str, str] = {}
     for passage, lang in zip(passages, languages, strict=True):
         for word in content_words(passage.embedding_text):
             words.setdefault(word, lang)
+    groups = [[sentence_text(s) for s in split_sentences(p.text)] for p in passages]
     known = previous.page_passages(page.source) if previous else {}
     return PageParts(
         source=page.source,
         digest=digest,
-        sections=[s.citation for s in sections],
+        sections=[s.citation for s in page.sections],
         passages=passages,
         languages=languages,
-        sentences=[[sentence_text(s) for s in split_sentences(p.text)] for p in passages],
+        sentences=[s for group in groups for s in group],
+        sentence_counts=[len(group) for group in groups],
         words=list(words),
         word_languages=list(words.values()),
         same_text=[known.get(text_key(p.embedding_text), -1) for p in passages],
@@ -166,7 +173,7 @@ def _read_pages(
     errors: list[DocumentError] = []
     for path, source in page_files(knowledge_dir):
         digest = hashes.get(source, "")
-        if previous and previous.pages.get(source, ("",))[0] == digest and digest:
+        if previous and digest and previous.pages.get(source, ("",))[0] == digest:
             parts.append(_reused_page(source, digest, previous))
             continue
         page = read_page(path, source, base_url=base_url, link_root=root)
@@ -177,82 +184,128 @@ def _read_pages(
     return parts, errors
 
 
-def _copy_rows(
-    out: np.ndarray, source: np.ndarray, rows: np.ndarray, into: np.ndarray, batch: int = 8192
-) -> None:
-    """``out[into] = source[rows]``, a batch at a time (``source`` may be memory-mapped)."""
-    for start in range(0, len(rows), batch):
-        out[into[start : start + batch]] = source[rows[start : start + batch]]
-
-
 @dataclass
-class _Vectors:
-    """The build's vector matrices and, per passage and word, its row in the previous build."""
+class _Pending:
+    """Rows waiting to be written in order: copied ones (ranges of the previous build) and
+    passages to embed, flushed when a batch of the latter is full."""
 
-    passages: np.ndarray
-    sentences: np.ndarray
-    passage_origin: np.ndarray  # previous passage number or -1
-    embedded: int
+    items: list[tuple[str, int, int]] = field(default_factory=list)  # kind, start, count
+    groups: list[list[str]] = field(default_factory=list)
+    wholes: list[str] = field(default_factory=list)
 
 
-def _passage_vectors(
+class _VectorStream:
+    """Writes the passage and sentence vectors of the new build in passage order."""
+
+    def __init__(
+        self,
+        folder: BuildFolder,
+        embedder: Embedder,
+        previous: Previous | None,
+        shape: tuple[int, int],
+        progress: Progress | None,
+        todo: int,
+    ) -> None:
+        self._embedder = embedder
+        self._old = previous
+        passages, sentences = shape
+        self._passages = RowWriter(folder.path / "vectors.npy", passages, embedder.dim)
+        self._sentences = RowWriter(folder.path / "sentences.npy", sentences, embedder.dim)
+        self._folder = folder
+        self._pending = _Pending()
+        self._progress = progress
+        self._todo = todo
+        self.embedded = 0
+
+    def copy(self, passage: int, count: int, sentence: int, sentences: int) -> None:
+        """Copy ``count`` passages (from ``passage``) and their ``sentences`` sentences (from
+        ``sentence``) of the previous build."""
+        self._pending.items.append(("copy", passage, count))
+        self._pending.items.append(("copy-sentences", sentence, sentences))
+
+    def embed(self, passage: Passage, sentences: list[str]) -> None:
+        """Embed one passage and its sentences."""
+        self._pending.items.append(("embed", len(self._pending.groups), len(sentences)))
+        self._pending.groups.append([passage.citation.label, *sentences])
+        self._pending.wholes.append(passage.embedding_text)
+        if len(self._pending.groups) >= GROUP_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything pending."""
+        pending, self._pending = self._pending, _Pending()
+        group_vectors = text_vectors = None
+        if pending.groups:
+            group_vectors, text_vectors = embed_groups(
+                self._embedder, pending.groups, pending.wholes
+            )
+            self.embedded += len(pending.groups)
+        starts = np.cumsum([0, *(len(g) for g in pending.groups)])
+        old = self._old.index if self._old is not None else None
+        for kind, start, count in pending.items:
+            if kind == "copy" and old is not None:
+                self._passages.write(old.vectors.range(start, start + count))
+            elif kind == "copy-sentences" and old is not None:
+                for at in range(start, start + count, 8192):
+                    stop = min(start + count, at + 8192)
+                    self._sentences.write(old.sentence_vectors.range(at, stop))
+            elif kind == "embed" and group_vectors is not None and text_vectors is not None:
+                self._passages.write(group_vectors[start])
+                first = int(starts[start]) + 1  # the label's own vector is not kept
+                self._sentences.write(text_vectors[first : first + count])
+        if self._progress and pending.groups:
+            self._progress(self.embedded, self._todo)
+
+    def close(self) -> None:
+        """Finish both files (their checksums go to the build folder)."""
+        self.flush()
+        self._folder.digests["vectors.npy"] = self._passages.close()
+        self._folder.digests["sentences.npy"] = self._sentences.close()
+
+
+def _write_vectors(
     parts: list[PageParts],
     embedder: Embedder,
     previous: Previous | None,
+    folder: BuildFolder,
     progress: Progress | None,
-) -> _Vectors:
-    """Passage and sentence vectors: copied from the previous build where the text is the
-    same, the others embedded a batch of passages at a time (each with its sentences)."""
-    passages = [p for page in parts for p in page.passages]
-    sentences = [page.sentences[i] for page in parts for i in range(len(page.passages))]
-    origin = np.full(len(passages), -1, np.int64)
-    row = 0
+) -> tuple[int, np.ndarray]:
+    """Write the passage and sentence vectors; returns how many passages were embedded and
+    each passage's number in the previous build (-1 for an embedded one)."""
+    origin: list[int] = []
     for page in parts:
-        for i in range(len(page.passages)):
-            if page.old_passages >= 0:
-                origin[row] = page.old_passages + i
-            elif page.same_text:
-                origin[row] = page.same_text[i]
-            row += 1
-    counts = np.fromiter(map(len, sentences), np.int64, len(sentences))
-    starts = np.zeros(len(passages) + 1, np.int64)
-    np.cumsum(counts, out=starts[1:])
-    dim = embedder.dim
-    vectors = np.zeros((len(passages), dim), np.float32)
-    sentence_vectors = np.zeros((int(starts[-1]), dim), np.float32)
-    kept = np.flatnonzero(origin >= 0)
-    if previous is not None and kept.size:
-        old = previous.index
-        _copy_rows(vectors, old.vectors, origin[kept], kept)
-        old_starts = previous.sentence_starts
-        rows = np.concatenate([np.arange(old_starts[o], old_starts[o + 1]) for o in origin[kept]])
-        into = np.concatenate([np.arange(starts[k], starts[k + 1]) for k in kept])
-        _copy_rows(sentence_vectors, old.sentence_vectors, rows, into)
-    todo = np.flatnonzero(origin < 0)
+        if page.old_passage >= 0:
+            origin.extend(range(page.old_passage, page.old_passage + len(page.passages)))
+        else:
+            origin.extend(page.same_text)
+    todo = sum(n < 0 for n in origin)
+    total_sentences = sum(sum(page.sentence_counts) for page in parts)
+    stream = _VectorStream(
+        folder, embedder, previous, (len(origin), total_sentences), progress, todo
+    )
     if progress:
-        progress(0, len(todo))
-    for done in range(0, len(todo), GROUP_BATCH):
-        batch = todo[done : done + GROUP_BATCH]
-        groups = [[passages[i].citation.label, *sentences[i]] for i in batch]
-        wholes = [passages[i].embedding_text for i in batch]
-        group_vectors, text_vectors = embed_groups(embedder, groups, wholes)
-        vectors[batch] = group_vectors
+        progress(0, todo)
+    starts = previous.sentence_starts if previous is not None else np.zeros(1, np.int64)
+    for page in parts:
+        if page.old_passage >= 0:
+            count = len(page.passages)
+            stream.copy(page.old_passage, count, page.old_sentence, sum(page.sentence_counts))
+            continue
         at = 0
-        for i, group in zip(batch, groups, strict=True):
-            at += 1  # the label's own vector is not kept
-            count = len(group) - 1
-            sentence_vectors[starts[i] : starts[i + 1]] = text_vectors[at : at + count]
+        for passage, count, same in zip(
+            page.passages, page.sentence_counts, page.same_text, strict=True
+        ):
+            if same >= 0:
+                stream.copy(same, 1, int(starts[same]), int(starts[same + 1] - starts[same]))
+            else:
+                stream.embed(passage, page.sentences[at : at + count])
             at += count
-        if progress:
-            progress(min(done + GROUP_BATCH, len(todo)), len(todo))
-    return _Vectors(vectors, sentence_vectors, origin, int(todo.size))
+    stream.close()
+    return stream.embedded, np.asarray(origin, np.int64)
 
 
 def _embed_keyed(
-    texts: Sequence[str],
-    embedder: Embedder,
-    old_texts: Sequence[str],
-    old_vectors: np.ndarray,
+    texts: Sequence[str], embedder: Embedder, old_texts: Sequence[str], old_vectors: np.ndarray
 ) -> tuple[np.ndarray, int]:
     """Vectors of ``texts`` by the primary encoder: a text of ``old_texts`` keeps its row of
     ``old_vectors``; the others are embedded. Returns the matrix and how many were embedded."""
@@ -261,7 +314,7 @@ def _embed_keyed(
     found = np.array([row_of.get(t, -1) for t in texts], np.int64)
     kept = np.flatnonzero(found >= 0)
     if kept.size:
-        _copy_rows(out, old_vectors, found[kept], kept)
+        out[kept] = np.asarray(old_vectors)[found[kept]]
     todo = np.flatnonzero(found < 0)
     embed = getattr(embedder, "embed_primary", embedder.embed)
     for start in range(0, len(todo), 256):
@@ -270,76 +323,100 @@ def _embed_keyed(
     return out, int(todo.size)
 
 
-def _vocabulary(
-    parts: list[PageParts], previous: Previous | None
-) -> tuple[list[str], list[list[str]], list[np.ndarray]]:
-    """The pages' words in order of first appearance, each word's index terms, and each page's
-    word numbers."""
-    number: dict[str, int] = {}
+@dataclass
+class _Words:
+    """The build's vocabulary: words in order of first appearance, their index terms, each
+    page's word numbers and each word's number in the previous build (-1: new)."""
+
+    words: list[str]
+    terms: list[list[str]]
+    page_words: list[np.ndarray]
+    origin: np.ndarray
+
+
+def _vocabulary(parts: list[PageParts], previous: Previous | None) -> _Words:
     words: list[str] = []
     terms: list[list[str]] = []
-    old_terms: dict[str, list[str]] = {}
-    if previous is not None:
-        vocab = previous.index.vocabulary
-        old_terms = dict(zip(vocab.words, vocab.terms, strict=True))
+    origin: list[int] = []
+    old_words: list[str] = previous.index.vocabulary.words if previous else []
+    old_terms = previous.index.vocabulary.terms if previous else []
+    old_row = {w: i for i, w in enumerate(old_words)}
+    remap = np.full(len(old_words), -1, np.int64)  # previous number → new number
+    fresh: dict[str, int] = {}  # words the previous build did not have → new number
     page_words: list[np.ndarray] = []
     for page in parts:
-        ids = []
-        for at, word in enumerate(page.words):
-            found = number.get(word)
-            if found is None:
-                found = number[word] = len(words)
+        if page.old_words is not None:
+            ids = np.asarray(page.old_words, np.int64)
+            first = ids[remap[ids] < 0]
+            remap[first] = np.arange(len(words), len(words) + len(first))
+            words.extend(old_words[i] for i in first.tolist())
+            terms.extend(old_terms[i] for i in first.tolist())
+            origin.extend(first.tolist())
+            page_words.append(remap[ids].astype(np.int32))
+            continue
+        numbers = []
+        for word, lang in zip(page.words, page.word_languages, strict=True):
+            old = old_row.get(word, -1)
+            number = int(remap[old]) if old >= 0 else fresh.get(word, -1)
+            if number < 0:
+                number = len(words)
+                if old >= 0:
+                    remap[old] = number
+                else:
+                    fresh[word] = number
                 words.append(word)
-                known = old_terms.get(word)
-                if known is None:
-                    known = analyse(word, page.word_languages[at])
-                terms.append(known)
-            ids.append(found)
-        page_words.append(np.asarray(ids, np.int32))
-    return words, terms, page_words
+                terms.append(old_terms[old] if old >= 0 else analyse(word, lang))
+                origin.append(old)
+            numbers.append(number)
+        page_words.append(np.asarray(numbers, np.int32))
+    return _Words(words, terms, page_words, np.asarray(origin, np.int64))
 
 
 def _lexical(parts: list[PageParts], previous: Previous | None) -> LexicalIndex:
     """BM25 over every passage: an unchanged page's rows copied from the previous build (in
     its term numbering, which the new one extends), the others analysed now."""
-    if previous is None:
-        rows = [
-            analyse(p.embedding_text, lang)
-            for page in parts
-            for p, lang in zip(page.passages, page.languages, strict=True)
-        ]
-        return LexicalIndex.build(rows)
-    old = previous.index.lexical
-    terms = list(old.terms)
+    old = previous.index.lexical if previous is not None else None
+    terms = list(old.terms) if old is not None else []
     row_of = {t: i for i, t in enumerate(terms)}
+    lengths: list[np.ndarray] = []
     ids: list[np.ndarray] = []
     counts: list[np.ndarray] = []
     for page in parts:
-        for i, (passage, lang) in enumerate(zip(page.passages, page.languages, strict=True)):
-            if page.old_passages >= 0:
-                term_ids, tf = old.row(page.old_passages + i)
-                ids.append(np.asarray(term_ids))
-                counts.append(np.asarray(tf))
-                continue
+        if page.old_passage >= 0 and old is not None:
+            page_lengths, page_ids, page_counts = old.rows(page.old_passage, len(page.passages))
+            lengths.append(page_lengths)
+            ids.append(page_ids)
+            counts.append(page_counts)
+            continue
+        for passage, lang in zip(page.passages, page.languages, strict=True):
             doc = analyse(passage.embedding_text, lang) or ["\u2205"]
-            unique, tf = np.unique(np.array(doc, dtype=object), return_counts=True)
+            distinct: dict[str, int] = {}
+            for term in doc:
+                distinct[term] = distinct.get(term, 0) + 1
             numbers = []
-            for term in unique:
-                if term not in row_of:
-                    row_of[term] = len(terms)
+            for term in distinct:
+                number = row_of.get(term)
+                if number is None:
+                    number = row_of[term] = len(terms)
                     terms.append(term)
-                numbers.append(row_of[term])
+                numbers.append(number)
+            lengths.append(np.array([len(numbers)], np.int64))
             ids.append(np.asarray(numbers, np.int32))
-            counts.append(tf.astype(np.float32))
-    indptr = np.zeros(len(ids) + 1, np.int64)
-    np.cumsum([len(i) for i in ids], out=indptr[1:])
-    empty_i, empty_f = np.zeros(0, np.int32), np.zeros(0, np.float32)
+            counts.append(np.fromiter(distinct.values(), np.float32, len(distinct)))
+    per_passage = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
+    indptr = np.zeros(len(per_passage) + 1, np.int64)
+    np.cumsum(per_passage, out=indptr[1:])
     return LexicalIndex.from_arrays(
         terms,
         indptr,
-        np.concatenate(ids).astype(np.int32) if ids else empty_i,
-        np.concatenate(counts).astype(np.float32) if counts else empty_f,
+        np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, np.int32),
+        np.concatenate(counts).astype(np.float32) if counts else np.zeros(0, np.float32),
     )
+
+
+def _flat(parts: list[PageParts], attribute: str) -> Iterator:
+    for page in parts:
+        yield from getattr(page, attribute)
 
 
 def build_index(
@@ -371,7 +448,7 @@ def build_index(
     except GlossaryError as exc:
         glossary = Glossary()
         errors = [*errors, DocumentError(GLOSSARY_FILE, str(exc))]
-    citations = [c for page in parts for c in page.sections]
+    citations = list(_flat(parts, "sections"))
     try:
         examples, problems = resolve_sections(
             load_examples(knowledge_dir), [c.section for c in citations]
@@ -379,83 +456,74 @@ def build_index(
     except ExamplesError as exc:
         examples, problems = [], [str(exc)]
     errors = [*errors, *(DocumentError(EXAMPLES_FILE, p) for p in problems)]
-
-    vectors = _passage_vectors(parts, embedder, previous, progress)
-    words, word_terms, page_words = _vocabulary(parts, previous)
+    passages: list[Passage] = list(_flat(parts, "passages"))
     old = previous.index if previous is not None else None
-    word_vectors, words_embedded = _embed_keyed(
-        words,
-        embedder,
-        old.vocabulary.words if old else [],
-        old.vocabulary.vectors if old else np.zeros((0, embedder.dim), np.float32),
-    )
-    title_vectors, titles_embedded = _embed_keyed(
-        [c.section for c in citations],
-        embedder,
-        [c.section for c in old.sections] if old else [],
-        old.title_vectors if old else np.zeros((0, embedder.dim), np.float32),
-    )
-    question_texts = example_texts([q for q, _ in examples])
-    example_vectors, examples_embedded = _embed_keyed(
-        question_texts,
-        embedder,
-        example_texts(old.examples) if old else [],
-        old.example_vectors if old else np.zeros((0, embedder.dim), np.float32),
-    )
-    word_origin = np.full(len(words), -1, np.int64)
-    if old is not None:
-        old_row = {w: i for i, w in enumerate(old.vocabulary.words)}
-        word_origin = np.array([old_row.get(w, -1) for w in words], np.int64)
-    passage_search = VectorSearch.build(
-        vectors.passages, old.dense.ivf if old else None, vectors.passage_origin
-    )
-    word_search = VectorSearch.build(
-        word_vectors, old.vocabulary_search.ivf if old else None, word_origin
-    )
-    passages = [p for page in parts for p in page.passages]
-    sentences = [s for page in parts for group in page.sentences for s in group]
-    owner = np.repeat(
-        np.arange(len(passages), dtype=np.int64),
-        [len(group) for page in parts for group in page.sentences],
-    )
-    section_number = {c.link: n for n, c in enumerate(citations)}
-    build = write_build(
-        index_dir,
-        passages=passages,
-        languages=[lang for page in parts for lang in page.languages],
-        sections=citations,
-        passage_section=[section_number[p.citation.link] for p in passages],
-        vectors=vectors.passages,
-        passage_search=passage_search,
-        sentences=sentences,
-        sentence_owner=owner,
-        sentence_vectors=vectors.sentences,
-        vocabulary=Vocabulary(words, word_vectors, word_terms),
-        vocabulary_search=word_search,
-        title_vectors=title_vectors,
-        lexical=_lexical(parts, previous),
-        glossary=glossary,
-        examples=examples,
-        example_vectors=example_vectors,
-        pages=[
-            {
-                "source": p.source,
-                "digest": p.digest,
-                "passages": len(p.passages),
-                "sections": len(p.sections),
-            }
-            for p in parts
-        ],
-        page_words=page_words,
-        manifest_extra={
-            "embedder": {"id": embedder.id, "dim": embedder.dim},
-            "sources": hashes,
-            "settings": settings,
-            "errors": [str(e) for e in errors],
-        },
-    )
-    embedded = vectors.embedded + words_embedded + titles_embedded + examples_embedded
-    total = len(passages) + len(words) + len(citations) + len(question_texts)
+    empty = np.zeros((0, embedder.dim), np.float32)
+    with BuildFolder(index_dir) as folder:
+        embedded, passage_origin = _write_vectors(parts, embedder, previous, folder, progress)
+        vocabulary = _vocabulary(parts, previous)
+        word_vectors, words_embedded = _embed_keyed(
+            vocabulary.words,
+            embedder,
+            old.vocabulary.words if old else [],
+            old.vocabulary.vectors if old else empty,
+        )
+        title_vectors, titles_embedded = _embed_keyed(
+            [c.section for c in citations],
+            embedder,
+            [c.section for c in old.sections] if old else [],
+            old.title_vectors if old else empty,
+        )
+        question_texts = example_texts([q for q, _ in examples])
+        example_vectors, examples_embedded = _embed_keyed(
+            question_texts,
+            embedder,
+            example_texts(old.examples) if old else [],
+            old.example_vectors if old else empty,
+        )
+        section_number = {c.link: n for n, c in enumerate(citations)}
+        write_files(
+            folder,
+            passages=passages,
+            languages=list(_flat(parts, "languages")),
+            sections=citations,
+            section_sources=[p.source for p in parts for _ in p.sections],
+            passage_section=[section_number[p.citation.link] for p in passages],
+            passage_search=VectorSearch.build(
+                RowFile(folder.path / "vectors.npy"),
+                old.dense.ivf if old else None,
+                passage_origin,
+            ),
+            sentence_spans=_spans(parts, previous),
+            vocabulary=Vocabulary(vocabulary.words, word_vectors, vocabulary.terms),
+            vocabulary_search=VectorSearch.build(
+                word_vectors, old.vocabulary_search.ivf if old else None, vocabulary.origin
+            ),
+            title_vectors=title_vectors,
+            lexical=_lexical(parts, previous),
+            glossary=glossary,
+            examples=examples,
+            example_vectors=example_vectors,
+            pages=[
+                {
+                    "source": p.source,
+                    "digest": p.digest,
+                    "passages": len(p.passages),
+                    "sections": len(p.sections),
+                }
+                for p in parts
+            ],
+            page_words=vocabulary.page_words,
+            manifest_extra={
+                "embedder": {"id": embedder.id, "dim": embedder.dim},
+                "sources": hashes,
+                "settings": settings,
+                "errors": [str(e) for e in errors],
+            },
+        )
+        build = folder.commit()
+    embedded += words_embedded + titles_embedded + examples_embedded
+    total = len(passages) + len(vocabulary.words) + len(citations) + len(question_texts)
     return BuildReport(
         passages=len(passages),
         sections=len(citations),
@@ -466,3 +534,26 @@ def build_index(
         errors=tuple(errors),
         path=build,
     )
+
+
+def _spans(parts: list[PageParts], previous: Previous | None) -> np.ndarray:
+    """Each sentence's passage and character range, over the whole build."""
+    blocks = []
+    offset = 0
+    for page in parts:
+        if page.old_passage >= 0 and previous is not None:
+            old = previous.index.sentences.spans  # type: ignore[attr-defined]
+            block = np.array(old[page.old_sentence : page.old_sentence + sum(page.sentence_counts)])
+            block[:, 0] += offset - page.old_passage
+            blocks.append(block)
+            offset += len(page.passages)
+            continue
+        groups, at = [], 0
+        for count in page.sentence_counts:
+            groups.append(page.sentences[at : at + count])
+            at += count
+        spans = sentence_spans([p.text for p in page.passages], groups)
+        spans[:, 0] += offset
+        blocks.append(spans)
+        offset += len(page.passages)
+    return np.concatenate(blocks) if blocks else np.zeros((0, 3), np.int64)

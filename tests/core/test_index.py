@@ -14,6 +14,7 @@ from bot.core.index import (
     load_index,
     stale_reason,
 )
+from bot.core.lexical import analyse
 from tests.conftest import FakeEmbedder
 
 
@@ -133,3 +134,32 @@ def test_faiss_search_matches_a_numpy_oracle():
     expected = np.argsort(-oracle, axis=1)[:, :10]
     assert np.array_equal(ids, expected)
     assert np.allclose(scores, np.take_along_axis(oracle, expected, axis=1), atol=1e-5)
+
+
+def test_an_unchanged_page_keeps_its_rows_and_a_removed_one_leaves_nothing(kb, tmp_path):
+    idx = tmp_path / "idx"
+    (kb / "team.md").write_text(
+        "---\ntitle: Équipe\n---\n## Astreinte\n\nLa rotation zymurgique change chaque lundi.\n"
+    )
+    build_index(kb, idx, FakeEmbedder())
+    first = load_index(idx)
+    team = [n for n, p in enumerate(first.passages) if p.source == "team.md"]
+    (kb / "team.md").write_text(
+        "---\ntitle: Équipe\n---\n## Astreinte\n\nLa rotation change chaque mardi.\n"
+    )
+    embedder = FakeEmbedder()
+    report = build_index(kb, idx, embedder)
+    second = load_index(idx)
+    kept = [n for n, p in enumerate(first.passages) if p.source != "team.md"]
+    # the bundled page was neither parsed again nor embedded: its rows are the same bytes
+    assert np.array_equal(second.vectors[: len(kept)], first.vectors[kept])
+    assert report.embedded <= 3 and embedder.texts <= 4
+    assert any("mardi" in p.text for p in second.passages)
+    assert "zymurgique" in first.vocabulary.words and "zymurgique" not in second.vocabulary.words
+    (kb / "team.md").unlink()
+    build_index(kb, idx, FakeEmbedder())
+    third = load_index(idx)
+    assert len(third.passages) == len(first.passages) - len(team)
+    assert not any(p.source == "team.md" for p in third.passages)
+    assert third.lexical.size == len(third.passages)
+    assert not any(third.lexical.knows(t) for t in analyse("mardi", "fr"))

@@ -1,0 +1,133 @@
+"""Matrices on disk read and written a row range at a time (``.npy`` files).
+
+The index's two largest arrays, the passage and sentence vectors, are read with positional reads
+of the rows a search needs, not memory-mapped: a mapping keeps every page it ever touched (and
+its neighbours, which the kernel maps around each fault) in the process's resident memory, so a
+server's memory would grow towards the whole file; a read leaves them in the kernel's page cache,
+shared and reclaimable. Builds write them in order, a block at a time, hashing as they write, so
+neither side ever holds a whole matrix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+class RowFile:
+    """A 2-D ``.npy`` matrix read by rows. ``shape``, ``dtype`` and ``len`` as an array's."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with path.open("rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = read_header(handle)
+            self._offset = handle.tell()
+        if fortran or len(shape) != 2:
+            raise ValueError(f"{path.name} is not a matrix of rows")
+        self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
+        self.dtype = np.dtype(dtype)
+        self._row_bytes = self.shape[1] * self.dtype.itemsize
+        expected = self._offset + self.shape[0] * self._row_bytes
+        if path.stat().st_size != expected:
+            raise ValueError(f"{path.name} is {path.stat().st_size} bytes, not {expected}")
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            os.close(fd)
+
+    def range(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start`` to ``stop`` (excluded)."""
+        stop = min(stop, self.shape[0])
+        count = max(0, stop - start)
+        data = os.pread(self._fd, count * self._row_bytes, self._offset + start * self._row_bytes)
+        return np.frombuffer(data, self.dtype).reshape(count, self.shape[1])
+
+    def rows(self, numbers: np.ndarray) -> np.ndarray:
+        """Rows ``numbers`` (any order, repeats allowed), one read per run of consecutive rows."""
+        numbers = np.asarray(numbers, dtype=np.int64)
+        out = np.empty((len(numbers), self.shape[1]), self.dtype)
+        if not len(numbers):
+            return out
+        order = np.argsort(numbers, kind="stable")
+        wanted = numbers[order]
+        unique = np.unique(wanted)
+        breaks = np.flatnonzero(np.diff(unique) != 1) + 1
+        block = np.empty((len(unique), self.shape[1]), self.dtype)
+        at = 0
+        for run in np.split(unique, breaks):
+            block[at : at + len(run)] = self.range(int(run[0]), int(run[-1]) + 1)
+            at += len(run)
+        position = np.searchsorted(unique, wanted)
+        out[order] = block[position]
+        return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        whole = self.range(0, self.shape[0])
+        return whole if dtype is None else whole.astype(dtype)
+
+    def __getitem__(self, key) -> np.ndarray:
+        """``matrix[numbers]``, ``matrix[start:stop]`` or ``matrix[rows, columns]``, as an
+        array would."""
+        if isinstance(key, tuple):
+            rows = self[key[0]]
+            return rows[(slice(None), *key[1:])] if rows.ndim == 2 else rows[key[1:]]
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self.shape[0])
+            if step != 1:
+                return self.rows(np.arange(start, stop, step))
+            return self.range(start, stop)
+        if isinstance(key, (int, np.integer)):
+            return self.range(int(key), int(key) + 1)[0]
+        return self.rows(np.asarray(key))
+
+    def __matmul__(self, other: np.ndarray) -> np.ndarray:
+        return np.asarray(self) @ other
+
+
+class RowWriter:
+    """Writes a ``(rows, width)`` matrix to a ``.npy`` file in order, a block at a time,
+    hashing what it writes (``digest``)."""
+
+    def __init__(self, path: Path, rows: int, width: int, dtype=np.float32) -> None:
+        self.path = path
+        self.rows, self.width = rows, width
+        self.dtype = np.dtype(dtype)
+        self._written = 0
+        self._hash = hashlib.sha256()
+        self._handle = path.open("wb")
+        header = {"descr": self.dtype.str, "fortran_order": False, "shape": (rows, width)}
+        np.lib.format.write_array_header_1_0(self._handle, header)
+        self._handle.flush()
+        self._hash.update(path.read_bytes())
+
+    def write(self, block: np.ndarray) -> None:
+        """Append rows."""
+        block = np.ascontiguousarray(block, dtype=self.dtype).reshape(-1, self.width)
+        data = block.tobytes()
+        self._handle.write(data)
+        self._hash.update(data)
+        self._written += len(block)
+
+    def close(self) -> str:
+        """Finish the file; returns its SHA-256. Raises ``ValueError`` when the rows written
+        are not as many as announced."""
+        self._handle.close()
+        if self._written != self.rows:
+            raise ValueError(
+                f"{self.path.name}: {self._written} rows written, {self.rows} announced"
+            )
+        return self._hash.hexdigest()

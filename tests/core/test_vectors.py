@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from bot.core import vectors as vec
+from bot.core.vectors import VectorSearch
+
+
+def _clustered(rows: int, dim: int = 32, clusters: int = 40, seed: int = 0) -> np.ndarray:
+    """Unit rows around ``clusters`` random centres, like passages around their topics."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(clusters, dim))
+    data = centres[rng.integers(0, clusters, rows)] + 0.3 * rng.normal(size=(rows, dim))
+    return (data / np.linalg.norm(data, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_exact_search_below_the_limit_ranks_every_row():
+    matrix = _clustered(500)
+    search = VectorSearch.build(matrix)
+    query = matrix[7]
+    ids, scores = search.search(query, 10)
+    assert not search.approximate
+    assert list(ids) == list(np.argsort(-(matrix @ query), kind="stable")[:10])
+    assert scores[0] == pytest.approx(1.0, abs=1e-5) and np.all(np.diff(scores) <= 0)
+    assert len(search.search(query, 10_000)[0]) == 500
+
+
+def test_inverted_file_finds_what_exact_search_finds(monkeypatch):
+    monkeypatch.setattr(vec, "EXACT_LIMIT", 1000)
+    monkeypatch.setattr(vec, "SCANNED_ROWS", 1000)
+    matrix = _clustered(6000)
+    search = VectorSearch.build(matrix)
+    assert search.approximate and search.nprobe < len(search.ivf.centroids)
+    rng = np.random.default_rng(1)
+    recall = []
+    for row in rng.choice(len(matrix), 50, replace=False):
+        query = matrix[row] + 0.1 * rng.normal(size=matrix.shape[1]).astype(np.float32)
+        query /= np.linalg.norm(query)
+        truth = set(np.argsort(-(matrix @ query))[:20])
+        found, _ = search.search(query, 20)
+        recall.append(len(truth & set(found)) / 20)
+    assert np.mean(recall) >= 0.95
+
+
+def test_an_incremental_build_keeps_centroids_and_unchanged_rows(monkeypatch):
+    monkeypatch.setattr(vec, "EXACT_LIMIT", 1000)
+    matrix = _clustered(3000)
+    first = VectorSearch.build(matrix)
+    changed = matrix.copy()
+    changed[:10] = _clustered(10, seed=5)
+    reused = np.arange(3000)
+    reused[:10] = -1
+    second = VectorSearch.build(changed, first.ivf, reused)
+    assert second.ivf.centroids is first.ivf.centroids
+    assert np.array_equal(second.ivf.assignment[10:], first.ivf.assignment[10:])
+    assert sorted(second.ivf.rows.tolist()) == list(range(3000))
+    # rows at the head of the new build: the search finds each changed row first
+    for row in range(10):
+        assert second.search(changed[row], 1)[0][0] == row
+
+
+def test_the_inverted_file_is_saved_and_checked_on_load(tmp_path, monkeypatch):
+    monkeypatch.setattr(vec, "EXACT_LIMIT", 1000)
+    matrix = _clustered(2500)
+    search = VectorSearch.build(matrix)
+    files = search.save(tmp_path, "passages")
+    assert files and all((tmp_path / f).is_file() for f in files)
+    loaded = VectorSearch.load(tmp_path, "passages", matrix)
+    assert list(loaded.search(matrix[3], 5)[0]) == list(search.search(matrix[3], 5)[0])
+    with pytest.raises(ValueError, match="does not fit"):
+        VectorSearch.load(tmp_path, "passages", matrix[:100])
+    assert not VectorSearch.load(tmp_path, "words", matrix).approximate
