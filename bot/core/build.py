@@ -32,7 +32,7 @@ from bot.core.index import (
     example_texts,
     load_index,
     sentence_spans,
-    source_hashes,
+    source_state,
     text_key,
     write_files,
 )
@@ -44,6 +44,7 @@ from bot.core.types import Citation, Passage
 from bot.core.vectors import VectorSearch
 
 GROUP_BATCH = 64  # passages embedded per call (with their sentences)
+SENTENCE_DTYPE = np.float16
 
 
 def sentence_text(sentence: str) -> str:
@@ -210,7 +211,11 @@ class _VectorStream:
         self._old = previous
         passages, sentences = shape
         self._passages = RowWriter(folder.path / "vectors.npy", passages, embedder.dim)
-        self._sentences = RowWriter(folder.path / "sentences.npy", sentences, embedder.dim)
+        # Sentence vectors are the largest part of an index (three or four per passage): they
+        # are stored as half-precision floats, which moves their cosines by about 1e-3 at most.
+        self._sentences = RowWriter(
+            folder.path / "sentences.npy", sentences, embedder.dim, SENTENCE_DTYPE
+        )
         self._folder = folder
         self._pending = _Pending()
         self._progress = progress
@@ -436,8 +441,8 @@ def build_index(
     """
     started = time.perf_counter()
     settings = {"base_url": base_url, "link_root": link_root}
-    hashes = source_hashes(knowledge_dir)
     previous = _previous(index_dir, embedder, settings)
+    hashes, stats = source_state(knowledge_dir, previous.index.manifest if previous else None)
     root = str(knowledge_dir) if link_root is None else link_root
     parts, errors = _read_pages(knowledge_dir, hashes, previous, base_url, root)
     if not parts:
@@ -517,6 +522,7 @@ def build_index(
             manifest_extra={
                 "embedder": {"id": embedder.id, "dim": embedder.dim},
                 "sources": hashes,
+                "stats": stats,
                 "settings": settings,
                 "errors": [str(e) for e in errors],
             },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 import unicodedata
@@ -276,17 +277,22 @@ def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "
 
 def page_files(knowledge_dir: Path) -> list[tuple[Path, str]]:
     """Every ``*.md`` file under ``knowledge_dir`` (recursively), with its POSIX path relative
-    to it, in path order. Raises ``KnowledgeDirError`` when the directory is missing."""
+    to it, in path order (folder by folder, as sorted paths compare). Raises
+    ``KnowledgeDirError`` when the directory is missing."""
     if not knowledge_dir.is_dir():
         raise KnowledgeDirError(
             f"Knowledge directory not found: {knowledge_dir} "
             "(set PLAYBOOK_KNOWLEDGE_DIR to the folder of your Markdown pages)."
         )
-    return [
-        (path, path.relative_to(knowledge_dir).as_posix())
-        for path in sorted(knowledge_dir.rglob("*.md"))
-        if path.is_file()
-    ]
+    found: list[tuple[tuple[str, ...], Path, str]] = []
+    for folder, _dirs, files in os.walk(knowledge_dir):
+        relative = Path(folder).relative_to(knowledge_dir).parts
+        for name in files:
+            if name.endswith(".md") and os.path.isfile(os.path.join(folder, name)):
+                parts = (*relative, name)
+                found.append((parts, Path(folder, name), "/".join(parts)))
+    found.sort(key=lambda item: item[0])
+    return [(path, source) for _, path, source in found]
 
 
 def read_page(

@@ -92,7 +92,7 @@ class KnowledgeWatcher:
         signature = _signature(self.settings.knowledge_dir)
         if signature == self._seen:
             return None  # no file touched since the last look: nothing to hash
-        sources = source_hashes(self.settings.knowledge_dir)
+        sources = source_hashes(self.settings.knowledge_dir, engine.index.manifest)
         checklists = _checklist_hashes(self.settings.knowledge_dir)
         if self._failed == (sources, checklists):
             self._seen = signature
@@ -114,7 +114,7 @@ class KnowledgeWatcher:
         """Build (or load) the new index and checklists and swap them in, unless something
         fails to parse. Blocking: run it in a thread from async code."""
         s = self.settings
-        sources = source_hashes(s.knowledge_dir)
+        sources = source_hashes(s.knowledge_dir, self.assistant.engine.index.manifest)
         checklist_state = _checklist_hashes(s.knowledge_dir)
         try:  # the pages' errors come with the checklists' (they are read from the pages)
             checklists, found = load_checklists(

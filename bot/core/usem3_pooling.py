@@ -57,14 +57,18 @@ class GroupPooling:
             dim = 512
             return np.zeros((len(groups), dim), np.float32), np.zeros((0, dim), np.float32)
         encode = backend.sp.encode
-        tokens = [encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
-        parts = np.empty((len(texts), 3, backend._feat_dim), np.float32)
-        lengths = np.fromiter(map(len, tokens), np.int64, len(tokens))
+        # A text given twice (a section's label, once per passage) is read once.
+        distinct = {t: i for i, t in enumerate(dict.fromkeys(texts))}
+        tokens = [encode(t, out_type=int, add_bos=True, add_eos=True) for t in distinct]
+        parts = np.empty((len(tokens), 3, backend._feat_dim), np.float32)
         if backend._threadpool is None:
             self._sums(tokens, parts)
         else:
             with backend._threadpool(limits=backend.threads, user_api="blas"):
                 self._sums(tokens, parts)
+        where = np.fromiter((distinct[t] for t in texts), np.int64, len(texts))
+        lengths = np.fromiter(map(len, tokens), np.int64, len(tokens))[where]
+        parts = parts[where]
         sums, bos, eos = parts[:, 0], parts[:, 1], parts[:, 2]
         sizes = np.fromiter(map(len, groups), np.int64, len(groups))
         starts = np.zeros(len(groups), np.int64)
