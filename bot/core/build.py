@@ -64,7 +64,7 @@ class PageParts:
     languages: list[str]
     sentences: list[str]  # every passage's sentences, in order (a new page's only)
     sentence_counts: list[int]  # per passage
-    words: list[str]  # distinct content words, in order of appearance
+    words: list[str]  # a new page's distinct content words, in order of appearance
     word_languages: list[str] = field(default_factory=list)  # for a new page: each word's
     old_passage: int = -1
     old_sentence: int = -1
@@ -132,7 +132,7 @@ def _reused_page(source: str, digest: str, previous: Previous) -> PageParts:
         languages=index.languages[start : start + count],
         sentences=[],  # not needed: the vectors and spans are copied
         sentence_counts=np.diff(starts[start : start + count + 1]).tolist(),
-        words=[index.vocabulary.words[w] for w in words.tolist()],
+        words=[],  # not needed: ``old_words`` numbers them in the previous vocabulary
         old_passage=start,
         old_sentence=first,
         old_words=words,
@@ -163,7 +163,7 @@ def _new_page(page: Page, digest: str, previous: Previous | None) -> PageParts:
 
 
 def _read_pages(
-    knowledge_dir: Path,
+    files: list[tuple[Path, str]],
     hashes: dict[str, str],
     previous: Previous | None,
     base_url: str,
@@ -172,7 +172,7 @@ def _read_pages(
     """Every page's parts: unchanged pages from ``previous``, the others parsed now."""
     parts: list[PageParts] = []
     errors: list[DocumentError] = []
-    for path, source in page_files(knowledge_dir):
+    for path, source in files:
         digest = hashes.get(source, "")
         if previous and digest and previous.pages.get(source, ("",))[0] == digest:
             parts.append(_reused_page(source, digest, previous))
@@ -442,9 +442,11 @@ def build_index(
     started = time.perf_counter()
     settings = {"base_url": base_url, "link_root": link_root}
     previous = _previous(index_dir, embedder, settings)
-    hashes, stats = source_state(knowledge_dir, previous.index.manifest if previous else None)
+    files = page_files(knowledge_dir)
+    manifest = previous.index.manifest if previous else None
+    hashes, stats = source_state(knowledge_dir, manifest, files)
     root = str(knowledge_dir) if link_root is None else link_root
-    parts, errors = _read_pages(knowledge_dir, hashes, previous, base_url, root)
+    parts, errors = _read_pages(files, hashes, previous, base_url, root)
     if not parts:
         detail = "; ".join(str(e) for e in errors) or "no *.md file"
         raise KnowledgeDirError(f"Nothing to index in {knowledge_dir}: {detail}")

@@ -284,15 +284,24 @@ def page_files(knowledge_dir: Path) -> list[tuple[Path, str]]:
             f"Knowledge directory not found: {knowledge_dir} "
             "(set PLAYBOOK_KNOWLEDGE_DIR to the folder of your Markdown pages)."
         )
-    found: list[tuple[tuple[str, ...], Path, str]] = []
-    for folder, _dirs, files in os.walk(knowledge_dir):
-        relative = Path(folder).relative_to(knowledge_dir).parts
-        for name in files:
-            if name.endswith(".md") and os.path.isfile(os.path.join(folder, name)):
-                parts = (*relative, name)
-                found.append((parts, Path(folder, name), "/".join(parts)))
+    found: list[tuple[tuple[str, ...], str]] = []
+    pending: list[tuple[str, tuple[str, ...]]] = [(str(knowledge_dir), ())]
+    while pending:
+        folder, relative = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, (*relative, entry.name)))
+                elif entry.name.endswith(".md") and entry.is_file():
+                    found.append(((*relative, entry.name), entry.path))
+            except OSError:
+                continue
     found.sort(key=lambda item: item[0])
-    return [(path, source) for _, path, source in found]
+    return [(Path(path), "/".join(parts)) for parts, path in found]
 
 
 def read_page(

@@ -8,7 +8,6 @@ atomically, so a reader sees either the old index or the new one, never half of 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -18,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from bot.core.documents import DocumentError, page_files
 from bot.core.examples import EXAMPLES_FILE, query_texts
 from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError
 from bot.core.lexical import LexicalIndex
-from bot.core.rowfile import RowFile
+from bot.core.rowfile import RowFile, save_array, save_bytes
 from bot.core.types import Citation, Passage
 from bot.core.vectors import VectorSearch
 
@@ -179,12 +179,15 @@ def text_key(text: str) -> str:
     return _sha256(text.encode())[:24]
 
 
-def source_files(knowledge_dir: Path) -> list[tuple[Path, str]]:
-    """The files an index is built from: every page, the glossary and the example questions
-    (those that exist), with their POSIX paths relative to ``knowledge_dir``."""
+def source_files(
+    knowledge_dir: Path, pages: list[tuple[Path, str]] | None = None
+) -> list[tuple[Path, str]]:
+    """The files an index is built from: every page (``pages``, when already listed), the
+    glossary and the example questions (those that exist), with their POSIX paths relative
+    to ``knowledge_dir``."""
     if not knowledge_dir.is_dir():
         return []
-    files = page_files(knowledge_dir)
+    files = list(page_files(knowledge_dir) if pages is None else pages)
     for name in (GLOSSARY_FILE, EXAMPLES_FILE):
         if (knowledge_dir / name).is_file():
             files.append((knowledge_dir / name, name))
@@ -200,9 +203,10 @@ def source_hashes(knowledge_dir: Path, manifest: dict | None = None) -> dict[str
 
 
 def source_state(
-    knowledge_dir: Path, manifest: dict | None = None
+    knowledge_dir: Path, manifest: dict | None = None, pages: list[tuple[Path, str]] | None = None
 ) -> tuple[dict[str, str], dict[str, list[int]]]:
-    """``source_hashes`` and each file's [size, mtime_ns], as an index's manifest keeps them."""
+    """``source_hashes`` and each file's [size, mtime_ns], as an index's manifest keeps them
+    (``pages``: the pages, when already listed)."""
     known = (manifest or {}).get("sources") or {}
     stats = (manifest or {}).get("stats") or {}
     hashes: dict[str, str] = {}
@@ -210,7 +214,7 @@ def source_state(
     # A file modified in the last seconds could change again within the same timestamp tick
     # without its size changing: its state is not recorded, so it is hashed again next time.
     recent = time.time_ns() - RACY_NS
-    for path, source in source_files(knowledge_dir):
+    for path, source in source_files(knowledge_dir, pages):
         try:
             info = path.stat()
             stat = [info.st_size, info.st_mtime_ns]
@@ -297,7 +301,7 @@ def write_files(folder: BuildFolder, **parts) -> None:
         "examples": [{"question": q, "sections": list(n)} for q, n in parts["examples"]],
         "pages": parts["pages"],
     }
-    (path / "passages.json").write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
+    sums = {"passages.json": save_bytes(path / "passages.json", orjson.dumps(payload))}
     page_words: list[np.ndarray] = parts["page_words"]
     indptr = np.zeros(len(page_words) + 1, np.int64)
     np.cumsum([len(w) for w in page_words], out=indptr[1:])
@@ -310,21 +314,19 @@ def write_files(folder: BuildFolder, **parts) -> None:
         "page_words_indptr.npy": indptr,
     }
     for name, array in arrays.items():
-        np.save(path / name, np.ascontiguousarray(array), allow_pickle=False)
-    files = ["passages.json", *arrays]
-    files += parts["passage_search"].save(path, "passages")
-    files += parts["vocabulary_search"].save(path, "vocabulary")
+        sums[name] = save_array(path / name, array)
+    sums.update(parts["passage_search"].save(path, "passages"))
+    sums.update(parts["vocabulary_search"].save(path, "vocabulary"))
     lexical: LexicalIndex = parts["lexical"]
-    lexical.save(path / "bm25")
-    files += [f"bm25/{name}" for name in lexical.files()]
+    sums.update({f"bm25/{name}": digest for name, digest in lexical.save(path / "bm25").items()})
     manifest = {
         "format": FORMAT_VERSION,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "passages": len(passages),
-        "files": {**folder.digests, **{name: file_checksum(path / name) for name in files}},
+        "files": {**folder.digests, **sums},
         **parts["manifest_extra"],
     }
-    (path / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    (path / "manifest.json").write_bytes(orjson.dumps(manifest))
 
 
 def _prune(index_dir: Path, keep: str) -> None:
@@ -342,7 +344,7 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
     """
     folder = _current_dir(index_dir)
     try:
-        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
+        manifest = orjson.loads((folder / "manifest.json").read_bytes())
         if not isinstance(manifest, dict):
             raise IndexCorrupt("its manifest is not an object")
         if manifest.get("format") != FORMAT_VERSION:
@@ -364,7 +366,7 @@ def _array(folder: Path, name: str) -> np.ndarray:
 
 
 def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
-    payload = json.loads((folder / "passages.json").read_text("utf-8"))
+    payload = orjson.loads((folder / "passages.json").read_bytes())
     sections = [
         Citation(s["section"], tuple(s["breadcrumb"]), s["link"]) for s in payload["sections"]
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -12,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from bot.core.language import ELISION  # elided articles: l'open, d'utiliser, qu'est-ce
 
@@ -277,18 +277,21 @@ class LexicalIndex:
             np.asarray(self._a["doc_tf"][first:stop]),
         )
 
-    def save(self, directory: Path) -> None:
-        """Write the index into ``directory``."""
+    def save(self, directory: Path) -> dict[str, str]:
+        """Write the index into ``directory``; returns each file's checksum by name."""
+        from bot.core.rowfile import save_array, save_bytes
+
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "terms.json").write_text(json.dumps(self.terms, ensure_ascii=False), "utf-8")
+        sums = {"terms.json": save_bytes(directory / "terms.json", orjson.dumps(self.terms))}
         for name in _ARRAYS:
-            np.save(directory / f"{name}.npy", np.asarray(self._a[name]), allow_pickle=False)
+            sums[f"{name}.npy"] = save_array(directory / f"{name}.npy", np.asarray(self._a[name]))
+        return sums
 
     @classmethod
     def load(cls, directory: Path, size: int) -> LexicalIndex:
         """Read an index written by ``save`` (arrays memory-mapped). Raises ``ValueError``
         when it does not index ``size`` passages."""
-        terms = json.loads((directory / "terms.json").read_text("utf-8"))
+        terms = orjson.loads((directory / "terms.json").read_bytes())
         arrays = {
             name: np.load(directory / f"{name}.npy", mmap_mode="r", allow_pickle=False)
             for name in _ARRAYS
@@ -297,10 +300,6 @@ class LexicalIndex:
         if index.size != size or len(arrays["term_indptr"]) != len(terms) + 1:
             raise ValueError("the lexical index does not match the passages")
         return index
-
-    def files(self) -> list[str]:
-        """The files ``save`` writes, relative to its directory."""
-        return ["terms.json", *(f"{name}.npy" for name in _ARRAYS)]
 
     def knows(self, term: str) -> bool:
         """Whether ``term`` occurs in the indexed text."""

@@ -10,6 +10,7 @@ neither side ever holds a whole matrix.
 
 from __future__ import annotations
 
+import io
 import os
 import zlib
 from pathlib import Path
@@ -130,4 +131,25 @@ class RowWriter:
             raise ValueError(
                 f"{self.path.name}: {self._written} rows written, {self.rows} announced"
             )
-        return f"crc32:{self._crc:08x}"
+        return f"crc32:{self._crc & 0xFFFFFFFF:08x}"
+
+
+def checksum(data: bytes | memoryview) -> str:
+    """The checksum the index's manifest keeps for a file's bytes (CRC-32)."""
+    return f"crc32:{zlib.crc32(data):08x}"
+
+
+def save_array(path: Path, array: np.ndarray) -> str:
+    """Write ``array`` as a ``.npy`` file; returns the file's checksum (computed on the bytes
+    written, not read back)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    data = buffer.getbuffer()
+    path.write_bytes(data)
+    return checksum(data)
+
+
+def save_bytes(path: Path, data: bytes) -> str:
+    """Write ``data`` to ``path``; returns its checksum."""
+    path.write_bytes(data)
+    return checksum(data)

@@ -179,17 +179,19 @@ class VectorSearch:
         low, step = np.asarray(previous.low), np.asarray(previous.step)
         return cls(matrix, lists(matrix, previous.centroids, assignment, low, step))
 
-    def save(self, folder: Path, name: str) -> list[str]:
-        """Write the inverted file (if any) as ``name``-ivf-*.npy in ``folder``; returns the
-        files."""
+    def save(self, folder: Path, name: str) -> dict[str, str]:
+        """Write the inverted file (if any) as ``name``-ivf-*.npy in ``folder``; returns each
+        file's checksum by name."""
+        from bot.core.rowfile import save_array
+
         if self.ivf is None:
-            return []
-        files = []
-        for part in _PARTS:
-            path = folder / f"{name}-ivf-{part}.npy"
-            np.save(path, getattr(self.ivf, part), allow_pickle=False)
-            files.append(path.name)
-        return files
+            return {}
+        return {
+            f"{name}-ivf-{part}.npy": save_array(
+                folder / f"{name}-ivf-{part}.npy", np.asarray(getattr(self.ivf, part))
+            )
+            for part in _PARTS
+        }
 
     @classmethod
     def load(cls, folder: Path, name: str, matrix: np.ndarray) -> VectorSearch:

@@ -23,6 +23,20 @@ def test_small_candidate_pool_gives_the_same_ranking(engine):
     assert full.search(question).hits[0].number == small.search(question).hits[0].number
 
 
+def test_the_pool_is_bounded_whatever_the_question_matches(engine):
+    """Each first-stage list (nearest passages, BM25, word expansion) gives at most
+    ``candidate_pool`` candidates, so what is scored after it does not grow with the index."""
+    params = FusionParams(candidate_pool=4, example_weight=0)
+    retriever = Retriever(engine.index, engine.embedder, params)
+    question = "Le modèle open source, le support, le SaaS et l'open core : quel modèle choisir ?"
+    pool = retriever.pool(question, "fr")
+    assert 4 <= len(pool.cand) <= 12
+    assert len(pool.sentence_offsets) == len(pool.cand) + 1
+    assert pool.sentence_sims.size == pool.sentence_offsets[-1]
+    wide = Retriever(engine.index, engine.embedder, FusionParams(example_weight=0))
+    assert len(wide.pool(question, "fr").cand) > len(pool.cand)
+
+
 def test_cross_lingual_question_reaches_french_passage(engine):
     result = engine.retriever.search("Why do customers dislike vendor lock-in?")
     top = engine.index.passages[result.hits[0].number]
