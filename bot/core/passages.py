@@ -97,12 +97,13 @@ def passage_id(source: str, anchor: str, text: str) -> str:
 def section_passages(section: Section) -> list[Passage]:
     """Return the passages of one section, in reading order."""
     passages: list[Passage] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for text in _merge_small(_units(section.blocks)):
         pid = passage_id(section.source, section.anchor, text)
-        while pid in seen:  # the same text twice in a section
-            pid = passage_id(section.source, section.anchor, text + pid)
-        seen.add(pid)
+        repeats = seen.get(pid, 0)
+        seen[pid] = repeats + 1
+        if repeats:  # the same text again in this section: its count tells it apart
+            pid = passage_id(section.source, section.anchor, f"{text}\0{repeats}")
         passages.append(
             Passage(id=pid, text=text, citation=section.citation, source=section.source)
         )

@@ -62,6 +62,17 @@ class QuestionWords:
         return found
 
 
+# The caches of analysed passages and sentences hold at most this many entries each, so a server
+# that answers for months over a large knowledge base does not end up holding all of them.
+CACHED = 20_000
+
+
+def _remember(cache: dict, key: int, value: object) -> None:
+    if len(cache) >= CACHED:
+        cache.clear()
+    cache[key] = value
+
+
 class PassageReader:
     """Per-sentence and per-passage signals for the passages of one index, computed on demand
     and cached (each passage is analysed at most once per loaded index)."""
@@ -90,7 +101,7 @@ class PassageReader:
         found = self._sentence_terms.get(sentence)
         if found is None:
             found = frozenset(analyse(self._index.sentences[sentence], language))
-            self._sentence_terms[sentence] = found
+            _remember(self._sentence_terms, sentence, found)
         return found
 
     def passage_terms(self, number: int) -> frozenset[str]:
@@ -99,7 +110,7 @@ class PassageReader:
         if found is None:
             passage = self._index.passages[number]
             found = frozenset(analyse(passage.embedding_text, self._language(number)))
-            self._passage_terms[number] = found
+            _remember(self._passage_terms, number, found)
         return found
 
     def _rows(self, number: int) -> np.ndarray:
@@ -107,7 +118,7 @@ class PassageReader:
         if found is None:
             words = content_words(self._index.passages[number].embedding_text)
             found = np.array([self._word_row[w] for w in words if w in self._word_row], np.int64)
-            self._passage_rows[number] = found
+            _remember(self._passage_rows, number, found)
         return found
 
     def overlaps(self, number: int, question: QuestionWords) -> np.ndarray:
