@@ -37,7 +37,7 @@ from bot.core.index import (
     write_files,
 )
 from bot.core.language import detect_language
-from bot.core.lexical import LexicalIndex, analyse, content_words
+from bot.core.lexical import LexicalIndex, TermNumbering, analyse, content_words
 from bot.core.passages import build_passages, split_sentences
 from bot.core.rowfile import RowFile, RowWriter
 from bot.core.types import Citation, Passage
@@ -381,8 +381,7 @@ def _lexical(parts: list[PageParts], previous: Previous | None) -> LexicalIndex:
     """BM25 over every passage: an unchanged page's rows copied from the previous build (in
     its term numbering, which the new one extends), the others analysed now."""
     old = previous.index.lexical if previous is not None else None
-    terms = list(old.terms) if old is not None else []
-    row_of = {t: i for i, t in enumerate(terms)}
+    numbering = TermNumbering(old.terms if old is not None else ())
     lengths: list[np.ndarray] = []
     ids: list[np.ndarray] = []
     counts: list[np.ndarray] = []
@@ -394,25 +393,15 @@ def _lexical(parts: list[PageParts], previous: Previous | None) -> LexicalIndex:
             counts.append(page_counts)
             continue
         for passage, lang in zip(page.passages, page.languages, strict=True):
-            doc = analyse(passage.embedding_text, lang) or ["\u2205"]
-            distinct: dict[str, int] = {}
-            for term in doc:
-                distinct[term] = distinct.get(term, 0) + 1
-            numbers = []
-            for term in distinct:
-                number = row_of.get(term)
-                if number is None:
-                    number = row_of[term] = len(terms)
-                    terms.append(term)
-                numbers.append(number)
+            numbers, tf = numbering.row(analyse(passage.embedding_text, lang))
             lengths.append(np.array([len(numbers)], np.int64))
-            ids.append(np.asarray(numbers, np.int32))
-            counts.append(np.fromiter(distinct.values(), np.float32, len(distinct)))
+            ids.append(numbers)
+            counts.append(tf)
     per_passage = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
     indptr = np.zeros(len(per_passage) + 1, np.int64)
     np.cumsum(per_passage, out=indptr[1:])
     return LexicalIndex.from_arrays(
-        terms,
+        numbering.terms,
         indptr,
         np.concatenate(ids).astype(np.int32) if ids else np.zeros(0, np.int32),
         np.concatenate(counts).astype(np.float32) if counts else np.zeros(0, np.float32),

@@ -201,35 +201,16 @@ class LexicalIndex:
     @classmethod
     def build(cls, documents: Sequence[list[str]]) -> LexicalIndex:
         """Index analysed documents (lists of terms). Returns the index."""
-        return cls.from_rows([], [_counts(doc) for doc in documents])
-
-    @classmethod
-    def from_rows(
-        cls, terms: list[str], rows: Sequence[tuple[list[str], np.ndarray]]
-    ) -> LexicalIndex:
-        """Index passages given as (their distinct terms, their counts), in passage order,
-        numbering terms after ``terms`` (kept in order: reused rows keep their term ids)."""
-        row_of = {term: i for i, term in enumerate(terms)}
-        vocabulary = list(terms)
-        ids: list[np.ndarray] = []
-        counts: list[np.ndarray] = []
-        for doc_terms, tf in rows:
-            numbers = []
-            for term in doc_terms:
-                number = row_of.get(term)
-                if number is None:
-                    number = row_of[term] = len(vocabulary)
-                    vocabulary.append(term)
-                numbers.append(number)
-            ids.append(np.asarray(numbers, np.int32))
-            counts.append(np.asarray(tf, np.float32))
+        numbering = TermNumbering()
+        rows = [numbering.row(doc) for doc in documents]
         indptr = np.zeros(len(rows) + 1, np.int64)
-        np.cumsum([len(i) for i in ids], out=indptr[1:])
+        np.cumsum([len(ids) for ids, _ in rows], out=indptr[1:])
+        empty_i, empty_f = np.zeros(0, np.int32), np.zeros(0, np.float32)
         return cls.from_arrays(
-            vocabulary,
+            numbering.terms,
             indptr,
-            np.concatenate(ids) if ids else np.zeros(0, np.int32),
-            np.concatenate(counts) if counts else np.zeros(0, np.float32),
+            np.concatenate([ids for ids, _ in rows]) if rows else empty_i,
+            np.concatenate([tf for _, tf in rows]) if rows else empty_f,
         )
 
     @classmethod
@@ -339,8 +320,23 @@ class LexicalIndex:
         return self.postings(terms).dense(self.size)
 
 
-def _counts(doc: list[str]) -> tuple[list[str], np.ndarray]:
-    """A passage's distinct terms (in order of appearance) and how often each occurs; an empty
-    passage gets a placeholder term so that every passage has a length."""
-    counted = Counter(doc or ["\u2205"])
-    return list(counted), np.fromiter(counted.values(), np.float32, len(counted))
+class TermNumbering:
+    """Numbers terms in order of first appearance, after the ones it starts with (so that an
+    incremental build's copied rows keep their term numbers)."""
+
+    def __init__(self, terms: Sequence[str] = ()) -> None:
+        self.terms = list(terms)
+        self._row = {term: i for i, term in enumerate(self.terms)}
+
+    def row(self, doc: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """One passage's distinct term numbers and how often each occurs; an empty passage
+        gets a placeholder term so that every passage has a length."""
+        counted = Counter(doc or ["\u2205"])
+        numbers = []
+        for term in counted:
+            number = self._row.get(term)
+            if number is None:
+                number = self._row[term] = len(self.terms)
+                self.terms.append(term)
+            numbers.append(number)
+        return np.asarray(numbers, np.int32), np.fromiter(counted.values(), np.float32)

@@ -53,7 +53,9 @@ def test_split_sentences():
 def test_a_paragraph_repeated_in_a_section_gets_an_id_per_copy_at_once():
     """Ids stay distinct and stable, and a page of thousands of equal paragraphs is cut in
     linear time (each repeat used to try every earlier id again)."""
-    paragraph = "Le même paragraphe revient, mot pour mot, et il est assez long pour rester seul ici."
+    paragraph = (
+        "Le même paragraphe revient, mot pour mot, et il est assez long pour rester seul ici."
+    )
     page = parse_page("## Répétitions\n\n" + "\n\n".join([paragraph] * 3000), "rep.md")
     passages = build_passages(page.sections)
     ids = [p.id for p in passages]
