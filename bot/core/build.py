@@ -22,6 +22,7 @@ from bot.core.embedders import Embedder, embed_groups
 from bot.core.examples import EXAMPLES_FILE, ExamplesError, load_examples, resolve_sections
 from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError, load_glossary
 from bot.core.index import (
+    CURRENT,
     FORMAT_VERSION,
     BuildFolder,
     BuildReport,
@@ -91,9 +92,17 @@ class Previous:
         return {text_key(p.embedding_text): start + i for i, p in enumerate(passages)}
 
 
-def _previous(index_dir: Path, embedder: Embedder, settings: dict) -> Previous | None:
+def _previous(
+    index_dir: Path, embedder: Embedder, settings: dict, loaded: KnowledgeIndex | None
+) -> Previous | None:
+    """The current build of ``index_dir`` (``loaded`` when it is that build), if reusable."""
     try:
-        index = load_index(index_dir)
+        current = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        current = None
+    try:
+        index = loaded if loaded is not None and loaded.path.name == current else None
+        index = index or load_index(index_dir)
     except IndexError_:
         return None
     if (
@@ -421,21 +430,24 @@ def build_index(
     base_url: str = "",
     link_root: str | None = None,
     progress: Progress | None = None,
+    previous: KnowledgeIndex | None = None,
 ) -> BuildReport:
     """Index every page under ``knowledge_dir`` into a new build folder of ``index_dir``.
 
-    Unchanged pages and passages keep their vectors from the current build. Pages that fail to
-    parse are reported in the result and left out. Raises ``KnowledgeDirError`` when no page
-    can be read.
+    Unchanged pages and passages keep their vectors from the current build (``previous``, when
+    the caller has it loaded, is not read again). Pages that fail to parse are reported in the
+    result and left out. Raises ``KnowledgeDirError`` when no page can be read.
     """
     started = time.perf_counter()
     settings = {"base_url": base_url, "link_root": link_root}
-    previous = _previous(index_dir, embedder, settings)
-    files = page_files(knowledge_dir)
-    manifest = previous.index.manifest if previous else None
+    reusable = _previous(index_dir, embedder, settings, previous)
+    unlisted: list[DocumentError] = []
+    files = page_files(knowledge_dir, unlisted)
+    manifest = reusable.index.manifest if reusable else None
     hashes, stats = source_state(knowledge_dir, manifest, files)
     root = str(knowledge_dir) if link_root is None else link_root
-    parts, errors = _read_pages(files, hashes, previous, base_url, root)
+    parts, errors = _read_pages(files, hashes, reusable, base_url, root)
+    errors = [*unlisted, *errors]
     if not parts:
         detail = "; ".join(str(e) for e in errors) or "no *.md file"
         raise KnowledgeDirError(f"Nothing to index in {knowledge_dir}: {detail}")
@@ -453,11 +465,11 @@ def build_index(
         examples, problems = [], [str(exc)]
     errors = [*errors, *(DocumentError(EXAMPLES_FILE, p) for p in problems)]
     passages: list[Passage] = list(_flat(parts, "passages"))
-    old = previous.index if previous is not None else None
+    old = reusable.index if reusable is not None else None
     empty = np.zeros((0, embedder.dim), np.float32)
     with BuildFolder(index_dir) as folder:
-        embedded, passage_origin = _write_vectors(parts, embedder, previous, folder, progress)
-        vocabulary = _vocabulary(parts, previous)
+        embedded, passage_origin = _write_vectors(parts, embedder, reusable, folder, progress)
+        vocabulary = _vocabulary(parts, reusable)
         word_vectors, words_embedded = _embed_keyed(
             vocabulary.words,
             embedder,
@@ -490,13 +502,13 @@ def build_index(
                 old.dense.ivf if old else None,
                 passage_origin,
             ),
-            sentence_spans=_spans(parts, previous),
+            sentence_spans=_spans(parts, reusable),
             vocabulary=Vocabulary(vocabulary.words, word_vectors, vocabulary.terms),
             vocabulary_search=VectorSearch.build(
                 word_vectors, old.vocabulary_search.ivf if old else None, vocabulary.origin
             ),
             title_vectors=title_vectors,
-            lexical=_lexical(parts, previous),
+            lexical=_lexical(parts, reusable),
             glossary=glossary,
             examples=examples,
             example_vectors=example_vectors,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.documents import DocumentError, Page, load_pages
+from bot.core.documents import DocumentError, Page, PageCache, load_pages
 from bot.core.passages import split_sentences
 from bot.core.types import Citation
 
@@ -255,12 +255,19 @@ def build_checklists(
 
 
 def load_checklists(
-    knowledge_dir: Path, *, base_url: str = "", link_root: str | None = None
+    knowledge_dir: Path,
+    *,
+    base_url: str = "",
+    link_root: str | None = None,
+    cache: PageCache | None = None,
 ) -> tuple[list[Checklist], list[DocumentError]]:
-    """Read the pages and curated files of ``knowledge_dir`` into checklists.
+    """Read the pages (through ``cache`` when given) and curated files of ``knowledge_dir``
+    into checklists.
 
     Returns ``(checklists, errors)`` with the errors of pages and curated files alike.
     """
-    pages, page_errors = load_pages(knowledge_dir, base_url=base_url, link_root=link_root)
+    pages, page_errors = load_pages(
+        knowledge_dir, base_url=base_url, link_root=link_root, cache=cache
+    )
     checklists, errors = build_checklists(knowledge_dir, pages)
     return checklists, page_errors + errors

@@ -275,29 +275,56 @@ def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "
     return Page(source=source, title=title, draft=draft, sections=tuple(sections))
 
 
-def page_files(knowledge_dir: Path) -> list[tuple[Path, str]]:
+def page_files(
+    knowledge_dir: Path, problems: list[DocumentError] | None = None
+) -> list[tuple[Path, str]]:
     """Every ``*.md`` file under ``knowledge_dir`` (recursively), with its POSIX path relative
-    to it, in path order (folder by folder, as sorted paths compare). Raises
+    to it, in path order (folder by folder, as sorted paths compare). The folder is a
+    boundary: a link to a file outside it, a link to nothing and a sub-folder that cannot be
+    read are left out and, when ``problems`` is given, named there. Raises
     ``KnowledgeDirError`` when the directory is missing."""
     if not knowledge_dir.is_dir():
         raise KnowledgeDirError(
             f"Knowledge directory not found: {knowledge_dir} "
             "(set PLAYBOOK_KNOWLEDGE_DIR to the folder of your Markdown pages)."
         )
+    root = knowledge_dir.resolve()
     found: list[tuple[tuple[str, ...], str]] = []
     pending: list[tuple[str, tuple[str, ...]]] = [(str(knowledge_dir), ())]
+    report = problems.append if problems is not None else (lambda _e: None)
     while pending:
         folder, relative = pending.pop()
         try:
             entries = list(os.scandir(folder))
-        except OSError:
+        except OSError as exc:
+            report(
+                DocumentError("/".join(relative) or ".", f"folder cannot be read ({exc.strerror})")
+            )
             continue
         for entry in entries:
+            parts = (*relative, entry.name)
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    pending.append((entry.path, (*relative, entry.name)))
-                elif entry.name.endswith(".md") and entry.is_file():
-                    found.append(((*relative, entry.name), entry.path))
+                    pending.append((entry.path, parts))
+                elif not entry.name.endswith(".md"):
+                    continue
+                elif entry.is_symlink():
+                    target = Path(entry.path).resolve()
+                    if not target.is_file():
+                        report(
+                            DocumentError("/".join(parts), "a link to a file that does not exist")
+                        )
+                    elif not target.is_relative_to(root):
+                        report(
+                            DocumentError(
+                                "/".join(parts),
+                                "a link to a file outside the knowledge folder: not indexed",
+                            )
+                        )
+                    else:
+                        found.append((parts, entry.path))
+                elif entry.is_file():
+                    found.append((parts, entry.path))
             except OSError:
                 continue
     found.sort(key=lambda item: item[0])
@@ -320,10 +347,42 @@ def read_page(
         return DocumentError(source, str(exc))
 
 
+class PageCache:
+    """Parsed pages kept by a long-running process (the server's reloads), each reused while
+    its file's size and modification time stay the same and the link settings too."""
+
+    def __init__(self) -> None:
+        self._pages: dict[str, tuple[tuple, Page | DocumentError]] = {}
+
+    def read(self, path: Path, source: str, base_url: str, link_root: str) -> Page | DocumentError:
+        """``read_page``, from the cache when the file did not change."""
+        try:
+            info = path.stat()
+        except OSError as exc:
+            return DocumentError(source, f"cannot be read ({exc.strerror})")
+        key = (info.st_size, info.st_mtime_ns, base_url, link_root)
+        found = self._pages.get(source)
+        if found is not None and found[0] == key:
+            return found[1]
+        page = read_page(path, source, base_url=base_url, link_root=link_root)
+        self._pages[source] = (key, page)
+        return page
+
+    def keep_only(self, sources: set[str]) -> None:
+        """Forget the pages that are no longer there."""
+        for source in set(self._pages) - sources:
+            del self._pages[source]
+
+
 def load_pages(
-    knowledge_dir: Path, *, base_url: str = "", link_root: str | None = None
+    knowledge_dir: Path,
+    *,
+    base_url: str = "",
+    link_root: str | None = None,
+    cache: PageCache | None = None,
 ) -> tuple[list[Page], list[DocumentError]]:
-    """Read every ``*.md`` under ``knowledge_dir`` (recursively), skipping drafts.
+    """Read every ``*.md`` under ``knowledge_dir`` (recursively), skipping drafts; through
+    ``cache`` when given, so that unchanged pages are not parsed again.
 
     Returns ``(pages, errors)``: a page that cannot be read is reported in ``errors`` and the
     others are still returned. Raises ``KnowledgeDirError`` when the directory is missing.
@@ -331,8 +390,15 @@ def load_pages(
     root = str(knowledge_dir) if link_root is None else link_root
     pages: list[Page] = []
     errors: list[DocumentError] = []
-    for path, source in page_files(knowledge_dir):
-        page = read_page(path, source, base_url=base_url, link_root=root)
+    files = page_files(knowledge_dir, errors)
+    if cache is not None:
+        cache.keep_only({source for _, source in files})
+    for path, source in files:
+        page = (
+            cache.read(path, source, base_url, root)
+            if cache is not None
+            else read_page(path, source, base_url=base_url, link_root=root)
+        )
         if isinstance(page, DocumentError):
             errors.append(page)
         elif not page.draft:

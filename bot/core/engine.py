@@ -15,6 +15,7 @@ from bot.core.index import (
     KnowledgeIndex,
     Progress,
     load_index,
+    remove_abandoned_builds,
     stale_reason,
 )
 from bot.core.language import detect_language, message
@@ -28,8 +29,14 @@ class EmptyQuestion(ValueError):
     """The question has no text."""
 
 
-def build(settings: Settings, embedder: Embedder, progress: Progress | None = None) -> BuildReport:
-    """Build (or refresh) the index the settings name. Returns the build's report."""
+def build(
+    settings: Settings,
+    embedder: Embedder,
+    progress: Progress | None = None,
+    previous: KnowledgeIndex | None = None,
+) -> BuildReport:
+    """Build (or refresh) the index the settings name; ``previous``, the current build
+    already loaded, saves reading it again. Returns the build's report."""
     return build_index(
         settings.knowledge_dir,
         settings.index_dir,
@@ -37,6 +44,7 @@ def build(settings: Settings, embedder: Embedder, progress: Progress | None = No
         base_url=settings.base_url,
         link_root=settings.link_root,
         progress=progress,
+        previous=previous,
     )
 
 
@@ -51,6 +59,9 @@ def open_index(
     Every rebuild is announced through ``notify`` with its reason. Returns the loaded index.
     """
     reason: str | None
+    if settings.index_dir.is_dir():
+        for name in remove_abandoned_builds(settings.index_dir):
+            notify(f"Removed {name}, left by a build that did not finish.")
     try:
         index = load_index(settings.index_dir)
         reason = stale_reason(

@@ -7,6 +7,7 @@ atomically, so a reader sees either the old index or the new one, never half of 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -233,7 +234,10 @@ def _current_dir(index_dir: Path) -> Path:
     pointer = index_dir / CURRENT
     if not pointer.is_file():
         raise IndexMissing(f"No index in {index_dir}")
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"{pointer} cannot be read ({exc})") from None
     if not name or "/" in name or not (index_dir / name).is_dir():
         raise IndexCorrupt(f"{pointer} names a build folder that does not exist ({name!r})")
     return index_dir / name
@@ -245,6 +249,33 @@ def example_texts(questions: Sequence[str]) -> list[str]:
     return [q for q, _ in pairs] + [k for _, k in pairs]
 
 
+LOCK = ".building"
+
+
+def remove_abandoned_builds(index_dir: Path) -> list[str]:
+    """Remove the temporary folders of builds that died before they finished (no process
+    holds their lock). Returns their names."""
+    removed = []
+    for folder in index_dir.glob(".tmp-v-*"):
+        try:
+            handle = os.open(folder / LOCK, os.O_RDWR)
+        except FileNotFoundError:
+            handle = None  # a build from before locks, or one that died while starting
+        except OSError:
+            continue
+        try:
+            if handle is not None:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a build in progress
+        finally:
+            if handle is not None:
+                os.close(handle)
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
+
+
 class BuildFolder:
     """A new build being written: a temporary folder of ``index_dir`` that ``commit`` makes
     the current build (atomically: a reader sees the old build or the new one) and that is
@@ -252,10 +283,15 @@ class BuildFolder:
 
     def __init__(self, index_dir: Path) -> None:
         index_dir.mkdir(parents=True, exist_ok=True)
+        remove_abandoned_builds(index_dir)
         self.index_dir = index_dir
         self.name = f"v-{time.time_ns()}"
         self.path = index_dir / f".tmp-{self.name}"
         self.path.mkdir()
+        # Held while the build runs: a folder whose lock nobody holds was left by a build
+        # that died (SIGKILL, power loss) and is removed by the next one.
+        self._lock = os.open(self.path / LOCK, os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
         self.digests: dict[str, str] = {}  # checksums of the files written so far
 
     def __enter__(self) -> BuildFolder:
@@ -263,10 +299,12 @@ class BuildFolder:
 
     def __exit__(self, *exc: object) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        os.close(self._lock)
 
     def commit(self) -> Path:
         """Make this build the current one; returns its folder."""
         build = self.index_dir / self.name
+        (self.path / LOCK).unlink()
         self.path.rename(build)
         pointer = self.index_dir / f".{CURRENT}.tmp"
         pointer.write_text(build.name, encoding="utf-8")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.core.checklists import CURATED_DIR, load_checklists
-from bot.core.documents import DocumentError
+from bot.core.documents import DocumentError, PageCache
 from bot.core.engine import build
 from bot.core.examples import EXAMPLES_FILE, ExamplesError, load_examples
 from bot.core.glossary import GLOSSARY_FILE, GlossaryError, load_glossary
@@ -57,6 +57,14 @@ def _signature(knowledge_dir: Path) -> tuple:
     return tuple(entries)
 
 
+def _current_name(index_dir: Path) -> str | None:
+    """The name of the build ``CURRENT`` points to, or ``None``."""
+    try:
+        return (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _checklist_hashes(knowledge_dir: Path) -> dict[str, str]:
     folder = knowledge_dir / CURATED_DIR
     if not folder.is_dir():
@@ -78,6 +86,7 @@ class KnowledgeWatcher:
         self._checklists = _checklist_hashes(settings.knowledge_dir)
         self._failed: tuple[dict, dict] | None = None  # the state that last failed to load
         self._seen: tuple | None = None  # the directory's fingerprint when last found unchanged
+        self._pages = PageCache()  # a reload parses only the pages that changed
 
     def changed(self) -> str | None:
         """Why the loaded knowledge is out of date, or ``None``."""
@@ -118,7 +127,7 @@ class KnowledgeWatcher:
         checklist_state = _checklist_hashes(s.knowledge_dir)
         try:  # the pages' errors come with the checklists' (they are read from the pages)
             checklists, found = load_checklists(
-                s.knowledge_dir, base_url=s.base_url, link_root=s.link_root
+                s.knowledge_dir, base_url=s.base_url, link_root=s.link_root, cache=self._pages
             )
         except Exception as exc:  # e.g. the knowledge directory vanished
             checklists, found = [], [DocumentError(s.link_root, str(exc))]
@@ -135,9 +144,13 @@ class KnowledgeWatcher:
             self._failed = (sources, checklist_state)
             return self._done(ReloadResult(False, reason, errors=errors))
         engine = self.assistant.engine
-        index = load_index(s.index_dir)
+        served = engine.index
+        current = _current_name(s.index_dir)
+        # The served index is the current build unless another process published a new one:
+        # then that one is loaded (and checked) instead of the one in memory.
+        index = served if current == served.path.name else load_index(s.index_dir)
         if index.manifest.get("sources") != sources or index.embedder_id != engine.embedder.id:
-            build(s, engine.embedder)
+            build(s, engine.embedder, previous=index)
             index = load_index(s.index_dir)
         engine.swap(index)
         self.assistant.checklists = ChecklistBook(checklists)

@@ -92,3 +92,39 @@ def test_bad_pages_are_reported_and_the_others_still_load(tmp_path):
 def test_missing_knowledge_dir_is_a_clear_error(tmp_path):
     with pytest.raises(KnowledgeDirError, match="PLAYBOOK_KNOWLEDGE_DIR"):
         load_pages(Path(tmp_path / "nope"))
+
+
+def test_a_page_cache_parses_only_the_pages_that_changed(tmp_path):
+    from bot.core.documents import PageCache, load_pages
+
+    (tmp_path / "a.md").write_text("## Un\n\nPremier texte.\n")
+    (tmp_path / "b.md").write_text("## Deux\n\nSecond texte.\n")
+    cache = PageCache()
+    first, _ = load_pages(tmp_path, cache=cache)
+    (tmp_path / "b.md").write_text("## Deux\n\nSecond texte, réécrit et plus long.\n")
+    second, _ = load_pages(tmp_path, cache=cache)
+    assert second[0] is first[0]  # a.md: the same parsed page
+    assert second[1] is not first[1] and "réécrit" in second[1].sections[0].blocks[0].text
+    (tmp_path / "a.md").unlink()
+    third, _ = load_pages(tmp_path, cache=cache)
+    assert [p.source for p in third] == ["b.md"]
+
+
+def test_the_knowledge_folder_is_a_boundary_for_links(tmp_path):
+    """A link to a file outside the folder (tokens in an env file, /etc/passwd) is never
+    read, and it is named; so is a link to nothing. A link inside the folder is a page."""
+    from bot.core.documents import load_pages
+
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (tmp_path / "app.env").write_text("SLACK_BOT_TOKEN=xoxb-secret\n")
+    (kb / "page.md").write_text("## Vrai\n\nUne vraie page.\n")
+    (kb / "notes.md").symlink_to(tmp_path / "app.env")
+    (kb / "gone.md").symlink_to(kb / "nowhere.md")
+    (kb / "alias.md").symlink_to(kb / "page.md")
+    pages, errors = load_pages(kb)
+    assert sorted(p.source for p in pages) == ["alias.md", "page.md"]
+    named = {e.path: e.reason for e in errors}
+    assert "outside the knowledge folder" in named["notes.md"]
+    assert "does not exist" in named["gone.md"]
+    assert not any("xoxb" in section.blocks[0].text for p in pages for section in p.sections)

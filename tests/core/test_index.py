@@ -163,3 +163,44 @@ def test_an_unchanged_page_keeps_its_rows_and_a_removed_one_leaves_nothing(kb, t
     assert not any(p.source == "team.md" for p in third.passages)
     assert third.lexical.size == len(third.passages)
     assert not any(third.lexical.knows(t) for t in analyse("mardi", "fr"))
+
+
+@pytest.mark.parametrize("damage", ["manifest_is_a_list", "pointer_not_utf8"])
+def test_an_unreadable_manifest_or_pointer_means_rebuild(kb, tmp_path, damage):
+    idx = tmp_path / "idx"
+    report = build_index(kb, idx, FakeEmbedder())
+    if damage == "manifest_is_a_list":
+        (report.path / "manifest.json").write_text("[1, 2]")
+    else:
+        (idx / CURRENT).write_bytes(b"\xff\xfe\x00v-")
+    with pytest.raises(IndexCorrupt):
+        load_index(idx)
+    messages = []
+    index = open_index(Settings(knowledge_dir=kb, index_dir=idx), FakeEmbedder(), messages.append)
+    assert len(index.passages) == report.passages
+    assert "corrupt" in messages[-1]
+
+
+def test_a_build_that_died_leaves_nothing_behind_at_the_next_start(kb, tmp_path):
+    """A folder left by a killed build (its lock held by no one) is removed, and said; one
+    whose build is running is kept."""
+    import fcntl
+    import os
+
+    idx = tmp_path / "idx"
+    build_index(kb, idx, FakeEmbedder())
+    dead = idx / ".tmp-v-1"
+    dead.mkdir()
+    (dead / "vectors.npy").write_bytes(b"half written")
+    (dead / ".building").touch()
+    running = idx / ".tmp-v-2"
+    running.mkdir()
+    handle = os.open(running / ".building", os.O_CREAT | os.O_RDWR)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        messages = []
+        open_index(Settings(knowledge_dir=kb, index_dir=idx), FakeEmbedder(), messages.append)
+        assert not dead.exists() and running.exists()
+        assert messages[0] == "Removed .tmp-v-1, left by a build that did not finish."
+    finally:
+        os.close(handle)
