@@ -101,7 +101,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core.checklists import load_checklists
 
     checklists, checklist_errors = load_checklists(
-        settings.knowledge_dir, base_url=settings.base_url, link_root=settings.link_root
+        settings.knowledge_dir,
+        base_url=settings.base_url,
+        link_root=settings.link_root,
+        max_bytes=settings.max_page_bytes,
     )
     checklist_errors = [e for e in checklist_errors if e not in report.errors]
     for error in checklist_errors:
@@ -156,6 +159,7 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
         settings.knowledge_dir,
         base_url=settings.base_url,
         link_root=settings.link_root,
+        max_bytes=settings.max_page_bytes,
     )
     for page in pages:
         for section in page.sections:
@@ -272,7 +276,10 @@ def cmd_glossary(args: argparse.Namespace, settings: Settings) -> int:
         print("Also searched: " + ", ".join(t.text for t in expansion.terms))
         return 0
     pages, errors = load_pages(
-        settings.knowledge_dir, base_url=settings.base_url, link_root=settings.link_root
+        settings.knowledge_dir,
+        base_url=settings.base_url,
+        link_root=settings.link_root,
+        max_bytes=settings.max_page_bytes,
     )
     for error in errors:
         _stderr(f"Skipped {error}")

@@ -43,6 +43,7 @@ def open_checklists(settings: Settings):
         settings.knowledge_dir,
         base_url=settings.base_url,
         link_root=settings.link_root,
+        max_bytes=settings.max_page_bytes,
     )
     for error in errors:
         print(f"Skipped {error}", file=sys.stderr)

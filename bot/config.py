@@ -46,11 +46,17 @@ class Settings:
     watch_seconds: int = 5  # how often serve looks for knowledge changes; 0 turns it off
     drain_seconds: int = 10  # on SIGTERM, how long answers in flight may take to finish
     admins: str = ""  # comma-separated user ids allowed to /playbook reindex
+    max_page_kb: int = 4096  # a page larger than this is skipped (and named) when indexing
 
     @property
     def link_root(self) -> str:
         """What section links start with when no base URL is set: the knowledge directory."""
         return self.knowledge_dir.as_posix()
+
+    @property
+    def max_page_bytes(self) -> int:
+        """The largest page indexed, in bytes."""
+        return self.max_page_kb * 1024
 
     @property
     def admin_ids(self) -> frozenset[str]:

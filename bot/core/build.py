@@ -17,7 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.documents import DocumentError, KnowledgeDirError, Page, page_files, read_page
+from bot.core.documents import (
+    MAX_PAGE_BYTES,
+    DocumentError,
+    KnowledgeDirError,
+    Page,
+    page_files,
+    read_page,
+)
 from bot.core.embedders import Embedder, embed_groups
 from bot.core.examples import EXAMPLES_FILE, ExamplesError, load_examples, resolve_sections
 from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError, load_glossary
@@ -177,6 +184,7 @@ def _read_pages(
     previous: Previous | None,
     base_url: str,
     root: str,
+    max_bytes: int,
 ) -> tuple[list[PageParts], list[DocumentError]]:
     """Every page's parts: unchanged pages from ``previous``, the others parsed now."""
     parts: list[PageParts] = []
@@ -186,7 +194,7 @@ def _read_pages(
         if previous and digest and previous.pages.get(source, ("",))[0] == digest:
             parts.append(_reused_page(source, digest, previous))
             continue
-        page = read_page(path, source, base_url=base_url, link_root=root)
+        page = read_page(path, source, base_url=base_url, link_root=root, max_bytes=max_bytes)
         if isinstance(page, DocumentError):
             errors.append(page)
         elif not page.draft:
@@ -431,6 +439,7 @@ def build_index(
     link_root: str | None = None,
     progress: Progress | None = None,
     previous: KnowledgeIndex | None = None,
+    max_page_bytes: int = MAX_PAGE_BYTES,
 ) -> BuildReport:
     """Index every page under ``knowledge_dir`` into a new build folder of ``index_dir``.
 
@@ -446,7 +455,7 @@ def build_index(
     manifest = reusable.index.manifest if reusable else None
     hashes, stats = source_state(knowledge_dir, manifest, files)
     root = str(knowledge_dir) if link_root is None else link_root
-    parts, errors = _read_pages(files, hashes, reusable, base_url, root)
+    parts, errors = _read_pages(files, hashes, reusable, base_url, root, max_page_bytes)
     errors = [*unlisted, *errors]
     if not parts:
         detail = "; ".join(str(e) for e in errors) or "no *.md file"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.documents import DocumentError, Page, PageCache, load_pages
+from bot.core.documents import MAX_PAGE_BYTES, DocumentError, Page, PageCache, load_pages
 from bot.core.passages import split_sentences
 from bot.core.types import Citation
 
@@ -260,6 +260,7 @@ def load_checklists(
     base_url: str = "",
     link_root: str | None = None,
     cache: PageCache | None = None,
+    max_bytes: int = MAX_PAGE_BYTES,
 ) -> tuple[list[Checklist], list[DocumentError]]:
     """Read the pages (through ``cache`` when given) and curated files of ``knowledge_dir``
     into checklists.
@@ -267,7 +268,7 @@ def load_checklists(
     Returns ``(checklists, errors)`` with the errors of pages and curated files alike.
     """
     pages, page_errors = load_pages(
-        knowledge_dir, base_url=base_url, link_root=link_root, cache=cache
+        knowledge_dir, base_url=base_url, link_root=link_root, cache=cache, max_bytes=max_bytes
     )
     checklists, errors = build_checklists(knowledge_dir, pages)
     return checklists, page_errors + errors

@@ -331,12 +331,31 @@ def page_files(
     return [(Path(path), "/".join(parts)) for parts, path in found]
 
 
+MAX_PAGE_BYTES = 4 * 1024 * 1024  # the default of PLAYBOOK_MAX_PAGE_KB
+
+
 def read_page(
-    path: Path, source: str, *, base_url: str = "", link_root: str = "knowledge"
+    path: Path,
+    source: str,
+    *,
+    base_url: str = "",
+    link_root: str = "knowledge",
+    max_bytes: int = MAX_PAGE_BYTES,
 ) -> Page | DocumentError:
-    """Read and parse one page file; what went wrong when it cannot be read."""
+    """Read and parse one page file; what went wrong when it cannot be read, is larger than
+    ``max_bytes`` or is not text."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        size = path.stat().st_size
+        if size > max_bytes:
+            return DocumentError(
+                source,
+                f"{size / 1e6:.1f} MB, above the page size limit of {max_bytes / 1e6:.1f} MB "
+                "(PLAYBOOK_MAX_PAGE_KB): not indexed",
+            )
+        data = path.read_bytes()
+        if b"\0" in data[:8192]:
+            return DocumentError(source, "binary content, not a text page: not indexed")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return DocumentError(source, "not UTF-8 text")
     except OSError as exc:
@@ -354,17 +373,19 @@ class PageCache:
     def __init__(self) -> None:
         self._pages: dict[str, tuple[tuple, Page | DocumentError]] = {}
 
-    def read(self, path: Path, source: str, base_url: str, link_root: str) -> Page | DocumentError:
+    def read(
+        self, path: Path, source: str, base_url: str, link_root: str, max_bytes: int
+    ) -> Page | DocumentError:
         """``read_page``, from the cache when the file did not change."""
         try:
             info = path.stat()
         except OSError as exc:
             return DocumentError(source, f"cannot be read ({exc.strerror})")
-        key = (info.st_size, info.st_mtime_ns, base_url, link_root)
+        key = (info.st_size, info.st_mtime_ns, base_url, link_root, max_bytes)
         found = self._pages.get(source)
         if found is not None and found[0] == key:
             return found[1]
-        page = read_page(path, source, base_url=base_url, link_root=link_root)
+        page = read_page(path, source, base_url=base_url, link_root=link_root, max_bytes=max_bytes)
         self._pages[source] = (key, page)
         return page
 
@@ -380,9 +401,11 @@ def load_pages(
     base_url: str = "",
     link_root: str | None = None,
     cache: PageCache | None = None,
+    max_bytes: int = MAX_PAGE_BYTES,
 ) -> tuple[list[Page], list[DocumentError]]:
-    """Read every ``*.md`` under ``knowledge_dir`` (recursively), skipping drafts; through
-    ``cache`` when given, so that unchanged pages are not parsed again.
+    """Read every ``*.md`` under ``knowledge_dir`` (recursively), skipping drafts and pages
+    above ``max_bytes``; through ``cache`` when given, so that unchanged pages are not parsed
+    again.
 
     Returns ``(pages, errors)``: a page that cannot be read is reported in ``errors`` and the
     others are still returned. Raises ``KnowledgeDirError`` when the directory is missing.
@@ -395,9 +418,9 @@ def load_pages(
         cache.keep_only({source for _, source in files})
     for path, source in files:
         page = (
-            cache.read(path, source, base_url, root)
+            cache.read(path, source, base_url, root, max_bytes)
             if cache is not None
-            else read_page(path, source, base_url=base_url, link_root=root)
+            else read_page(path, source, base_url=base_url, link_root=root, max_bytes=max_bytes)
         )
         if isinstance(page, DocumentError):
             errors.append(page)

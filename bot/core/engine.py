@@ -45,6 +45,7 @@ def build(
         link_root=settings.link_root,
         progress=progress,
         previous=previous,
+        max_page_bytes=settings.max_page_bytes,
     )
 
 

@@ -127,7 +127,11 @@ class KnowledgeWatcher:
         checklist_state = _checklist_hashes(s.knowledge_dir)
         try:  # the pages' errors come with the checklists' (they are read from the pages)
             checklists, found = load_checklists(
-                s.knowledge_dir, base_url=s.base_url, link_root=s.link_root, cache=self._pages
+                s.knowledge_dir,
+                base_url=s.base_url,
+                link_root=s.link_root,
+                cache=self._pages,
+                max_bytes=s.max_page_bytes,
             )
         except Exception as exc:  # e.g. the knowledge directory vanished
             checklists, found = [], [DocumentError(s.link_root, str(exc))]

@@ -128,3 +128,16 @@ def test_the_knowledge_folder_is_a_boundary_for_links(tmp_path):
     assert "outside the knowledge folder" in named["notes.md"]
     assert "does not exist" in named["gone.md"]
     assert not any("xoxb" in section.blocks[0].text for p in pages for section in p.sections)
+
+
+def test_huge_and_binary_pages_are_named_not_indexed(tmp_path):
+    from bot.core.documents import load_pages
+
+    (tmp_path / "page.md").write_text("## Vrai\n\nUne vraie page.\n")
+    (tmp_path / "huge.md").write_text("## Gros\n\n" + "Une phrase de plus. " * 60_000)
+    (tmp_path / "nul.md").write_bytes(b"\0" * 4096)
+    pages, errors = load_pages(tmp_path, max_bytes=1_000_000)
+    assert [p.source for p in pages] == ["page.md"]
+    named = {e.path: e.reason for e in errors}
+    assert "above the page size limit of 1.0 MB (PLAYBOOK_MAX_PAGE_KB)" in named["huge.md"]
+    assert "binary content" in named["nul.md"]
