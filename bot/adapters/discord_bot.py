@@ -131,7 +131,7 @@ class FeedbackButton(
             return
         asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
         vote = 1 if self.vote == "up" else -1
-        await asyncio.to_thread(assistant.feedback, answer, vote, asker)
+        await asyncio.to_thread(assistant.feedback, answer, vote, asker, None, self.answer_id)
         await interaction.response.send_message(
             message(answer.language, "feedback_thanks"),
             ephemeral=True,

@@ -322,7 +322,9 @@ class SlackBot:
             "slack", body.get("channel", {}).get("id", ""), body.get("user", {}).get("id", "")
         )
         vote = 1 if action.get("action_id") == FEEDBACK_UP else -1
-        await asyncio.to_thread(self.assistant.feedback, answer, vote, asker)
+        await asyncio.to_thread(
+            self.assistant.feedback, answer, vote, asker, None, action.get("value") or None
+        )
         await _private(respond, message(answer.language, "feedback_thanks"))
 
     # --- checklists -----------------------------------------------------------------------

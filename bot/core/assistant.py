@@ -118,8 +118,16 @@ class Assistant:
             latency_ms=latency,
         )
 
-    def feedback(self, answer: Answer, vote: int, asker: Asker, comment: str | None = None) -> int:
-        """Store 👍 (1) or 👎 (-1) on ``answer``. Returns the feedback id."""
+    def feedback(
+        self,
+        answer: Answer,
+        vote: int,
+        asker: Asker,
+        comment: str | None = None,
+        answer_id: str | None = None,
+    ) -> int:
+        """Store 👍 (1) or 👎 (-1) on ``answer`` (kept under ``answer_id``: a user's latest
+        vote on it replaces their earlier one). Returns the feedback id."""
         if self.metrics is not None:
             self.metrics.feedback.labels("up" if vote > 0 else "down").inc()
         return self.store.record_feedback(
@@ -130,6 +138,7 @@ class Assistant:
             passages=cited_passages(answer),
             vote=vote,
             comment=comment,
+            answer_id=answer_id,
         )
 
     def remember(self, answer: Answer, asker: Asker) -> str:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     select,
     text,
     update,
@@ -37,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -86,6 +87,8 @@ feedback_table = Table(
     Column("passages", Text, nullable=False),  # JSON list of cited passages
     Column("vote", Integer, nullable=False),  # +1 or -1
     Column("comment", Text),
+    # Version 3: the answer voted on; one vote per user and answer, the latest.
+    Column("answer_id", String(32), index=True),
 )
 
 
@@ -182,6 +185,10 @@ def _migrate(engine: Engine) -> None:
             conn.execute(
                 text("ALTER TABLE checklist_progress ADD COLUMN done_by_name VARCHAR(255)")
             )
+        columns = {c["name"] for c in inspect(conn).get_columns("feedback")}
+        if 0 < current < 3 and "answer_id" not in columns:
+            conn.execute(text("ALTER TABLE feedback ADD COLUMN answer_id VARCHAR(32)"))
+            conn.execute(text("CREATE INDEX ix_feedback_answer_id ON feedback (answer_id)"))
         if row is None:
             conn.execute(
                 meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
@@ -331,21 +338,33 @@ class Store:
         vote: int,
         comment: str | None = None,
         at: datetime | None = None,
+        answer_id: str | None = None,
     ) -> int:
-        """Store a 👍 (``vote=1``) or 👎 (``vote=-1``) on an answer. Returns the feedback id."""
+        """Store a 👍 (``vote=1``) or 👎 (``vote=-1``) on an answer. With ``answer_id``, a
+        user's earlier vote on the same answer is replaced: each user counts once per answer,
+        with their latest vote. Returns the feedback id."""
         if vote not in (1, -1):
             raise ValueError("vote must be 1 (👍) or -1 (👎)")
+        user_hash = self.user_hash(user)
         with self.engine.begin() as conn:
+            if answer_id:
+                conn.execute(
+                    delete(feedback_table).where(
+                        feedback_table.c.answer_id == answer_id,
+                        feedback_table.c.user_hash == user_hash,
+                    )
+                )
             result = conn.execute(
                 feedback_table.insert().values(
                     given_at=at or _now(),
                     platform=platform,
                     channel=channel,
-                    user_hash=self.user_hash(user),
+                    user_hash=user_hash,
                     question=question,
                     passages=json.dumps(passages, ensure_ascii=False),
                     vote=vote,
                     comment=comment,
+                    answer_id=answer_id,
                 )
             )
         return int(result.inserted_primary_key[0])

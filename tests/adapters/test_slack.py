@@ -247,6 +247,23 @@ def test_feedback_click_is_stored_and_acknowledged_privately(engine, tmp_path):
     run(scenario())
 
 
+def test_one_user_clicking_five_times_is_one_vote(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.event(mention("Que doit gérer le product manager ?"), "Ev1")
+            (post,) = await h.fake.wait_for("chat.postMessage")
+            buttons = next(b for b in post.body["blocks"] if b["type"] == "actions")["elements"]
+            up = next(e for e in buttons if e["action_id"] == "feedback_up")
+            down = next(e for e in buttons if e["action_id"] == "feedback_down")
+            for clicked in (up, up, up, up, down):
+                status, _ = await h.action(clicked, message_ts="1700000000.000001")
+                assert status == 200
+            await h.fake.wait_for("response", count=5)
+            assert h.store.feedback_counts() == {"up": 0, "down": 1}
+
+    run(scenario())
+
+
 def test_checklist_list_post_tick_untick_and_reset(engine, tmp_path):
     async def scenario():
         async with Harness(engine, tmp_path) as h:

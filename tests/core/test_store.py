@@ -286,6 +286,8 @@ def test_a_version_1_database_is_migrated(db_url):
     store.tick("c", "x", "i-1", "Old tick", "U1")
     with store.engine.begin() as conn:  # make it look like a version 1 database
         conn.execute(text("ALTER TABLE checklist_progress DROP COLUMN done_by_name"))
+        conn.execute(text("DROP INDEX ix_feedback_answer_id"))
+        conn.execute(text("ALTER TABLE feedback DROP COLUMN answer_id"))
         conn.execute(
             meta_table.update().where(meta_table.c.key == "schema_version").values(value="1")
         )
@@ -299,3 +301,19 @@ def test_a_version_1_database_is_migrated(db_url):
             select(meta_table.c.value).where(meta_table.c.key == "schema_version")
         ).scalar()
     assert version == str(SCHEMA_VERSION)
+    migrated.record_feedback(
+        platform="slack", channel="C", user="U", question="q", passages=[], vote=1, answer_id="a"
+    )
+    assert migrated.feedback_counts() == {"up": 1, "down": 0}
+
+
+def test_one_vote_per_user_and_answer_the_latest_counts(db_url):
+    store = Store(db_url)
+    vote = dict(platform="slack", channel="C1", question="q", passages=[])
+    for _ in range(5):
+        store.record_feedback(user="U1", vote=1, answer_id="ans-1", **vote)
+    assert store.feedback_counts() == {"up": 1, "down": 0}
+    store.record_feedback(user="U1", vote=-1, answer_id="ans-1", **vote)  # changed their mind
+    store.record_feedback(user="U2", vote=1, answer_id="ans-1", **vote)
+    store.record_feedback(user="U1", vote=1, answer_id="ans-2", **vote)
+    assert store.feedback_counts() == {"up": 2, "down": 1}
