@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -201,6 +202,16 @@ def _migrate(engine: Engine) -> None:
             )
 
 
+# Slack's <@U123>, <@U123|name>, <#C123|name>, <!here>; Discord's <@123>, <@!123>, <@&123>,
+# <#123>: who or where a question named is not kept with it.
+_MENTION = re.compile(r"<(?:@[!&]?|#|!)[A-Za-z0-9_.-]+(?:\|[^>]*)?>")
+
+
+def strip_mentions(text: str) -> str:
+    """``text`` without platform mentions of people, roles or channels."""
+    return " ".join(_MENTION.sub(" ", text).split())
+
+
 class Store:
     """Checklist progress, feedback and question log in one database."""
 
@@ -312,7 +323,8 @@ class Store:
         latency_ms: float,
         at: datetime | None = None,
     ) -> None:
-        """Record one question (the user as a salted hash, never the raw id)."""
+        """Record one question (the user as a salted hash, never the raw id; mentions of
+        people, roles and channels taken out of the text)."""
         with self.engine.begin() as conn:
             conn.execute(
                 questions_table.insert().values(
@@ -320,7 +332,7 @@ class Store:
                     platform=platform,
                     channel=channel,
                     user_hash=self.user_hash(user),
-                    question=question,
+                    question=strip_mentions(question),
                     abstained=abstained,
                     top_section=top_section,
                     latency_ms=latency_ms,
@@ -360,7 +372,7 @@ class Store:
                     platform=platform,
                     channel=channel,
                     user_hash=user_hash,
-                    question=question,
+                    question=strip_mentions(question),
                     passages=json.dumps(passages, ensure_ascii=False),
                     vote=vote,
                     comment=comment,

@@ -317,3 +317,25 @@ def test_one_vote_per_user_and_answer_the_latest_counts(db_url):
     store.record_feedback(user="U2", vote=1, answer_id="ans-1", **vote)
     store.record_feedback(user="U1", vote=1, answer_id="ans-2", **vote)
     assert store.feedback_counts() == {"up": 2, "down": 1}
+
+
+def test_mentions_never_reach_the_question_log(db_url):
+    from bot.core.store import questions_table, strip_mentions
+
+    assert (
+        strip_mentions("<@U0BOB> et <#C1|général>, quel modèle ? <!here>") == "et , quel modèle ?"
+    )
+    assert strip_mentions("hey <@!1234> <@&99> pricing?") == "hey pricing?"
+    store = Store(db_url)
+    store.log_question(
+        platform="slack",
+        channel="C1",
+        user="U1",
+        question="/ask <@U0BOB|bob> quel modèle pour Bob ?",
+        abstained=False,
+        top_section=None,
+        latency_ms=1.0,
+    )
+    with store.engine.connect() as conn:
+        (stored,) = conn.execute(select(questions_table.c.question)).scalars()
+    assert "U0BOB" not in stored and stored == "/ask quel modèle pour Bob ?"
