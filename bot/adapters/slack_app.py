@@ -8,14 +8,18 @@ checklist whose checkboxes the whole channel ticks. Every answer has 👍/👎 b
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
+from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack_render import (
@@ -115,6 +119,47 @@ def _question_text(text: str) -> str:
     return " ".join(_MENTION.sub(" ", text or "").split())
 
 
+def _request_guard(signing_secret: str):
+    """An aiohttp middleware: Slack's signature checked first, then the body's shape (a JSON
+    object, or a form whose ``payload`` is one), each failure a short 401 / 400."""
+    verifier = SignatureVerifier(signing_secret)
+
+    @web.middleware
+    async def guard(request: web.Request, handler):
+        if request.method != "POST":
+            return await handler(request)
+        body = (await request.read()).decode("utf-8", errors="replace")
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            log.warning("Slack: refused a request that is not signed (%s)", request.remote)
+            return web.Response(status=401, text="invalid signature")
+        problem = _unparsable(body, request.content_type)
+        if problem:
+            log.warning("Slack: refused a signed request that cannot be parsed (%s)", problem)
+            return web.Response(status=400, text=problem)
+        return await handler(request)
+
+    return guard
+
+
+def _unparsable(body: str, content_type: str) -> str | None:
+    """Why a signed Slack request body cannot be read, or ``None``."""
+    if content_type == "application/json":
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return "the body is not JSON"
+        return None if isinstance(data, dict) else "the body is not a JSON object"
+    payload = parse_qs(body).get("payload")
+    if payload:
+        try:
+            data = json.loads(payload[0])
+        except ValueError:
+            return "the payload is not JSON"
+        if not isinstance(data, dict):
+            return "the payload is not a JSON object"
+    return None
+
+
 class SlackBot:
     """The bolt app and its listeners around one ``Assistant``."""
 
@@ -145,6 +190,14 @@ class SlackBot:
             logger=log,
         )
         self._register()
+
+    def web_app(self, path: str = "/slack/events", port: int = 3000) -> web.Application:
+        """The HTTP app serving Slack's requests on ``path``, behind a guard that answers a
+        request that is not signed (401) or cannot be parsed (400) itself, with one short log
+        line, before anything else reads it."""
+        app = self.app.web_app(path=path, port=port)
+        app.middlewares.append(_request_guard(self.config.signing_secret))
+        return app
 
     async def verify(self) -> str:
         """Check the bot token with ``auth.test``. Returns the bot's user id.

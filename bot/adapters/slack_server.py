@@ -18,7 +18,7 @@ async def serve_http(
 ) -> None:
     """Serve Slack's requests on ``http://host:port/slack/events`` until ``stop`` is set; then
     stop listening, let the answers in flight finish (bounded) and close."""
-    runner = web.AppRunner(bot.app.web_app(path=EVENTS_PATH, port=port), access_log=None)
+    runner = web.AppRunner(bot.web_app(EVENTS_PATH, port), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 import pytest
@@ -63,7 +64,7 @@ class Harness:
         )
         self.bot = SlackBot(self.assistant, config, thread_followups=self.followups)
         await self.bot.verify()
-        self.runner, port = await serve_app(self.bot.app.web_app(path="/slack/events"))
+        self.runner, port = await serve_app(self.bot.web_app("/slack/events"))
         self.url = f"http://127.0.0.1:{port}/slack/events"
         self.http = ClientSession()
         return self
@@ -446,5 +447,32 @@ def test_playbook_reindex_is_for_admins(engine, tmp_path):
             await h.command("/playbook", "dance")
             responses = await h.fake.wait_for("response", 2)
             assert responses[1].body["text"] == "Usage: `/playbook reindex` (admins)."
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "signed", "status"),
+    [
+        ("{not json", "application/json", False, 401),
+        ("{not json", "application/json", True, 400),
+        ("[1, 2]", "application/json", True, 400),
+        ("payload=%7Bbroken", "application/x-www-form-urlencoded", True, 400),
+        ("payload=%5B1%5D", "application/x-www-form-urlencoded", True, 400),
+    ],
+)
+def test_an_unsigned_or_unparsable_request_is_refused_in_one_line(
+    engine, tmp_path, caplog, body, content_type, signed, status
+):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            headers = None if signed else {"X-Slack-Signature": "v0=forged"}
+            with caplog.at_level(logging.INFO):
+                got, text = await h.post(body, content_type, headers)
+            assert got == status and len(text) < 40
+            assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+            refused = [r for r in caplog.records if "refused" in r.getMessage()]
+            assert len(refused) == 1
+            assert not h.fake.of("chat.postMessage")
 
     run(scenario())
