@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
@@ -202,14 +203,21 @@ class SlackBot:
     async def verify(self) -> str:
         """Check the bot token with ``auth.test``. Returns the bot's user id.
 
-        Raises ``SlackConfigError`` when Slack refuses the token.
+        Raises ``SlackConfigError`` when Slack refuses the token, or cannot be reached (a
+        different message: the token may be right).
         """
         try:
             result = await self.client.auth_test()
-        except Exception as exc:  # SlackApiError, connection errors
+        except SlackApiError as exc:
             reason = _slack_error(exc)
             raise SlackConfigError(
                 f"SLACK_BOT_TOKEN was refused by Slack ({reason or type(exc).__name__})."
+            ) from exc
+        except Exception as exc:
+            where = self.client.base_url
+            raise SlackConfigError(
+                f"Cannot reach Slack at {where} ({type(exc).__name__}: {exc}); check the "
+                "network or proxy settings. The token was not checked."
             ) from exc
         self.bot_user_id = str(result.get("user_id", ""))
         self.verified = True

@@ -426,6 +426,12 @@ def test_invalid_or_missing_credentials_are_named():
                 await bot.verify()
         finally:
             await fake.stop()
+        # Nothing listens there any more: that is not a refused token.
+        unreachable = SlackConfig(bot_token=BOT_TOKEN, signing_secret="s", api_url=fake.api_url)
+        bot = SlackBot(assistant=None, config=unreachable)  # type: ignore[arg-type]
+        with pytest.raises(SlackConfigError, match=r"Cannot reach Slack at .*not checked") as err:
+            await bot.verify()
+        assert "refused by Slack" not in str(err.value)
 
     run(scenario())
 
