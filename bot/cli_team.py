@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -28,8 +29,13 @@ def open_store(settings: Settings):
     from bot.core.store import Store
 
     store = Store(
-        settings.database_url, salt=settings.user_salt, retention_days=settings.retention_days
+        settings.database_url,
+        salt=settings.user_salt,
+        retention_days=settings.retention_days,
+        salt_file=settings.user_salt_file,
     )
+    for warning in store.warnings:
+        logging.getLogger("playbook.store").warning(warning)
     store.purge()
     return store
 

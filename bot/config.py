@@ -35,6 +35,7 @@ class Settings:
     top_k: int = 3
     database_url: str = "sqlite:///.playbook/playbook.db"
     user_salt: str = ""  # secret: salts the hashes of user ids in the log and feedback
+    user_salt_file: Path = Path(".playbook/user-salt")  # made (mode 600) when no salt is set
     retention_days: int = 90
     log_questions: bool = True
     rate_limit_per_minute: int = 10  # questions per user per minute; 0 for no limit

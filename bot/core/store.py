@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -215,32 +216,61 @@ def strip_mentions(text: str) -> str:
 class Store:
     """Checklist progress, feedback and question log in one database."""
 
-    def __init__(self, url: str, *, salt: str = "", retention_days: int = 90) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        salt: str = "",
+        retention_days: int = 90,
+        salt_file: Path | None = None,
+    ) -> None:
         self.engine = make_engine(url)
         _migrate(self.engine)
         self.retention_days = retention_days
-        self._salt = salt or self._stored_salt()
+        self.warnings: list[str] = []  # what the operator should know (said once at start)
+        self._salt = self._user_salt(salt, salt_file)
 
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
 
     # --- privacy -------------------------------------------------------------------------
-    def _stored_salt(self) -> str:
-        """A random salt kept in the database, made on first use (when none is configured)."""
+    def _user_salt(self, configured: str, salt_file: Path | None) -> str:
+        """The salt of the user hashes, never kept in the database beside them: the
+        configured secret; else the salt file (made, readable by this user only, on first
+        use); else a salt for this process only. A salt an older version kept in the
+        database moves to the file (or is dropped when a secret is configured)."""
+        legacy = self._take_legacy_salt()
+        if configured:
+            if legacy:
+                self.warnings.append(
+                    "Removed the user-id salt an older version kept in the database "
+                    "(PLAYBOOK_USER_SALT is set)."
+                )
+            return configured
+        if salt_file is None:
+            return legacy or secrets.token_hex(16)
+        if salt_file.is_file():
+            return salt_file.read_text(encoding="utf-8").strip()
+        salt = legacy or secrets.token_hex(16)
+        salt_file.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(salt_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(salt + "\n")
+        self.warnings.append(
+            f"PLAYBOOK_USER_SALT is not set: user ids are hashed with a salt kept in {salt_file} "
+            "(readable by this user only). Set PLAYBOOK_USER_SALT to a secret of your own."
+        )
+        return salt
+
+    def _take_legacy_salt(self) -> str | None:
+        """The salt an older version stored in the database, removed from it."""
         with self.engine.begin() as conn:
             row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "salt")).first()
-            if row:
-                return str(row[0])
-            salt = secrets.token_hex(16)
-            with contextlib.suppress(IntegrityError):  # another process made it first
-                conn.execute(meta_table.insert().values(key="salt", value=salt))
-        with self.engine.connect() as conn:
-            return str(
-                conn.execute(
-                    select(meta_table.c.value).where(meta_table.c.key == "salt")
-                ).scalar_one()
-            )
+            if row is None:
+                return None
+            conn.execute(delete(meta_table).where(meta_table.c.key == "salt"))
+            return str(row[0])
 
     def user_hash(self, user: str) -> str:
         """The salted hash that stands for ``user`` in the log and feedback."""

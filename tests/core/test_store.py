@@ -178,9 +178,28 @@ def test_no_raw_user_id_in_log_or_feedback(db_url):
     assert other.user_hash(RAW_USER) != store.user_hash(RAW_USER)
 
 
-def test_a_random_salt_is_made_once_and_kept(db_url):
-    first = Store(db_url).user_hash("U1")
-    assert Store(db_url).user_hash("U1") == first
+def test_a_generated_salt_is_kept_in_its_own_file_never_in_the_database(db_url, tmp_path):
+    salt_file = tmp_path / "secret" / "user-salt"
+    store = Store(db_url, salt_file=salt_file)
+    first = store.user_hash("U1")
+    assert "PLAYBOOK_USER_SALT is not set" in store.warnings[0]
+    assert salt_file.stat().st_mode & 0o777 == 0o600
+    again = Store(db_url, salt_file=salt_file)
+    assert again.user_hash("U1") == first and not again.warnings
+    with again.engine.connect() as conn:
+        keys = set(conn.execute(select(meta_table.c.key)).scalars())
+    assert "salt" not in keys
+
+
+def test_a_salt_an_older_version_kept_in_the_database_moves_out(db_url, tmp_path):
+    store = Store(db_url, salt="")
+    with store.engine.begin() as conn:  # as versions before 0.1 kept it
+        conn.execute(meta_table.insert().values(key="salt", value="old-salt"))
+    moved = Store(db_url, salt_file=tmp_path / "user-salt")
+    assert (tmp_path / "user-salt").read_text().strip() == "old-salt"
+    assert moved.user_hash("U1") == Store(db_url, salt="old-salt").user_hash("U1")
+    with moved.engine.connect() as conn:
+        assert "salt" not in set(conn.execute(select(meta_table.c.key)).scalars())
 
 
 def test_retention_purges_old_rows(db_url):
