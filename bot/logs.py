@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from urllib.parse import unquote, urlsplit
 
 from bot.config import PLATFORM_VARIABLES
 
@@ -16,20 +17,35 @@ SECRET_VARIABLES = (
 )
 
 
-class Redactor(logging.Filter):
-    """Replaces every configured secret value by ``****`` in log records (defence in depth)."""
+class Redactor(logging.Formatter):
+    """Formats with ``inner``, then replaces every configured secret value by ``****`` in the
+    whole line: the message, the exception's text and the structured fields alike (defence
+    in depth: no code path is meant to log a secret)."""
 
-    def __init__(self, secrets: list[str]) -> None:
+    def __init__(self, inner: logging.Formatter, secrets: list[str]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 6]
+        self.inner = inner
+        self.secrets = sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True)
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            text = record.getMessage()
-            for secret in self.secrets:
-                text = text.replace(secret, "****")
-            record.msg, record.args = text, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        line = self.inner.format(record)
+        for secret in self.secrets:
+            line = line.replace(secret, "****")
+            quoted = json.dumps(secret)[1:-1]  # as a JSON line spells it
+            if quoted != secret:
+                line = line.replace(quoted, "****")
+        return line
+
+
+def secret_values(environ: dict[str, str] | None = None) -> list[str]:
+    """The secrets of the environment: tokens, signing secret, salt, the database password."""
+    env = os.environ if environ is None else environ
+    values = [env.get(v, "") for v in SECRET_VARIABLES]
+    url = env.get("PLAYBOOK_DATABASE_URL", "")
+    password = urlsplit(url).password if "://" in url else None
+    if password:
+        values += [password, unquote(password)]
+    return values
 
 
 class JsonFormatter(logging.Formatter):
@@ -66,8 +82,8 @@ class TextFormatter(logging.Formatter):
 def configure_logging(log_format: str = "text") -> None:
     """Log INFO and above to stderr, as text or JSON, with the platform secrets redacted."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
-    handler.addFilter(Redactor([os.environ.get(v, "") for v in SECRET_VARIABLES]))
+    inner = JsonFormatter() if log_format == "json" else TextFormatter()
+    handler.setFormatter(Redactor(inner, secret_values()))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
