@@ -412,6 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "ask" and args.k is not None and args.k < 1:
         parser.error("-k must be at least 1")
+    from bot.cli_team import StoreUnavailable
     from bot.core.documents import KnowledgeDirError
     from bot.core.embedders import EmbedderError
     from bot.core.evaluation import EvalFileError
@@ -422,6 +423,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_dotenv()  # platform variables (SLACK_*, DISCORD_*) may come from .env too
         settings = Settings.from_env()
         return int(args.func(args, settings))
+    except StoreUnavailable as exc:
+        _stderr(f"playbook: {exc}")
+        return 1
     except (
         UserError,
         TeamCommandError,

@@ -9,7 +9,9 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import Settings, mask
 
 
 class TeamCommandError(Exception):
@@ -24,16 +26,28 @@ def cli_user() -> str:
         return "local"
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be opened: the message names it (password masked)."""
+
+
 def open_store(settings: Settings):
     """The database the settings name, opened (created and migrated) and purged of old rows."""
     from bot.core.store import Store
 
-    store = Store(
-        settings.database_url,
-        salt=settings.user_salt,
-        retention_days=settings.retention_days,
-        salt_file=settings.user_salt_file,
-    )
+    try:
+        store = Store(
+            settings.database_url,
+            salt=settings.user_salt,
+            retention_days=settings.retention_days,
+            salt_file=settings.user_salt_file,
+        )
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreUnavailable(
+            f"Cannot open the database {mask('PLAYBOOK_DATABASE_URL', settings.database_url)}"
+            f" ({reason}). Check that it exists and is writable by this user, or set "
+            "PLAYBOOK_DATABASE_URL to one that is."
+        ) from None
     for warning in store.warnings:
         logging.getLogger("playbook.store").warning(warning)
     store.purge()

@@ -60,6 +60,19 @@ async def watch(watcher, stop: asyncio.Event, every: float, lock: asyncio.Lock) 
             log.exception("checking the knowledge base for changes failed")
 
 
+async def probe_database(assistant, stop: asyncio.Event, every: float = 5.0) -> None:
+    """While the database cannot be written, try a write every ``every`` seconds, so that
+    ``/healthz`` recovers by itself once it can."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+            return
+        if assistant.recorder.problem:
+            await asyncio.to_thread(
+                assistant.recorder.run, "checking the database", assistant.store.probe, None
+            )
+
+
 async def run_platforms(
     settings: Settings, *, http: bool, host: str, port: int, health_port: int
 ) -> int:
@@ -133,6 +146,8 @@ async def run_platforms(
 
     def problems() -> list[str]:
         found = [] if assistant.engine.index.passages else ["the index is empty"]
+        if assistant.recorder.problem:
+            found.append(assistant.recorder.problem)
         for name, connected in platforms.items():
             up = connected()
             metrics.connected.labels(name).set(1 if up else 0)
@@ -145,6 +160,7 @@ async def run_platforms(
         health = await start_health(settings.health_host, health_port, problems, metrics)
     if settings.watch_seconds:
         tasks.append(watch(watcher, stop, settings.watch_seconds, reload_lock))
+    tasks.append(probe_database(assistant, stop))
     try:
         await asyncio.gather(*tasks)
     except DiscordConfigError as exc:

@@ -92,3 +92,20 @@ def test_index_reports_a_checklist_with_an_unknown_section(tmp_path):
     )
     listed = run(tmp_path, "checklist")
     assert "walk-the-funnel" in listed.stdout and "Skipped checklists/bad.yaml" in listed.stderr
+
+
+def test_a_database_that_cannot_be_opened_is_a_clear_message(workdir):
+    blocker = workdir / "not-a-folder"
+    blocker.write_text("a file where the database's folder should be")
+    url = f"sqlite:///{blocker}/playbook.db"
+    result = run(workdir, "ask", "Red Hat, quel modèle ?", env={"PLAYBOOK_DATABASE_URL": url})
+    assert result.returncode == 1
+    assert f"Cannot open the database {url}" in result.stderr
+    assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr
+    secret = "postgresql+psycopg://bot:hunter2-secret@127.0.0.1:1/playbook"
+    refused = run(workdir, "ask", "Red Hat ?", env={"PLAYBOOK_DATABASE_URL": secret})
+    assert refused.returncode == 1
+    assert "Cannot open the database postgresql+psycopg://bot:****@127.0.0.1:1/playbook" in (
+        refused.stderr
+    )
+    assert "hunter2-secret" not in refused.stderr + refused.stdout

@@ -80,8 +80,13 @@ def chat(
             if last is None:
                 print("Ask a question first; /good or /bad then rates its answer.", file=out)
                 continue
-            assistant.feedback(last, 1 if command == "/good" else -1, asker, rest.strip() or None)
-            print("Thanks, your feedback is saved.", file=out)
+            saved = assistant.feedback(
+                last, 1 if command == "/good" else -1, asker, rest.strip() or None
+            )
+            if saved is None:
+                print("Sorry, the feedback could not be saved (the database failed).", file=out)
+            else:
+                print("Thanks, your feedback is saved.", file=out)
         elif command.startswith("/"):
             print(
                 f"Unknown command {command!r}. Commands: /help, /sections, /good, /bad, /quit.",

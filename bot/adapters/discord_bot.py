@@ -131,9 +131,11 @@ class FeedbackButton(
             return
         asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
         vote = 1 if self.vote == "up" else -1
-        await asyncio.to_thread(assistant.feedback, answer, vote, asker, None, self.answer_id)
+        saved = await asyncio.to_thread(
+            assistant.feedback, answer, vote, asker, None, self.answer_id
+        )
         await interaction.response.send_message(
-            message(answer.language, "feedback_thanks"),
+            message(answer.language, "feedback_thanks" if saved is not None else "sorry"),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

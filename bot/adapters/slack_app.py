@@ -272,9 +272,7 @@ class SlackBot:
                 channel=asker.channel, thread_ts=thread, unfurl_links=False, **payload
             )
             if thread:
-                await asyncio.to_thread(
-                    self.assistant.store.remember_thread, "slack", asker.channel, thread
-                )
+                self.assistant.remember_thread("slack", asker.channel, thread)
         except Exception:
             log.exception("answering in %s failed", asker.channel)
             await self._apologise(asker.channel, thread, detect_language(question))
@@ -293,7 +291,7 @@ class SlackBot:
         event_id = body.get("event_id")
         if not event_id:
             return True
-        first = await asyncio.to_thread(self.assistant.store.first_delivery, "slack", event_id)
+        first = await asyncio.to_thread(self.assistant.first_delivery, "slack", event_id)
         if not first:
             log.info("ignoring a retry of event %s", event_id)
         return first
@@ -324,9 +322,7 @@ class SlackBot:
             return
         if self.bot_user_id and f"<@{self.bot_user_id}" in text:
             return  # the app_mention event answers it
-        known = await asyncio.to_thread(
-            self.assistant.store.is_bot_thread, "slack", channel, thread
-        )
+        known = await asyncio.to_thread(self.assistant.is_bot_thread, "slack", channel, thread)
         if known and await self._first(body):
             await self._reply(_question_text(text), asker, thread)
 
@@ -383,10 +379,11 @@ class SlackBot:
             "slack", body.get("channel", {}).get("id", ""), body.get("user", {}).get("id", "")
         )
         vote = 1 if action.get("action_id") == FEEDBACK_UP else -1
-        await asyncio.to_thread(
+        saved = await asyncio.to_thread(
             self.assistant.feedback, answer, vote, asker, None, action.get("value") or None
         )
-        await _private(respond, message(answer.language, "feedback_thanks"))
+        thanks = "feedback_thanks" if saved is not None else "sorry"
+        await _private(respond, message(answer.language, thanks))
 
     # --- checklists -----------------------------------------------------------------------
     async def on_checklist(self, ack, command: dict, respond) -> None:

@@ -12,8 +12,9 @@ from bot.core.lookup import ChecklistBook, Lookup
 from bot.core.metrics import Metrics
 from bot.core.progress import ChecklistState, checklist_state, resolve_item
 from bot.core.ratelimit import RateLimiter
+from bot.core.recording import Recorder
 from bot.core.serialize import answer_from_dict, answer_to_dict
-from bot.core.store import Store
+from bot.core.store import Store, new_answer_id
 from bot.core.types import Answer
 
 question_log = logging.getLogger("playbook.questions")
@@ -59,6 +60,7 @@ class Assistant:
         self.log_questions = log_questions
         self.limiter = RateLimiter(rate_limit_per_minute)
         self.metrics = metrics
+        self.recorder = Recorder()  # database writes come second to answering
 
     def ask(
         self, question: str, asker: Asker, *, k: int | None = None, per_section: bool = True
@@ -102,10 +104,10 @@ class Assistant:
         }
         question_log.info("question %s", outcome, extra={"fields": fields})
         if self.log_questions and answer is not None:
-            try:
-                self._log_to_store(asker, answer, top, latency)
-            except Exception:  # the answer matters more than its log line: say so, go on
-                question_log.warning("could not record the question in the database", exc_info=True)
+            logged = answer
+            self.recorder.later(
+                "recording a question", lambda: self._log_to_store(asker, logged, top, latency)
+            )
 
     def _log_to_store(self, asker: Asker, answer: Answer, top: str | None, latency: float) -> None:
         self.store.log_question(
@@ -125,29 +127,67 @@ class Assistant:
         asker: Asker,
         comment: str | None = None,
         answer_id: str | None = None,
-    ) -> int:
+    ) -> int | None:
         """Store 👍 (1) or 👎 (-1) on ``answer`` (kept under ``answer_id``: a user's latest
-        vote on it replaces their earlier one). Returns the feedback id."""
+        vote on it replaces their earlier one). Returns the feedback id, or ``None`` when the
+        database cannot take it."""
         if self.metrics is not None:
             self.metrics.feedback.labels("up" if vote > 0 else "down").inc()
-        return self.store.record_feedback(
-            platform=asker.platform,
-            channel=asker.channel,
-            user=asker.user,
-            question=answer.question,
-            passages=cited_passages(answer),
-            vote=vote,
-            comment=comment,
-            answer_id=answer_id,
+        return self.recorder.run(
+            "recording feedback",
+            lambda: self.store.record_feedback(
+                platform=asker.platform,
+                channel=asker.channel,
+                user=asker.user,
+                question=answer.question,
+                passages=cited_passages(answer),
+                vote=vote,
+                comment=comment,
+                answer_id=answer_id,
+            ),
+            None,
         )
 
     def remember(self, answer: Answer, asker: Asker) -> str:
-        """Keep ``answer`` for its buttons (share, feedback). Returns its id."""
-        return self.store.save_answer(asker.platform, asker.channel, answer_to_dict(answer))
+        """Keep ``answer`` for its buttons (share, feedback). Returns its id at once; the
+        answer is written in the background (its buttons say "gone" if that fails)."""
+        answer_id = new_answer_id()
+        payload = answer_to_dict(answer)
+        self.recorder.later(
+            "keeping an answer for its buttons",
+            lambda: self.store.save_answer(asker.platform, asker.channel, payload, answer_id),
+        )
+        return answer_id
+
+    def first_delivery(self, platform: str, event_id: str) -> bool:
+        """Whether a platform event is seen for the first time (a retry is not): across
+        processes through the database, in memory while the database cannot be written."""
+        return self.recorder.first_delivery(
+            f"{platform}:{event_id}", lambda: self.store.first_delivery(platform, event_id)
+        )
+
+    def remember_thread(self, platform: str, channel: str, thread: str) -> None:
+        """Note a thread the bot answered in (its follow-ups need no mention), in the
+        background."""
+        self.recorder.later(
+            "noting a thread", lambda: self.store.remember_thread(platform, channel, thread)
+        )
+
+    def is_bot_thread(self, platform: str, channel: str, thread: str) -> bool:
+        """Whether the bot answered in this thread (``False`` when the database fails)."""
+        return self.recorder.run(
+            "reading the threads",
+            lambda: self.store.is_bot_thread(platform, channel, thread),
+            False,
+        )
 
     def recall(self, answer_id: str) -> Answer | None:
-        """The answer kept under ``answer_id`` (``None`` when unknown or expired)."""
-        data = self.store.load_answer(answer_id)
+        """The answer kept under ``answer_id`` (``None`` when unknown, expired, or the
+        database cannot be read)."""
+        self.recorder.flush(timeout=2.0)  # an answer just kept may still be queued
+        data = self.recorder.run(
+            "reading a kept answer", lambda: self.store.load_answer(answer_id), None
+        )
         return answer_from_dict(data) if data else None
 
     def find_checklist(self, name: str) -> Lookup:

@@ -208,6 +208,11 @@ def _migrate(engine: Engine) -> None:
 _MENTION = re.compile(r"<(?:@[!&]?|#|!)[A-Za-z0-9_.-]+(?:\|[^>]*)?>")
 
 
+def new_answer_id() -> str:
+    """A new id for an answer kept for its buttons."""
+    return secrets.token_hex(8)
+
+
 def strip_mentions(text: str) -> str:
     """``text`` without platform mentions of people, roles or channels."""
     return " ".join(_MENTION.sub(" ", text).split())
@@ -271,6 +276,12 @@ class Store:
                 return None
             conn.execute(delete(meta_table).where(meta_table.c.key == "salt"))
             return str(row[0])
+
+    def probe(self) -> None:
+        """Write one row and remove it: raises when the database cannot be written."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(meta_table).where(meta_table.c.key == "probe"))
+            conn.execute(meta_table.insert().values(key="probe", value=_now().isoformat()))
 
     def user_hash(self, user: str) -> str:
         """The salted hash that stands for ``user`` in the log and feedback."""
@@ -426,9 +437,12 @@ class Store:
             return sum(conn.execute(delete(t).where(c < cutoff)).rowcount for t, c in dated)
 
     # --- answers, threads and events (for chat platforms) ---------------------------------
-    def save_answer(self, platform: str, channel: str, payload: dict) -> str:
-        """Keep an answer so that its buttons (share, feedback) can find it. Returns its id."""
-        answer_id = secrets.token_hex(8)
+    def save_answer(
+        self, platform: str, channel: str, payload: dict, answer_id: str | None = None
+    ) -> str:
+        """Keep an answer (under ``answer_id``, else a new id) so that its buttons (share,
+        feedback) can find it. Returns its id."""
+        answer_id = answer_id or new_answer_id()
         with self.engine.begin() as conn:
             conn.execute(
                 answers_table.insert().values(

@@ -69,6 +69,7 @@ def test_chat_answers_logs_takes_feedback_and_quits(assistant):
     assert "Le modèle open core consiste à proposer une version open source" in text
     assert "#le-mod%C3%A8le-open-core" in text
     assert "Thanks, your feedback is saved." in text
+    assert assistant.recorder.flush()  # the question log is written after the answer
     (logged,) = assistant.store.questions()
     assert logged["question"] == "Qu'est-ce que le modèle open core ?"
     assert logged["top_section"] == "Le modèle Open core"
@@ -100,7 +101,16 @@ def test_an_answer_survives_a_database_that_cannot_log(assistant, caplog):
     assistant.store.log_question = _fail  # e.g. a read-only disk
     answer = assistant.ask("Red Hat, quel modèle ?", ASKER)
     assert answer.quotes[0].citation.section == "Le modèle de support"
-    assert "could not record the question in the database" in caplog.text
+    assert assistant.recorder.flush()
+    assert "The database failed while recording a question (OSError: read-only file system)" in (
+        caplog.text
+    )
+    assert assistant.recorder.problem == (
+        "the database cannot be written (OSError: read-only file system)"
+    )
+    assistant.ask("Red Hat, quel modèle ?", ASKER)
+    assert assistant.recorder.flush()
+    assert caplog.text.count("The database failed") == 1  # said once, not per question
 
 
 def _fail(**_kwargs):

@@ -482,3 +482,34 @@ def test_an_unsigned_or_unparsable_request_is_refused_in_one_line(
             assert not h.fake.of("chat.postMessage")
 
     run(scenario())
+
+
+def test_a_broken_database_loses_no_question_and_answers_retries_once(engine, tmp_path):
+    """With the database's tables gone, questions are still answered, a retry of one is still
+    recognised (in memory), the failure is said once and named for /healthz; once the
+    database works again, the next write clears it."""
+    import sqlite3
+
+    from bot.core.store import metadata
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            broken = sqlite3.connect(tmp_path / "slack.db")
+            for table in ("processed_events", "questions", "answers", "answered_threads"):
+                broken.execute(f"DROP TABLE IF EXISTS {table}")
+            broken.commit()
+            broken.close()
+            await h.event(mention("Red Hat, quel modèle ?"), "EvA")
+            await h.event(mention("Red Hat, quel modèle ?"), "EvA")  # Slack's retry
+            await h.event(mention("Qu'est-ce que l'open core ?", ts="1700000002.0001"), "EvB")
+            posts = await h.fake.wait_for("chat.postMessage", count=2)
+            assert "Le modèle de support" in blocks_text(posts[0].body)
+            assert h.assistant.recorder.flush()
+            assert len(h.fake.of("chat.postMessage")) == 2  # the retry was not answered again
+            problem = h.assistant.recorder.problem
+            assert problem and problem.startswith("the database cannot be written")
+            metadata.create_all(h.store.engine)  # the database is back
+            h.assistant.recorder.run("checking the database", h.store.probe, None)
+            assert h.assistant.recorder.problem is None
+
+    run(scenario())
