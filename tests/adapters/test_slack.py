@@ -230,13 +230,19 @@ def test_ask_without_text_answers_with_usage(engine, tmp_path):
     run(scenario())
 
 
+async def _vote_buttons(h: Harness, question: str) -> tuple[dict, dict]:
+    """Ask ``question`` by a mention; the 👍 and 👎 buttons of the answer."""
+    await h.event(mention(question), "Ev1")
+    (post,) = await h.fake.wait_for("chat.postMessage")
+    buttons = next(b for b in post.body["blocks"] if b["type"] == "actions")["elements"]
+    by_id = {e["action_id"]: e for e in buttons}
+    return by_id["feedback_up"], by_id["feedback_down"]
+
+
 def test_feedback_click_is_stored_and_acknowledged_privately(engine, tmp_path):
     async def scenario():
         async with Harness(engine, tmp_path) as h:
-            await h.event(mention("Que doit gérer le product manager ?"), "Ev1")
-            (post,) = await h.fake.wait_for("chat.postMessage")
-            buttons = next(b for b in post.body["blocks"] if b["type"] == "actions")["elements"]
-            down = next(e for e in buttons if e["action_id"] == "feedback_down")
+            _, down = await _vote_buttons(h, "Que doit gérer le product manager ?")
             status, _ = await h.action(down, message_ts="1700000000.000001")
             assert status == 200
             (thanks,) = await h.fake.wait_for("response")
@@ -251,11 +257,7 @@ def test_feedback_click_is_stored_and_acknowledged_privately(engine, tmp_path):
 def test_one_user_clicking_five_times_is_one_vote(engine, tmp_path):
     async def scenario():
         async with Harness(engine, tmp_path) as h:
-            await h.event(mention("Que doit gérer le product manager ?"), "Ev1")
-            (post,) = await h.fake.wait_for("chat.postMessage")
-            buttons = next(b for b in post.body["blocks"] if b["type"] == "actions")["elements"]
-            up = next(e for e in buttons if e["action_id"] == "feedback_up")
-            down = next(e for e in buttons if e["action_id"] == "feedback_down")
+            up, down = await _vote_buttons(h, "Que doit gérer le product manager ?")
             for clicked in (up, up, up, up, down):
                 status, _ = await h.action(clicked, message_ts="1700000000.000001")
                 assert status == 200
