@@ -4,6 +4,8 @@ SIGTERM during an answer, and the masked configuration."""
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 import signal
 import threading
 
@@ -321,3 +323,27 @@ def test_an_examples_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engi
     assert not failed.swapped
     assert "examples.yaml: entry 1: 'Who is Red Hat?' needs a non-empty list" in failed.describe()
     assert question in live.index.examples
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "deleted"])
+def test_a_served_index_damaged_on_disk_is_rebuilt_from_the_pages(engine, tmp_path, damage, caplog):
+    kb, live, watcher = _watched_copy(engine, tmp_path)
+    served = live.index.path
+    if damage == "corrupt":
+        vectors = served / "vectors.npy"
+        data = bytearray(vectors.read_bytes())
+        data[-4096:] = bytes(4096)  # same size, other bytes
+        vectors.write_bytes(bytes(data))
+    else:
+        shutil.rmtree(tmp_path / "index")
+    page = kb / "commercialisation.md"
+    page.write_text(page.read_text() + "\n\nLe cabestan tourne le dimanche.\n")
+    assert watcher.changed() == "pages changed"
+    with caplog.at_level(logging.WARNING):
+        result = watcher.reload("pages changed")
+    assert result.swapped
+    assert any("cabestan" in p.text for p in live.index.passages)
+    assert live.index.path != served
+    assert live.ask("Quand tourne le cabestan ?").quotes[0].text.count("cabestan") == 1
+    if damage == "corrupt":
+        assert "vectors.npy does not match its checksum" in caplog.text

@@ -10,6 +10,7 @@ a block at a time, so no step holds a whole matrix, and every step is linear in 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -34,9 +35,11 @@ from bot.core.index import (
     BuildFolder,
     BuildReport,
     IndexError_,
+    IndexMissing,
     KnowledgeIndex,
     Progress,
     Vocabulary,
+    damaged_file,
     example_texts,
     load_index,
     sentence_spans,
@@ -51,6 +54,7 @@ from bot.core.rowfile import RowFile, RowWriter
 from bot.core.types import Citation, Passage
 from bot.core.vectors import VectorSearch
 
+log = logging.getLogger("playbook.index")
 GROUP_BATCH = 64  # passages embedded per call (with their sentences)
 SENTENCE_DTYPE = np.float16
 
@@ -109,8 +113,17 @@ def _previous(
         current = None
     try:
         index = loaded if loaded is not None and loaded.path.name == current else None
+        if index is not None:
+            damaged = damaged_file(index.path, index.manifest)
+            if damaged:  # changed on disk since it was loaded: nothing in it is reused
+                log.warning(
+                    "The current index is damaged (%s); rebuilding it from the pages.", damaged
+                )
+                return None
         index = index or load_index(index_dir)
-    except IndexError_:
+    except IndexError_ as exc:
+        if not isinstance(exc, IndexMissing):
+            log.warning("The current index cannot be read (%s); rebuilding it from the pages.", exc)
         return None
     if (
         index.embedder_id != embedder.id
@@ -450,6 +463,44 @@ def build_index(
     started = time.perf_counter()
     settings = {"base_url": base_url, "link_root": link_root}
     reusable = _previous(index_dir, embedder, settings, previous)
+    try:
+        return _build(
+            knowledge_dir,
+            index_dir,
+            embedder,
+            settings,
+            reusable,
+            progress,
+            max_page_bytes,
+            started,
+        )
+    except (OSError, ValueError) as exc:
+        if reusable is None or isinstance(exc, KnowledgeDirError):
+            raise
+        # The current build's files cannot be read (damaged or removed under a server that
+        # still holds them): build again from the pages alone.
+        log.warning(
+            "The current index in %s cannot be read (%s); rebuilding it from the pages.",
+            index_dir,
+            exc,
+        )
+        return _build(
+            knowledge_dir, index_dir, embedder, settings, None, progress, max_page_bytes, started
+        )
+
+
+def _build(
+    knowledge_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    settings: dict,
+    reusable: Previous | None,
+    progress: Progress | None,
+    max_page_bytes: int,
+    started: float,
+) -> BuildReport:
+    """``build_index`` with the previous build to reuse already chosen (or none)."""
+    base_url, link_root = settings["base_url"], settings["link_root"]
     unlisted: list[DocumentError] = []
     files = page_files(knowledge_dir, unlisted)
     manifest = reusable.index.manifest if reusable else None

@@ -389,14 +389,26 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
             raise IndexCorrupt(
                 f"index format {manifest.get('format')} is not this version's ({FORMAT_VERSION})"
             )
-        for name, digest in manifest["files"].items():
-            if file_checksum(folder / name) != digest:
-                raise IndexCorrupt(f"{name} does not match its checksum")
+        damaged = damaged_file(folder, manifest)
+        if damaged:
+            raise IndexCorrupt(damaged)
         return _read_build(folder, manifest)
     except IndexCorrupt:
         raise
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
         raise IndexCorrupt(f"cannot read the index in {folder}: {exc}") from exc
+
+
+def damaged_file(folder: Path, manifest: dict) -> str | None:
+    """What is wrong with the build's files (one missing, or not matching its checksum), or
+    ``None`` when they are as written."""
+    for name, digest in manifest["files"].items():
+        try:
+            if file_checksum(folder / name) != digest:
+                return f"{name} does not match its checksum"
+        except OSError as exc:
+            return f"{name} cannot be read ({exc.strerror or exc})"
+    return None
 
 
 def _array(folder: Path, name: str) -> np.ndarray:

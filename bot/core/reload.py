@@ -151,8 +151,9 @@ class KnowledgeWatcher:
         served = engine.index
         current = _current_name(s.index_dir)
         # The served index is the current build unless another process published a new one:
-        # then that one is loaded (and checked) instead of the one in memory.
-        index = served if current == served.path.name else load_index(s.index_dir)
+        # then that one is loaded (and checked) instead of the one in memory. With no
+        # pointer at all (the index folder removed), the build starts over from the pages.
+        index = served if current in (None, served.path.name) else load_index(s.index_dir)
         if index.manifest.get("sources") != sources or index.embedder_id != engine.embedder.id:
             build(s, engine.embedder, previous=index)
             index = load_index(s.index_dir)
