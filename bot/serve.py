@@ -60,6 +60,12 @@ async def watch(watcher, stop: asyncio.Event, every: float, lock: asyncio.Lock) 
             log.exception("checking the knowledge base for changes failed")
 
 
+async def _abandon_builds_on_stop(watcher, stop: asyncio.Event) -> None:
+    """On shutdown, tell a re-index in progress to stop (it removes its temporary folder)."""
+    await stop.wait()
+    watcher.cancel.set()
+
+
 async def probe_database(assistant, stop: asyncio.Event, every: float = 5.0) -> None:
     """While the database cannot be written, try a write every ``every`` seconds, so that
     ``/healthz`` recovers by itself once it can."""
@@ -161,6 +167,7 @@ async def run_platforms(
     if settings.watch_seconds:
         tasks.append(watch(watcher, stop, settings.watch_seconds, reload_lock))
     tasks.append(probe_database(assistant, stop))
+    tasks.append(_abandon_builds_on_stop(watcher, stop))
     try:
         await asyncio.gather(*tasks)
     except DiscordConfigError as exc:

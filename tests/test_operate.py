@@ -8,6 +8,7 @@ import logging
 import shutil
 import signal
 import threading
+import time
 
 import pytest
 
@@ -347,3 +348,37 @@ def test_a_served_index_damaged_on_disk_is_rebuilt_from_the_pages(engine, tmp_pa
     assert live.ask("Quand tourne le cabestan ?").quotes[0].text.count("cabestan") == 1
     if damage == "corrupt":
         assert "vectors.npy does not match its checksum" in caplog.text
+
+
+def test_sigterm_during_a_live_reindex_abandons_it_and_exits_in_time(workdir):
+    """A page edit starts a re-index that takes a while; SIGTERM then stops it at its next
+    step, removes its temporary folder and exits 0 within the drain time and a small bound."""
+    port = free_port()
+    index = workdir / ".playbook" / "index"
+    with ThreadedFake(FakeSlack) as slack:
+        env = _slack_env(
+            slack.fake,
+            PLAYBOOK_HEALTH_PORT="0",
+            PLAYBOOK_WATCH_SECONDS="1",
+            PLAYBOOK_DRAIN_SECONDS="2",
+        )
+        proc = start(workdir, "serve", "--slack-http", "--port", str(port), env=env)
+        try:
+            wait_until(lambda: port_open(port), 60, "the Slack port")
+            long_page = "\n\n".join(
+                f"Le paragraphe {n} explique comment vendre du support à des clients." * 3
+                for n in range(3000)
+            )
+            (workdir / "knowledge" / "long.md").write_text(f"## Long\n\n{long_page}\n")
+            wait_until(lambda: list(index.glob(".tmp-v-*")), 60, "the re-index to start")
+            sent = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            _out, err = proc.communicate(timeout=30)
+            took = time.monotonic() - sent
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    assert took < 2 + 8, took
+    assert not list(index.glob(".tmp-v-*"))
+    assert "Re-indexing abandoned: the bot is stopping." in err

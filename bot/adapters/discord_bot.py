@@ -265,12 +265,12 @@ class PlaybookDiscord(discord.Client):
             return
         question = " ".join(re.sub(rf"<@!?{self.user.id}>", " ", msg.content).split())
         asker = Asker("discord", str(msg.channel.id), str(msg.author.id))
-        if self.inflight.closing:
-            await msg.channel.send(
-                message(detect_language(question), "restarting"), allowed_mentions=NO_MENTIONS
-            )
-            return
-        async with self.inflight.track():
+        async with self.inflight.track():  # the "restarting" reply is counted too
+            if self.inflight.closing:
+                await msg.channel.send(
+                    message(detect_language(question), "restarting"), allowed_mentions=NO_MENTIONS
+                )
+                return
             await self._deliver(msg, question, asker, direct)
 
     async def _deliver(
@@ -314,11 +314,11 @@ def _register_commands(tree: app_commands.CommandTree) -> None:
     )
     async def ask(interaction: discord.Interaction, question: str, private: bool = False) -> None:
         client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
-        if client.inflight.closing:
-            text = message(detect_language(question), "restarting")
-            await interaction.response.send_message(text, ephemeral=True)
-            return
-        async with client.inflight.track():
+        async with client.inflight.track():  # the "restarting" reply is counted too
+            if client.inflight.closing:
+                text = message(detect_language(question), "restarting")
+                await interaction.response.send_message(text, ephemeral=True)
+                return
             await _answer_interaction(interaction, client, question, private)
 
     async def _answer_interaction(

@@ -297,12 +297,16 @@ class SlackBot:
         return first
 
     async def on_mention(self, event: dict, body: dict) -> None:
-        """A mention in a channel: answer in the message's thread."""
-        if event.get("bot_id") or event.get("subtype") or not await self._first(body):
+        """A mention in a channel: answer in the message's thread. Counted in flight from
+        here (the retry check reads the database), so a shutdown waits for it."""
+        if event.get("bot_id") or event.get("subtype"):
             return
-        thread = event.get("thread_ts") or event.get("ts")
-        asker = Asker("slack", event["channel"], event.get("user", ""))
-        await self._reply(_question_text(event.get("text", "")), asker, thread)
+        async with self.inflight.track():
+            if not await self._first(body):
+                return
+            thread = event.get("thread_ts") or event.get("ts")
+            asker = Asker("slack", event["channel"], event.get("user", ""))
+            await self._reply(_question_text(event.get("text", "")), asker, thread)
 
     async def on_message(self, event: dict, body: dict) -> None:
         """A direct message, or a follow-up in a thread the bot answered in."""
@@ -310,6 +314,10 @@ class SlackBot:
             return  # edits, deletions, joins, bot messages
         if event["user"] == self.bot_user_id:
             return
+        async with self.inflight.track():
+            await self._on_user_message(event, body)
+
+    async def _on_user_message(self, event: dict, body: dict) -> None:
         text = event.get("text", "")
         channel = event["channel"]
         thread = event.get("thread_ts")
@@ -335,10 +343,10 @@ class SlackBot:
         await ack()
         asker = Asker("slack", command.get("channel_id", ""), command.get("user_id", ""))
         lang = detect_language(question)
-        if self.inflight.closing:
-            await respond(response_type="ephemeral", text=message(lang, "restarting"))
-            return
-        async with self.inflight.track():
+        async with self.inflight.track():  # the "restarting" reply is counted too
+            if self.inflight.closing:
+                await respond(response_type="ephemeral", text=message(lang, "restarting"))
+                return
             try:
                 payload = await self._answer(question, asker, share=True)
                 await respond(response_type="ephemeral", **payload)

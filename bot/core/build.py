@@ -11,8 +11,9 @@ a block at a time, so no step holds a whole matrix, and every step is linear in 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError, load_gloss
 from bot.core.index import (
     CURRENT,
     FORMAT_VERSION,
+    BuildAbandoned,
     BuildFolder,
     BuildReport,
     IndexError_,
@@ -198,11 +200,13 @@ def _read_pages(
     base_url: str,
     root: str,
     max_bytes: int,
+    check: Callable[[], None] = lambda: None,
 ) -> tuple[list[PageParts], list[DocumentError]]:
     """Every page's parts: unchanged pages from ``previous``, the others parsed now."""
     parts: list[PageParts] = []
     errors: list[DocumentError] = []
     for path, source in files:
+        check()
         digest = hashes.get(source, "")
         if previous and digest and previous.pages.get(source, ("",))[0] == digest:
             parts.append(_reused_page(source, digest, previous))
@@ -236,7 +240,9 @@ class _VectorStream:
         shape: tuple[int, int],
         progress: Progress | None,
         todo: int,
+        check: Callable[[], None] = lambda: None,
     ) -> None:
+        self._check = check
         self._embedder = embedder
         self._old = previous
         passages, sentences = shape
@@ -268,6 +274,7 @@ class _VectorStream:
 
     def flush(self) -> None:
         """Write everything pending."""
+        self._check()
         pending, self._pending = self._pending, _Pending()
         group_vectors = text_vectors = None
         if pending.groups:
@@ -304,6 +311,7 @@ def _write_vectors(
     previous: Previous | None,
     folder: BuildFolder,
     progress: Progress | None,
+    check: Callable[[], None] = lambda: None,
 ) -> tuple[int, np.ndarray]:
     """Write the passage and sentence vectors; returns how many passages were embedded and
     each passage's number in the previous build (-1 for an embedded one)."""
@@ -316,7 +324,7 @@ def _write_vectors(
     todo = sum(n < 0 for n in origin)
     total_sentences = sum(sum(page.sentence_counts) for page in parts)
     stream = _VectorStream(
-        folder, embedder, previous, (len(origin), total_sentences), progress, todo
+        folder, embedder, previous, (len(origin), total_sentences), progress, todo, check
     )
     if progress:
         progress(0, todo)
@@ -438,6 +446,16 @@ def _lexical(parts: list[PageParts], previous: Previous | None) -> LexicalIndex:
     )
 
 
+def _canceller(cancel: threading.Event | None) -> Callable[[], None]:
+    """A check that raises ``BuildAbandoned`` once ``cancel`` is set."""
+
+    def check() -> None:
+        if cancel is not None and cancel.is_set():
+            raise BuildAbandoned("the build was abandoned (the bot is stopping)")
+
+    return check
+
+
 def _flat(parts: list[PageParts], attribute: str) -> Iterator:
     for page in parts:
         yield from getattr(page, attribute)
@@ -453,12 +471,14 @@ def build_index(
     progress: Progress | None = None,
     previous: KnowledgeIndex | None = None,
     max_page_bytes: int = MAX_PAGE_BYTES,
+    cancel: threading.Event | None = None,
 ) -> BuildReport:
     """Index every page under ``knowledge_dir`` into a new build folder of ``index_dir``.
 
     Unchanged pages and passages keep their vectors from the current build (``previous``, when
     the caller has it loaded, is not read again). Pages that fail to parse are reported in the
-    result and left out. Raises ``KnowledgeDirError`` when no page can be read.
+    result and left out. Raises ``KnowledgeDirError`` when no page can be read, and
+    ``BuildAbandoned`` (nothing changed on disk) soon after ``cancel`` is set.
     """
     started = time.perf_counter()
     settings = {"base_url": base_url, "link_root": link_root}
@@ -473,6 +493,7 @@ def build_index(
             progress,
             max_page_bytes,
             started,
+            cancel,
         )
     except (OSError, ValueError) as exc:
         if reusable is None or isinstance(exc, KnowledgeDirError):
@@ -485,7 +506,15 @@ def build_index(
             exc,
         )
         return _build(
-            knowledge_dir, index_dir, embedder, settings, None, progress, max_page_bytes, started
+            knowledge_dir,
+            index_dir,
+            embedder,
+            settings,
+            None,
+            progress,
+            max_page_bytes,
+            started,
+            cancel,
         )
 
 
@@ -498,6 +527,7 @@ def _build(
     progress: Progress | None,
     max_page_bytes: int,
     started: float,
+    cancel: threading.Event | None = None,
 ) -> BuildReport:
     """``build_index`` with the previous build to reuse already chosen (or none)."""
     base_url, link_root = settings["base_url"], settings["link_root"]
@@ -506,7 +536,8 @@ def _build(
     manifest = reusable.index.manifest if reusable else None
     hashes, stats = source_state(knowledge_dir, manifest, files)
     root = str(knowledge_dir) if link_root is None else link_root
-    parts, errors = _read_pages(files, hashes, reusable, base_url, root, max_page_bytes)
+    check = _canceller(cancel)
+    parts, errors = _read_pages(files, hashes, reusable, base_url, root, max_page_bytes, check)
     errors = [*unlisted, *errors]
     if not parts:
         detail = "; ".join(str(e) for e in errors) or "no *.md file"
@@ -528,7 +559,9 @@ def _build(
     old = reusable.index if reusable is not None else None
     empty = np.zeros((0, embedder.dim), np.float32)
     with BuildFolder(index_dir) as folder:
-        embedded, passage_origin = _write_vectors(parts, embedder, reusable, folder, progress)
+        embedded, passage_origin = _write_vectors(
+            parts, embedder, reusable, folder, progress, check
+        )
         vocabulary = _vocabulary(parts, reusable)
         word_vectors, words_embedded = _embed_keyed(
             vocabulary.words,

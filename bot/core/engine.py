@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from bot.config import MAX_QUESTION_CHARS, Settings
@@ -34,9 +35,11 @@ def build(
     embedder: Embedder,
     progress: Progress | None = None,
     previous: KnowledgeIndex | None = None,
+    cancel: threading.Event | None = None,
 ) -> BuildReport:
     """Build (or refresh) the index the settings name; ``previous``, the current build
-    already loaded, saves reading it again. Returns the build's report."""
+    already loaded, saves reading it again; ``cancel`` abandons it (``BuildAbandoned``).
+    Returns the build's report."""
     return build_index(
         settings.knowledge_dir,
         settings.index_dir,
@@ -46,6 +49,7 @@ def build(
         progress=progress,
         previous=previous,
         max_page_bytes=settings.max_page_bytes,
+        cancel=cancel,
     )
 
 

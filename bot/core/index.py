@@ -43,6 +43,11 @@ class IndexMissing(IndexError_):
     """No index has been built in this folder yet."""
 
 
+class BuildAbandoned(IndexError_):
+    """A build stopped before it finished because it was asked to (a shutdown): its
+    temporary folder is removed and the current build stays."""
+
+
 class IndexCorrupt(IndexError_):
     """The index on disk cannot be read or fails its checks."""
 

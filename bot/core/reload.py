@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from bot.core.documents import DocumentError, PageCache
 from bot.core.engine import build
 from bot.core.examples import EXAMPLES_FILE, ExamplesError, load_examples
 from bot.core.glossary import GLOSSARY_FILE, GlossaryError, load_glossary
-from bot.core.index import CURRENT, load_index, source_hashes
+from bot.core.index import CURRENT, BuildAbandoned, load_index, source_hashes
 from bot.core.lookup import ChecklistBook
 
 log = logging.getLogger("playbook.reload")
@@ -87,6 +88,7 @@ class KnowledgeWatcher:
         self._failed: tuple[dict, dict] | None = None  # the state that last failed to load
         self._seen: tuple | None = None  # the directory's fingerprint when last found unchanged
         self._pages = PageCache()  # a reload parses only the pages that changed
+        self.cancel = threading.Event()  # set on shutdown: a build in progress is abandoned
 
     def changed(self) -> str | None:
         """Why the loaded knowledge is out of date, or ``None``."""
@@ -155,7 +157,11 @@ class KnowledgeWatcher:
         # pointer at all (the index folder removed), the build starts over from the pages.
         index = served if current in (None, served.path.name) else load_index(s.index_dir)
         if index.manifest.get("sources") != sources or index.embedder_id != engine.embedder.id:
-            build(s, engine.embedder, previous=index)
+            try:
+                build(s, engine.embedder, previous=index, cancel=self.cancel)
+            except BuildAbandoned:
+                log.warning("Re-indexing abandoned: the bot is stopping.")
+                return ReloadResult(False, f"{reason}; abandoned for shutdown")
             index = load_index(s.index_dir)
         engine.swap(index)
         self.assistant.checklists = ChecklistBook(checklists)

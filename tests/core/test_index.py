@@ -204,3 +204,28 @@ def test_a_build_that_died_leaves_nothing_behind_at_the_next_start(kb, tmp_path)
         assert messages[0] == "Removed .tmp-v-1, left by a build that did not finish."
     finally:
         os.close(handle)
+
+
+def test_a_build_asked_to_stop_leaves_the_current_index_and_no_folder(kb, tmp_path):
+    """A shutdown during a re-index: the build stops at its next step, removes its temporary
+    folder, and the current build stays the one served."""
+    import threading
+
+    from bot.core.index import BuildAbandoned
+
+    idx = tmp_path / "idx"
+    first = build_index(kb, idx, FakeEmbedder())
+    paragraphs = "\n\n".join(
+        f"Le paragraphe numéro {n} parle de la vente de support." for n in range(200)
+    )
+    (kb / "more.md").write_text(f"## Plus\n\n{paragraphs}\n")
+    cancel = threading.Event()
+
+    def stop_after_the_first_batch(done: int, _total: int) -> None:
+        if done:
+            cancel.set()
+
+    with pytest.raises(BuildAbandoned):
+        build_index(kb, idx, FakeEmbedder(), cancel=cancel, progress=stop_after_the_first_batch)
+    assert load_index(idx).path == first.path
+    assert not list(idx.glob(".tmp-*"))
