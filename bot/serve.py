@@ -154,6 +154,9 @@ async def run_platforms(
         found = [] if assistant.engine.index.passages else ["the index is empty"]
         if assistant.recorder.problem:
             found.append(assistant.recorder.problem)
+        stale = watcher.stale_problem()
+        if stale:
+            found.append(stale)
         for name, connected in platforms.items():
             up = connected()
             metrics.connected.labels(name).set(1 if up else 0)

@@ -382,3 +382,18 @@ def test_sigterm_during_a_live_reindex_abandons_it_and_exits_in_time(workdir):
     assert took < 2 + 8, took
     assert not list(index.glob(".tmp-v-*"))
     assert "Re-indexing abandoned: the bot is stopping." in err
+
+
+def test_an_index_that_cannot_be_refreshed_is_reported_after_a_bound(engine, tmp_path):
+    kb, _live, watcher = _watched_copy(engine, tmp_path)
+    glossary = kb / "glossary.yaml"
+    good = glossary.read_text()
+    glossary.write_text("- fr: [entonnoir]\n")
+    assert not watcher.reload(watcher.changed()).swapped
+    assert watcher.stale_problem() is None  # within the bound: the old index serves
+    stale = watcher.stale_problem(bound=0)
+    assert stale and stale.startswith("the index could not be refreshed for")
+    assert "glossary.yaml: entry 1: an entry needs at least two terms" in stale
+    glossary.write_text(good + "- fr: [Redhat]\n  en: [Shadowman]\n")
+    assert watcher.reload(watcher.changed()).swapped
+    assert watcher.stale_problem(bound=0) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,9 @@ from bot.core.index import CURRENT, BuildAbandoned, load_index, source_hashes
 from bot.core.lookup import ChecklistBook
 
 log = logging.getLogger("playbook.reload")
+# /healthz reports an index that could not be refreshed for longer than this (seconds): a
+# broken page keeps the old index serving, which is right for a while, not for good.
+STALE_AFTER = 300.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ class KnowledgeWatcher:
         self._seen: tuple | None = None  # the directory's fingerprint when last found unchanged
         self._pages = PageCache()  # a reload parses only the pages that changed
         self.cancel = threading.Event()  # set on shutdown: a build in progress is abandoned
+        self.failing_since: float | None = None  # when reloads started failing (monotonic)
+        self.last_failure = ""
 
     def changed(self) -> str | None:
         """Why the loaded knowledge is out of date, or ``None``."""
@@ -124,6 +130,28 @@ class KnowledgeWatcher:
     def reload(self, reason: str = "requested") -> ReloadResult:
         """Build (or load) the new index and checklists and swap them in, unless something
         fails to parse. Blocking: run it in a thread from async code."""
+        try:
+            return self._reload(reason)
+        except Exception as exc:
+            self._failing(f"{type(exc).__name__}: {exc}")
+            raise
+
+    def stale_problem(self, bound: float = STALE_AFTER) -> str | None:
+        """What ``/healthz`` says when the knowledge base changed but the index could not be
+        refreshed for longer than ``bound`` seconds, else ``None``."""
+        if self.failing_since is None:
+            return None
+        failing = time.monotonic() - self.failing_since
+        if failing <= bound:
+            return None
+        return f"the index could not be refreshed for {failing:.0f} s ({self.last_failure})"
+
+    def _failing(self, why: str) -> None:
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+        self.last_failure = why[:200]
+
+    def _reload(self, reason: str) -> ReloadResult:
         s = self.settings
         sources = source_hashes(s.knowledge_dir, self.assistant.engine.index.manifest)
         checklist_state = _checklist_hashes(s.knowledge_dir)
@@ -171,6 +199,10 @@ class KnowledgeWatcher:
 
     def _done(self, result: ReloadResult) -> ReloadResult:
         (log.info if result.swapped else log.error)(result.describe())
+        if result.swapped:
+            self.failing_since, self.last_failure = None, ""
+        else:
+            self._failing(result.describe())
         if self.metrics is not None:
             self.metrics.reloads.labels("swapped" if result.swapped else "failed").inc()
         return result
