@@ -93,7 +93,11 @@ class Previous:
 
     index: KnowledgeIndex
     pages: dict[str, tuple[str, int, int, int, int, int]]  # source → digest, ranges, page no.
-    sentence_starts: np.ndarray  # passage p's sentences: [starts[p], starts[p + 1])
+
+    @property
+    def sentence_starts(self) -> np.ndarray:
+        """Passage p's sentences in the previous build: [starts[p], starts[p + 1])."""
+        return self.index.sentence_starts
 
     def page_passages(self, source: str) -> dict[str, int]:
         """The passages of ``source`` in the previous build, by text key."""
@@ -146,8 +150,7 @@ def _previous(
         )
         passage += entry["passages"]
         section += entry["sections"]
-    starts = np.searchsorted(index.sentence_owner, np.arange(len(index.passages) + 1))
-    return Previous(index, pages, starts)
+    return Previous(index, pages)
 
 
 def _reused_page(source: str, digest: str, previous: Previous) -> PageParts:

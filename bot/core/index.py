@@ -15,6 +15,7 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,12 @@ class KnowledgeIndex:
     # and its vocabulary words' numbers: what an incremental build reuses.
     pages: list[dict] = field(default_factory=list)
     page_words: list[np.ndarray] = field(default_factory=list)
+
+    @cached_property
+    def sentence_starts(self) -> np.ndarray:
+        """Where each passage's sentences start: passage ``p`` owns sentences
+        ``[starts[p], starts[p + 1])`` (they are stored in passage order)."""
+        return np.searchsorted(self.sentence_owner, np.arange(len(self.passages) + 1))
 
     @property
     def embedder_id(self) -> str:

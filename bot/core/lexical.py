@@ -315,10 +315,6 @@ class LexicalIndex:
         values = np.bincount(inverse, weights=weights, minlength=ids.size).astype(np.float32)
         return Postings(ids.astype(np.int64), values)
 
-    def scores(self, terms: Sequence[str]) -> np.ndarray:
-        """BM25 score of every passage for the query ``terms`` (zeros when none is known)."""
-        return self.postings(terms).dense(self.size)
-
 
 class TermNumbering:
     """Numbers terms in order of first appearance, after the ones it starts with (so that an

@@ -83,8 +83,7 @@ class PassageReader:
         self._index = index
         self._vocabulary = vocabulary
         self._word_row = word_row
-        # Sentences are stored in passage order: passage i owns [starts[i], starts[i + 1]).
-        self.starts = np.searchsorted(index.sentence_owner, np.arange(len(index.passages) + 1))
+        self.starts = index.sentence_starts
         self._sentence_terms: dict[int, frozenset[str]] = {}
         self._passage_terms: dict[int, frozenset[str]] = {}
         self._passage_rows: dict[int, np.ndarray] = {}

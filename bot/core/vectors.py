@@ -121,8 +121,7 @@ class VectorSearch:
     def __init__(self, matrix: np.ndarray, ivf: IvfLists | None = None) -> None:
         self.matrix = matrix
         self.ivf = ivf
-        # Exact search multiplies every row: a small matrix is held in memory.
-        self._whole = np.asarray(matrix, dtype=np.float32) if ivf is None else None
+        self._whole: np.ndarray | None = None  # exact search: the matrix, read on first use
         clusters = len(ivf.centroids) if ivf is not None else 1
         share = SCANNED_ROWS * clusters / max(1, len(matrix))
         self.nprobe = min(clusters, max(MIN_PROBES, math.ceil(share)))
@@ -135,10 +134,12 @@ class VectorSearch:
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best rows for one ``query`` vector: their numbers and exact scores, best
         first (fewer when the matrix has fewer rows)."""
-        if self._whole is not None:
-            return _top(self._whole @ query, None, k)
         ivf = self.ivf
-        assert ivf is not None
+        if ivf is None:
+            # Exact search multiplies every row: a small matrix is held in memory once read.
+            if self._whole is None:
+                self._whole = np.asarray(self.matrix, dtype=np.float32)
+            return _top(self._whole @ query, None, k)
         near = ivf.centroids @ query
         probes = np.sort(np.argpartition(-near, self.nprobe - 1)[: self.nprobe])
         slices = [slice(int(ivf.indptr[c]), int(ivf.indptr[c + 1])) for c in probes]
