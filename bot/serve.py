@@ -67,16 +67,13 @@ async def _abandon_builds_on_stop(watcher, stop: asyncio.Event) -> None:
 
 
 async def probe_database(assistant, stop: asyncio.Event, every: float = 5.0) -> None:
-    """While the database cannot be written, try a write every ``every`` seconds, so that
-    ``/healthz`` recovers by itself once it can."""
+    """Every ``every`` seconds, ``assistant.check_database()``: a deleted SQLite file is
+    created again, and ``/healthz`` recovers by itself once the database can be written."""
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
             return
-        if assistant.recorder.problem:
-            await asyncio.to_thread(
-                assistant.recorder.run, "checking the database", assistant.store.probe, None
-            )
+        await asyncio.to_thread(assistant.check_database)
 
 
 async def run_platforms(

@@ -17,6 +17,7 @@ from bot.core.serialize import answer_from_dict, answer_to_dict
 from bot.core.store import Store, new_answer_id
 from bot.core.types import Answer
 
+log = logging.getLogger("playbook")
 question_log = logging.getLogger("playbook.questions")
 
 
@@ -172,6 +173,19 @@ class Assistant:
         self.recorder.later(
             "noting a thread", lambda: self.store.remember_thread(platform, channel, thread)
         )
+
+    def check_database(self) -> None:
+        """Called now and then while serving: an SQLite file deleted or replaced under the
+        bot is created again (said once); while the database cannot be written, one write is
+        tried, so that the problem clears by itself once it can."""
+        if self.store.replaced():
+            log.warning(
+                "The database file was deleted or replaced while serving; creating it again "
+                "(what it held is gone)."
+            )
+            self.recorder.run("creating the database again", self.store.recreate, None)
+        elif self.recorder.problem:
+            self.recorder.run("checking the database", self.store.probe, None)
 
     def is_bot_thread(self, platform: str, channel: str, thread: str) -> bool:
         """Whether the bot answered in this thread (``False`` when the database fails)."""

@@ -14,6 +14,8 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,10 +39,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 SCHEMA_VERSION = 3
+LOCK_WAIT_MS = 30_000  # how long a background write waits for another process's lock
+BRIEF_WAIT_MS = 2_000  # the same, for a write an answer waits on
 
 metadata = MetaData()
 
@@ -153,7 +157,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; no fsync on every answer
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
     cursor.close()
 
 
@@ -163,10 +167,46 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"timeout": LOCK_WAIT_MS / 1000, "check_same_thread": False}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL (``None`` for other databases and in-memory ones)."""
+    if not url.startswith("sqlite") or "///" not in url:
+        return None
+    path = url.split("///", 1)[1].split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path).resolve()
+
+
+def _open_quietly(path: Path | None) -> int | None:
+    """A read-only descriptor of ``path`` (``None`` when there is no such file)."""
+    if path is None:
+        return None
+    try:
+        return os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+
+
+@contextmanager
+def _brief_lock_wait(conn: Connection) -> Iterator[None]:
+    """Within this block, wait at most ``BRIEF_WAIT_MS`` for a lock another process holds
+    (instead of ``LOCK_WAIT_MS``): for the writes an answer waits on."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {BRIEF_WAIT_MS}")  # this transaction
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={BRIEF_WAIT_MS}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
 
 
 def _migrate(engine: Engine) -> None:
@@ -231,6 +271,8 @@ class Store:
     ) -> None:
         self.engine = make_engine(url)
         _migrate(self.engine)
+        self._file = _sqlite_file(url)
+        self._opened = _open_quietly(self._file)  # to tell when that file is deleted
         self.retention_days = retention_days
         self.warnings: list[str] = []  # what the operator should know (said once at start)
         self._salt = self._user_salt(salt, salt_file)
@@ -238,6 +280,9 @@ class Store:
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
+        if self._opened is not None:
+            os.close(self._opened)
+            self._opened = None
 
     # --- privacy -------------------------------------------------------------------------
     def _user_salt(self, configured: str, salt_file: Path | None) -> str:
@@ -276,6 +321,30 @@ class Store:
                 return None
             conn.execute(delete(meta_table).where(meta_table.c.key == "salt"))
             return str(row[0])
+
+    def replaced(self) -> bool:
+        """Whether the SQLite file was deleted or replaced since it was opened (always
+        ``False`` for other databases)."""
+        if self._file is None or self._opened is None:
+            return False
+        opened = os.fstat(self._opened)
+        try:
+            current = self._file.stat()
+        except OSError:
+            return True
+        return opened.st_nlink == 0 or (opened.st_dev, opened.st_ino) != (
+            current.st_dev,
+            current.st_ino,
+        )
+
+    def recreate(self) -> None:
+        """After ``replaced()``: drop the connections to the old file and create the tables
+        in a new one (what the old file held is gone)."""
+        self.engine.dispose()
+        _migrate(self.engine)
+        if self._opened is not None:
+            os.close(self._opened)
+        self._opened = _open_quietly(self._file)
 
     def probe(self) -> None:
         """Write one row and remove it: raises when the database cannot be written."""
@@ -487,7 +556,7 @@ class Store:
     def first_delivery(self, platform: str, event_id: str) -> bool:
         """True the first time an event id is seen (across processes); False for a retry."""
         try:
-            with self.engine.begin() as conn:
+            with self.engine.begin() as conn, _brief_lock_wait(conn):  # an answer waits on it
                 conn.execute(
                     events_table.insert().values(
                         platform=platform, event_id=event_id, created_at=_now()

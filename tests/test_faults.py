@@ -1,0 +1,246 @@
+"""Faults while serving: what the asker and the operator see when the database is locked,
+read-only or deleted under the bot, and when SIGTERM comes in the middle of a burst.
+
+Each runs the real ``playbook serve`` against the fake Slack on 127.0.0.1. The other faults of
+the same family have their tests beside the code they exercise:
+
+- a database that cannot be written (tables gone), retries answered once:
+  ``tests/adapters/test_slack.py::test_a_broken_database_loses_no_question_and_answers_retries_once``
+- a database that cannot be opened at start: ``tests/test_cli_team.py``
+- SIGTERM during an answer, during a live re-index: ``tests/test_operate.py``
+- a served index corrupt or deleted, an index that cannot be refreshed: ``tests/test_operate.py``
+- an unreadable manifest or pointer, a build killed half-way: ``tests/core/test_index.py``
+- links out of the knowledge folder, dangling links, unreadable folders, huge and binary
+  pages: ``tests/core/test_documents.py``
+- unsigned or unparsable requests: ``tests/adapters/test_slack.py``
+- one vote per user, mentions never stored, the salt kept apart: ``tests/core/test_store.py``
+- secrets in exception text and structured fields: ``tests/test_logs.py``
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+import urllib.error
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.adapters.fake_slack import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    event_body,
+    mention,
+    sign,
+)
+from tests.helpers import (
+    ThreadedFake,
+    copy_knowledge,
+    free_port,
+    http_get,
+    http_post,
+    port_open,
+    start,
+    wait_until,
+)
+
+DRAIN_SECONDS = 10
+
+
+class Served:
+    """``playbook serve --slack-http`` in ``workdir`` against a fake Slack, with /healthz."""
+
+    def __init__(self, workdir: Path, slack: ThreadedFake, **env: str) -> None:
+        self.slack = slack.fake
+        self.port, self.health = free_port(), free_port()
+        settings = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.slack.api_url,
+            "PLAYBOOK_HEALTH_PORT": str(self.health),
+            "PLAYBOOK_DRAIN_SECONDS": str(DRAIN_SECONDS),
+            "PLAYBOOK_RATE_LIMIT_PER_MINUTE": "0",
+            **env,
+        }
+        self.proc = start(workdir, "serve", "--slack-http", "--port", str(self.port), env=settings)
+        wait_until(lambda: port_open(self.port) and self.healthz()[0] == 200, 90, "the bot")
+
+    def healthz(self) -> tuple[int, str]:
+        """The status and text of /healthz."""
+        try:
+            return http_get(f"http://127.0.0.1:{self.health}/healthz")
+        except OSError:
+            return 0, ""
+
+    def ask(self, text: str, ts: str, event_id: str, user: str = "U0ALICE") -> int | str:
+        """Post a signed mention; the HTTP status, or the connection error's name."""
+        body = event_body(mention(text, ts=ts, user=user), event_id)
+        headers = {"Content-Type": "application/json", **sign(body)}
+        try:
+            return http_post(f"http://127.0.0.1:{self.port}/slack/events", body, headers)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError as exc:
+            return type(exc).__name__
+
+    def replies(self, ts: str) -> list[dict]:
+        """The messages the bot posted in the thread of ``ts``."""
+        return [c.body for c in self.slack.of("chat.postMessage") if c.body["thread_ts"] == ts]
+
+    def stop(self) -> tuple[int, str, float]:
+        """SIGTERM; ``(exit code, stderr, seconds until it exited)``."""
+        began = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            _out, err = self.proc.communicate(timeout=DRAIN_SECONDS + 30)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+        return self.proc.returncode, err, time.monotonic() - began
+
+
+def _text(reply: dict) -> str:
+    return json.dumps(reply, ensure_ascii=False)
+
+
+def _logged_questions(database: Path) -> list[str]:
+    with sqlite3.connect(database) as db:
+        return [row[0] for row in db.execute("SELECT question FROM question_log")]
+
+
+def _has_tables(database: Path) -> bool:
+    if not database.exists():
+        return False
+    with sqlite3.connect(database) as db:
+        return bool(
+            db.execute("SELECT 1 FROM sqlite_master WHERE name = 'question_log'").fetchall()
+        )
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    return copy_knowledge(tmp_path)
+
+
+def test_a_database_locked_by_another_process_delays_no_answer(workdir):
+    """Another process holds the SQLite write lock: questions are still answered (the check
+    for a retry waits briefly, then memory decides), a retry is answered once, /healthz is 503
+    naming the database, then 200 again by itself once the lock is released; the questions
+    asked meanwhile reach the log."""
+    database = workdir / ".playbook" / "playbook.db"
+    with ThreadedFake(FakeSlack) as slack:
+        bot = Served(workdir, slack)
+        locker = sqlite3.connect(database, isolation_level=None, timeout=0)
+        locker.execute("BEGIN EXCLUSIVE")
+        try:
+            assert bot.ask("Red Hat, quel modèle ?", "10.1", "EvLock1") == 200
+            wait_until(lambda: bot.replies("10.1"), 30, "the answer while locked")
+            assert "Le modèle de support" in _text(bot.replies("10.1")[0])
+            assert bot.ask("Red Hat, quel modèle ?", "10.1", "EvLock1") == 200  # a retry
+            assert bot.ask("What is open core?", "10.2", "EvLock2") == 200
+            wait_until(lambda: bot.replies("10.2"), 30, "the second answer while locked")
+            status, text = bot.healthz()
+            assert status == 503 and "the database cannot be written" in text
+            assert "locked" in text
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        wait_until(lambda: bot.healthz()[0] == 200, 30, "/healthz to recover")
+        code, err, _ = bot.stop()
+    assert code == 0, err
+    assert len(bot.replies("10.1")) == 1  # the retry was recognised, from memory
+    assert err.count("The database failed while") == 1
+    assert "database is locked" in err and "The database works again." in err
+    assert Counter(_logged_questions(database)) == {
+        "Red Hat, quel modèle ?": 1,
+        "What is open core?": 1,
+    }
+
+
+def _read_only(files: list[Path], on: bool) -> None:
+    """Make ``files`` unwritable (or writable again): by mode for a user, by the immutable
+    attribute for root, whom modes do not stop."""
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i" if on else "-i", *map(str, files)], check=True)
+    else:
+        for path in files:
+            path.chmod(0o444 if on else 0o644)
+
+
+def test_a_read_only_database_is_reported_and_questions_answered(workdir):
+    """The database file turns read-only while serving: every question is answered, /healthz
+    is 503 naming the database, and 200 again by itself once it can be written."""
+    database = workdir / ".playbook" / "playbook.db"
+    with ThreadedFake(FakeSlack) as slack:
+        bot = Served(workdir, slack)
+        files = [database, database.with_name(database.name + "-wal")]
+        _read_only(files, True)
+        try:
+            for n in range(5):
+                assert bot.ask(f"Red Hat, quel modèle ? ({n})", f"11.{n}", f"EvRo{n}") == 200
+            wait_until(lambda: all(bot.replies(f"11.{n}") for n in range(5)), 30, "5 answers")
+            wait_until(lambda: bot.healthz()[0] == 503, 30, "/healthz to name the database")
+            assert "the database cannot be written" in bot.healthz()[1]
+        finally:
+            _read_only(files, False)
+        wait_until(lambda: bot.healthz()[0] == 200, 30, "/healthz to recover")
+        code, err, _ = bot.stop()
+    assert code == 0, err
+    assert all("Le modèle de support" in _text(bot.replies(f"11.{n}")[0]) for n in range(5))
+    assert err.count("The database failed while") == 1
+    assert "Traceback" not in err
+
+
+def test_a_database_deleted_while_serving_is_created_again(workdir):
+    """The SQLite file is deleted under the bot: questions are answered, one warning says
+    the file is created again, and what is asked afterwards is logged in the new file."""
+    database = workdir / ".playbook" / "playbook.db"
+    with ThreadedFake(FakeSlack) as slack:
+        bot = Served(workdir, slack)
+        assert bot.ask("Red Hat, quel modèle ?", "12.1", "EvDel1") == 200
+        wait_until(lambda: bot.replies("12.1"), 30, "the first answer")
+        for path in database.parent.glob("playbook.db*"):
+            path.unlink()
+        wait_until(lambda: _has_tables(database), 30, "the database to be created again")
+        assert bot.ask("What is open core?", "12.2", "EvDel2") == 200
+        wait_until(lambda: bot.replies("12.2"), 30, "the answer after the deletion")
+        code, err, _ = bot.stop()
+    assert code == 0, err
+    assert "Le modèle Open core" in _text(bot.replies("12.2")[0])
+    assert err.count("The database file was deleted or replaced while serving") == 1
+    assert _logged_questions(database) == ["What is open core?"]
+
+
+def test_sigterm_in_a_burst_loses_no_acknowledged_question(workdir):
+    """150 mentions 5 ms apart, SIGTERM after the 100th: every mention Slack saw
+    acknowledged (200) gets exactly one reply, an answer or "restarting"; the others were
+    refused, so Slack sends them again; the bot exits 0 within the drain."""
+    with ThreadedFake(FakeSlack) as slack:
+        bot = Served(workdir, slack)
+        with concurrent.futures.ThreadPoolExecutor(64) as pool:
+            sent = []
+            for n in range(150):
+                question = f"Red Hat, quel modèle ? ({n})"
+                sent.append(pool.submit(bot.ask, question, f"13.{n:04d}", f"EvB{n}", f"U{n:04d}"))
+                if n == 99:
+                    stopping = pool.submit(bot.stop)
+                time.sleep(0.005)
+            statuses = [f.result() for f in sent]
+            code, err, seconds = stopping.result()
+    acknowledged = [n for n, status in enumerate(statuses) if status == 200]
+    assert len(acknowledged) >= 90, Counter(statuses)  # the burst was under way
+    for n in acknowledged:
+        replies = bot.replies(f"13.{n:04d}")
+        assert len(replies) == 1, (n, replies)
+        text = _text(replies[0])
+        assert "Le modèle de support" in text or "Je redémarre : reposez votre question" in text
+    assert code == 0, err
+    assert seconds < DRAIN_SECONDS + 10
+    assert "Traceback" not in err
