@@ -184,8 +184,7 @@ class SlackBot:
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.bot_user_id = ""
         self.app = AsyncApp(
-            token=config.bot_token,
-            client=self.client,
+            client=self.client,  # which carries the token
             signing_secret=config.signing_secret or "socket-mode-does-not-sign",
             process_before_response=False,
             logger=log,

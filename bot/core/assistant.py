@@ -193,6 +193,7 @@ class Assistant:
             "reading the threads",
             lambda: self.store.is_bot_thread(platform, channel, thread),
             False,
+            write=False,
         )
 
     def recall(self, answer_id: str) -> Answer | None:
@@ -200,7 +201,7 @@ class Assistant:
         database cannot be read)."""
         self.recorder.flush(timeout=2.0)  # an answer just kept may still be queued
         data = self.recorder.run(
-            "reading a kept answer", lambda: self.store.load_answer(answer_id), None
+            "reading a kept answer", lambda: self.store.load_answer(answer_id), None, write=False
         )
         return answer_from_dict(data) if data else None
 

@@ -38,14 +38,17 @@ class Recorder:
         self._thread: threading.Thread | None = None
         self._events: OrderedDict[str, None] = OrderedDict()
 
-    def run(self, what: str, action: Callable[[], T], default: T) -> T:
-        """``action()``, or ``default`` when the database fails (said once, with the cause)."""
+    def run(self, what: str, action: Callable[[], T], default: T, *, write: bool = True) -> T:
+        """``action()``, or ``default`` when the database fails (said once, with the cause).
+        A write that works clears ``problem``; a read (``write=False``) does not, since a
+        database can be read while it cannot be written."""
         try:
             result = action()
         except FAILURES as exc:
             self._failed(what, exc)
             return default
-        self._worked()
+        if write:
+            self._worked()
         return result
 
     def later(self, what: str, action: Callable[[], object]) -> None:
@@ -69,13 +72,17 @@ class Recorder:
 
     def first_delivery(self, key: str, stored: Callable[[], bool]) -> bool:
         """Whether the event ``key`` is seen for the first time: by the database when it can
-        be written (across processes), else by this process's memory of recent events."""
+        be written (across processes), else by this process's memory of recent events. While
+        the database is known to fail, it is not tried (each try would hold an answer back);
+        the periodic check says when it works again."""
         with self._lock:
             new_here = key not in self._events
             self._events[key] = None
             self._events.move_to_end(key)
             while len(self._events) > REMEMBERED_EVENTS:
                 self._events.popitem(last=False)
+        if self.problem is not None:
+            return new_here
         first = self.run("recording a delivered event", stored, None)
         return new_here if first is None else first and new_here
 

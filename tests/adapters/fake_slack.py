@@ -30,6 +30,7 @@ class Call:
     method: str
     headers: dict
     body: dict
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass

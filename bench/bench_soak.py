@@ -1,0 +1,289 @@
+"""Soak: 1,000 questions over 60 s through the Slack HTTP endpoint of a real ``playbook serve``
+(against the fake Slack on 127.0.0.1), with faults on a schedule:
+
+- the SQLite database locked by another process for 10 s,
+- the database read-only for 10 s (by mode; for root, whom modes do not stop, by the
+  immutable attribute),
+- the served index corrupted on disk, then a page edited (the edit must be served),
+- SIGTERM right after the last question.
+
+Prints how many questions were acknowledged, answered, apologised for (an apology or "I am
+restarting"), lost (acknowledged, never replied to: target 0), replied to twice, and refused
+(not acknowledged, so Slack sends them again); the p50/p95/max answer time (from the POST to
+the reply reaching Slack); the seconds /healthz was 503; whether the edit was served; the
+exit code and how long the exit took. Asserts nothing.
+
+Run: python bench/bench_soak.py [--questions N] [--seconds S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.core.language import message  # noqa: E402
+from tests.adapters.fake_slack import (  # noqa: E402
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    event_body,
+    mention,
+    sign,
+)
+from tests.helpers import (  # noqa: E402
+    ThreadedFake,
+    copy_knowledge,
+    environment,
+    free_port,
+    http_get,
+    http_post,
+    port_open,
+    wait_until,
+)
+
+APOLOGIES = {message(lang, key) for lang in ("fr", "en") for key in ("sorry", "restarting")}
+EDIT = "\n\n## Le cabestan\n\nLe cabestan de l'équipe tourne chaque dimanche matin.\n"
+EDIT_QUESTION = "Quand tourne le cabestan de l'équipe ?"
+
+
+class Soak:
+    """The bot, its fake Slack, and what was sent and seen."""
+
+    def __init__(self, workdir: Path, slack: ThreadedFake) -> None:
+        self.workdir, self.slack = workdir, slack.fake
+        self.database = workdir / ".playbook" / "playbook.db"
+        self.port, self.health = free_port(), free_port()
+        env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": self.slack.api_url,
+            "PLAYBOOK_HEALTH_PORT": str(self.health),
+            "PLAYBOOK_WATCH_SECONDS": "1",
+            "PLAYBOOK_RATE_LIMIT_PER_MINUTE": "0",
+        }
+        # The log goes to a file: a pipe nobody reads while the soak runs would fill and
+        # block the bot on its next log line.
+        self.log = (workdir / "bot.log").open("w+", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--slack-http", "--port", str(self.port)],
+            cwd=workdir,
+            env=environment(env),
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+            text=True,
+        )
+        wait_until(lambda: port_open(self.port) and self._healthz() == 200, 120, "the bot")
+        self.sent: dict[str, float] = {}  # thread ts -> when the POST left
+        self.status: dict[str, int | str] = {}
+        self.unhealthy: list[float] = []
+        self.events: list[str] = []
+
+    def _healthz(self) -> int:
+        try:
+            return http_get(f"http://127.0.0.1:{self.health}/healthz")[0]
+        except OSError:
+            return 0
+
+    def ask(self, n: int, text: str) -> None:
+        """Post question ``n`` as a signed mention from its own user."""
+        ts = f"1800000000.{n:06d}"
+        body = event_body(mention(text, ts=ts, user=f"U{n % 400:04d}"), f"EvSoak{n}")
+        headers = {"Content-Type": "application/json", **sign(body)}
+        self.sent[ts] = time.monotonic()
+        try:
+            self.status[ts] = http_post(f"http://127.0.0.1:{self.port}/slack/events", body, headers)
+        except urllib.error.HTTPError as exc:
+            self.status[ts] = exc.code
+        except OSError as exc:
+            self.status[ts] = type(exc).__name__
+
+    def watch_health(self, stop: threading.Event, every: float = 0.25) -> None:
+        """Sample /healthz until ``stop``; each 503 counts ``every`` seconds."""
+        while not stop.wait(every):
+            if self._healthz() == 503:
+                self.unhealthy.append(every)
+
+    def stop(self) -> tuple[int, float, str]:
+        """SIGTERM; ``(exit code, seconds to exit, stderr)``."""
+        began = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=120)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+        took = time.monotonic() - began
+        self.log.seek(0)
+        return self.proc.returncode, took, self.log.read()
+
+
+def _read_only(files: list[Path], on: bool) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i" if on else "-i", *map(str, files)], check=True)
+    else:
+        for path in files:
+            path.chmod(0o444 if on else 0o644)
+
+
+def _corrupt_served_index(workdir: Path) -> str:
+    index = workdir / ".playbook" / "index"
+    served = index / (index / "CURRENT").read_text().strip()
+    biggest = max((p for p in served.iterdir() if p.is_file()), key=lambda p: p.stat().st_size)
+    data = bytearray(biggest.read_bytes())
+    data[-4096:] = bytes(min(4096, len(data)))
+    biggest.write_bytes(bytes(data))
+    return biggest.name
+
+
+def faults(soak: Soak, began: float, seconds: float) -> None:
+    """The fault schedule, scaled to ``seconds`` (60 s: lock 8-18 s, read-only 24-34 s,
+    index corrupted at 40 s and a page edited at 42 s)."""
+    scale = seconds / 60
+
+    def at(t: float) -> None:
+        time.sleep(max(0.0, began + t * scale - time.monotonic()))
+
+    at(8)
+    locker = sqlite3.connect(soak.database, isolation_level=None, timeout=0)
+    locker.execute("BEGIN EXCLUSIVE")
+    soak.events.append("database locked")
+    at(18)
+    locker.execute("ROLLBACK")
+    locker.close()
+    soak.events.append("database unlocked")
+    at(24)
+    files = [soak.database, soak.database.with_name(soak.database.name + "-wal")]
+    files = [p for p in files if p.exists()]
+    _read_only(files, True)
+    soak.events.append("database read-only")
+    at(34)
+    _read_only(files, False)
+    soak.events.append("database writable")
+    at(40)
+    soak.events.append(f"index corrupted ({_corrupt_served_index(soak.workdir)})")
+    at(42)
+    page = soak.workdir / "knowledge" / "commercialisation.md"
+    page.write_text(page.read_text(encoding="utf-8") + EDIT, encoding="utf-8")
+    soak.events.append("page edited")
+
+
+def main() -> None:
+    """Run the soak and print its figures."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--questions", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--log", type=Path, help="write the bot's log there")
+    args = parser.parse_args()
+    items = yaml.safe_load((ROOT / "eval" / "questions.yaml").read_text(encoding="utf-8"))
+    questions = [item["question"] for item in items if item.get("sections")]
+    workdir = copy_knowledge(Path(tempfile.mkdtemp(prefix="playbook-soak-")))
+    try:
+        with ThreadedFake(FakeSlack) as slack:
+            soak = Soak(workdir, slack)
+            err = run(soak, questions, args.questions, args.seconds)
+            if args.log:
+                args.log.write_text(err, encoding="utf-8")
+    finally:
+        for path in (workdir / ".playbook").glob("playbook.db*"):
+            _read_only([path], False)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(soak: Soak, questions: list[str], count: int, seconds: float) -> str:
+    """Send ``count`` questions evenly over ``seconds`` with the faults, then SIGTERM, and
+    print the figures. Returns the bot's log."""
+    stop_watching = threading.Event()
+    watcher = threading.Thread(target=soak.watch_health, args=(stop_watching,), daemon=True)
+    began = time.monotonic()
+    fault_thread = threading.Thread(target=faults, args=(soak, began, seconds), daemon=True)
+    watcher.start()
+    fault_thread.start()
+    edit_asked: list[str] = []
+    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+        for n in range(count):
+            time.sleep(max(0.0, began + n * seconds / count - time.monotonic()))
+            late = n >= count - 20 and not fault_thread.is_alive()
+            text = EDIT_QUESTION if late else questions[n % len(questions)]
+            if late:
+                edit_asked.append(f"1800000000.{n:06d}")
+            pool.submit(soak.ask, n, text)
+        fault_thread.join()
+        code, exit_seconds, err = soak.stop()
+    stop_watching.set()
+    watcher.join()
+    report(soak, edit_asked, code, exit_seconds, err)
+    return err
+
+
+def report(soak: Soak, edit_asked: list[str], code: int, exit_seconds: float, err: str) -> None:
+    """Print the figures."""
+    replies: dict[str, list] = {}
+    for call in soak.slack.of("chat.postMessage"):
+        replies.setdefault(call.body.get("thread_ts"), []).append(call)
+    acknowledged = [ts for ts, status in soak.status.items() if status == 200]
+    answered = apologised = lost = twice = 0
+    times = []
+    for ts in acknowledged:
+        got = replies.get(ts, [])
+        if not got:
+            lost += 1
+            continue
+        twice += len(got) > 1
+        text = got[0].body.get("text", "")
+        if text in APOLOGIES:
+            apologised += 1
+        else:
+            answered += 1
+            times.append((got[0].at - soak.sent[ts]) * 1000)
+    refused = Counter(str(s) for s in soak.status.values() if s != 200)
+    edit_answers = [
+        json.dumps(replies[ts][0].body, ensure_ascii=False)
+        for ts in edit_asked
+        if ts in replies and replies[ts][0].body.get("text", "") not in APOLOGIES
+    ]
+    edit_served = sum("cabestan" in text for text in edit_answers)
+    p50, p95, top = np.percentile(times, [50, 95, 100]) if times else (0, 0, 0)
+    print(f"sent {len(soak.status)}, acknowledged {len(acknowledged)}, refused {dict(refused)}")
+    print(f"answered {answered}, apologised {apologised}, lost {lost}, replied twice {twice}")
+    print(f"answer time p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {top:.0f} ms")
+    print(f"/healthz 503 for {sum(soak.unhealthy):.1f} s; faults: {', '.join(soak.events)}")
+    print(
+        f"the edited page quoted in {edit_served} of the {len(edit_answers)} answers to the "
+        f"{len(edit_asked)} questions about it asked last"
+    )
+    if os.environ.get("SOAK_TIMELINE"):
+        began = min(soak.sent.values())
+        with open(os.environ["SOAK_TIMELINE"], "w") as out:
+            for ts, sent in sorted(soak.sent.items()):
+                got = replies.get(ts, [])
+                at = f"{got[0].at - began:.2f}" if got else "-"
+                kind = (got[0].body.get("text", "")[:20] if got else "LOST").replace(" ", "_")
+                print(f"{sent - began:.2f} {at} {kind}", file=out)
+    print(f"exit code {code} after {exit_seconds:.1f} s; tracebacks in the log: ", end="")
+    print(err.count("Traceback"))
+    for line in err.splitlines():
+        if " WARNING " in line or " ERROR " in line:
+            print("  log:", line[:160])
+
+
+if __name__ == "__main__":
+    main()
