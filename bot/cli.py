@@ -90,8 +90,9 @@ def _cli_asker():
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """Build or refresh the index and print its figures."""
     from bot.core.embedders import make_embedder
-    from bot.core.engine import build
+    from bot.core.engine import build, clean_abandoned_builds
 
+    clean_abandoned_builds(settings, _stderr)
     started = time.perf_counter()
     embedder = make_embedder(settings.embedder)
     loaded = time.perf_counter() - started

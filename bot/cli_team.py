@@ -31,7 +31,8 @@ class StoreUnavailable(Exception):
 
 
 def open_store(settings: Settings):
-    """The database the settings name, opened (created and migrated) and purged of old rows."""
+    """The database the settings name, opened (created and migrated) and purged of old rows.
+    Raises ``StoreUnavailable`` when it cannot be opened or written."""
     from bot.core.store import Store
 
     try:
@@ -41,6 +42,7 @@ def open_store(settings: Settings):
             retention_days=settings.retention_days,
             salt_file=settings.user_salt_file,
         )
+        store.purge()  # a write: a database that can only be read fails here, not later
     except (SQLAlchemyError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StoreUnavailable(
@@ -50,7 +52,6 @@ def open_store(settings: Settings):
         ) from None
     for warning in store.warnings:
         logging.getLogger("playbook.store").warning(warning)
-    store.purge()
     return store
 
 

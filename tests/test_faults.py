@@ -1,17 +1,21 @@
-"""Faults while serving: what the asker and the operator see when the database is locked,
-read-only or deleted under the bot, and when SIGTERM comes in the middle of a burst.
+"""Faults: what the asker and the operator see when the database is locked, read-only or
+deleted under the bot or read-only at start, when SIGTERM comes in the middle of a burst, when
+``playbook index`` is killed half-way, and when a folder of the pages cannot be read.
 
-Each runs the real ``playbook serve`` against the fake Slack on 127.0.0.1. The other faults of
-the same family have their tests beside the code they exercise:
+Each runs the real ``playbook`` command (``serve`` against the fake Slack on 127.0.0.1); an
+unreadable folder is read as an unprivileged user. The other faults of the same family have
+their tests beside the code they exercise:
 
 - a database that cannot be written (tables gone), retries answered once:
   ``tests/adapters/test_slack.py::test_a_broken_database_loses_no_question_and_answers_retries_once``
-- a database that cannot be opened at start: ``tests/test_cli_team.py``
+- a database that cannot be opened at start (a file in the way, a refused password):
+  ``tests/test_cli_team.py``
 - SIGTERM during an answer, during a live re-index: ``tests/test_operate.py``
 - a served index corrupt or deleted, an index that cannot be refreshed: ``tests/test_operate.py``
-- an unreadable manifest or pointer, a build killed half-way: ``tests/core/test_index.py``
-- links out of the knowledge folder, dangling links, unreadable folders, huge and binary
-  pages: ``tests/core/test_documents.py``
+- an unreadable manifest or pointer, a build folder whose lock no one holds:
+  ``tests/core/test_index.py``
+- links out of the knowledge folder, dangling links, huge and binary pages:
+  ``tests/core/test_documents.py``
 - unsigned or unparsable requests: ``tests/adapters/test_slack.py``
 - one vote per user, mentions never stored, the salt kept apart: ``tests/core/test_store.py``
 - secrets in exception text and structured fields: ``tests/test_logs.py``
@@ -22,9 +26,11 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 import urllib.error
 from collections import Counter
@@ -47,6 +53,7 @@ from tests.helpers import (
     http_get,
     http_post,
     port_open,
+    run,
     start,
     wait_until,
 )
@@ -244,3 +251,107 @@ def test_sigterm_in_a_burst_loses_no_acknowledged_question(workdir):
     assert code == 0, err
     assert seconds < DRAIN_SECONDS + 10
     assert "Traceback" not in err
+
+
+def test_a_database_that_can_only_be_read_at_start_is_one_clear_message(workdir):
+    """``serve`` with a database it cannot write: exit 1 and one line naming the database
+    and what to check, no traceback."""
+    database = workdir / ".playbook" / "playbook.db"
+    assert run(workdir, "ask", "Red Hat ?").returncode == 0  # the database now exists
+    with ThreadedFake(FakeSlack) as slack:
+        env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.fake.api_url,
+            "PLAYBOOK_HEALTH_PORT": "0",
+        }
+        _read_only([database], True)
+        try:
+            result = run(workdir, "serve", "--slack-http", "--port", str(free_port()), env=env)
+        finally:
+            _read_only([database], False)
+    assert result.returncode == 1
+    assert (
+        "Cannot open the database sqlite:///.playbook/playbook.db ((sqlite3.OperationalError) "
+        "attempt to write a readonly database). Check that it exists and is writable"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr
+
+
+def test_a_playbook_index_killed_half_way_leaves_nothing_at_the_next_run(workdir):
+    """SIGKILL while ``playbook index`` writes its build: the next run removes the half-built
+    folder, says so, and builds."""
+    index = workdir / ".playbook" / "index"
+    long_page = "\n\n".join(
+        f"Le paragraphe {n} explique comment vendre du support à des clients." * 3
+        for n in range(3000)
+    )
+    (workdir / "knowledge" / "long.md").write_text(f"## Long\n\n{long_page}\n")
+    proc = start(workdir, "index")
+    try:
+        wait_until(lambda: list(index.glob(".tmp-v-*")), 120, "the build to start")
+        proc.kill()
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    (left,) = index.glob(".tmp-v-*")
+    (workdir / "knowledge" / "long.md").unlink()
+    again = run(workdir, "index")
+    assert again.returncode == 0, again.stderr
+    assert f"Removed {left.name}, left by a build that did not finish." in again.stdout + (
+        again.stderr
+    )
+    assert not list(index.glob(".tmp-v-*"))
+
+
+def _without_privileges(action):
+    """``action()``'s result, computed as an unprivileged user: in a forked child that drops
+    to ``nobody`` when this runs as root (whom file modes do not stop), else here."""
+    if os.geteuid() != 0:
+        return action()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        try:
+            os.close(read)
+            os.setgid(65534)
+            os.setuid(65534)
+            out = json.dumps(action())
+        except BaseException as exc:
+            out = json.dumps({"child failed": repr(exc)})
+        os.write(write, out.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(child, 0)
+    return json.loads(data)
+
+
+def test_an_unreadable_folder_is_named_and_the_rest_indexed():
+    """A sub-folder the bot's user cannot read is named, with why, and the other pages load."""
+    from bot.core.documents import load_pages
+
+    kb = Path(tempfile.mkdtemp(prefix="playbook-kb-"))
+    try:
+        kb.chmod(0o755)
+        (kb / "page.md").write_text("## Vrai\n\nUne vraie page.\n")
+        (kb / "private").mkdir()
+        (kb / "private" / "secret.md").write_text("## Secret\n\nNe pas lire.\n")
+
+        def load() -> dict:
+            pages, errors = load_pages(kb)
+            return {"pages": [p.source for p in pages], "errors": [str(e) for e in errors]}
+
+        # Readable, it is a page (and what reading needs is loaded before privileges go).
+        assert load()["pages"] == ["page.md", "private/secret.md"]
+        (kb / "private").chmod(0o000)
+        loaded = _without_privileges(load)
+    finally:
+        (kb / "private").chmod(0o755)
+        shutil.rmtree(kb)
+    assert loaded == {
+        "pages": ["page.md"],
+        "errors": ["private: folder cannot be read (Permission denied)"],
+    }

@@ -53,6 +53,14 @@ def build(
     )
 
 
+def clean_abandoned_builds(settings: Settings, notify: Notify) -> None:
+    """Remove the folders of builds that died half-way (a killed ``playbook index``), each
+    announced through ``notify``."""
+    if settings.index_dir.is_dir():
+        for name in remove_abandoned_builds(settings.index_dir):
+            notify(f"Removed {name}, left by a build that did not finish.")
+
+
 def open_index(
     settings: Settings,
     embedder: Embedder,
@@ -64,9 +72,7 @@ def open_index(
     Every rebuild is announced through ``notify`` with its reason. Returns the loaded index.
     """
     reason: str | None
-    if settings.index_dir.is_dir():
-        for name in remove_abandoned_builds(settings.index_dir):
-            notify(f"Removed {name}, left by a build that did not finish.")
+    clean_abandoned_builds(settings, notify)
     try:
         index = load_index(settings.index_dir)
         reason = stale_reason(
