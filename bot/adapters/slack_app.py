@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
@@ -41,6 +42,17 @@ from bot.core.store import conversation_key
 from bot.core.types import Answer
 
 log = logging.getLogger("playbook.slack")
+
+
+class _WithoutTokenNotice(logging.Filter):
+    """Drops bolt's notice that the token it read from ``SLACK_BOT_TOKEN`` goes unused: the
+    bot hands bolt a client holding that same token, so there is nothing to act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+log.addFilter(_WithoutTokenNotice())
 Admin = Callable[[str, str], Awaitable[str]]  # (platform, user id) → what happened, for the user
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -142,6 +154,31 @@ def _request_guard(signing_secret: str):
     return guard
 
 
+def _hold_listeners(inflight: InFlight):
+    """An aiohttp middleware: a request is counted in flight from its arrival, and the
+    listener tasks bolt starts while acknowledging it from then on, so a shutdown that begins
+    before they run waits for them (each answers, or says "restarting") instead of
+    cancelling them."""
+
+    @web.middleware
+    async def hold(request: web.Request, handler):
+        async with inflight.track():
+            before = asyncio.all_tasks()
+            try:
+                return await handler(request)
+            finally:
+                for task in asyncio.all_tasks() - before:
+                    if _started_by_bolt(task):
+                        inflight.hold(task)
+
+    return hold
+
+
+def _started_by_bolt(task: asyncio.Task[object]) -> bool:
+    code = getattr(task.get_coro(), "cr_code", None)
+    return code is not None and "slack_bolt" in code.co_filename
+
+
 def _unparsable(body: str, content_type: str) -> str | None:
     """Why a signed Slack request body cannot be read, or ``None``."""
     if content_type == "application/json":
@@ -184,7 +221,7 @@ class SlackBot:
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.bot_user_id = ""
         self.app = AsyncApp(
-            client=self.client,  # which carries the token
+            client=self.client,
             signing_secret=config.signing_secret or "socket-mode-does-not-sign",
             process_before_response=False,
             logger=log,
@@ -197,6 +234,7 @@ class SlackBot:
         line, before anything else reads it."""
         app = self.app.web_app(path=path, port=port)
         app.middlewares.append(_request_guard(self.config.signing_secret))
+        app.middlewares.append(_hold_listeners(self.inflight))
         return app
 
     async def verify(self) -> str:

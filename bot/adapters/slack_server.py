@@ -25,11 +25,20 @@ async def serve_http(
     log.info("Slack: listening on http://%s:%s%s", host, port, EVENTS_PATH)
     try:
         await stop.wait()
+        began = loop_time()
         await site.stop()
         if not await bot.inflight.drain(drain_seconds):
             log.warning("Slack: answers still in flight after %s s; stopping anyway", drain_seconds)
     finally:
         await runner.cleanup()
+    # A request that came on an open connection while closing was acknowledged: its answer
+    # (or "restarting") is sent before the process goes.
+    await bot.inflight.drain(max(0.5, drain_seconds - (loop_time() - began)))
+
+
+def loop_time() -> float:
+    """The running event loop's clock."""
+    return asyncio.get_running_loop().time()
 
 
 async def serve_socket(

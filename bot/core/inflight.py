@@ -8,19 +8,39 @@ from contextlib import asynccontextmanager
 
 
 class InFlight:
-    """Counts the answers being composed or delivered; ``drain`` waits for them."""
+    """Counts the answers being composed or delivered, and holds the tasks a platform
+    library started for questions it acknowledged but has not handed over yet; ``drain``
+    waits for both."""
 
     def __init__(self) -> None:
         self.count = 0
         self.closing = False
         self._idle: asyncio.Event | None = None
+        self._held: set[asyncio.Future[object]] = set()
 
     def _event(self) -> asyncio.Event:
         if self._idle is None:
             self._idle = asyncio.Event()
-            if self.count == 0:
+            if self._is_idle():
                 self._idle.set()
         return self._idle
+
+    def _is_idle(self) -> bool:
+        return self.count == 0 and not self._held
+
+    def hold(self, task: asyncio.Future[object]) -> None:
+        """Count ``task`` in flight until it is done (a listener a platform library started
+        after acknowledging an event, before it reaches ``track``)."""
+        if task.done() or task in self._held:
+            return
+        self._held.add(task)
+        self._event().clear()
+        task.add_done_callback(self._released)
+
+    def _released(self, task: asyncio.Future[object]) -> None:
+        self._held.discard(task)
+        if self._is_idle():
+            self._event().set()
 
     @asynccontextmanager
     async def track(self) -> AsyncIterator[None]:
@@ -31,7 +51,7 @@ class InFlight:
             yield
         finally:
             self.count -= 1
-            if self.count == 0:
+            if self._is_idle():
                 self._event().set()
 
     async def drain(self, timeout: float) -> bool:
