@@ -28,12 +28,15 @@ from bot.adapters.slack_render import (
     CHECKLIST_ACTION,
     FEEDBACK_DOWN,
     FEEDBACK_UP,
+    NONE_CHOICE,
     SHARE,
+    TEACH,
     answer_payload,
     checklist_index_payload,
     checklist_payload,
+    teach_menu_payload,
 )
-from bot.core.assistant import Asker, Assistant, SlowDown
+from bot.core.assistant import Asker, Assistant, SlowDown, taught_text
 from bot.core.engine import EmptyQuestion
 from bot.core.inflight import InFlight
 from bot.core.language import detect_language, message
@@ -279,6 +282,7 @@ class SlackBot:
         app.action(FEEDBACK_UP)(self.on_feedback)
         app.action(FEEDBACK_DOWN)(self.on_feedback)
         app.action(CHECKLIST_ACTION)(self.on_checklist_item)
+        app.action(TEACH)(self.on_teach)
         app.error(self.on_error)
 
     # --- answering ------------------------------------------------------------------------
@@ -427,8 +431,33 @@ class SlackBot:
         saved = await asyncio.to_thread(
             self.assistant.feedback, answer, vote, asker, None, action.get("value") or None
         )
-        thanks = "feedback_thanks" if saved is not None else "sorry"
-        await _private(respond, message(answer.language, thanks))
+        if saved is None:
+            await _private(respond, message(answer.language, "sorry"))
+            return
+        if vote > 0:
+            await _private(respond, message(answer.language, "feedback_thanks"))
+            return
+        choices = await asyncio.to_thread(self.assistant.closest_sections, answer.question)
+        menu = teach_menu_payload(answer.language, action.get("value") or "", choices)
+        await respond(response_type="ephemeral", replace_original=False, **menu)
+
+    async def on_teach(self, ack, body: dict, action: dict, respond) -> None:
+        """The section picked from the menu after 👎 (or "None"): kept as what answers the
+        question, used from the next question on; the picker is told what was kept."""
+        await ack()
+        answer_id, _, choice = (action.get("selected_option") or {}).get("value", "").partition("|")
+        answer = await self._recall({"value": answer_id}, respond)
+        if answer is None:
+            return
+        asker = Asker(
+            "slack", body.get("channel", {}).get("id", ""), body.get("user", {}).get("id", "")
+        )
+        key = None if choice == NONE_CHOICE else self.assistant.section_key(choice)
+        if choice != NONE_CHOICE and key is None:
+            await respond(replace_original=True, text=message(answer.language, "section_gone"))
+            return
+        taught = await asyncio.to_thread(self.assistant.teach, answer.question, key, asker)
+        await respond(replace_original=True, text=taught_text(answer.language, taught))
 
     # --- checklists -----------------------------------------------------------------------
     async def on_checklist(self, ack, command: dict, respond) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.core.language import message
+from bot.core.learning import choice_labels, digest
 from bot.core.progress import ChecklistState
 from bot.core.types import Answer, Citation, Quote
 
@@ -21,6 +22,9 @@ MAX_FALLBACK = 3000
 CHECKLIST_ACTION = "checklist_item"
 ITEM_CHARS = 300  # a checklist item's text is cut here so that long checklists still fit
 FEEDBACK_UP, FEEDBACK_DOWN, SHARE = "feedback_up", "feedback_down", "share_answer"
+TEACH = "teach_section"  # the menu offered after 👎
+NONE_CHOICE = "-"
+OPTION_CHARS = 75  # Slack's limit on an option's text
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -198,3 +202,34 @@ def checklist_index_payload(checklists: list, suggestions: bool = False) -> dict
     )
     text = intro + "\n" + "\n".join(lines)
     return {"text": escape(cut(text, MAX_FALLBACK)), "blocks": fit_blocks([_section(text)], [])}
+
+
+def teach_menu_payload(language: str, answer_id: str, choices: list[tuple[str, Citation]]) -> dict:
+    """The private message after 👎: "Which section answers it?" with a menu of the closest
+    sections (Slack filters the options as the user types) and "None"."""
+    options = [
+        {
+            "text": {"type": "plain_text", "text": cut(label, OPTION_CHARS)},
+            "value": f"{answer_id}|{digest(key)}",
+        }
+        for label, (key, _citation) in zip(choice_labels(choices), choices, strict=True)
+    ]
+    options.append(
+        {
+            "text": {"type": "plain_text", "text": cut(message(language, "none_covers"), 75)},
+            "value": f"{answer_id}|{NONE_CHOICE}",
+        }
+    )
+    question = message(language, "which_section")
+    menu = {
+        "type": "static_select",
+        "action_id": TEACH,
+        "placeholder": {"type": "plain_text", "text": message(language, "choose_section")},
+        "options": options,
+    }
+    return {
+        "text": question,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": question}, "accessory": menu}
+        ],
+    }

@@ -8,6 +8,14 @@ from dataclasses import dataclass
 
 from bot.core.checklists import Checklist
 from bot.core.engine import EmptyQuestion, KnowledgeEngine
+from bot.core.language import message
+from bot.core.learning import (
+    CHOSEN_WEIGHT,
+    CONFIRMED_WEIGHT,
+    digest,
+    gather,
+    section_numbers,
+)
 from bot.core.lookup import ChecklistBook, Lookup
 from bot.core.metrics import Metrics
 from bot.core.progress import ChecklistState, checklist_state, resolve_item
@@ -15,9 +23,10 @@ from bot.core.ratelimit import RateLimiter
 from bot.core.recording import Recorder
 from bot.core.serialize import answer_from_dict, answer_to_dict
 from bot.core.store import Store, new_answer_id
-from bot.core.types import Answer
+from bot.core.types import Answer, Citation
 
 log = logging.getLogger("playbook")
+TAUGHT_CHECK_SECONDS = 2.0  # how often a question checks the database for taught examples
 question_log = logging.getLogger("playbook.questions")
 
 
@@ -42,6 +51,24 @@ def cited_passages(answer: Answer) -> list[dict]:
     ]
 
 
+@dataclass(frozen=True)
+class Teaching:
+    """What came of ``Assistant.teach``: ``learned`` (``citation`` is the section), ``gap``
+    (noted as not covered), ``gone`` (the section left the pages), ``failed`` (the database
+    could not keep it)."""
+
+    outcome: str
+    citation: Citation | None
+
+
+def taught_text(language: str, taught: Teaching) -> str:
+    """What the user who taught is told, in ``language``."""
+    if taught.outcome == "learned" and taught.citation is not None:
+        return message(language, "learned", section=taught.citation.section)
+    key = {"gap": "gap_noted", "gone": "section_gone"}.get(taught.outcome, "sorry")
+    return message(language, key)
+
+
 class Assistant:
     """Answers questions (logging each), stores feedback, and runs checklists with progress."""
 
@@ -54,6 +81,7 @@ class Assistant:
         log_questions: bool = True,
         rate_limit_per_minute: int = 0,
         metrics: Metrics | None = None,
+        knowledge: str = "default",
     ) -> None:
         self.engine = engine
         self.store = store
@@ -62,6 +90,9 @@ class Assistant:
         self.limiter = RateLimiter(rate_limit_per_minute)
         self.metrics = metrics
         self.recorder = Recorder()  # database writes come second to answering
+        self.knowledge = knowledge  # what taught examples are stored under
+        self._taught_version: tuple[int, int] | None = None
+        self._taught_checked = float("-inf")
 
     def ask(
         self, question: str, asker: Asker, *, k: int | None = None, per_section: bool = True
@@ -79,6 +110,7 @@ class Assistant:
             if not self.limiter.allow(f"{asker.platform}:{asker.user}"):
                 outcome = "rate_limited"
                 raise SlowDown(asker.user)
+            self.refresh_learned()
             answer = self.engine.ask(question, k=k, per_section=per_section)
             outcome = "abstained" if answer.abstained else "answered"
             return answer
@@ -134,6 +166,8 @@ class Assistant:
         database cannot take it."""
         if self.metrics is not None:
             self.metrics.feedback.labels("up" if vote > 0 else "down").inc()
+        if vote > 0:
+            self._confirm(answer, asker)
         return self.recorder.run(
             "recording feedback",
             lambda: self.store.record_feedback(
@@ -147,6 +181,104 @@ class Assistant:
                 answer_id=answer_id,
             ),
             None,
+        )
+
+    # --- teaching -------------------------------------------------------------------------
+    def refresh_learned(self, *, now: bool = False) -> None:
+        """Read the taught examples again when the database holds others than those in use
+        (checked at most every ``TAUGHT_CHECK_SECONDS``, or ``now``): what another replica
+        learned is used here too, without a restart."""
+        moment = time.monotonic()
+        if self.engine is None or (
+            not now and moment - self._taught_checked < TAUGHT_CHECK_SECONDS
+        ):
+            return
+        self._taught_checked = moment
+        version = self.recorder.run(
+            "reading the taught examples",
+            lambda: self.store.taught_version(self.knowledge),
+            None,
+            write=False,
+        )
+        if version is None or version == self._taught_version:
+            return
+        rows = self.recorder.run(
+            "reading the taught examples",
+            lambda: self.store.taught(self.knowledge),
+            None,
+            write=False,
+        )
+        if rows is not None:
+            self.engine.learn(gather(rows)[0])
+            self._taught_version = version
+
+    def closest_sections(self, question: str, count: int = 10) -> list[tuple[str, Citation]]:
+        """The sections that rank best for ``question`` (with their keys): the choices
+        offered after 👎."""
+        if self.engine is None:
+            return []
+        return self.engine.closest_sections(question, count)
+
+    def teach(self, question: str, section: str | None, asker: Asker) -> Teaching:
+        """``asker`` says ``section`` (a key from ``closest_sections``) answers ``question``,
+        or, with ``None``, that the knowledge base does not cover it. Used from the next
+        question on, on every replica. Returns what came of it."""
+        citation = self.section(section) if section else None
+        if section and citation is None:
+            return Teaching("gone", None)
+        saved = self.recorder.run(
+            "keeping what a user taught",
+            lambda: self.store.teach(
+                knowledge=self.knowledge,
+                question=question,
+                section=section or "",
+                section_title=citation.section if citation else "",
+                weight=CHOSEN_WEIGHT,
+                user=asker.user,
+                platform=asker.platform,
+            ),
+            None,
+        )
+        if saved is None:
+            return Teaching("failed", None)
+        self.refresh_learned(now=True)
+        return Teaching("learned" if citation else "gap", citation)
+
+    def section_key(self, short: str) -> str | None:
+        """The ``section_key`` whose ``digest`` is ``short``, ``None`` when no section has it."""
+        if self.engine is None:
+            return None
+        return next((k for k in section_numbers(self.engine.index) if digest(k) == short), None)
+
+    def section(self, key: str) -> Citation | None:
+        """The citation of the section ``key`` names, ``None`` when the pages lost it."""
+        if self.engine is None:
+            return None
+        index = self.engine.index
+        number = section_numbers(index).get(key)
+        return None if number is None else index.sections[number]
+
+    def _confirm(self, answer: Answer, asker: Asker) -> None:
+        """👍 on an answer that quoted something: its first section answers the question,
+        with less weight than a choice after 👎 (in the background)."""
+        if answer.abstained or not answer.quotes or self.engine is None:
+            return
+        cited = answer.quotes[0].citation
+        closest = self.engine.closest_sections(answer.question, 5)
+        key = next((key for key, citation in closest if citation == cited), None)
+        if key is None:
+            return
+        self.recorder.later(
+            "keeping what a user confirmed",
+            lambda: self.store.teach(
+                knowledge=self.knowledge,
+                question=answer.question,
+                section=key,
+                section_title=cited.section,
+                weight=CONFIRMED_WEIGHT,
+                user=asker.user,
+                platform=asker.platform,
+            ),
         )
 
     def remember(self, answer: Answer, asker: Asker) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 from bot.config import MAX_QUESTION_CHARS, Settings
 from bot.core.answers import compose_answer
@@ -20,8 +22,9 @@ from bot.core.index import (
     stale_reason,
 )
 from bot.core.language import detect_language, message
+from bot.core.learning import LearnedExample, resolved, section_key
 from bot.core.search import FusionParams, Retriever
-from bot.core.types import Answer
+from bot.core.types import Answer, Citation
 
 Notify = Callable[[str], None]
 
@@ -110,6 +113,9 @@ class KnowledgeEngine:
         self.top_k = top_k
         self.params = params
         self.retriever = Retriever(index, embedder, params)
+        self._learned: list[LearnedExample] = []
+        self._learned_vectors: dict[str, np.ndarray] = {}  # by question, as embedded
+        self.set_aside: list[LearnedExample] = []  # learned, but their section is gone
 
     @property
     def index(self) -> KnowledgeIndex:
@@ -118,8 +124,42 @@ class KnowledgeEngine:
 
     def swap(self, index: KnowledgeIndex) -> None:
         """Answer from ``index`` from now on. One attribute write: a question being answered
-        keeps the retriever it started with, so it never mixes two indexes."""
-        self.retriever = Retriever(index, self.embedder, self.params)
+        keeps the retriever it started with, so it never mixes two indexes. The learned
+        examples carry over (those whose section is gone are set aside)."""
+        retriever = Retriever(index, self.embedder, self.params)
+        self._apply_learned(retriever, self._learned)
+        self.retriever = retriever
+
+    def learn(self, examples: Sequence[LearnedExample]) -> None:
+        """Rank with these learned examples from the next question on (they replace the
+        earlier ones); those whose section the index no longer has are set aside."""
+        retriever = self.retriever
+        self._apply_learned(retriever, list(examples))
+
+    def _apply_learned(self, retriever: Retriever, examples: list[LearnedExample]) -> None:
+        found, aside = resolved(examples, retriever.index)
+        for example, _number in found:
+            if example.question not in self._learned_vectors:
+                self._learned_vectors[example.question] = retriever.query_vector(example.question)
+        vectors = [self._learned_vectors[e.question] for e, _n in found]
+        retriever.use_learned(
+            np.array(vectors, np.float32) if vectors else np.zeros((0, 1), np.float32),
+            [n for _e, n in found],
+            [e.strength for e, _n in found],
+        )
+        self._learned, self.set_aside = examples, aside
+
+    def closest_sections(self, question: str, count: int = 10) -> list[tuple[str, Citation]]:
+        """The sections that rank best for ``question``, best first, each with its
+        ``section_key``: what a user picks from after 👎."""
+        retriever = self.retriever
+        index = retriever.index
+        seen: dict[int, None] = {}
+        for hit in retriever.search(" ".join(question.split())).hits:
+            seen.setdefault(int(index.passage_section[hit.number]), None)
+            if len(seen) == count:
+                break
+        return [(section_key(index, s), index.sections[s]) for s in seen]
 
     @classmethod
     def open(

@@ -186,6 +186,14 @@ MESSAGES = {
         "not_helpful": "Pas utile",
         "gone": "Cette réponse n'est plus disponible ; posez la question à nouveau.",
         "restarting": "Je redémarre : reposez votre question dans une minute.",
+        "which_section": "Merci ! Quelle section y répond ?",
+        "choose_section": "Choisir une section",
+        "none_covers": "Aucune : la base ne traite pas ce sujet",
+        "learned": "Noté : « {section} » sera citée en premier pour cette question.",
+        "gap_noted": (
+            "Noté : la base ne traite pas ce sujet ; la question rejoint la liste des manques."
+        ),
+        "section_gone": "Cette section n'existe plus dans la base ; rien n'a été retenu.",
     },
     "en": {
         "lead": "Here is what the knowledge base says:",
@@ -208,6 +216,14 @@ MESSAGES = {
         "not_helpful": "Not helpful",
         "gone": "This answer is no longer available; please ask again.",
         "restarting": "I am restarting: please ask again in a minute.",
+        "which_section": "Thanks! Which section answers it?",
+        "choose_section": "Choose a section",
+        "none_covers": "None: the knowledge base does not cover it",
+        "learned": "Noted: “{section}” will be cited first for this question.",
+        "gap_noted": (
+            "Noted: the knowledge base does not cover it; the question joins the gap list."
+        ),
+        "section_gone": "That section is no longer in the knowledge base; nothing was kept.",
     },
 }
 

@@ -48,6 +48,7 @@ still abstains.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,6 +93,10 @@ class FusionParams:
     # Chosen by leave-one-set-out cross-validation over the five evaluation sets.
     example_weight: float = 0.8
     example_floor: float = 0.4
+    # Examples the team taught in the chat (bot/core/learning.py) weigh this much more, times
+    # their strength (their section's share of the votes, a lone 👍 half): a correction must
+    # win over the ranking that was wrong for the same question asked again.
+    learned_weight: float = 1.5
     # Close reading of the ranking's head (bot/core/reading.py): how many passages are read,
     # how much a sentence's term overlap counts beside its cosine when choosing the highlight,
     # and the bonuses a passage gets from its best sentence's overlap and from its coverage.
@@ -233,6 +238,29 @@ class Retriever:
         # Example questions left out of the ranking (``example_key`` form): an evaluation
         # leaves out the set it scores, so its figures are those of new questions.
         self.ignored_examples: frozenset[str] = frozenset()
+        # Examples taught in the chat (``use_learned``): query vectors, section numbers and
+        # the bonus weight of each.
+        self._learned = np.zeros((0, 1), np.float32)
+        self._learned_sections = np.zeros(0, np.int64)
+        self._learned_weights = np.zeros(0, np.float32)
+
+    def use_learned(
+        self, vectors: np.ndarray, sections: Sequence[int], strengths: Sequence[float]
+    ) -> None:
+        """Rank with these taught examples from now on (``vectors``: their questions' query
+        vectors, as ``query_vector`` makes them; ``sections``: the numbers of the sections
+        they point to; ``strengths``: their weights, 0-1). Replaces the earlier ones."""
+        self._learned = (
+            np.asarray(vectors, np.float32).reshape(len(sections), -1)
+            if len(sections)
+            else np.zeros((0, 1), np.float32)
+        )
+        self._learned_sections = np.asarray(sections, np.int64)
+        self._learned_weights = np.asarray(strengths, np.float32) * self.params.learned_weight
+
+    def query_vector(self, question: str) -> np.ndarray:
+        """The primary query vector of ``question``, as a search makes it."""
+        return self._embed_question(question, [], False)[0]
 
     def _example_queries(self, index: KnowledgeIndex) -> np.ndarray:
         """Each example's query vector, as ``_embed_question`` makes a question's."""
@@ -247,13 +275,21 @@ class Retriever:
         the question (``example_weight`` × similarity above ``example_floor``)."""
         index, p = self.index, self.params
         best: dict[int, float] = {}
-        if not len(self._examples) or p.example_weight <= 0:
+        if not (len(self._examples) or len(self._learned_sections)) or p.example_weight <= 0:
             return best
-        above = self._examples @ query - p.example_floor
-        for i in np.flatnonzero(above > 0):
-            if self._example_keys[i] not in self.ignored_examples:
-                for section in index.example_sections[i]:
-                    best[section] = max(best.get(section, 0.0), p.example_weight * float(above[i]))
+        if len(self._examples):
+            above = self._examples @ query - p.example_floor
+            for i in np.flatnonzero(above > 0):
+                if self._example_keys[i] not in self.ignored_examples:
+                    for section in index.example_sections[i]:
+                        bonus = p.example_weight * float(above[i])
+                        best[section] = max(best.get(section, 0.0), bonus)
+        if len(self._learned_sections):
+            above = self._learned @ query - p.example_floor
+            for i in np.flatnonzero(above > 0):
+                section = int(self._learned_sections[i])
+                bonus = p.example_weight * float(self._learned_weights[i] * above[i])
+                best[section] = max(best.get(section, 0.0), bonus)
         return best
 
     def _section_passages(self, sections: dict[int, float]) -> list[int]:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     delete,
     event,
@@ -42,7 +43,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-SCHEMA_VERSION = 3
+from bot.core.learning import Taught
+
+SCHEMA_VERSION = 4
 LOCK_WAIT_MS = 30_000  # how long a background write waits for another process's lock
 BRIEF_WAIT_MS = 2_000  # the same, for a write an answer waits on
 
@@ -125,6 +128,27 @@ events_table = Table(
     Column("platform", String(32), primary_key=True),
     Column("event_id", String(128), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+# Version 4: what the team taught in the chat. A row is one user's word on one question: the
+# section that answers it (``weight`` 1 when chosen after 👎, less when 👍 confirmed the cited
+# one), or none (``section`` empty: the knowledge base does not cover it). One row per user,
+# knowledge base and question: a user's latest word replaces the earlier one.
+learned_table = Table(
+    "learned_examples",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("knowledge", String(255), nullable=False),
+    Column("question_key", String(255), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("section", Text, nullable=False),  # ``learning.section_key``, or "" for none
+    Column("section_title", Text, nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("user_hash", String(64), nullable=False),
+    Column("platform", String(32), nullable=False),
+    Column("taught_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("knowledge", "question_key", "user_hash", name="uq_learned_user"),
 )
 
 
@@ -251,6 +275,11 @@ _MENTION = re.compile(r"<(?:@[!&]?|#|!)[A-Za-z0-9_.-]+(?:\|[^>]*)?>")
 def new_answer_id() -> str:
     """A new id for an answer kept for its buttons."""
     return secrets.token_hex(8)
+
+
+def question_key(text: str) -> str:
+    """A question compared loosely (case, punctuation and spacing ignored), cut to fit."""
+    return re.sub(r"\W+", " ", strip_mentions(text).casefold()).strip()[:255]
 
 
 def strip_mentions(text: str) -> str:
@@ -565,6 +594,93 @@ class Store:
         except IntegrityError:
             return False
         return True
+
+    # --- learned examples ----------------------------------------------------------------
+    def teach(
+        self,
+        *,
+        knowledge: str,
+        question: str,
+        section: str,
+        section_title: str,
+        weight: float,
+        user: str,
+        platform: str,
+        at: datetime | None = None,
+    ) -> int:
+        """Store ``user``'s word on ``question``: ``section`` answers it (``""``: nothing in
+        the knowledge base does). Replaces the same user's earlier word on the same question.
+        Returns the row's id."""
+        text = strip_mentions(question)
+        key = question_key(text)
+        user_hash = self.user_hash(user)
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(learned_table).where(
+                    learned_table.c.knowledge == knowledge,
+                    learned_table.c.question_key == key,
+                    learned_table.c.user_hash == user_hash,
+                )
+            )
+            result = conn.execute(
+                learned_table.insert().values(
+                    knowledge=knowledge,
+                    question_key=key,
+                    question=text,
+                    section=section,
+                    section_title=section_title,
+                    weight=weight,
+                    user_hash=user_hash,
+                    platform=platform,
+                    taught_at=at or _now(),
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+    def taught(self, knowledge: str) -> list[Taught]:
+        """Every row taught for ``knowledge``, oldest first."""
+        query = (
+            select(learned_table)
+            .where(learned_table.c.knowledge == knowledge)
+            .order_by(learned_table.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                Taught(
+                    id=row.id,
+                    question=row.question,
+                    question_key=row.question_key,
+                    section=row.section,
+                    section_title=row.section_title,
+                    weight=float(row.weight),
+                    user_hash=row.user_hash,
+                    platform=row.platform,
+                    taught_at=_aware(row.taught_at),
+                )
+                for row in conn.execute(query)
+            ]
+
+    def taught_version(self, knowledge: str) -> tuple[int, int]:
+        """``(rows, highest id)`` taught for ``knowledge``: changes whenever a row is added
+        or removed, so a replica knows when to read them again."""
+        query = select(func.count(), func.max(learned_table.c.id)).where(
+            learned_table.c.knowledge == knowledge
+        )
+        with self.engine.connect() as conn:
+            count, top = conn.execute(query).one()
+        return int(count), int(top or 0)
+
+    def forget(self, knowledge: str, question: str) -> int:
+        """Remove every row taught on ``question`` (compared as ``question_key``). Returns
+        how many went."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(learned_table).where(
+                    learned_table.c.knowledge == knowledge,
+                    learned_table.c.question_key == question_key(question),
+                )
+            )
+        return int(result.rowcount or 0)
 
     def questions(self, since: datetime | None = None) -> list[dict]:
         """Logged questions (oldest first) as dicts of the table's columns."""

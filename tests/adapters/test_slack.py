@@ -11,7 +11,7 @@ import pytest
 from aiohttp import ClientSession
 
 from bot.adapters.slack_app import SlackBot, SlackConfig, SlackConfigError
-from bot.core.assistant import Assistant
+from bot.core.assistant import Asker, Assistant
 from bot.core.checklists import load_checklists
 from bot.core.language import message
 from bot.core.lookup import ChecklistBook
@@ -248,10 +248,80 @@ def test_feedback_click_is_stored_and_acknowledged_privately(engine, tmp_path):
             (thanks,) = await h.fake.wait_for("response")
             assert thanks.body["response_type"] == "ephemeral"
             assert thanks.body["replace_original"] is False
-            assert thanks.body["text"] == "Merci pour votre avis !"
+            assert thanks.body["text"] == "Merci ! Quelle section y répond ?"  # and a menu
             assert h.store.feedback_counts() == {"up": 0, "down": 1}
 
     run(scenario())
+
+
+def _menu(response: dict) -> dict[str, str]:
+    """The options of the menu sent after 👎: text → value."""
+    blocks = response["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    menu = blocks[0]["accessory"]
+    assert menu["type"] == "static_select"
+    return {o["text"]["text"]: o["value"] for o in menu["options"]}
+
+
+def _chosen(value: str) -> dict:
+    """The interaction's action when an option of the menu is picked."""
+    option = {"text": {"type": "plain_text", "text": "x"}, "value": value}
+    return {"type": "static_select", "action_id": "teach_section", "selected_option": option}
+
+
+def test_a_section_picked_after_thumbs_down_is_cited_first_for_the_next_asker(engine, tmp_path):
+    """👎 → "Which section answers it?" with the closest sections → a pick → the same question
+    asked by someone else cites the picked section first; "None" lands in the gaps."""
+    question = "Qu'est-ce que l'entonnoir ?"
+    right = "L'open source comme en tête de l'entonnoir."
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            before = h.assistant.ask(question, Asker("slack", "C0CHAN", "U0ZED"))
+            assert before.quotes[0].citation.section != right  # the answer to correct
+            _, down = await _vote_buttons(h, question)
+            await h.action(down, message_ts="1700000000.000001")
+            (menu,) = await h.fake.wait_for("response")
+            assert menu.body["response_type"] == "ephemeral"
+            options = _menu(menu.body)
+            assert right in options and "Aucune : la base ne traite pas ce sujet" in options
+            await h.action(_chosen(options[right]), message_ts="1700000000.000001")
+            (_, noted) = await h.fake.wait_for("response", count=2)
+            assert noted.body["replace_original"] is True
+            assert (
+                noted.body["text"]
+                == f"Noté : « {right} » sera citée en premier pour cette question."
+            )
+            await h.event(mention(question, ts="1700000009.0001", user="U0CAROL"), "Ev9")
+            posts = await h.fake.wait_for("chat.postMessage", count=2)
+            again = next(p for p in posts if p.body["thread_ts"] == "1700000009.0001")
+            first = next(b for b in again.body["blocks"] if b["type"] == "context")
+            assert right in json.dumps(first, ensure_ascii=False)
+
+            _, down = await _vote_buttons_for(h, "Comment recruter un CTO ?", "Ev10", "10.1")
+            await h.action(down, message_ts="1700000000.000002")
+            responses = await h.fake.wait_for("response", count=3)
+            none = _menu(responses[-1].body)["Aucune : la base ne traite pas ce sujet"]
+            await h.action(_chosen(none), message_ts="1700000000.000002")
+            responses = await h.fake.wait_for("response", count=4)
+            assert responses[-1].body["text"].startswith("Noté : la base ne traite pas ce sujet")
+            rows = h.store.taught(h.assistant.knowledge)
+            assert [(r.question, r.section_title) for r in rows] == [
+                (question, right),
+                ("Comment recruter un CTO ?", ""),
+            ]
+
+    run(scenario())
+
+
+async def _vote_buttons_for(h: Harness, question: str, event_id: str, ts: str):
+    """Ask ``question`` by a mention in thread ``ts``; its answer's 👍 and 👎 buttons."""
+    await h.event(mention(question, ts=ts), event_id)
+    found = await h.fake.wait_for("chat.postMessage", count=3)
+    post = next(p for p in found if p.body["thread_ts"] == ts)
+    buttons = next(b for b in post.body["blocks"] if b["type"] == "actions")["elements"]
+    by_id = {e["action_id"]: e for e in buttons}
+    return by_id["feedback_up"], by_id["feedback_down"]
 
 
 def test_one_user_clicking_five_times_is_one_vote(engine, tmp_path):

@@ -1,0 +1,166 @@
+"""What the team teaches in the chat: after 👎, the asker picks the section that answers (or
+"none"); 👍 confirms the cited one, with less weight. Each such word is a row in the database
+(``Store.teach``); this module turns the rows into learned examples the ranking uses, as it
+uses ``examples.yaml``: a new question close to a learned one gives its section a bonus.
+
+A section is named by ``section_key`` (its page and its breadcrumb), not by its number, so a
+learned example survives re-indexing; one whose section is gone from the pages is set aside
+(listed by ``playbook examples``), never applied to another section. Each user counts once per
+question (the store keeps a user's latest word only), and a section's share of a question's
+votes scales its bonus, so one user cannot outvote the team.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.index import KnowledgeIndex
+    from bot.core.types import Citation
+
+CHOSEN_WEIGHT = 1.0  # the section picked after 👎
+CONFIRMED_WEIGHT = 0.5  # the cited section, after 👍
+
+
+@dataclass(frozen=True)
+class Taught:
+    """One user's word on one question, as stored (``Store.teach``): the section that
+    answers it, or ``""`` when nothing in the knowledge base does."""
+
+    id: int
+    question: str
+    question_key: str
+    section: str
+    section_title: str
+    weight: float
+    user_hash: str
+    platform: str
+    taught_at: datetime
+
+
+def section_key(index: KnowledgeIndex, section: int) -> str:
+    """The name of section number ``section`` that survives re-indexing: its page and its
+    breadcrumb, ``"page.md#Title > Sub-title"``."""
+    citation = index.sections[section]
+    first = int(_first_passages(index)[section])
+    source = index.passages[first].source if first >= 0 else ""
+    return f"{source}#{' > '.join(citation.breadcrumb or (citation.section,))}"
+
+
+def digest(key: str) -> str:
+    """A short stand-in for a ``section_key`` (16 hex digits), for a button's value."""
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def section_numbers(index: KnowledgeIndex) -> dict[str, int]:
+    """``section_key`` → section number, for every section of ``index``."""
+    return {section_key(index, s): s for s in range(len(index.sections))}
+
+
+def _first_passages(index: KnowledgeIndex) -> list[int]:
+    first = [-1] * len(index.sections)
+    for number, section in enumerate(index.passage_section):
+        if first[int(section)] < 0:
+            first[int(section)] = number
+    return first
+
+
+def choice_labels(choices: Sequence[tuple[str, Citation]]) -> list[str]:
+    """A short name for each section offered: its title, with its parent's where two
+    offered sections share a title."""
+    titles = [citation.section for _key, citation in choices]
+    labels = []
+    for title, (_key, citation) in zip(titles, choices, strict=True):
+        parent = citation.breadcrumb[-2] if len(citation.breadcrumb) > 1 else ""
+        labels.append(f"{title} ({parent})" if titles.count(title) > 1 and parent else title)
+    return labels
+
+
+@dataclass(frozen=True)
+class LearnedExample:
+    """A question the team said a section answers, with the weight of their votes."""
+
+    question: str
+    question_key: str
+    section: str  # ``section_key``
+    section_title: str
+    votes: int  # how many users said so
+    weight: float  # the sum of their votes' weights
+    share: float  # this section's part of the question's total weight (0-1]
+    ids: tuple[int, ...]  # the stored rows
+    first: datetime
+    last: datetime
+    platforms: tuple[str, ...]
+
+    @property
+    def strength(self) -> float:
+        """How much of the example bonus it carries: its share of the question's votes, and
+        at most one vote's worth (a lone 👍 carries half)."""
+        return self.share * min(1.0, self.weight)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A question someone said the knowledge base does not cover."""
+
+    question: str
+    question_key: str
+    votes: int
+    last: datetime
+
+
+def gather(rows: Iterable[Taught]) -> tuple[list[LearnedExample], list[Gap]]:
+    """The learned examples (one per question and section) and the gaps ("none") the rows
+    say, most recent first."""
+    by_pair: dict[tuple[str, str], list[Taught]] = defaultdict(list)
+    totals: dict[str, float] = defaultdict(float)
+    for row in rows:
+        by_pair[(row.question_key, row.section)].append(row)
+        if row.section:
+            totals[row.question_key] += row.weight
+    examples, gaps = [], []
+    for (key, section), group in by_pair.items():
+        latest = max(group, key=lambda r: r.taught_at)
+        if not section:
+            gaps.append(Gap(latest.question, key, len(group), latest.taught_at))
+            continue
+        weight = sum(r.weight for r in group)
+        examples.append(
+            LearnedExample(
+                question=latest.question,
+                question_key=key,
+                section=section,
+                section_title=latest.section_title,
+                votes=len(group),
+                weight=weight,
+                share=weight / totals[key] if totals[key] else 0.0,
+                ids=tuple(r.id for r in group),
+                first=min(r.taught_at for r in group),
+                last=latest.taught_at,
+                platforms=tuple(sorted({r.platform for r in group})),
+            )
+        )
+    examples.sort(key=lambda e: e.last, reverse=True)
+    gaps.sort(key=lambda g: g.last, reverse=True)
+    return examples, gaps
+
+
+def resolved(
+    examples: Sequence[LearnedExample], index: KnowledgeIndex
+) -> tuple[list[tuple[LearnedExample, int]], list[LearnedExample]]:
+    """Each example with its section's number in ``index``, and those whose section ``index``
+    no longer has (set aside)."""
+    numbers = section_numbers(index)
+    found, aside = [], []
+    for example in examples:
+        number = numbers.get(example.section)
+        if number is None:
+            aside.append(example)
+        else:
+            found.append((example, number))
+    return found, aside
