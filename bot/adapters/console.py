@@ -8,18 +8,29 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.core.checklists import Checklist
 from bot.core.engine import EmptyQuestion
+from bot.core.language import message
+from bot.core.learning import choice_labels
 from bot.core.progress import ChecklistState
 from bot.core.types import Answer
 
 if TYPE_CHECKING:
     from bot.core.assistant import Asker, Assistant
 
+
+def taught_text(language: str, taught) -> str:
+    """``bot.core.assistant.taught_text``, imported when used (the assistant module loads
+    the engine, which this module's rendering functions do not need)."""
+    from bot.core.assistant import taught_text as text
+
+    return text(language, taught)
+
+
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 HELP = (
     "Type a question in French or English.\n"
     "  /sections        list the sections of the knowledge base\n"
     "  /good [comment]  the last answer helped (👍)\n"
-    "  /bad [comment]   the last answer did not help (👎)\n"
+    "  /bad [comment]   the last answer did not help (👎), then pick the section that answers\n"
     "  /quit            leave"
 )
 
@@ -41,6 +52,30 @@ def render_text(answer: Answer, *, color: bool = False) -> str:
     for citation in answer.suggestions:
         lines.append(f"  • {citation.label} — {citation.link}")
     return "\n".join(lines)
+
+
+def _ask_which_section(
+    assistant: Assistant, answer: Answer, asker: Asker, read: Callable[[str], str], out: TextIO
+) -> None:
+    """After /bad: the closest sections, numbered, and "0" for none; the choice is kept as
+    what answers the question (Enter keeps nothing)."""
+    choices = assistant.closest_sections(answer.question)
+    lang = answer.language
+    print(message(lang, "which_section"), file=out)
+    for number, label in enumerate(choice_labels(choices), start=1):
+        print(f"  {number}. {label}", file=out)
+    print(f"  0. {message(lang, 'none_covers')}", file=out)
+    try:
+        picked = read("number (Enter: skip) › ").strip()
+    except (EOFError, KeyboardInterrupt):
+        return
+    if not picked:
+        return
+    if not picked.isdigit() or int(picked) > len(choices):
+        print(f"No choice {picked!r}; nothing kept.", file=out)
+        return
+    key = choices[int(picked) - 1][0] if int(picked) else None
+    print(taught_text(lang, assistant.teach(answer.question, key, asker)), file=out)
 
 
 def chat(
@@ -87,6 +122,8 @@ def chat(
                 print("Sorry, the feedback could not be saved (the database failed).", file=out)
             else:
                 print("Thanks, your feedback is saved.", file=out)
+                if command == "/bad":
+                    _ask_which_section(assistant, last, asker, read, out)
         elif command.startswith("/"):
             print(
                 f"Unknown command {command!r}. Commands: /help, /sections, /good, /bad, /quit.",

@@ -57,6 +57,7 @@ def test_chat_answers_logs_takes_feedback_and_quits(assistant):
             "/oops",
             "Qu'est-ce que le modèle open core ?",
             "/bad too short",
+            "",  # no section picked
             "/quit",
         ]
     )
@@ -75,6 +76,24 @@ def test_chat_answers_logs_takes_feedback_and_quits(assistant):
     assert logged["top_section"] == "Le modèle Open core"
     assert logged["platform"] == "cli" and logged["user_hash"] != "dana"
     assert assistant.store.feedback_counts() == {"up": 0, "down": 1}
+
+
+def test_bad_then_a_number_teaches_the_section_the_next_question_cites(assistant):
+    question = "Qu'est-ce que l'entonnoir ?"
+    right = "L'open source comme en tête de l'entonnoir."
+    choices = [c.section for _k, c in assistant.closest_sections(question)]
+    assert choices[0] != right and right in choices
+    lines = iter([question, "/bad", str(choices.index(right) + 1), question, "/quit"])
+    out = io.StringIO()
+    chat(assistant, ASKER, read=lambda _prompt: next(lines), out=out, color=False)
+    text = out.getvalue()
+    assert "Merci ! Quelle section y répond ?" in text
+    assert f"  {choices.index(right) + 1}. {right}" in text
+    assert "  0. Aucune : la base ne traite pas ce sujet" in text
+    assert f"Noté : « {right} » sera citée en premier pour cette question." in text
+    again = text.split("Noté :", 1)[1]
+    first_citation = next(line for line in again.splitlines() if line.startswith("   — "))
+    assert first_citation == f"   — Commercialisation › {right}"
 
 
 def test_chat_ends_on_end_of_input(assistant):
