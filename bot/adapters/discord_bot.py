@@ -28,11 +28,13 @@ from bot.adapters.discord_render import (
     feedback_labels,
     plain,
 )
-from bot.core.assistant import Asker, Assistant, SlowDown
+from bot.core.assistant import Asker, Assistant, SlowDown, taught_text
 from bot.core.engine import EmptyQuestion
 from bot.core.inflight import InFlight
 from bot.core.language import detect_language, message
+from bot.core.learning import NONE_CHOICE, choice_labels, digest
 from bot.core.store import conversation_key
+from bot.core.types import Citation
 
 log = logging.getLogger("playbook.discord")
 Admin = Callable[[str, str], Awaitable[str]]  # (platform, user id) → what happened, for the user
@@ -134,11 +136,75 @@ class FeedbackButton(
         saved = await asyncio.to_thread(
             assistant.feedback, answer, vote, asker, None, self.answer_id
         )
+        if saved is not None and vote < 0:
+            choices = await asyncio.to_thread(assistant.closest_sections, answer.question)
+            await interaction.response.send_message(
+                message(answer.language, "which_section"),
+                view=teach_view(answer.language, self.answer_id, choices),
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
         await interaction.response.send_message(
             message(answer.language, "feedback_thanks" if saved is not None else "sorry"),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+
+
+class TeachSelect(
+    discord.ui.DynamicItem[discord.ui.Select], template=r"teach:(?P<id>[0-9a-f]{16})"
+):
+    """The menu sent after 👎: the closest sections and "None"; the pick is kept as what
+    answers the question (``Assistant.teach``)."""
+
+    def __init__(self, answer_id: str, options: list[discord.SelectOption] | None = None):
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"teach:{answer_id}",
+                options=options or [discord.SelectOption(label="-", value=NONE_CHOICE)],
+            )
+        )
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match):
+        return cls(match["id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Keep the pick and say what was kept, in place of the menu."""
+        assistant: Assistant = interaction.client.assistant  # type: ignore[attr-defined]
+        answer = await asyncio.to_thread(assistant.recall, self.answer_id)
+        if answer is None:
+            await interaction.response.send_message(message("en", "gone"), ephemeral=True)
+            return
+        picked = ((interaction.data or {}).get("values") or [NONE_CHOICE])[0]
+        key = None if picked == NONE_CHOICE else assistant.section_key(picked)
+        if picked != NONE_CHOICE and key is None:
+            text = message(answer.language, "section_gone")
+        else:
+            asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
+            taught = await asyncio.to_thread(assistant.teach, answer.question, key, asker)
+            text = taught_text(answer.language, taught)
+        await interaction.response.edit_message(
+            content=text, view=None, allowed_mentions=NO_MENTIONS
+        )
+
+
+def teach_view(lang: str, answer_id: str, choices: list[tuple[str, Citation]]) -> discord.ui.View:
+    """The menu of sections offered after 👎 (at most 24, and "None")."""
+    options = [
+        discord.SelectOption(label=label[:100], value=digest(key))
+        for label, (key, _c) in zip(choice_labels(choices[:24]), choices[:24], strict=True)
+    ]
+    options.append(
+        discord.SelectOption(label=message(lang, "none_covers")[:100], value=NONE_CHOICE)
+    )
+    view = discord.ui.View(timeout=None)
+    select = TeachSelect(answer_id, options)
+    select.item.placeholder = message(lang, "choose_section")
+    view.add_item(select)
+    return view
 
 
 class ChecklistSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"cl:(?P<id>[a-z0-9-]+)"):
@@ -234,7 +300,7 @@ class PlaybookDiscord(discord.Client):
 
     async def setup_hook(self) -> None:
         """Make the buttons and menus of earlier messages work again after a restart."""
-        self.add_dynamic_items(FeedbackButton, ChecklistSelect)
+        self.add_dynamic_items(FeedbackButton, ChecklistSelect, TeachSelect)
 
     async def on_ready(self) -> None:
         """Log the account the bot runs as."""

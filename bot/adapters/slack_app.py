@@ -28,7 +28,6 @@ from bot.adapters.slack_render import (
     CHECKLIST_ACTION,
     FEEDBACK_DOWN,
     FEEDBACK_UP,
-    NONE_CHOICE,
     SHARE,
     TEACH,
     answer_payload,
@@ -40,6 +39,7 @@ from bot.core.assistant import Asker, Assistant, SlowDown, taught_text
 from bot.core.engine import EmptyQuestion
 from bot.core.inflight import InFlight
 from bot.core.language import detect_language, message
+from bot.core.learning import NONE_CHOICE
 from bot.core.progress import ItemNotFound
 from bot.core.store import conversation_key
 from bot.core.types import Answer

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.core.language import message
-from bot.core.learning import choice_labels, digest
+from bot.core.learning import NONE_CHOICE, choice_labels, digest
 from bot.core.progress import ChecklistState
 from bot.core.types import Answer, Citation, Quote
 
@@ -23,7 +23,6 @@ CHECKLIST_ACTION = "checklist_item"
 ITEM_CHARS = 300  # a checklist item's text is cut here so that long checklists still fit
 FEEDBACK_UP, FEEDBACK_DOWN, SHARE = "feedback_up", "feedback_down", "share_answer"
 TEACH = "teach_section"  # the menu offered after 👎
-NONE_CHOICE = "-"
 OPTION_CHARS = 75  # Slack's limit on an option's text
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 CHOSEN_WEIGHT = 1.0  # the section picked after 👎
 CONFIRMED_WEIGHT = 0.5  # the cited section, after 👍
+NONE_CHOICE = "-"  # the value of "None: the knowledge base does not cover it" in a menu
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from tests.adapters.fake_discord import (
     FakeDiscord,
     interaction,
     message_create,
+    user,
 )
 from tests.conftest import KNOWLEDGE
 
@@ -197,6 +198,51 @@ def test_feedback_buttons_work_after_a_restart(engine, tmp_path):
             assert thanks.body["data"]["flags"] & 64
             assert thanks.body["data"]["content"] == "Merci pour votre avis !"
             assert h.store.feedback_counts() == {"up": 1, "down": 0}
+
+    run(scenario())
+
+
+def test_a_section_picked_after_thumbs_down_is_cited_first_for_the_next_asker(engine, tmp_path):
+    """👎 → a private menu of the closest sections → a pick → the same question asked by
+    another member (a mention) cites the picked section first."""
+    question = "Qu'est-ce que l'entonnoir ?"
+    right = "L'open source comme en tête de l'entonnoir."
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            body = await h.command("ask", [{"name": "question", "type": 3, "value": question}])
+            assert body["data"]["embeds"][0]["fields"][0]["name"] != f"1. {right}"
+            down = body["data"]["components"][0]["components"][1]["custom_id"]
+            posted = h.fake.message(CHANNEL_ID, body["data"])
+            click = interaction(3, {"custom_id": down, "component_type": 2}, message=posted)
+            await h.fake.push("INTERACTION_CREATE", {**click, "token": "down"})
+            (menu,) = await h.fake.wait_for("/down/callback")
+            assert menu.body["data"]["flags"] & 64  # only the clicker sees it
+            assert menu.body["data"]["content"] == "Merci ! Quelle section y répond ?"
+            select = menu.body["data"]["components"][0]["components"][0]
+            options = {o["label"]: o["value"] for o in select["options"]}
+            assert "Aucune : la base ne traite pas ce sujet" in options
+            shown = h.fake.message(CHANNEL_ID, menu.body["data"])
+            pick = {
+                "custom_id": select["custom_id"],
+                "component_type": 3,
+                "values": [options[right]],
+            }
+            await h.fake.push(
+                "INTERACTION_CREATE", {**interaction(3, pick, message=shown), "token": "pick"}
+            )
+            (noted,) = await h.fake.wait_for("/pick/callback")
+            assert noted.body["type"] == 7  # the menu is replaced by what was kept
+            assert noted.body["data"]["content"] == (
+                f"Noté : « {right} » sera citée en premier pour cette question."
+            )
+            carol = user("333333333333333333", "carol")
+            await h.fake.push(
+                "MESSAGE_CREATE",
+                message_create(f"<@{BOT_ID}> {question}", mentions=[BOT_USER], author=carol),
+            )
+            (reply,) = await h.fake.wait_for(f"/channels/{CHANNEL_ID}/messages")
+            assert reply.body["embeds"][0]["fields"][0]["name"] == f"1. {right}"
 
     run(scenario())
 
