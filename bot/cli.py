@@ -70,6 +70,7 @@ def _assistant(settings: Settings, *, quiet: bool = False):
     the pages are not parsed a second time on the way to the first answer)."""
     from bot.cli_team import open_store
     from bot.core.assistant import Assistant
+    from bot.core.learning import knowledge_key
     from bot.core.lookup import ChecklistBook
 
     return Assistant(
@@ -77,6 +78,7 @@ def _assistant(settings: Settings, *, quiet: bool = False):
         store=open_store(settings),
         checklists=ChecklistBook([]),
         log_questions=settings.log_questions,
+        knowledge=knowledge_key(settings.knowledge_dir),
     )
 
 

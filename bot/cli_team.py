@@ -138,6 +138,75 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _section_keys(settings: Settings) -> set[str] | None:
+    """The section keys of the current index (``None`` when there is no readable index)."""
+    from bot.core.index import IndexCorrupt, IndexMissing, load_index
+    from bot.core.learning import section_numbers
+
+    try:
+        return set(section_numbers(load_index(settings.index_dir)))
+    except (IndexMissing, IndexCorrupt):
+        return None
+
+
+def cmd_examples(args: argparse.Namespace, settings: Settings) -> int:
+    """List the examples the team taught in the chat; remove or export them."""
+    from bot.core.learning import export_yaml, gather, knowledge_key
+
+    store = open_store(settings)
+    examples, gaps = gather(store.taught(knowledge_key(settings.knowledge_dir)))
+    if args.remove:
+        chosen = [e for e in examples if str(e.ids[0]) in args.remove]
+        unknown = set(args.remove) - {str(e.ids[0]) for e in chosen}
+        if unknown:
+            raise TeamCommandError(
+                f"No learned example {', '.join(sorted(unknown))}; `playbook examples` lists them."
+            )
+        removed = store.forget_rows([i for e in chosen for i in e.ids])
+        print(f"Removed {len(chosen)} learned example(s) ({removed} vote(s)).")
+        return 0
+    if args.export:
+        text = export_yaml(examples)
+        if args.export == "-":
+            print(text, end="")
+        else:
+            Path(args.export).write_text(text, encoding="utf-8")
+            print(f"Wrote {len(examples)} example(s) to {args.export}")
+        return 0
+    keys = _section_keys(settings)
+    rows = [_example_row(e, keys) for e in examples]
+    if args.json:
+        print(json.dumps({"examples": rows, "gaps": len(gaps)}, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("No example taught yet: after 👎, pick the section that answers in the chat.")
+    for row in rows:
+        aside = "  [set aside: its section is no longer in the pages]" if row["set_aside"] else ""
+        print(
+            f"#{row['id']}  {row['question']}\n      → {row['section']}  "
+            f"({row['votes']} vote(s), {row['weight']:g}; {', '.join(row['platforms'])}; "
+            f"last {row['last'][:16]}){aside}"
+        )
+    if gaps:
+        print(f"\n{len(gaps)} question(s) marked as not covered: see `playbook report`.")
+    return 0
+
+
+def _example_row(example, keys: set[str] | None) -> dict:
+    return {
+        "id": example.ids[0],
+        "question": example.question,
+        "section": example.section_title,
+        "page": example.section.split("#", 1)[0],
+        "votes": example.votes,
+        "weight": example.weight,
+        "platforms": list(example.platforms),
+        "first": example.first.isoformat(),
+        "last": example.last.isoformat(),
+        "set_aside": keys is not None and example.section not in keys,
+    }
+
+
 def add_team_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``checklist`` and ``report`` to the ``playbook`` parser."""
     p = sub.add_parser("checklist", help="list the checklists, or show and tick one")
@@ -155,3 +224,11 @@ def add_team_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plot", metavar="FILE.png", help="also draw the figures into a PNG")
     p.add_argument("--days", type=int, default=30, help="period in days (default 30)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("examples", help="the examples the team taught in the chat")
+    p.add_argument("--json", action="store_true", help="print them as JSON")
+    p.add_argument("--remove", nargs="+", metavar="ID", help="remove these (ids from the list)")
+    p.add_argument(
+        "--export", metavar="FILE", help="write them in the examples.yaml format (- for stdout)"
+    )
+    p.set_defaults(func=cmd_examples)

@@ -28,6 +28,7 @@ def build_assistant(settings: Settings, notify: Callable[[str], None], metrics=N
     from bot.cli_team import open_checklists, open_store
     from bot.core.assistant import Assistant
     from bot.core.engine import KnowledgeEngine
+    from bot.core.learning import knowledge_key
 
     return Assistant(
         engine=KnowledgeEngine.open(settings, notify=notify),
@@ -36,6 +37,7 @@ def build_assistant(settings: Settings, notify: Callable[[str], None], metrics=N
         log_questions=settings.log_questions,
         rate_limit_per_minute=settings.rate_limit_per_minute,
         metrics=metrics,
+        knowledge=knowledge_key(settings.knowledge_dir),
     )
 
 

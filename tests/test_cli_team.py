@@ -1,6 +1,8 @@
-"""``playbook checklist`` and ``playbook report`` as a user runs them."""
+"""``playbook checklist``, ``report`` and ``examples`` as a user runs them."""
 
 import json
+
+import yaml
 
 from tests.helpers import copy_knowledge, run
 
@@ -109,3 +111,35 @@ def test_a_database_that_cannot_be_opened_is_a_clear_message(workdir):
         refused.stderr
     )
     assert "hunter2-secret" not in refused.stderr + refused.stdout
+
+
+def test_examples_taught_in_the_chat_are_listed_exported_and_removed(workdir):
+    question = "Qu'est-ce que l'entonnoir ?"
+    right = "L'open source comme en tête de l'entonnoir."
+    first = run(workdir, "chat", stdin=f"{question}\n/bad\n\n/quit\n")
+    menu = first.stdout.split("Merci ! Quelle section y répond ?", 1)[1]
+    number = next(
+        line.split(".")[0].strip() for line in menu.splitlines() if line.endswith(f". {right}")
+    )
+    chat = run(workdir, "chat", stdin=f"{question}\n/bad\n{number}\n{question}\n/quit\n")
+    assert f"Noté : « {right} » sera citée en premier pour cette question." in chat.stdout
+    listed = run(workdir, "examples")
+    assert listed.returncode == 0, listed.stderr
+    assert f"  {question}\n      → {right}  (1 vote(s), 1; cli; last " in listed.stdout
+    data = json.loads(run(workdir, "examples", "--json").stdout)
+    (example,) = data["examples"]
+    assert (example["question"], example["section"], example["page"]) == (
+        question,
+        right,
+        "commercialisation.md",
+    )
+    assert example["votes"] == 1 and example["set_aside"] is False
+    exported = run(workdir, "examples", "--export", "-").stdout
+    assert yaml.safe_load(exported) == [
+        {"question": question, "sections": [right], "page": "commercialisation.md"}
+    ]
+    removed = run(workdir, "examples", "--remove", str(example["id"]))
+    assert removed.stdout.strip() == "Removed 1 learned example(s) (1 vote(s))."
+    assert "No example taught yet" in run(workdir, "examples").stdout
+    unknown = run(workdir, "examples", "--remove", "999")
+    assert unknown.returncode != 0 and "No learned example 999" in unknown.stderr

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -149,6 +150,28 @@ def gather(rows: Iterable[Taught]) -> tuple[list[LearnedExample], list[Gap]]:
     examples.sort(key=lambda e: e.last, reverse=True)
     gaps.sort(key=lambda g: g.last, reverse=True)
     return examples, gaps
+
+
+def knowledge_key(knowledge_dir: Path) -> str:
+    """What the examples taught for the knowledge base in ``knowledge_dir`` are stored under."""
+    return knowledge_dir.resolve().as_posix()
+
+
+def export_yaml(examples: Sequence[LearnedExample]) -> str:
+    """The examples in the format of ``examples.yaml`` (question, sections, page), so a team
+    can review and commit them."""
+    import yaml
+
+    entries = [
+        {
+            "question": e.question,
+            "sections": [e.section_title],
+            "page": e.section.split("#", 1)[0],
+        }
+        for e in examples
+    ]
+    head = "# Examples taught in the chat (playbook examples --export).\n"
+    return head + yaml.safe_dump(entries, allow_unicode=True, sort_keys=False, width=100)
 
 
 def resolved(

@@ -670,6 +670,14 @@ class Store:
             count, top = conn.execute(query).one()
         return int(count), int(top or 0)
 
+    def forget_rows(self, ids: list[int]) -> int:
+        """Remove the taught rows ``ids``. Returns how many went."""
+        if not ids:
+            return 0
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(learned_table).where(learned_table.c.id.in_(ids)))
+        return int(result.rowcount or 0)
+
     def forget(self, knowledge: str, question: str) -> int:
         """Remove every row taught on ``question`` (compared as ``question_key``). Returns
         how many went."""
