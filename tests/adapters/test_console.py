@@ -16,11 +16,12 @@ ASKER = Asker(platform="cli", channel="terminal", user="dana")
 @pytest.fixture
 def assistant(engine, tmp_path):
     checklists, _ = load_checklists(KNOWLEDGE)
-    return Assistant(
+    yield Assistant(
         engine=engine,
         store=Store(f"sqlite:///{tmp_path / 'db.sqlite'}"),
         checklists=ChecklistBook(checklists),
     )
+    engine.learn([])  # the engine is shared: what a test taught stays in it
 
 
 def test_render_text_shows_quote_highlight_citation_and_link(engine):

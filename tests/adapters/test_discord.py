@@ -71,6 +71,7 @@ class Harness:
         self.task.cancel()
         await self.fake.stop()
         self.store.close()
+        self.engine.learn([])  # the engine is shared: what a test taught stays in it
         discord.http.Route.BASE = ORIGINAL_BASE
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = ORIGINAL_GATEWAY
 

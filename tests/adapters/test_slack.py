@@ -74,6 +74,7 @@ class Harness:
         await self.runner.cleanup()
         await self.fake.stop()
         self.store.close()
+        self.engine.learn([])  # the engine is shared: what a test taught stays in it
 
     async def post(self, body: str, content_type: str, headers=None, timestamp=None):
         sent = {"Content-Type": content_type, **sign(body, timestamp), **(headers or {})}
