@@ -120,10 +120,17 @@ def _summary(checklist) -> dict:
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    """Print the usage report; ``--plot`` also draws it as a PNG."""
-    from bot.core.report import ReportError, build_report, plot_report, render_report
+    """Print the usage report; ``--plot`` also draws it as a PNG, ``--csv`` writes its gaps."""
+    from bot.core.report import ReportError, build_report, gaps_csv, plot_report, render_report
 
-    report = build_report(open_store(settings), days=args.days)
+    store = open_store(settings)
+    report = build_report(store, days=args.days, **_gap_helpers(settings, store))
+    if args.csv:
+        text = gaps_csv(report)
+        if args.csv == "-":
+            print(text, end="")
+            return 0
+        Path(args.csv).write_text(text, encoding="utf-8")
     if args.plot:
         try:
             plot_report(report, Path(args.plot))
@@ -135,7 +142,33 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         print(render_report(report))
         if args.plot:
             print(f"\nChart written to {args.plot}")
+        if args.csv:
+            print(f"Gaps written to {args.csv}")
     return 0
+
+
+def _gap_helpers(settings: Settings, store) -> dict:
+    """What the report needs to group its gaps and name their closest sections: the questions
+    marked "none" in the chat, and the engine's query vectors and ranking (the engine is
+    opened only when there are gaps to group)."""
+    from bot.core.learning import gather, knowledge_key
+
+    not_covered = gather(store.taught(knowledge_key(settings.knowledge_dir)))[1]
+    if not not_covered and not store.abstained_count():
+        return {"not_covered": not_covered}
+    from bot.core.engine import KnowledgeEngine
+
+    engine = KnowledgeEngine.open(settings, notify=lambda m: print(m, file=sys.stderr))
+
+    def embed(texts: list[str]):
+        import numpy as np
+
+        return np.array([engine.retriever.query_vector(t) for t in texts])
+
+    def closest(question: str) -> list[str]:
+        return [c.section for _k, c in engine.closest_sections(question, 3)]
+
+    return {"not_covered": not_covered, "embed": embed, "closest": closest}
 
 
 def _section_keys(settings: Settings) -> set[str] | None:
@@ -222,6 +255,7 @@ def add_team_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="usage: questions, sections, gaps, feedback, latency")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="also draw the figures into a PNG")
+    p.add_argument("--csv", metavar="FILE", help="write the gaps as CSV (- for stdout)")
     p.add_argument("--days", type=int, default=30, help="period in days (default 30)")
     p.set_defaults(func=cmd_report)
 

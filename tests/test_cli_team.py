@@ -78,7 +78,25 @@ def test_questions_are_logged_and_reported(workdir):
     assert report["gaps"][0]["question"] == "Quelle est la meilleure recette de crêpes ?"
     assert (workdir / "chart.png").read_bytes()[:4] == b"\x89PNG"
     text = run(workdir, "report")
-    assert "Gaps — questions the knowledge base could not answer:" in text.stdout
+    assert "Gaps — what the knowledge base could not answer, or lacks by the team's word:" in (
+        text.stdout
+    )
+
+
+def test_gaps_are_grouped_across_languages_with_the_none_answers_and_closest_sections(workdir):
+    for question in ("Quelle est la météo demain ?", "Quelle est la météo demain?"):
+        run(workdir, "ask", question)
+    run(workdir, "ask", "What's the weather tomorrow?")
+    run(workdir, "chat", stdin="Comment recruter un directeur technique ?\n/bad\n0\n/quit\n")
+    report = json.loads(run(workdir, "report", "--json").stdout)
+    weather, hiring = report["gaps"][:2]
+    assert weather["count"] == 3 and weather["question"].startswith("Quelle est la météo")
+    assert "What's the weather tomorrow?" in weather["asked_as"]
+    assert hiring["question"] == "Comment recruter un directeur technique ?"
+    assert hiring["not_covered"] == 1 and len(hiring["closest_sections"]) == 3
+    csv_text = run(workdir, "report", "--csv", "-").stdout.splitlines()
+    assert csv_text[0] == "count,question,not_covered,asked_as,closest_sections,last_asked"
+    assert csv_text[1].startswith("3,Quelle est la météo demain")
 
 
 def test_index_reports_a_checklist_with_an_unknown_section(tmp_path):

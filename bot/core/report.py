@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from bot.core.checklists import fold
+from bot.core.learning import Gap
 from bot.core.store import Store
+
+# Two gap questions whose query vectors are at least this similar are one gap: paraphrases
+# and translations of a question ("How do we hire a CTO?" / "Comment recruter un CTO ?" score
+# 0.74 in USE's space), not two questions on one topic ("Quel salaire pour un CTO ?", 0.6).
+GAP_SIMILARITY = 0.7
 
 
 class ReportError(Exception):
@@ -17,13 +24,22 @@ class ReportError(Exception):
 
 
 def build_report(
-    store: Store, *, days: int = 30, now: datetime | None = None, top: int = 10
+    store: Store,
+    *,
+    days: int = 30,
+    now: datetime | None = None,
+    top: int = 10,
+    not_covered: Sequence[Gap] = (),
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    closest: Callable[[str], list[str]] | None = None,
 ) -> dict:
     """Figures over the last ``days`` days.
 
     Returns ``{"period", "questions", "abstained", "questions_per_day", "top_sections", "gaps",
-    "feedback", "latency_ms"}``; ``gaps`` are the questions the bot could not answer, most
-    asked first.
+    "feedback", "latency_ms"}``. ``gaps`` are what the knowledge base lacks, most asked first:
+    the questions the bot could not answer and those a user said no section answers
+    (``not_covered``), grouped as one gap when ``embed`` (texts → unit vectors) finds them
+    alike, each with the sections ``closest`` finds nearest.
     """
     now = now or datetime.now(UTC)
     start = (now - timedelta(days=days - 1)).date()
@@ -33,15 +49,7 @@ def build_report(
     abstained_per_day = Counter(r["asked_at"].date() for r in rows if r["abstained"])
     dates = [start + timedelta(days=i) for i in range(days)]
     sections = Counter(r["top_section"] for r in rows if not r["abstained"] and r["top_section"])
-    gaps: dict[str, dict] = {}
-    for r in rows:
-        if r["abstained"]:
-            key = fold(r["question"])
-            entry = gaps.setdefault(
-                key, {"question": r["question"], "count": 0, "last_asked": None}
-            )
-            entry["count"] += 1
-            entry["last_asked"] = r["asked_at"].isoformat(timespec="seconds")
+    gaps = _gap_entries(rows, [g for g in not_covered if g.last >= since])
     feedback = store.feedback_counts(since)
     votes = feedback["up"] + feedback["down"]
     latencies = np.array([r["latency_ms"] for r in rows], dtype=float)
@@ -54,7 +62,7 @@ def build_report(
             for d in dates
         ],
         "top_sections": [{"section": s, "questions": n} for s, n in sections.most_common(top)],
-        "gaps": sorted(gaps.values(), key=lambda g: (-g["count"], g["question"]))[:top],
+        "gaps": group_gaps(gaps, embed, closest)[:top],
         "feedback": {**feedback, "ratio": round(feedback["up"] / votes, 3) if votes else None},
         "latency_ms": {
             "p50": round(float(np.percentile(latencies, 50)), 2) if len(latencies) else None,
@@ -62,6 +70,91 @@ def build_report(
             "max": round(float(latencies.max()), 2) if len(latencies) else None,
         },
     }
+
+
+def _gap_entries(rows: list[dict], not_covered: Sequence[Gap]) -> list[dict]:
+    """One entry per distinct question (case and punctuation ignored): abstained ones from
+    the log, and those marked "none" in the chat."""
+    entries: dict[str, dict] = {}
+
+    def entry(question: str) -> dict:
+        return entries.setdefault(
+            fold(question),
+            {"question": question, "count": 0, "not_covered": 0, "last_asked": ""},
+        )
+
+    for r in rows:
+        if r["abstained"]:
+            found = entry(r["question"])
+            found["count"] += 1
+            found["last_asked"] = max(found["last_asked"], _stamp(r["asked_at"]))
+    for gap in not_covered:
+        found = entry(gap.question)
+        found["count"] += gap.votes
+        found["not_covered"] += gap.votes
+        found["last_asked"] = max(found["last_asked"], _stamp(gap.last))
+    return list(entries.values())
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def group_gaps(
+    entries: list[dict],
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    closest: Callable[[str], list[str]] | None = None,
+) -> list[dict]:
+    """Gap entries grouped by similarity (``GAP_SIMILARITY``, when ``embed`` is given), most
+    asked first; each group is named by its most asked question, lists how it was asked
+    (``asked_as``) and, with ``closest``, the sections nearest it."""
+    ordered = sorted(entries, key=lambda e: (-e["count"], e["question"]))
+    vectors = embed([e["question"] for e in ordered]) if embed and ordered else None
+    groups: list[dict] = []
+    heads: list[int] = []  # the entry naming each group
+    for i, found in enumerate(ordered):
+        alike = -1
+        if vectors is not None and heads:
+            sims = vectors[heads] @ vectors[i]
+            if float(sims.max()) >= GAP_SIMILARITY:
+                alike = int(np.argmax(sims))
+        if alike < 0:
+            heads.append(i)
+            groups.append({**found, "asked_as": [found["question"]]})
+            continue
+        group = groups[alike]
+        group["count"] += found["count"]
+        group["not_covered"] += found["not_covered"]
+        group["last_asked"] = max(group["last_asked"], found["last_asked"])
+        group["asked_as"].append(found["question"])
+    groups.sort(key=lambda g: (-g["count"], g["question"]))
+    for group in groups:
+        group["closest_sections"] = closest(group["question"]) if closest else []
+    return groups
+
+
+def gaps_csv(report: dict) -> str:
+    """The report's gaps as CSV: one row a gap."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["count", "question", "not_covered", "asked_as", "closest_sections", "last_asked"]
+    )
+    for g in report["gaps"]:
+        writer.writerow(
+            [
+                g["count"],
+                g["question"],
+                g["not_covered"],
+                " | ".join(g["asked_as"]),
+                " | ".join(g["closest_sections"]),
+                g["last_asked"],
+            ]
+        )
+    return out.getvalue()
 
 
 def render_report(report: dict) -> str:
@@ -83,8 +176,18 @@ def render_report(report: dict) -> str:
     lines += [f"  {s['questions']:>4}  {s['section']}" for s in report["top_sections"]] or [
         "  (none)"
     ]
-    lines += ["", "Gaps — questions the knowledge base could not answer:"]
-    lines += [f"  {g['count']:>4}× {g['question']}" for g in report["gaps"]] or ["  (none)"]
+    lines += ["", "Gaps — what the knowledge base could not answer, or lacks by the team's word:"]
+    for g in report["gaps"]:
+        lines.append(f"  {g['count']:>4}× {g['question']}")
+        others = [q for q in g["asked_as"] if q != g["question"]]
+        if others:
+            lines.append(f"         also asked as: {' | '.join(others[:3])}")
+        if g["not_covered"]:
+            lines.append(f"         {g['not_covered']} said no section answers it")
+        if g["closest_sections"]:
+            lines.append(f"         closest sections: {' · '.join(g['closest_sections'])}")
+    if not report["gaps"]:
+        lines.append("  (none)")
     ratio = f"{fb['ratio']:.0%} positive" if fb["ratio"] is not None else "no votes"
     lines += ["", f"Feedback: {fb['up']} 👍, {fb['down']} 👎 ({ratio})."]
     if lat["p50"] is not None:
@@ -122,7 +225,7 @@ def plot_report(report: dict, path: Path) -> None:
     ax = axes[1][0]
     gaps = report["gaps"][:8][::-1]
     ax.barh([_short(g["question"], 60) for g in gaps], [g["count"] for g in gaps], color="#C44E52")
-    ax.set_title("Gaps: questions without an answer")
+    ax.set_title("Gaps: what the knowledge base lacks")
     ax = axes[1][1]
     fb = report["feedback"]
     votes = [fb["up"], fb["down"]]

@@ -700,6 +700,12 @@ class Store:
                 {**row._asdict(), "asked_at": _aware(row.asked_at)} for row in conn.execute(query)
             ]
 
+    def abstained_count(self) -> int:
+        """How many logged questions the bot could not answer."""
+        query = select(func.count()).where(questions_table.c.abstained.is_(True))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
     def feedback_counts(self, since: datetime | None = None) -> dict[str, int]:
         """``{"up": n, "down": m}`` over the feedback since ``since``."""
         query = select(feedback_table.c.vote, func.count()).group_by(feedback_table.c.vote)
