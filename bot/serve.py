@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.config import Settings
 
@@ -78,6 +78,27 @@ async def probe_database(assistant, stop: asyncio.Event, every: float = 5.0) -> 
         await asyncio.to_thread(assistant.check_database)
 
 
+ADMIN_ACTIONS = ("reindex", "examples")
+
+
+def admin_commands(
+    settings: Settings, assistant, reindex: Callable[[str, str], Awaitable[str]]
+) -> Callable[[str, str, str], Awaitable[str]]:
+    """The admins' chat commands (``/playbook reindex``, ``/playbook examples``): each
+    checks ``PLAYBOOK_ADMINS``, then says what happened, for the admin alone to see."""
+
+    async def admin(platform: str, user: str, action: str) -> str:
+        if action not in ADMIN_ACTIONS:
+            return "Usage: `/playbook reindex` or `/playbook examples` (admins)."
+        if not settings.is_admin(platform, user):
+            return f"Only the admins listed in PLAYBOOK_ADMINS can use /playbook {action}."
+        if action == "examples":
+            return await asyncio.to_thread(assistant.examples_summary)
+        return await reindex(platform, user)
+
+    return admin
+
+
 async def run_platforms(
     settings: Settings, *, http: bool, host: str, port: int, health_port: int
 ) -> int:
@@ -107,12 +128,12 @@ async def run_platforms(
     reload_lock = asyncio.Lock()
     inflight = InFlight()
 
-    async def admin(platform: str, user: str) -> str:
-        if not settings.is_admin(platform, user):
-            return "Only the admins listed in PLAYBOOK_ADMINS can reindex."
+    async def reindex(platform: str, user: str) -> str:
         async with reload_lock:
             result = await asyncio.to_thread(watcher.reload, f"requested by {platform}:{user}")
         return result.describe()
+
+    admin = admin_commands(settings, assistant, reindex)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

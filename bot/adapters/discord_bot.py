@@ -37,7 +37,8 @@ from bot.core.store import conversation_key
 from bot.core.types import Citation
 
 log = logging.getLogger("playbook.discord")
-Admin = Callable[[str, str], Awaitable[str]]  # (platform, user id) → what happened, for the user
+# (platform, user id, action) → what happened, for the user: ``reindex`` or ``examples``
+Admin = Callable[[str, str, str], Awaitable[str]]
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -439,8 +440,19 @@ def _register_commands(tree: app_commands.CommandTree) -> None:
             await interaction.response.send_message("Reindexing is not available.", ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await client.admin("discord", str(interaction.user.id))
+        result = await client.admin("discord", str(interaction.user.id), "reindex")
         await interaction.followup.send(cut(result, 2000), ephemeral=True)
+
+    @admin.command(name="examples", description="The examples the team taught (admins only)")
+    async def examples(interaction: discord.Interaction) -> None:
+        client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
+        if client.admin is None:
+            await interaction.response.send_message("Not available.", ephemeral=True)
+            return
+        result = await client.admin("discord", str(interaction.user.id), "examples")
+        await interaction.response.send_message(
+            cut(escape(result), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
     tree.add_command(admin)
 

@@ -33,6 +33,7 @@ from bot.adapters.slack_render import (
     answer_payload,
     checklist_index_payload,
     checklist_payload,
+    escape,
     teach_menu_payload,
 )
 from bot.core.assistant import Asker, Assistant, SlowDown, taught_text
@@ -56,7 +57,8 @@ class _WithoutTokenNotice(logging.Filter):
 
 
 log.addFilter(_WithoutTokenNotice())
-Admin = Callable[[str, str], Awaitable[str]]  # (platform, user id) → what happened, for the user
+# (platform, user id, action) → what happened, for the user: ``reindex`` or ``examples``
+Admin = Callable[[str, str, str], Awaitable[str]]
 
 DEFAULT_API_URL = "https://slack.com/api/"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -527,14 +529,18 @@ class SlackBot:
         )
 
     async def on_admin(self, ack, command: dict, respond) -> None:
-        """``/playbook reindex``: an admin reloads the knowledge base now."""
+        """``/playbook reindex``: an admin reloads the knowledge base now; ``/playbook
+        examples``: the examples the team taught."""
         await ack()
         words = command.get("text", "").split()
-        if words != ["reindex"] or self.admin is None:
-            await respond(response_type="ephemeral", text="Usage: `/playbook reindex` (admins).")
+        if len(words) != 1 or self.admin is None:
+            await respond(
+                response_type="ephemeral",
+                text="Usage: `/playbook reindex` or `/playbook examples` (admins).",
+            )
             return
-        result = await self.admin("slack", command.get("user_id", ""))
-        await respond(response_type="ephemeral", text=result)
+        result = await self.admin("slack", command.get("user_id", ""), words[0].lower())
+        await respond(response_type="ephemeral", text=escape(result))
 
     async def on_error(self, error: Exception, body: dict) -> None:
         """Log listener errors with their detail (users got an apology from the listener)."""

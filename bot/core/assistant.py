@@ -212,6 +212,35 @@ class Assistant:
             self.engine.learn(gather(rows)[0])
             self._taught_version = version
 
+    def examples_summary(self, limit: int = 20) -> str:
+        """The examples taught in the chat, for an admin: most recent first, with their votes,
+        those whose section left the pages marked, and how many questions were marked as not
+        covered."""
+        rows = self.recorder.run(
+            "reading the taught examples",
+            lambda: self.store.taught(self.knowledge),
+            None,
+            write=False,
+        )
+        if rows is None:
+            return message("en", "sorry")
+        examples, gaps = gather(rows)
+        if not examples and not gaps:
+            return "No example taught yet: after 👎, pick the section that answers."
+        aside = set()
+        if self.engine is not None:
+            keys = section_numbers(self.engine.index)
+            aside = {e.section for e in examples if e.section not in keys}
+        lines = [f"{len(examples)} learned example(s):"]
+        for e in examples[:limit]:
+            mark = " [set aside: section gone]" if e.section in aside else ""
+            lines.append(f"#{e.ids[0]} {e.question} → {e.section_title} ({e.votes} vote(s)){mark}")
+        if len(examples) > limit:
+            lines.append(f"… and {len(examples) - limit} more: `playbook examples` lists them all.")
+        if gaps:
+            lines.append(f"{len(gaps)} question(s) marked as not covered: `playbook report`.")
+        return "\n".join(lines)
+
     def closest_sections(self, question: str, count: int = 10) -> list[tuple[str, Citation]]:
         """The sections that rank best for ``question`` (with their keys): the choices
         offered after 👎."""

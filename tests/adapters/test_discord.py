@@ -293,7 +293,7 @@ def test_command_sync_payloads_global_and_guild(tmp_path):
             (put,) = fake.of(f"/applications/{APP_ID}/commands", "PUT")
             by_name = {c["name"]: c for c in put.body}
             assert set(by_name) == {"ask", "checklist", "playbook"}
-            assert [o["name"] for o in by_name["playbook"]["options"]] == ["reindex"]
+            assert [o["name"] for o in by_name["playbook"]["options"]] == ["reindex", "examples"]
             ask_options = {o["name"]: o for o in by_name["ask"]["options"]}
             assert ask_options["question"]["required"] is True
             assert ask_options["private"]["type"] == 5

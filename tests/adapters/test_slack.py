@@ -11,11 +11,13 @@ import pytest
 from aiohttp import ClientSession
 
 from bot.adapters.slack_app import SlackBot, SlackConfig, SlackConfigError
+from bot.config import Settings
 from bot.core.assistant import Asker, Assistant
 from bot.core.checklists import load_checklists
 from bot.core.language import message
 from bot.core.lookup import ChecklistBook
 from bot.core.store import Store, conversation_key
+from bot.serve import admin_commands
 from tests.adapters.fake_slack import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -509,23 +511,40 @@ def test_invalid_or_missing_credentials_are_named():
     run(scenario())
 
 
-def test_playbook_reindex_is_for_admins(engine, tmp_path):
+def test_playbook_reindex_and_examples_are_for_admins(engine, tmp_path):
     async def scenario():
         async with Harness(engine, tmp_path) as h:
             calls = []
 
-            async def admin(platform: str, user: str) -> str:
+            async def reindex(platform: str, user: str) -> str:
                 calls.append((platform, user))
                 return "Knowledge reloaded (requested): 28 passages."
 
-            h.bot.admin = admin
+            settings = Settings(admins="slack:U0ALICE")
+            h.bot.admin = admin_commands(settings, h.assistant, reindex)
             await h.command("/playbook", "reindex")
             (response,) = await h.fake.wait_for("response")
             assert response.body["text"] == "Knowledge reloaded (requested): 28 passages."
             assert calls == [("slack", "U0ALICE")]
             await h.command("/playbook", "dance")
             responses = await h.fake.wait_for("response", 2)
-            assert responses[1].body["text"] == "Usage: `/playbook reindex` (admins)."
+            assert responses[1].body["text"] == (
+                "Usage: `/playbook reindex` or `/playbook examples` (admins)."
+            )
+            question = "Qu'est-ce que l'entonnoir ?"
+            key, citation = h.assistant.closest_sections(question)[3]
+            h.assistant.teach(question, key, Asker("slack", "C0CHAN", "U0BOB"))
+            await h.command("/playbook", "examples")
+            responses = await h.fake.wait_for("response", 3)
+            assert responses[2].body["response_type"] == "ephemeral"
+            assert responses[2].body["text"].startswith("1 learned example(s):\n#1 ")
+            assert f"{question} → {citation.section} (1 vote(s))" in responses[2].body["text"]
+            h.bot.admin = admin_commands(Settings(admins="slack:U0SOMEONE"), h.assistant, reindex)
+            await h.command("/playbook", "examples")
+            responses = await h.fake.wait_for("response", 4)
+            assert responses[3].body["text"] == (
+                "Only the admins listed in PLAYBOOK_ADMINS can use /playbook examples."
+            )
 
     run(scenario())
 
