@@ -130,6 +130,11 @@ class KnowledgeEngine:
         self._apply_learned(retriever, self._learned)
         self.retriever = retriever
 
+    @property
+    def learned_count(self) -> int:
+        """How many learned examples the ranking uses (those set aside not counted)."""
+        return len(self._learned) - len(self.set_aside)
+
     def learn(self, examples: Sequence[LearnedExample]) -> None:
         """Rank with these learned examples from the next question on (they replace the
         earlier ones); those whose section the index no longer has are set aside."""

@@ -97,6 +97,7 @@ class FusionParams:
     # their strength (their section's share of the votes, a lone 👍 half): a correction must
     # win over the ranking that was wrong for the same question asked again.
     learned_weight: float = 1.5
+    learned_floor: float = 0.4
     # Close reading of the ranking's head (bot/core/reading.py): how many passages are read,
     # how much a sentence's term overlap counts beside its cosine when choosing the highlight,
     # and the bonuses a passage gets from its best sentence's overlap and from its coverage.
@@ -285,12 +286,25 @@ class Retriever:
                         bonus = p.example_weight * float(above[i])
                         best[section] = max(best.get(section, 0.0), bonus)
         if len(self._learned_sections):
-            above = self._learned @ query - p.example_floor
-            for i in np.flatnonzero(above > 0):
-                section = int(self._learned_sections[i])
-                bonus = p.example_weight * float(self._learned_weights[i] * above[i])
-                best[section] = max(best.get(section, 0.0), bonus)
+            self._learned_bonus(query, best)
         return best
+
+    def _learned_bonus(self, query: np.ndarray, best: dict[int, float]) -> None:
+        """Add to ``best`` the bonus of the taught examples close to the question: the best
+        per section (vectorised: there may be thousands)."""
+        p = self.params
+        above = self._learned @ query - p.learned_floor
+        hit = np.flatnonzero(above > 0)
+        if not len(hit):
+            return
+        values = p.example_weight * self._learned_weights[hit] * above[hit]
+        sections = self._learned_sections[hit]
+        order = np.lexsort((values, sections))  # by section, then ascending bonus
+        sections, values = sections[order], values[order]
+        last = np.append(np.flatnonzero(np.diff(sections)), len(sections) - 1)
+        for section, bonus in zip(sections[last].tolist(), values[last].tolist(), strict=True):
+            if bonus > best.get(section, 0.0):
+                best[section] = bonus
 
     def _section_passages(self, sections: dict[int, float]) -> list[int]:
         """The passages of ``sections``."""
