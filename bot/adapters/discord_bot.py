@@ -138,7 +138,7 @@ class FeedbackButton(
             assistant.feedback, answer, vote, asker, None, self.answer_id
         )
         if saved is not None and vote < 0:
-            choices = await asyncio.to_thread(assistant.closest_sections, answer.question)
+            choices = await asyncio.to_thread(assistant.closest_sections, answer.question, 24)
             await interaction.response.send_message(
                 message(answer.language, "which_section"),
                 view=teach_view(answer.language, self.answer_id, choices),

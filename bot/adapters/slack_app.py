@@ -46,6 +46,7 @@ from bot.core.store import conversation_key
 from bot.core.types import Answer
 
 log = logging.getLogger("playbook.slack")
+MENU_CHOICES = 99  # sections offered after 👎 (Slack filters a menu's options as one types)
 
 
 class _WithoutTokenNotice(logging.Filter):
@@ -439,7 +440,9 @@ class SlackBot:
         if vote > 0:
             await _private(respond, message(answer.language, "feedback_thanks"))
             return
-        choices = await asyncio.to_thread(self.assistant.closest_sections, answer.question)
+        choices = await asyncio.to_thread(
+            self.assistant.closest_sections, answer.question, MENU_CHOICES
+        )
         menu = teach_menu_payload(answer.language, action.get("value") or "", choices)
         await respond(response_type="ephemeral", replace_original=False, **menu)
 

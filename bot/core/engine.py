@@ -156,14 +156,21 @@ class KnowledgeEngine:
 
     def closest_sections(self, question: str, count: int = 10) -> list[tuple[str, Citation]]:
         """The sections that rank best for ``question``, best first, each with its
-        ``section_key``: what a user picks from after 👎."""
+        ``section_key``: what a user picks from after 👎. Past the sections of the ranked
+        passages, those whose titles are closest to the question fill the list."""
         retriever = self.retriever
         index = retriever.index
+        text = " ".join(question.split())
         seen: dict[int, None] = {}
-        for hit in retriever.search(" ".join(question.split())).hits:
+        for hit in retriever.search(text).hits:
             seen.setdefault(int(index.passage_section[hit.number]), None)
             if len(seen) == count:
                 break
+        if len(seen) < count:
+            for section in retriever.sections_by_title(text, count):
+                seen.setdefault(section, None)
+                if len(seen) == count:
+                    break
         return [(section_key(index, s), index.sections[s]) for s in seen]
 
     @classmethod

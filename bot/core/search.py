@@ -259,6 +259,15 @@ class Retriever:
         self._learned_sections = np.asarray(sections, np.int64)
         self._learned_weights = np.asarray(strengths, np.float32) * self.params.learned_weight
 
+    def sections_by_title(self, question: str, count: int) -> list[int]:
+        """The ``count`` sections whose titles are closest to ``question`` (best first)."""
+        titles = self.index.title_vectors
+        if not len(titles):
+            return []
+        scores = self._rows(titles, np.arange(len(titles))) @ self.query_vector(question)
+        best = np.argsort(-scores, kind="stable")[:count]
+        return [int(s) for s in best]
+
     def query_vector(self, question: str) -> np.ndarray:
         """The primary query vector of ``question``, as a search makes it."""
         return self._embed_question(question, [], False)[0]
