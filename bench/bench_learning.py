@@ -19,6 +19,7 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT.parent / "shared" / "corpora" / "second-cerveau"
 sys.path.insert(0, str(ROOT))
 
+from bot.cli import _params  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.assistant import Asker, Assistant  # noqa: E402
 from bot.core.engine import KnowledgeEngine  # noqa: E402
@@ -38,8 +40,9 @@ from bot.core.evaluation import (  # noqa: E402
     score_answer,
 )
 from bot.core.examples import title_key  # noqa: E402
-from bot.core.learning import CHOSEN_WEIGHT, gather, section_key  # noqa: E402
+from bot.core.learning import CHOSEN_WEIGHT, section_key  # noqa: E402
 from bot.core.lookup import ChecklistBook  # noqa: E402
+from bot.core.search import FusionParams  # noqa: E402
 from bot.core.store import Store  # noqa: E402
 
 
@@ -75,13 +78,9 @@ class Scorer:
         found = score_answer(question, answer, self.sources)
         return found["answer_rank"] == 1, found["page_rank"] == 1
 
-    def figures(self, questions: list[EvalQuestion]) -> str:
-        """``answer@1 a, section@1 s (n)`` over ``questions``."""
-        if not questions:
-            return "(none)"
-        results = np.array([self.right(q) for q in questions], dtype=float)
-        answer, section = results.mean(axis=0)
-        return f"answer@1 {answer:.3f}, section@1 {section:.3f} ({len(questions)})"
+    def rows(self, questions: list[EvalQuestion]) -> np.ndarray:
+        """[answer@1, section@1] of each of ``questions``."""
+        return np.array([self.right(q) for q in questions], dtype=float).reshape(-1, 2)
 
 
 def the_section(assistant: Assistant, question: EvalQuestion, menu: int) -> str | None:
@@ -94,6 +93,134 @@ def the_section(assistant: Assistant, question: EvalQuestion, menu: int) -> str 
     return None
 
 
+@dataclass
+class Outcome:
+    """What one simulated team did and what it changed."""
+
+    right_first: int = 0
+    not_offered: int = 0
+    corrected: list[EvalQuestion] = field(default_factory=list)
+    seconds_before: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    seconds_after: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    corrected_before: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    corrected_after: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    others_before: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    others_after: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+
+
+def simulate(
+    engine: KnowledgeEngine,
+    pairs: list[tuple[EvalQuestion, EvalQuestion]],
+    others: list[EvalQuestion],
+    menu: int,
+    params: FusionParams,
+) -> tuple[Outcome, Assistant]:
+    """A new team (an empty database) corrects the first questions of ``pairs`` it gets
+    wrong; returns the figures (rows of [answer@1, section@1]) and its assistant."""
+    engine.params = params
+    engine.swap(engine.index)  # a retriever with these weights
+    engine.learn([])
+    folder = Path(tempfile.mkdtemp(prefix="playbook-learning-"))
+    store = Store(f"sqlite:///{folder / 'learning.db'}")
+    assistant = Assistant(engine=engine, store=store, checklists=ChecklistBook([]))
+    scorer = Scorer(assistant)
+    out = Outcome()
+    seconds = [second for _first, second in pairs]
+    out.seconds_before = scorer.rows(seconds)
+    before = dict(zip(map(id, others), scorer.rows(others), strict=True))
+    for n, (first, second) in enumerate(pairs):
+        if all(scorer.right(first, user=f"U-TEAM{n}")):
+            out.right_first += 1
+            continue
+        key = the_section(assistant, first, menu)
+        if key is None:
+            out.not_offered += 1
+            continue
+        out.corrected_before = np.vstack([out.corrected_before, _plain_row(engine, second)])
+        assistant.teach(first.question, key, Asker("bench", "C", f"U-TEAM{n}"))
+        out.corrected.append(second)
+    taught = {(q.page, title_key(q.sections[0])) for q in out.corrected}
+    untouched = [q for q in others if (q.page, title_key(q.sections[0])) not in taught]
+    out.seconds_after = scorer.rows(seconds)
+    out.corrected_after = scorer.rows(out.corrected)
+    out.others_before = np.array([before[id(q)] for q in untouched]).reshape(-1, 2)
+    out.others_after = scorer.rows(untouched)
+    return out, assistant
+
+
+def _plain_row(engine: KnowledgeEngine, question: EvalQuestion) -> np.ndarray:
+    """[answer@1, section@1] of ``question`` asked now, without the learned examples."""
+    in_use = list(engine.learned)
+    engine.learn([])
+    try:
+        found = score_answer(question, engine.ask(question.question), passage_sources(engine))
+    finally:
+        engine.learn(in_use)
+    return np.array([[found["answer_rank"] == 1, found["page_rank"] == 1]], dtype=float)
+
+
+def _figures(rows: np.ndarray) -> str:
+    if not len(rows):
+        return "(none)"
+    answer, section = rows.mean(axis=0)
+    return f"answer@1 {answer:.3f}, section@1 {section:.3f} ({len(rows)})"
+
+
+def report(out: Outcome, menu: int) -> None:
+    """Print one simulation's figures."""
+    print(f"second questions, no correction yet: {_figures(out.seconds_before)}")
+    print(
+        f"first questions: {out.right_first} right, {len(out.corrected)} corrected from the "
+        f"menu, {out.not_offered} whose section the menu of {menu} did not offer"
+    )
+    print(f"second questions, after:             {_figures(out.seconds_after)}")
+    print(f"  of the corrected pairs, before:    {_figures(out.corrected_before)}")
+    print(f"  of the corrected pairs, after:     {_figures(out.corrected_after)}")
+    print(f"other questions (sections not taught), before: {_figures(out.others_before)}")
+    print(f"                                       after:  {_figures(out.others_after)}")
+
+
+GRID = {"learned_floor": (0.2, 0.3, 0.4, 0.5), "learned_weight": (0.75, 1.5, 3.0)}
+
+
+def fit(engine, pairs, others, menu, base: FusionParams, folds: int = 3) -> None:
+    """Choose ``learned_floor`` and ``learned_weight`` on the pairs of all pages but one
+    fold's, score the choice on that fold; print each fold's choice and its held-out
+    figures. The objective: section@1 gained on the corrected pairs' second questions, less
+    twice any fall on the other questions."""
+    pages = sorted({first.page for first, _second in pairs})
+    group = {page: n % folds for n, page in enumerate(pages)}
+    grid = [
+        replace(base, learned_floor=f, learned_weight=w)
+        for f in GRID["learned_floor"]
+        for w in GRID["learned_weight"]
+    ]
+    results = {}
+    for params in grid:
+        for fold in range(folds):
+            part = [pair for pair in pairs if group[pair[0].page] == fold]
+            results[(params, fold)] = simulate(engine, part, others, menu, params)[0]
+    for fold in range(folds):
+        train = [f for f in range(folds) if f != fold]
+        best = max(grid, key=lambda p: sum(_objective(results[(p, f)]) for f in train))
+        out = results[(best, fold)]
+        print(
+            f"fold {fold}: chose learned_floor {best.learned_floor}, learned_weight "
+            f"{best.learned_weight}; held out: corrected {_figures(out.corrected_before)} → "
+            f"{_figures(out.corrected_after)}; others {_figures(out.others_before)} → "
+            f"{_figures(out.others_after)}"
+        )
+    for params in grid:
+        gain = np.mean([_objective(results[(params, f)]) for f in range(folds)])
+        print(f"  floor {params.learned_floor}, weight {params.learned_weight}: {gain:+.4f}")
+
+
+def _objective(out: Outcome) -> float:
+    gained = out.corrected_after[:, 1].sum() - out.corrected_before[:, 1].sum()
+    fall = out.others_before[:, 1].sum() - out.others_after[:, 1].sum()
+    return float(gained - 2 * max(0.0, fall)) / max(1, len(out.corrected) + len(out.others_after))
+
+
 def main() -> None:
     """Simulate the team's corrections and print the figures."""
     parser = argparse.ArgumentParser()
@@ -102,62 +229,24 @@ def main() -> None:
     parser.add_argument("--site", type=Path, default=SITE)
     parser.add_argument("--menu", type=int, default=10, help="sections the menu offers")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the latency test")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--fit", action="store_true", help="fit the learned examples' weights")
+    parser.add_argument("--no-latency", action="store_true", help="skip the latency test")
     args = parser.parse_args()
     settings = Settings(knowledge_dir=args.site, index_dir=ROOT / ".playbook" / "bench-site-index")
-    engine = KnowledgeEngine.open(settings)
-    folder = Path(tempfile.mkdtemp(prefix="playbook-learning-"))
-    store = Store(f"sqlite:///{folder / 'learning.db'}")
-    assistant = Assistant(engine=engine, store=store, checklists=ChecklistBook([]))
-    scorer = Scorer(assistant)
+    params = _params(args.param)
+    engine = KnowledgeEngine.open(settings, params=params)
     pairs = load_pairs(args.pairs)
-    seconds = [second for _first, second in pairs]
     others = [q for q in load_questions(args.others) if q.sections]
     print(f"{len(pairs)} pairs over {len({f.page for f, _s in pairs})} pages; {engine.embedder.id}")
-    print(f"before: second questions {scorer.figures(seconds)}")
-    print(f"before: other questions  {scorer.figures(others)}")
-
-    corrected, not_offered, right_first = [], 0, 0
-    for n, (first, second) in enumerate(pairs):
-        if all(scorer.right(first, user=f"U-TEAM{n}")):
-            right_first += 1
-            continue
-        key = the_section(assistant, first, args.menu)
-        if key is None:
-            not_offered += 1
-            continue
-        assistant.teach(first.question, key, Asker("bench", "C", f"U-TEAM{n}"))
-        corrected.append(second)
-    print(
-        f"first questions: {right_first} right, {len(corrected)} corrected from the menu, "
-        f"{not_offered} whose section the menu of {args.menu} did not offer"
-    )
-    taught = {(q.page, title_key(q.sections[0])) for q in corrected}
-    untouched = [q for q in others if (q.page, title_key(q.sections[0])) not in taught]
-    before_corrected = _without_learned(assistant, corrected)
-    print(f"after:  second questions {scorer.figures(seconds)}")
-    print(f"        corrected pairs' second questions: before {before_corrected}")
-    print(f"                                           after  {scorer.figures(corrected)}")
-    print(f"after:  other questions  {scorer.figures(untouched)} (sections not taught)")
-    latency(assistant, engine, [q.question for q in others + seconds], args.rounds)
-
-
-def _without_learned(assistant: Assistant, questions: list[EvalQuestion]) -> str:
-    """The figures of ``questions`` with the learned examples switched off for a moment."""
-    engine = assistant.engine
-    rows = assistant.store.taught(assistant.knowledge)
-    engine.learn([])
-    try:
-        if not questions:
-            return "(none)"
-        sources = passage_sources(engine)
-        results = []
-        for q in questions:
-            found = score_answer(q, engine.ask(q.question), sources)
-            results.append((found["answer_rank"] == 1, found["page_rank"] == 1))
-        answer, section = np.array(results, dtype=float).mean(axis=0)
-        return f"answer@1 {answer:.3f}, section@1 {section:.3f} ({len(questions)})"
-    finally:
-        engine.learn(gather(rows)[0])
+    if args.fit:
+        fit(engine, pairs, others, args.menu, params)
+        return
+    out, assistant = simulate(engine, pairs, others, args.menu, params)
+    report(out, args.menu)
+    if not args.no_latency:
+        questions = [q.question for q in others] + [s.question for _f, s in pairs]
+        latency(assistant, engine, questions, args.rounds)
 
 
 def latency(assistant: Assistant, engine: KnowledgeEngine, questions: list[str], rounds: int):

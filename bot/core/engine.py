@@ -131,6 +131,11 @@ class KnowledgeEngine:
         self.retriever = retriever
 
     @property
+    def learned(self) -> list[LearnedExample]:
+        """The learned examples given last (``learn``), those set aside included."""
+        return list(self._learned)
+
+    @property
     def learned_count(self) -> int:
         """How many learned examples the ranking uses (those set aside not counted)."""
         return len(self._learned) - len(self.set_aside)
