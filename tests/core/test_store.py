@@ -1,4 +1,5 @@
 import os
+import secrets
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -358,3 +359,47 @@ def test_mentions_never_reach_the_question_log(db_url):
     with store.engine.connect() as conn:
         (stored,) = conn.execute(select(questions_table.c.question)).scalars()
     assert "U0BOB" not in stored and stored == "/ask quel modèle pour Bob ?"
+
+
+def test_taught_rows_one_per_user_and_question_with_their_version(db_url):
+    store = Store(db_url, salt="s")
+    kb = f"kb-{secrets.token_hex(4)}"
+    assert store.taught_version(kb) == (0, 0)
+    store.teach(
+        knowledge=kb,
+        question="<@U1> Où est X ?",
+        section="p.md#A",
+        section_title="A",
+        weight=1.0,
+        user="U1",
+        platform="slack",
+    )
+    store.teach(
+        knowledge=kb,
+        question="où est x",
+        section="p.md#B",
+        section_title="B",
+        weight=1.0,
+        user="U1",
+        platform="slack",
+    )  # the same user, the same question
+    store.teach(
+        knowledge=kb,
+        question="Où est X ?",
+        section="",
+        section_title="",
+        weight=1.0,
+        user="U2",
+        platform="discord",
+    )
+    rows = store.taught(kb)
+    assert [(r.question, r.section, r.platform) for r in rows] == [
+        ("où est x", "p.md#B", "slack"),
+        ("Où est X ?", "", "discord"),
+    ]
+    assert rows[0].user_hash not in ("U1", "U2") and rows[0].question_key == "où est x"
+    count, top = store.taught_version(kb)
+    assert count == 2 and top == rows[-1].id
+    assert store.forget_rows([rows[0].id]) == 1
+    assert store.forget(kb, "OÙ EST X?") == 1
+    assert store.taught(kb) == [] and store.taught(f"{kb}-other") == []
