@@ -34,7 +34,7 @@ from bot.core.inflight import InFlight
 from bot.core.language import detect_language, message
 from bot.core.learning import NONE_CHOICE, choice_labels, digest
 from bot.core.store import conversation_key
-from bot.core.types import Citation
+from bot.core.types import Answer, Citation
 
 log = logging.getLogger("playbook.discord")
 # (platform, user id, action) → what happened, for the user: ``reindex`` or ``examples``
@@ -103,6 +103,18 @@ def invite_url(application_id: str | int) -> str:
     )
 
 
+async def _recalled(
+    interaction: discord.Interaction, answer_id: str
+) -> tuple[Assistant, Answer | None]:
+    """The assistant and the answer a button or menu belongs to; when the answer has
+    expired, the user is told so (and ``None`` comes back)."""
+    assistant: Assistant = interaction.client.assistant  # type: ignore[attr-defined]
+    answer = await asyncio.to_thread(assistant.recall, answer_id)
+    if answer is None:
+        await interaction.response.send_message(message("en", "gone"), ephemeral=True)
+    return assistant, answer
+
+
 class FeedbackButton(
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"fb:(?P<vote>up|down):(?P<id>[0-9a-f]{16})",
@@ -127,10 +139,8 @@ class FeedbackButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Store the vote and thank the clicker privately."""
-        assistant: Assistant = interaction.client.assistant  # type: ignore[attr-defined]
-        answer = await asyncio.to_thread(assistant.recall, self.answer_id)
+        assistant, answer = await _recalled(interaction, self.answer_id)
         if answer is None:
-            await interaction.response.send_message(message("en", "gone"), ephemeral=True)
             return
         asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
         vote = 1 if self.vote == "up" else -1
@@ -174,10 +184,8 @@ class TeachSelect(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Keep the pick and say what was kept, in place of the menu."""
-        assistant: Assistant = interaction.client.assistant  # type: ignore[attr-defined]
-        answer = await asyncio.to_thread(assistant.recall, self.answer_id)
+        assistant, answer = await _recalled(interaction, self.answer_id)
         if answer is None:
-            await interaction.response.send_message(message("en", "gone"), ephemeral=True)
             return
         picked = ((interaction.data or {}).get("values") or [NONE_CHOICE])[0]
         key = None if picked == NONE_CHOICE else assistant.section_key(picked)
