@@ -15,7 +15,9 @@ from bot.config import Settings
 from bot.core.assistant import Asker, Assistant
 from bot.core.checklists import load_checklists
 from bot.core.language import message
+from bot.core.learning import gather
 from bot.core.lookup import ChecklistBook
+from bot.core.report import build_report
 from bot.core.store import Store, conversation_key
 from bot.serve import admin_commands
 from tests.adapters.fake_slack import (
@@ -313,6 +315,9 @@ def test_a_section_picked_after_thumbs_down_is_cited_first_for_the_next_asker(en
                 (question, right),
                 ("Comment recruter un CTO ?", ""),
             ]
+            report = build_report(h.store, not_covered=gather(rows)[1])
+            gap = next(g for g in report["gaps"] if g["question"] == "Comment recruter un CTO ?")
+            assert gap["not_covered"] == 1
 
     run(scenario())
 
