@@ -195,7 +195,7 @@ def _params(pairs: Sequence[str]):
             changes[name] = known[name](raw.strip())
         except ValueError:
             raise UserError(f"--param {name}: {raw!r} is not a {known[name].__name__}") from None
-    return replace(defaults, **changes)
+    return replace(defaults, **changes)  # type: ignore[arg-type]  # each checked above
 
 
 def _summary_line(summary: dict) -> str:

@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 import yarl
@@ -103,6 +104,13 @@ def invite_url(application_id: str | int) -> str:
     )
 
 
+def _selected(interaction: discord.Interaction) -> list[str]:
+    """The values picked in a select menu's interaction."""
+    data: object = interaction.data or {}
+    values = data.get("values", []) if isinstance(data, dict) else []
+    return [str(v) for v in values] if isinstance(values, list) else []
+
+
 async def _recalled(
     interaction: discord.Interaction, answer_id: str
 ) -> tuple[Assistant, Answer | None]:
@@ -187,7 +195,7 @@ class TeachSelect(
         assistant, answer = await _recalled(interaction, self.answer_id)
         if answer is None:
             return
-        picked = ((interaction.data or {}).get("values") or [NONE_CHOICE])[0]
+        picked = (_selected(interaction) or [NONE_CHOICE])[0]
         key = None if picked == NONE_CHOICE else assistant.section_key(picked)
         if picked != NONE_CHOICE and key is None:
             text = message(answer.language, "section_gone")
@@ -245,7 +253,7 @@ class ChecklistSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"cl:(
                 "This checklist is no longer in the knowledge base.", ephemeral=True
             )
             return
-        selected = set((interaction.data or {}).get("values", []))
+        selected = set(_selected(interaction))
         conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
         user = interaction.user
         state = await asyncio.to_thread(assistant.state, conversation, checklist)
@@ -291,7 +299,7 @@ class PlaybookDiscord(discord.Client):
 
     def __init__(
         self,
-        assistant: Assistant | None,
+        assistant: Assistant,
         *,
         message_content: bool = True,
         inflight: InFlight | None = None,
@@ -303,8 +311,8 @@ class PlaybookDiscord(discord.Client):
         self.assistant = assistant
         self.inflight = inflight or InFlight()
         self.admin = admin
-        self.tree = app_commands.CommandTree(self)
-        self.tree.on_error = self.on_app_command_error
+        self.tree: app_commands.CommandTree[PlaybookDiscord] = app_commands.CommandTree(self)
+        self.tree.error(self.on_app_command_error)
         _register_commands(self.tree)
 
     async def setup_hook(self) -> None:
@@ -381,7 +389,7 @@ class PlaybookDiscord(discord.Client):
             log.exception("could not send the apology")
 
 
-def _register_commands(tree: app_commands.CommandTree) -> None:
+def _register_commands(tree: app_commands.CommandTree[Any]) -> None:
     @tree.command(name="ask", description="Ask the playbook about commercialising open source")
     @app_commands.describe(
         question="Your question, in French or English",
@@ -475,11 +483,21 @@ def _register_commands(tree: app_commands.CommandTree) -> None:
         ]
 
 
+class CommandPublisher(discord.Client):
+    """A client that only publishes or reads the application commands (over REST, no
+    gateway): it has the command tree and answers nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(intents=discord.Intents.default(), allowed_mentions=NO_MENTIONS)
+        self.tree: app_commands.CommandTree[CommandPublisher] = app_commands.CommandTree(self)
+        _register_commands(self.tree)
+
+
 @contextlib.asynccontextmanager
-async def _logged_in(config: DiscordConfig) -> AsyncIterator[PlaybookDiscord]:
+async def _logged_in(config: DiscordConfig) -> AsyncIterator[CommandPublisher]:
     """A client logged in over REST only (no gateway), closed on exit."""
     config.apply()
-    client = PlaybookDiscord(None, message_content=False)
+    client = CommandPublisher()
     try:
         try:
             await client.login(config.token)

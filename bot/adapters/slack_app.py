@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
@@ -222,7 +223,7 @@ class SlackBot:
         self.inflight = inflight or InFlight()
         self.admin = admin
         self.verified = False
-        self.socket_handler = None  # set while serving in Socket Mode
+        self.socket_handler: AsyncSocketModeHandler | None = None  # set in Socket Mode
         self.client = AsyncWebClient(token=config.bot_token, base_url=config.api_url)
         self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         self.bot_user_id = ""

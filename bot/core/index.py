@@ -82,7 +82,7 @@ class Sentences(Sequence[str]):
         passage, start, stop = self._spans[number]
         return self._passages[int(passage)].text[int(start) : int(stop)]
 
-    def __getitem__(self, key):  # type: ignore[override]
+    def __getitem__(self, key):
         if isinstance(key, slice):
             return [self._one(i) for i in range(*key.indices(len(self)))]
         return self._one(int(key))
@@ -484,7 +484,7 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
         title_vectors=title_vectors,
         passage_section=passage_section,
         path=folder,
-        dense=VectorSearch.load(folder, "passages", vectors),  # type: ignore[arg-type]
+        dense=VectorSearch.load(folder, "passages", vectors),
         vocabulary_search=VectorSearch.load(folder, "vocabulary", vocabulary.vectors),
         glossary=_read_glossary(payload.get("glossary", [])),
         examples=[e["question"] for e in examples],

@@ -153,3 +153,8 @@ def save_bytes(path: Path, data: bytes) -> str:
     """Write ``data`` to ``path``; returns its checksum."""
     path.write_bytes(data)
     return checksum(data)
+
+
+# What search and the inverted file read rows from: an array in memory (or memory-mapped) or
+# a ``RowFile``; both give ``shape``, ``dtype``, ``len`` and rows by index or slice.
+Matrix = np.ndarray | RowFile

@@ -53,13 +53,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.core.embedders import Embedder, normalise
+from bot.core.embedders import DualEmbedder, Embedder, normalise
 from bot.core.examples import example_key, query_texts
 from bot.core.glossary import LANGUAGES, analyse_all
 from bot.core.index import KnowledgeIndex
 from bot.core.language import detect_language
 from bot.core.lexical import Postings, analyse, content_words
 from bot.core.reading import Coverage, PassageReader, QuestionWords
+from bot.core.rowfile import Matrix
 
 
 @dataclass(frozen=True)
@@ -225,8 +226,9 @@ class Retriever:
         self.params = params or FusionParams()
         # With the dual embedder, the stored vectors are [USE, e5] / sqrt(2): the USE half,
         # scaled back, gives the primary scores (titles, sentences, word expansion, evidence).
-        self._split: int | None = getattr(embedder, "split", None)
-        self._primary_embedder = getattr(embedder, "primary", embedder)
+        self._dual = embedder if isinstance(embedder, DualEmbedder) else None
+        self._split: int | None = self._dual.split if self._dual else None
+        self._primary_embedder: Embedder = self._dual.primary if self._dual else embedder
         self._vocabulary = self._primary_half(index.vocabulary.vectors)
         self._word_row = {word: row for row, word in enumerate(index.vocabulary.words)}
         self.reader = PassageReader(index, self._vocabulary, self._word_row)
@@ -327,7 +329,7 @@ class Retriever:
             return matrix
         return np.ascontiguousarray(matrix[:, : self._split] * SQRT2, dtype=np.float32)
 
-    def _rows(self, matrix: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    def _rows(self, matrix: Matrix, numbers: np.ndarray) -> np.ndarray:
         """Rows ``numbers`` of a stored matrix, their primary half (see ``_primary_half``)."""
         rows = np.asarray(matrix[numbers], dtype=np.float32)
         return rows if self._split is None else rows[:, : self._split] * SQRT2
@@ -569,7 +571,8 @@ class Retriever:
             # e5 re-ranks, refined by a share of the primary encoder's title and BM25 bonuses.
             # Word expansion is left out: e5 bridges the languages better (measured: English
             # hit@1 0.71 → 0.75 on eval/validation.yaml without it).
-            ranker_query = self.embedder.ranker.embed_queries([question])[0]
+            assert self._dual is not None  # ``cross`` is only set with the dual embedder
+            ranker_query = self._dual.ranker.embed_queries([question])[0]
             split = self._split
             dense = (np.asarray(index.vectors[cand], np.float32)[:, split:] @ ranker_query) * SQRT2
             stored = np.asarray(index.sentence_vectors[rows], np.float32)

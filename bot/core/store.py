@@ -152,6 +152,14 @@ learned_table = Table(
 )
 
 
+def _inserted_id(result) -> int:
+    """The primary key of the row an INSERT made."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the database returned no id for the row it inserted")
+    return int(key[0])
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -518,7 +526,7 @@ class Store:
                     answer_id=answer_id,
                 )
             )
-        return int(result.inserted_primary_key[0])
+        return int(_inserted_id(result))
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete log, feedback, stored answers and event records older than the retention
@@ -635,7 +643,7 @@ class Store:
                     taught_at=at or _now(),
                 )
             )
-        return int(result.inserted_primary_key[0])
+        return int(_inserted_id(result))
 
     def taught(self, knowledge: str) -> list[Taught]:
         """Every row taught for ``knowledge``, oldest first."""
@@ -712,5 +720,5 @@ class Store:
         if since is not None:
             query = query.where(feedback_table.c.given_at >= since)
         with self.engine.connect() as conn:
-            counts = dict(conn.execute(query).all())
-        return {"up": int(counts.get(1, 0)), "down": int(counts.get(-1, 0))}
+            counts: dict[int, int] = {int(v): int(n) for v, n in conn.execute(query).all()}
+        return {"up": counts.get(1, 0), "down": counts.get(-1, 0)}

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.core.rowfile import Matrix
+
 # Below this many rows a search scores them all (20,000 × 512 floats: about 2 ms on 2 cores).
 EXACT_LIMIT = 20_000
 # Rows an IVF search scores, about: the clusters probed are as many as this needs.
@@ -51,7 +53,7 @@ def cluster_count(rows: int) -> int:
     return max(1, int(math.sqrt(rows)))
 
 
-def train(matrix: np.ndarray, seed: int = 1234) -> tuple[np.ndarray, np.ndarray]:
+def train(matrix: Matrix, seed: int = 1234) -> tuple[np.ndarray, np.ndarray]:
     """K-means centroids (spherical: unit rows) for ``matrix``, trained on a sample; and the
     sample."""
     import faiss
@@ -73,7 +75,7 @@ def train(matrix: np.ndarray, seed: int = 1234) -> tuple[np.ndarray, np.ndarray]
     return np.ascontiguousarray(kmeans.centroids, dtype=np.float32), data
 
 
-def assign(matrix: np.ndarray, centroids: np.ndarray, batch: int = 8192) -> np.ndarray:
+def assign(matrix: Matrix, centroids: np.ndarray, batch: int = 8192) -> np.ndarray:
     """The nearest centroid (by inner product) of each row of ``matrix``."""
     out = np.empty(len(matrix), np.int32)
     for start in range(0, len(matrix), batch):
@@ -90,7 +92,7 @@ def quantiser(sample: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return low, step
 
 
-def encode(matrix: np.ndarray, low: np.ndarray, step: np.ndarray, batch: int = 8192) -> np.ndarray:
+def encode(matrix: Matrix, low: np.ndarray, step: np.ndarray, batch: int = 8192) -> np.ndarray:
     """The 8-bit codes of every row of ``matrix``."""
     out = np.empty(matrix.shape, np.uint8)
     for start in range(0, len(matrix), batch):
@@ -100,7 +102,7 @@ def encode(matrix: np.ndarray, low: np.ndarray, step: np.ndarray, batch: int = 8
 
 
 def lists(
-    matrix: np.ndarray,
+    matrix: Matrix,
     centroids: np.ndarray,
     assignment: np.ndarray,
     low: np.ndarray,
@@ -118,7 +120,7 @@ class VectorSearch:
     """Top-k rows of ``matrix`` by inner product with a query: every row, or with an inverted
     file only the rows of the clusters nearest the query."""
 
-    def __init__(self, matrix: np.ndarray, ivf: IvfLists | None = None) -> None:
+    def __init__(self, matrix: Matrix, ivf: IvfLists | None = None) -> None:
         self.matrix = matrix
         self.ivf = ivf
         self._whole: np.ndarray | None = None  # exact search: the matrix, read on first use
@@ -154,7 +156,7 @@ class VectorSearch:
 
     @classmethod
     def build(
-        cls, matrix: np.ndarray, previous: IvfLists | None = None, reused: np.ndarray | None = None
+        cls, matrix: Matrix, previous: IvfLists | None = None, reused: np.ndarray | None = None
     ) -> VectorSearch:
         """The search over ``matrix``: exact below ``EXACT_LIMIT`` rows, else an inverted
         file. ``previous`` and ``reused`` (for each row, its row in the previous build or -1)
@@ -195,7 +197,7 @@ class VectorSearch:
         }
 
     @classmethod
-    def load(cls, folder: Path, name: str, matrix: np.ndarray) -> VectorSearch:
+    def load(cls, folder: Path, name: str, matrix: Matrix) -> VectorSearch:
         """The search over ``matrix`` with the inverted file ``save`` wrote, if there is one
         (its codes memory-mapped). Raises ``ValueError`` when the file does not fit."""
         if not (folder / f"{name}-ivf-centroids.npy").is_file():
