@@ -174,10 +174,10 @@ def _gap_helpers(settings: Settings, store) -> dict:
 def _section_keys(settings: Settings) -> set[str] | None:
     """The section keys of the current index (``None`` when there is no readable index)."""
     from bot.core.index import IndexCorrupt, IndexMissing, load_index
-    from bot.core.learning import section_numbers
+    from bot.core.learning import SectionKeys
 
     try:
-        return set(section_numbers(load_index(settings.index_dir)))
+        return set(SectionKeys(load_index(settings.index_dir)).keys)
     except (IndexMissing, IndexCorrupt):
         return None
 

@@ -9,20 +9,12 @@ from typing import TYPE_CHECKING, TextIO
 from bot.core.checklists import Checklist
 from bot.core.engine import EmptyQuestion
 from bot.core.language import message
-from bot.core.learning import choice_labels
+from bot.core.learning import choice_labels, taught_text
 from bot.core.progress import ChecklistState
 from bot.core.types import Answer
 
 if TYPE_CHECKING:
     from bot.core.assistant import Asker, Assistant
-
-
-def taught_text(language: str, taught) -> str:
-    """``bot.core.assistant.taught_text``, imported when used (the assistant module loads
-    the engine, which this module's rendering functions do not need)."""
-    from bot.core.assistant import taught_text as text
-
-    return text(language, taught)
 
 
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"

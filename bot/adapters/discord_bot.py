@@ -29,11 +29,11 @@ from bot.adapters.discord_render import (
     feedback_labels,
     plain,
 )
-from bot.core.assistant import Asker, Assistant, SlowDown, taught_text
+from bot.core.assistant import Asker, Assistant, SlowDown
 from bot.core.engine import EmptyQuestion
 from bot.core.inflight import InFlight
 from bot.core.language import detect_language, message
-from bot.core.learning import NONE_CHOICE, choice_labels, digest
+from bot.core.learning import NONE_CHOICE, choice_labels, digest, taught_text
 from bot.core.store import conversation_key
 from bot.core.types import Answer, Citation
 
@@ -449,26 +449,24 @@ def _register_commands(tree: app_commands.CommandTree[Any]) -> None:
 
     admin = app_commands.Group(name="playbook", description="Administration of the bot")
 
-    @admin.command(name="reindex", description="Reload the knowledge base now (admins only)")
-    async def reindex(interaction: discord.Interaction) -> None:
-        client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
-        if client.admin is None:
-            await interaction.response.send_message("Reindexing is not available.", ephemeral=True)
-            return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await client.admin("discord", str(interaction.user.id), "reindex")
-        await interaction.followup.send(cut(result, 2000), ephemeral=True)
-
-    @admin.command(name="examples", description="The examples the team taught (admins only)")
-    async def examples(interaction: discord.Interaction) -> None:
+    async def run_admin(interaction: discord.Interaction, action: str) -> None:
         client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
         if client.admin is None:
             await interaction.response.send_message("Not available.", ephemeral=True)
             return
-        result = await client.admin("discord", str(interaction.user.id), "examples")
-        await interaction.response.send_message(
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await client.admin("discord", str(interaction.user.id), action)
+        await interaction.followup.send(
             cut(escape(result), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
+
+    @admin.command(name="reindex", description="Reload the knowledge base now (admins only)")
+    async def reindex(interaction: discord.Interaction) -> None:
+        await run_admin(interaction, "reindex")
+
+    @admin.command(name="examples", description="The examples the team taught (admins only)")
+    async def examples(interaction: discord.Interaction) -> None:
+        await run_admin(interaction, "examples")
 
     tree.add_command(admin)
 

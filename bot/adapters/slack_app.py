@@ -37,11 +37,11 @@ from bot.adapters.slack_render import (
     escape,
     teach_menu_payload,
 )
-from bot.core.assistant import Asker, Assistant, SlowDown, taught_text
+from bot.core.assistant import Asker, Assistant, SlowDown
 from bot.core.engine import EmptyQuestion
 from bot.core.inflight import InFlight
 from bot.core.language import detect_language, message
-from bot.core.learning import NONE_CHOICE
+from bot.core.learning import NONE_CHOICE, taught_text
 from bot.core.progress import ItemNotFound
 from bot.core.store import conversation_key
 from bot.core.types import Answer

@@ -9,13 +9,7 @@ from dataclasses import dataclass
 from bot.core.checklists import Checklist
 from bot.core.engine import EmptyQuestion, KnowledgeEngine
 from bot.core.language import message
-from bot.core.learning import (
-    CHOSEN_WEIGHT,
-    CONFIRMED_WEIGHT,
-    digest,
-    gather,
-    section_numbers,
-)
+from bot.core.learning import CHOSEN_WEIGHT, CONFIRMED_WEIGHT, Teaching, gather
 from bot.core.lookup import ChecklistBook, Lookup
 from bot.core.metrics import Metrics
 from bot.core.progress import ChecklistState, checklist_state, resolve_item
@@ -49,24 +43,6 @@ def cited_passages(answer: Answer) -> list[dict]:
         {"passage_id": q.passage_id, "section": q.citation.section, "link": q.citation.link}
         for q in answer.quotes
     ]
-
-
-@dataclass(frozen=True)
-class Teaching:
-    """What came of ``Assistant.teach``: ``learned`` (``citation`` is the section), ``gap``
-    (noted as not covered), ``gone`` (the section left the pages), ``failed`` (the database
-    could not keep it)."""
-
-    outcome: str
-    citation: Citation | None
-
-
-def taught_text(language: str, taught: Teaching) -> str:
-    """What the user who taught is told, in ``language``."""
-    if taught.outcome == "learned" and taught.citation is not None:
-        return message(language, "learned", section=taught.citation.section)
-    key = {"gap": "gap_noted", "gone": "section_gone"}.get(taught.outcome, "sorry")
-    return message(language, key)
 
 
 class Assistant:
@@ -229,7 +205,7 @@ class Assistant:
             return "No example taught yet: after 👎, pick the section that answers."
         aside = set()
         if self.engine is not None:
-            keys = section_numbers(self.engine.index)
+            keys = self.engine.retriever.section_keys.number
             aside = {e.section for e in examples if e.section not in keys}
         lines = [f"{len(examples)} learned example(s):"]
         for e in examples[:limit]:
@@ -277,15 +253,15 @@ class Assistant:
         """The ``section_key`` whose ``digest`` is ``short``, ``None`` when no section has it."""
         if self.engine is None:
             return None
-        return next((k for k in section_numbers(self.engine.index) if digest(k) == short), None)
+        return self.engine.retriever.section_keys.by_digest.get(short)
 
     def section(self, key: str) -> Citation | None:
         """The citation of the section ``key`` names, ``None`` when the pages lost it."""
         if self.engine is None:
             return None
-        index = self.engine.index
-        number = section_numbers(index).get(key)
-        return None if number is None else index.sections[number]
+        retriever = self.engine.retriever
+        number = retriever.section_keys.number.get(key)
+        return None if number is None else retriever.index.sections[number]
 
     def _confirm(self, answer: Answer, asker: Asker) -> None:
         """👍 on an answer that quoted something: its first section answers the question,
@@ -293,10 +269,11 @@ class Assistant:
         if answer.abstained or not answer.quotes or self.engine is None:
             return
         cited = answer.quotes[0].citation
-        closest = self.engine.closest_sections(answer.question, 5)
-        key = next((key for key, citation in closest if citation == cited), None)
-        if key is None:
-            return
+        keys = self.engine.retriever.section_keys
+        number = keys.by_link.get(cited.link)
+        if number is None:
+            return  # the index changed since the answer
+        key = keys.keys[number]
         self.recorder.later(
             "keeping what a user confirmed",
             lambda: self.store.teach(

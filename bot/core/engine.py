@@ -22,7 +22,7 @@ from bot.core.index import (
     stale_reason,
 )
 from bot.core.language import detect_language, message
-from bot.core.learning import LearnedExample, resolved, section_key
+from bot.core.learning import LearnedExample, resolved
 from bot.core.search import FusionParams, Retriever
 from bot.core.types import Answer, Citation
 
@@ -147,7 +147,7 @@ class KnowledgeEngine:
         self._apply_learned(retriever, list(examples))
 
     def _apply_learned(self, retriever: Retriever, examples: list[LearnedExample]) -> None:
-        found, aside = resolved(examples, retriever.index)
+        found, aside = resolved(examples, retriever.section_keys)
         for example, _number in found:
             if example.question not in self._learned_vectors:
                 self._learned_vectors[example.question] = retriever.query_vector(example.question)
@@ -176,7 +176,8 @@ class KnowledgeEngine:
                 seen.setdefault(section, None)
                 if len(seen) == count:
                     break
-        return [(section_key(index, s), index.sections[s]) for s in seen]
+        keys = retriever.section_keys.keys
+        return [(keys[s], index.sections[s]) for s in seen]
 
     @classmethod
     def open(

@@ -132,6 +132,7 @@ class KnowledgeIndex:
     # and its vocabulary words' numbers: what an incremental build reuses.
     pages: list[dict] = field(default_factory=list)
     page_words: list[np.ndarray] = field(default_factory=list)
+    section_sources: list[str] = field(default_factory=list)  # each section's page
 
     @cached_property
     def sentence_starts(self) -> np.ndarray:
@@ -492,6 +493,7 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
         example_vectors=example_vectors,
         pages=pages,
         page_words=[words[indptr[i] : indptr[i + 1]] for i in range(len(pages))],
+        section_sources=sources,
     )
 
 

@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.core.language import message
+
 if TYPE_CHECKING:
     from bot.core.index import KnowledgeIndex
     from bot.core.types import Citation
@@ -49,9 +51,9 @@ def section_key(index: KnowledgeIndex, section: int) -> str:
     """The name of section number ``section`` that survives re-indexing: its page and its
     breadcrumb, ``"page.md#Title > Sub-title"``."""
     citation = index.sections[section]
-    first = int(_first_passages(index)[section])
-    source = index.passages[first].source if first >= 0 else ""
-    return f"{source}#{' > '.join(citation.breadcrumb or (citation.section,))}"
+    return (
+        f"{index.section_sources[section]}#{' > '.join(citation.breadcrumb or (citation.section,))}"
+    )
 
 
 def digest(key: str) -> str:
@@ -59,17 +61,15 @@ def digest(key: str) -> str:
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
-def section_numbers(index: KnowledgeIndex) -> dict[str, int]:
-    """``section_key`` → section number, for every section of ``index``."""
-    return {section_key(index, s): s for s in range(len(index.sections))}
+class SectionKeys:
+    """Every section of one index by ``section_key``, by ``digest`` and by link: made once
+    per loaded index (``Retriever.section_keys``)."""
 
-
-def _first_passages(index: KnowledgeIndex) -> list[int]:
-    first = [-1] * len(index.sections)
-    for number, section in enumerate(index.passage_section):
-        if first[int(section)] < 0:
-            first[int(section)] = number
-    return first
+    def __init__(self, index: KnowledgeIndex) -> None:
+        self.keys = [section_key(index, s) for s in range(len(index.sections))]
+        self.number = {key: n for n, key in enumerate(self.keys)}
+        self.by_digest = {digest(key): key for key in self.keys}
+        self.by_link = {c.link: n for n, c in enumerate(index.sections)}
 
 
 def choice_labels(choices: Sequence[tuple[str, Citation]]) -> list[str]:
@@ -175,16 +175,33 @@ def export_yaml(examples: Sequence[LearnedExample]) -> str:
 
 
 def resolved(
-    examples: Sequence[LearnedExample], index: KnowledgeIndex
+    examples: Sequence[LearnedExample], keys: SectionKeys
 ) -> tuple[list[tuple[LearnedExample, int]], list[LearnedExample]]:
-    """Each example with its section's number in ``index``, and those whose section ``index``
-    no longer has (set aside)."""
-    numbers = section_numbers(index)
+    """Each example with its section's number in the index ``keys`` come from, and those
+    whose section that index no longer has (set aside)."""
     found, aside = [], []
     for example in examples:
-        number = numbers.get(example.section)
+        number = keys.number.get(example.section)
         if number is None:
             aside.append(example)
         else:
             found.append((example, number))
     return found, aside
+
+
+@dataclass(frozen=True)
+class Teaching:
+    """What came of ``Assistant.teach``: ``learned`` (``citation`` is the section), ``gap``
+    (noted as not covered), ``gone`` (the section left the pages), ``failed`` (the database
+    could not keep it)."""
+
+    outcome: str
+    citation: Citation | None
+
+
+def taught_text(language: str, taught: Teaching) -> str:
+    """What the user who taught is told, in ``language``."""
+    if taught.outcome == "learned" and taught.citation is not None:
+        return message(language, "learned", section=taught.citation.section)
+    key = {"gap": "gap_noted", "gone": "section_gone"}.get(taught.outcome, "sorry")
+    return message(language, key)

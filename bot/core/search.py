@@ -50,6 +50,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -58,6 +59,7 @@ from bot.core.examples import example_key, query_texts
 from bot.core.glossary import LANGUAGES, analyse_all
 from bot.core.index import KnowledgeIndex
 from bot.core.language import detect_language
+from bot.core.learning import SectionKeys
 from bot.core.lexical import Postings, analyse, content_words
 from bot.core.reading import Coverage, PassageReader, QuestionWords
 from bot.core.rowfile import Matrix
@@ -271,6 +273,11 @@ class Retriever:
         scores = self._rows(titles, np.arange(len(titles))) @ self.query_vector(question)
         best = np.argsort(-scores, kind="stable")[:count]
         return [int(s) for s in best]
+
+    @cached_property
+    def section_keys(self) -> SectionKeys:
+        """This index's sections by ``learning.section_key`` (made on first use)."""
+        return SectionKeys(self.index)
 
     def query_vector(self, question: str) -> np.ndarray:
         """The primary query vector of ``question``, as a search makes it."""

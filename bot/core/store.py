@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.examples import example_key
 from bot.core.learning import Taught
 
 SCHEMA_VERSION = 4
@@ -286,8 +287,9 @@ def new_answer_id() -> str:
 
 
 def question_key(text: str) -> str:
-    """A question compared loosely (case, punctuation and spacing ignored), cut to fit."""
-    return re.sub(r"\W+", " ", strip_mentions(text).casefold()).strip()[:255]
+    """A question compared loosely (``examples.example_key``, mentions left out), cut to fit
+    its column."""
+    return example_key(strip_mentions(text))[:255]
 
 
 def strip_mentions(text: str) -> str:
@@ -684,18 +686,6 @@ class Store:
             return 0
         with self.engine.begin() as conn:
             result = conn.execute(delete(learned_table).where(learned_table.c.id.in_(ids)))
-        return int(result.rowcount or 0)
-
-    def forget(self, knowledge: str, question: str) -> int:
-        """Remove every row taught on ``question`` (compared as ``question_key``). Returns
-        how many went."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                delete(learned_table).where(
-                    learned_table.c.knowledge == knowledge,
-                    learned_table.c.question_key == question_key(question),
-                )
-            )
         return int(result.rowcount or 0)
 
     def questions(self, since: datetime | None = None) -> list[dict]:
