@@ -54,12 +54,17 @@ class InFlight:
             if self._is_idle():
                 self._event().set()
 
-    async def drain(self, timeout: float) -> bool:
-        """Refuse new questions from now on and wait (at most ``timeout`` s) for those in
-        flight. Returns whether they all finished."""
-        self.closing = True
+    async def idle(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) until nothing is in flight, without refusing new
+        questions. Returns whether that moment came."""
         try:
             await asyncio.wait_for(self._event().wait(), timeout)
         except TimeoutError:
             return False
         return True
+
+    async def drain(self, timeout: float) -> bool:
+        """Refuse new questions from now on and wait (at most ``timeout`` s) for those in
+        flight. Returns whether they all finished."""
+        self.closing = True
+        return await self.idle(timeout)

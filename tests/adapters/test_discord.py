@@ -75,6 +75,17 @@ class Harness:
         discord.http.Route.BASE = ORIGINAL_BASE
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = ORIGINAL_GATEWAY
 
+    async def settled(self) -> None:
+        """Wait until every gateway event the client has dispatched so far has been handled
+        to the end (its replies sent), so "nothing else was sent" is a fact, not a guess."""
+        handlers = [
+            task
+            for task in asyncio.all_tasks()
+            if task.get_name().startswith("discord.py: on_") and task is not asyncio.current_task()
+        ]
+        await asyncio.wait_for(asyncio.gather(*handlers, return_exceptions=True), 15)
+        assert await self.client.inflight.idle(15), "the bot was still busy after 15 s"
+
     async def command(self, name: str, options: list[dict], token: str = "itok") -> dict:
         data = {"id": "1", "name": name, "type": 1, "options": options}
         await self.fake.push("INTERACTION_CREATE", interaction(2, data, token=token))
@@ -278,7 +289,7 @@ def test_mention_reply_dm_and_no_pings(engine, tmp_path):
             (dm,) = await h.fake.wait_for(f"/channels/{DM_CHANNEL_ID}/messages")
             assert "Le modèle Open core" in dm.body["embeds"][0]["description"]
             assert "message_reference" not in dm.body
-            await asyncio.sleep(0.5)
+            await h.settled()  # the two messages pushed before the DM have been handled
             assert len(h.fake.of(f"/channels/{CHANNEL_ID}/messages")) == 1
 
     run(scenario())

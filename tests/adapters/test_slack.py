@@ -80,6 +80,11 @@ class Harness:
         self.store.close()
         self.engine.learn([])  # the engine is shared: what a test taught stays in it
 
+    async def settled(self) -> None:
+        """Wait until every request the bot acknowledged has been handled to the end (its
+        replies sent), so "nothing else was sent" is a fact, not a guess."""
+        assert await self.bot.inflight.idle(15), "the bot was still busy after 15 s"
+
     async def post(self, body: str, content_type: str, headers=None, timestamp=None):
         sent = {"Content-Type": content_type, **sign(body, timestamp), **(headers or {})}
         async with self.http.post(self.url, data=body.encode(), headers=sent) as resp:
@@ -145,7 +150,7 @@ def test_thread_follow_up_without_mention_and_setting_off(engine, tmp_path):
             await h.event(follow, "Ev2")
             stranger = {**follow, "thread_ts": "1600000000.000001", "ts": "1700000001.000300"}
             await h.event(stranger, "Ev3")  # a thread the bot never answered in
-            await asyncio.sleep(1.0)
+            await h.settled()
             calls = h.fake.of("chat.postMessage")
             assert len(calls) == expected
             if expected == 2:
@@ -167,7 +172,7 @@ def test_direct_message_is_answered_and_noise_ignored(engine, tmp_path):
             await h.event({**dm, "user": "U0BOT"}, "Ev0d")
             await h.event(dm, "Ev1")
             (call,) = await h.fake.wait_for("chat.postMessage")
-            await asyncio.sleep(0.5)
+            await h.settled()
             assert len(h.fake.of("chat.postMessage")) == 1
             assert call.body["channel"] == "D0DM"
             assert not call.body.get("thread_ts")
@@ -187,7 +192,7 @@ def test_a_retried_event_is_answered_once(engine, tmp_path):
             status, _ = await h.event(event, "EvSame", headers=retry)
             assert status == 200
             await h.fake.wait_for("chat.postMessage")
-            await asyncio.sleep(1.0)
+            await h.settled()
             assert len(h.fake.of("chat.postMessage")) == 1
 
     run(scenario())
@@ -229,7 +234,7 @@ def test_ask_without_text_answers_with_usage(engine, tmp_path):
             status, body = await h.command("/ask", "  ")
             assert status == 200
             assert "Usage: `/ask <question>`" in body
-            await asyncio.sleep(0.3)
+            await h.settled()
             assert h.fake.of("response") == []
 
     run(scenario())
@@ -399,7 +404,7 @@ def test_bad_signature_and_stale_timestamp_are_refused(engine, tmp_path):
                 assert resp.status == 401
             status, _ = await h.post(body, JSON, timestamp=int(time.time()) - 360)
             assert status == 401
-            await asyncio.sleep(0.3)
+            await h.settled()
             assert h.fake.of("chat.postMessage") == []
 
     run(scenario())
