@@ -55,9 +55,9 @@ class ProgressBar:
 
 
 def _engine(settings: Settings, *, quiet: bool = False, params=None):
-    from bot.core.engine import KnowledgeEngine
+    from bot.app import open_engine
 
-    return KnowledgeEngine.open(
+    return open_engine(
         settings,
         notify=(lambda _m: None) if quiet else _stderr,
         progress=None if quiet else ProgressBar("Embedding"),
@@ -66,19 +66,14 @@ def _engine(settings: Settings, *, quiet: bool = False, params=None):
 
 
 def _assistant(settings: Settings, *, quiet: bool = False):
-    """An assistant for ``ask`` and ``chat``, which answer and log but use no checklist (so
-    the pages are not parsed a second time on the way to the first answer)."""
-    from bot.cli_team import open_store
-    from bot.core.assistant import Assistant
-    from bot.core.learning import knowledge_key
-    from bot.core.lookup import ChecklistBook
+    """An assistant for ``ask`` and ``chat``: one person at the terminal."""
+    from bot.app import build_assistant
 
-    return Assistant(
-        engine=_engine(settings, quiet=quiet),
-        store=open_store(settings),
-        checklists=ChecklistBook([]),
-        log_questions=settings.log_questions,
-        knowledge=knowledge_key(settings.knowledge_dir),
+    return build_assistant(
+        settings,
+        notify=(lambda _m: None) if quiet else _stderr,
+        progress=None if quiet else ProgressBar("Embedding"),
+        shared=False,
     )
 
 
@@ -91,12 +86,12 @@ def _cli_asker():
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """Build or refresh the index and print its figures."""
-    from bot.core.embedders import make_embedder
+    from bot.app import open_embedder
     from bot.core.engine import build, clean_abandoned_builds
 
     clean_abandoned_builds(settings, _stderr)
     started = time.perf_counter()
-    embedder = make_embedder(settings.embedder)
+    embedder = open_embedder(settings)
     loaded = time.perf_counter() - started
     report = build(settings, embedder, progress=ProgressBar("Embedding"))
     for error in report.errors:
@@ -415,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "ask" and args.k is not None and args.k < 1:
         parser.error("-k must be at least 1")
-    from bot.cli_team import StoreUnavailable
+    from bot.app import StoreUnavailable
     from bot.core.documents import KnowledgeDirError
     from bot.core.embedders import EmbedderError
     from bot.core.evaluation import EvalFileError

@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import logging
-import sys
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.config import Settings, mask
+from bot.app import open_board, open_checklists, open_engine, open_store
+from bot.config import Settings
 
 
 class TeamCommandError(Exception):
@@ -26,55 +23,9 @@ def cli_user() -> str:
         return "local"
 
 
-class StoreUnavailable(Exception):
-    """The database cannot be opened: the message names it (password masked)."""
-
-
-def open_store(settings: Settings):
-    """The database the settings name, opened (created and migrated) and purged of old rows.
-    Raises ``StoreUnavailable`` when it cannot be opened or written."""
-    from bot.core.store import Store
-
-    try:
-        store = Store(
-            settings.database_url,
-            salt=settings.user_salt,
-            retention_days=settings.retention_days,
-            salt_file=settings.user_salt_file,
-        )
-        store.purge()  # a write: a database that can only be read fails here, not later
-    except (SQLAlchemyError, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise StoreUnavailable(
-            f"Cannot open the database {mask('PLAYBOOK_DATABASE_URL', settings.database_url)}"
-            f" ({reason}). Check that it exists and is writable by this user, or set "
-            "PLAYBOOK_DATABASE_URL to one that is."
-        ) from None
-    for warning in store.warnings:
-        logging.getLogger("playbook.store").warning(warning)
-    return store
-
-
-def open_checklists(settings: Settings):
-    """The checklist book of the knowledge base; bad curated files are named on stderr."""
-    from bot.core.checklists import load_checklists
-    from bot.core.lookup import ChecklistBook
-
-    checklists, errors = load_checklists(
-        settings.knowledge_dir,
-        base_url=settings.base_url,
-        link_root=settings.link_root,
-        max_bytes=settings.max_page_bytes,
-    )
-    for error in errors:
-        print(f"Skipped {error}", file=sys.stderr)
-    return ChecklistBook(checklists)
-
-
 def cmd_checklist(args: argparse.Namespace, settings: Settings) -> int:
     """List the checklists, or show one with the channel's progress and change it."""
     from bot.adapters.console import render_checklist, render_checklist_index
-    from bot.core.assistant import Assistant
     from bot.core.store import conversation_key
 
     book = open_checklists(settings)
@@ -88,18 +39,18 @@ def cmd_checklist(args: argparse.Namespace, settings: Settings) -> int:
     if found.checklist is None:
         names = "; ".join(f"{c.id} ({c.title})" for c in found.suggestions)
         raise TeamCommandError(f"No checklist called {' '.join(args.name)!r}. Closest: {names}.")
-    assistant = Assistant(engine=None, store=open_store(settings), checklists=book)
+    board = open_board(settings, book)
     conversation = conversation_key("cli", "local", args.channel)
     user = args.user or cli_user()
     checklist = found.checklist
     if args.reset:
-        state = assistant.reset(conversation, checklist)
+        state = board.reset(conversation, checklist)
     else:
-        state = assistant.state(conversation, checklist)
+        state = board.state(conversation, checklist)
         for ref in args.tick or []:
-            state = assistant.tick(conversation, checklist, ref, user)
+            state = board.tick(conversation, checklist, ref, user)
         for ref in args.untick or []:
-            state = assistant.tick(conversation, checklist, ref, user, done=False)
+            state = board.tick(conversation, checklist, ref, user, done=False)
     if args.json:
         from bot.core.progress import state_to_dict
 
@@ -156,9 +107,7 @@ def _gap_helpers(settings: Settings, store) -> dict:
     not_covered = gather(store.taught(knowledge_key(settings.knowledge_dir)))[1]
     if not not_covered and not store.abstained_count():
         return {"not_covered": not_covered}
-    from bot.core.engine import KnowledgeEngine
-
-    engine = KnowledgeEngine.open(settings, notify=lambda m: print(m, file=sys.stderr))
+    engine = open_engine(settings)
 
     def embed(texts: list[str]):
         import numpy as np

@@ -23,24 +23,6 @@ class ServeError(Exception):
     """A configuration problem found at start-up; the message names the variable."""
 
 
-def build_assistant(settings: Settings, notify: Callable[[str], None], metrics=None):
-    """The assistant every adapter shares: engine, store and checklists."""
-    from bot.cli_team import open_checklists, open_store
-    from bot.core.assistant import Assistant
-    from bot.core.engine import KnowledgeEngine
-    from bot.core.learning import knowledge_key
-
-    return Assistant(
-        engine=KnowledgeEngine.open(settings, notify=notify),
-        store=open_store(settings),
-        checklists=open_checklists(settings),
-        log_questions=settings.log_questions,
-        rate_limit_per_minute=settings.rate_limit_per_minute,
-        metrics=metrics,
-        knowledge=knowledge_key(settings.knowledge_dir),
-    )
-
-
 def _built_at(assistant) -> float:
     """When the loaded index was built (epoch seconds), from its build folder's name."""
     name = assistant.engine.index.path.name
@@ -122,7 +104,11 @@ async def run_platforms(
     except (SlackConfigError, DiscordConfigError) as exc:
         raise ServeError(str(exc)) from exc
     metrics = Metrics()
-    assistant = await asyncio.to_thread(build_assistant, settings, log.info, metrics)
+    from bot.app import build_assistant
+
+    assistant = await asyncio.to_thread(
+        lambda: build_assistant(settings, notify=log.info, metrics=metrics)
+    )
     metrics.track_index(lambda: len(assistant.engine.index.passages), lambda: _built_at(assistant))
     watcher = KnowledgeWatcher(settings, assistant, metrics)
     reload_lock = asyncio.Lock()

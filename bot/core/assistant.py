@@ -12,7 +12,7 @@ from bot.core.language import message
 from bot.core.learning import CHOSEN_WEIGHT, CONFIRMED_WEIGHT, Teaching, gather
 from bot.core.lookup import ChecklistBook, Lookup
 from bot.core.metrics import Metrics
-from bot.core.progress import ChecklistState, checklist_state, resolve_item
+from bot.core.progress import ChecklistBoard, ChecklistState
 from bot.core.ratelimit import RateLimiter
 from bot.core.recording import Recorder
 from bot.core.serialize import answer_from_dict, answer_to_dict
@@ -51,7 +51,7 @@ class Assistant:
     def __init__(
         self,
         *,
-        engine: KnowledgeEngine | None,
+        engine: KnowledgeEngine,
         store: Store,
         checklists: ChecklistBook,
         log_questions: bool = True,
@@ -62,6 +62,7 @@ class Assistant:
         self.engine = engine
         self.store = store
         self.checklists = checklists
+        self.board = ChecklistBoard(checklists, store)
         self.log_questions = log_questions
         self.limiter = RateLimiter(rate_limit_per_minute)
         self.metrics = metrics
@@ -78,8 +79,6 @@ class Assistant:
 
         Raises ``SlowDown`` past the per-user rate limit and ``EmptyQuestion`` for no text.
         """
-        if self.engine is None:
-            raise RuntimeError("this assistant was built without a knowledge engine")
         started = time.perf_counter()
         outcome, answer = "error", None
         try:
@@ -165,9 +164,7 @@ class Assistant:
         (checked at most every ``TAUGHT_CHECK_SECONDS``, or ``now``): what another replica
         learned is used here too, without a restart."""
         moment = time.monotonic()
-        if self.engine is None or (
-            not now and moment - self._taught_checked < TAUGHT_CHECK_SECONDS
-        ):
+        if not now and moment - self._taught_checked < TAUGHT_CHECK_SECONDS:
             return
         self._taught_checked = moment
         version = self.recorder.run(
@@ -203,10 +200,8 @@ class Assistant:
         examples, gaps = gather(rows)
         if not examples and not gaps:
             return "No example taught yet: after 👎, pick the section that answers."
-        aside = set()
-        if self.engine is not None:
-            keys = self.engine.retriever.section_keys.number
-            aside = {e.section for e in examples if e.section not in keys}
+        keys = self.engine.retriever.section_keys.number
+        aside = {e.section for e in examples if e.section not in keys}
         lines = [f"{len(examples)} learned example(s):"]
         for e in examples[:limit]:
             mark = " [set aside: section gone]" if e.section in aside else ""
@@ -220,8 +215,6 @@ class Assistant:
     def closest_sections(self, question: str, count: int = 10) -> list[tuple[str, Citation]]:
         """The sections that rank best for ``question`` (with their keys): the choices
         offered after 👎."""
-        if self.engine is None:
-            return []
         return self.engine.closest_sections(question, count)
 
     def teach(self, question: str, section: str | None, asker: Asker) -> Teaching:
@@ -251,14 +244,10 @@ class Assistant:
 
     def section_key(self, short: str) -> str | None:
         """The ``section_key`` whose ``digest`` is ``short``, ``None`` when no section has it."""
-        if self.engine is None:
-            return None
         return self.engine.retriever.section_keys.by_digest.get(short)
 
     def section(self, key: str) -> Citation | None:
         """The citation of the section ``key`` names, ``None`` when the pages lost it."""
-        if self.engine is None:
-            return None
         retriever = self.engine.retriever
         number = retriever.section_keys.number.get(key)
         return None if number is None else retriever.index.sections[number]
@@ -266,7 +255,7 @@ class Assistant:
     def _confirm(self, answer: Answer, asker: Asker) -> None:
         """👍 on an answer that quoted something: its first section answers the question,
         with less weight than a choice after 👎 (in the background)."""
-        if answer.abstained or not answer.quotes or self.engine is None:
+        if answer.abstained or not answer.quotes:
             return
         cited = answer.quotes[0].citation
         keys = self.engine.retriever.section_keys
@@ -345,11 +334,11 @@ class Assistant:
 
     def find_checklist(self, name: str) -> Lookup:
         """Look a checklist up by any of its names (see ``ChecklistBook.find``)."""
-        return self.checklists.find(name)
+        return self.board.find(name)
 
     def state(self, conversation: str, checklist: Checklist) -> ChecklistState:
         """The checklist with the conversation's progress."""
-        return checklist_state(self.store, conversation, checklist)
+        return self.board.state(conversation, checklist)
 
     def tick(
         self,
@@ -361,14 +350,8 @@ class Assistant:
         user_name: str | None = None,
     ) -> ChecklistState:
         """Tick (or untick) item ``ref`` (number or id). Returns the updated state."""
-        item = resolve_item(checklist, ref)
-        if done:
-            self.store.tick(conversation, checklist.id, item.id, item.text, user, user_name)
-        else:
-            self.store.untick(conversation, checklist.id, item.id)
-        return self.state(conversation, checklist)
+        return self.board.tick(conversation, checklist, ref, user, done, user_name)
 
     def reset(self, conversation: str, checklist: Checklist) -> ChecklistState:
         """Clear the checklist's progress in the conversation. Returns the (empty) state."""
-        self.store.reset(conversation, checklist.id)
-        return self.state(conversation, checklist)
+        return self.board.reset(conversation, checklist)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.checklists import Checklist, ChecklistItem
+from bot.core.lookup import ChecklistBook, Lookup
 from bot.core.store import Store, Tick
 
 
@@ -65,6 +66,45 @@ def resolve_item(checklist: Checklist, ref: str) -> ChecklistItem:
     raise ItemNotFound(
         f"{checklist.title!r} has no item {ref!r}: give a number from 1 to {len(checklist.items)}."
     )
+
+
+class ChecklistBoard:
+    """The team's checklists and the progress each conversation stores: what ``/checklist``
+    shows and changes, on every platform and in the CLI."""
+
+    def __init__(self, book: ChecklistBook, store: Store) -> None:
+        self.book = book
+        self.store = store
+
+    def find(self, name: str) -> Lookup:
+        """Look a checklist up by any of its names (see ``ChecklistBook.find``)."""
+        return self.book.find(name)
+
+    def state(self, conversation: str, checklist: Checklist) -> ChecklistState:
+        """The checklist with the conversation's progress."""
+        return checklist_state(self.store, conversation, checklist)
+
+    def tick(
+        self,
+        conversation: str,
+        checklist: Checklist,
+        ref: str,
+        user: str,
+        done: bool = True,
+        user_name: str | None = None,
+    ) -> ChecklistState:
+        """Tick (or untick) item ``ref`` (number or id). Returns the updated state."""
+        item = resolve_item(checklist, ref)
+        if done:
+            self.store.tick(conversation, checklist.id, item.id, item.text, user, user_name)
+        else:
+            self.store.untick(conversation, checklist.id, item.id)
+        return self.state(conversation, checklist)
+
+    def reset(self, conversation: str, checklist: Checklist) -> ChecklistState:
+        """Clear the checklist's progress in the conversation. Returns the (empty) state."""
+        self.store.reset(conversation, checklist.id)
+        return self.state(conversation, checklist)
 
 
 def _when(tick: Tick | None) -> str | None:
