@@ -20,9 +20,9 @@ SITE = ROOT.parent / "shared" / "corpora" / "second-cerveau"
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
-from bot.core.engine import KnowledgeEngine  # noqa: E402
-from bot.core.evaluation import load_questions  # noqa: E402
 from bot.core.language import detect_language  # noqa: E402
+from bot.core.retrieval.engine import KnowledgeEngine  # noqa: E402
+from bot.core.retrieval.evaluation import load_questions  # noqa: E402
 
 
 def main() -> None:

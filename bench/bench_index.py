@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT.parent / "shared" / "corpora" / "second-cerveau"
 sys.path.insert(0, str(ROOT))
 
-from bot.core.build import build_index  # noqa: E402
-from bot.core.embedders import make_embedder  # noqa: E402
+from bot.core.knowledge.build import build_index  # noqa: E402
+from bot.core.knowledge.embedders import make_embedder  # noqa: E402
 
 
 def main() -> None:

@@ -32,18 +32,19 @@ sys.path.insert(0, str(ROOT))
 from bot.cli import _params  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.core.assistant import Asker, Assistant  # noqa: E402
-from bot.core.engine import KnowledgeEngine  # noqa: E402
-from bot.core.evaluation import (  # noqa: E402
+from bot.core.knowledge.examples import title_key  # noqa: E402
+from bot.core.knowledge.sections import section_key  # noqa: E402
+from bot.core.retrieval.engine import KnowledgeEngine  # noqa: E402
+from bot.core.retrieval.evaluation import (  # noqa: E402
     EvalQuestion,
     load_questions,
     passage_sources,
     score_answer,
 )
-from bot.core.examples import title_key  # noqa: E402
-from bot.core.learning import CHOSEN_WEIGHT, section_key  # noqa: E402
-from bot.core.lookup import ChecklistBook  # noqa: E402
-from bot.core.search import FusionParams  # noqa: E402
-from bot.core.store import Store  # noqa: E402
+from bot.core.retrieval.search import FusionParams  # noqa: E402
+from bot.core.team.learning import CHOSEN_WEIGHT  # noqa: E402
+from bot.core.team.lookup import ChecklistBook  # noqa: E402
+from bot.core.team.store import Store  # noqa: E402
 
 
 def load_pairs(path: Path) -> list[tuple[EvalQuestion, EvalQuestion]]:

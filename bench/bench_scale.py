@@ -96,8 +96,8 @@ def make_corpus(site: Path, out: Path, copies: int) -> int:
 def child_build(knowledge: Path, index: Path) -> dict:
     """Build (or re-build) the index in this process; its figures."""
     from bot.config import Settings
-    from bot.core.embedders import make_embedder
-    from bot.core.engine import build
+    from bot.core.knowledge.embedders import make_embedder
+    from bot.core.retrieval.engine import build
 
     settings = Settings(knowledge_dir=knowledge, index_dir=index)
     report = build(settings, make_embedder(settings.embedder))
@@ -113,9 +113,9 @@ def child_build(knowledge: Path, index: Path) -> dict:
 def child_serve(knowledge: Path, index: Path, rounds: int) -> dict:
     """Load the index and answer the labelled questions; latency, answer@1 and peak RSS."""
     from bot.config import Settings
-    from bot.core.engine import KnowledgeEngine
-    from bot.core.evaluation import evaluate, load_questions, summarise
-    from bot.core.vectors import VectorSearch
+    from bot.core.knowledge.vectors import VectorSearch
+    from bot.core.retrieval.engine import KnowledgeEngine
+    from bot.core.retrieval.evaluation import evaluate, load_questions, summarise
 
     engine = KnowledgeEngine.open(Settings(knowledge_dir=knowledge, index_dir=index))
     questions = [q for path in QUESTIONS if path.is_file() for q in load_questions(path)]

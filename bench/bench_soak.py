@@ -40,7 +40,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.core.language import message  # noqa: E402
+from bot.core.messages import message  # noqa: E402
 from tests.adapters.fake_slack import (  # noqa: E402
     BOT_TOKEN,
     SIGNING_SECRET,

@@ -35,18 +35,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
-from bot.core.answers import make_quote  # noqa: E402
-from bot.core.embedders import make_embedder  # noqa: E402
-from bot.core.engine import KnowledgeEngine  # noqa: E402
-from bot.core.evaluation import (  # noqa: E402
+from bot.core.knowledge.embedders import make_embedder  # noqa: E402
+from bot.core.knowledge.examples import example_key, title_key  # noqa: E402
+from bot.core.language import detect_language  # noqa: E402
+from bot.core.retrieval.answers import make_quote  # noqa: E402
+from bot.core.retrieval.engine import KnowledgeEngine  # noqa: E402
+from bot.core.retrieval.evaluation import (  # noqa: E402
     EvalQuestion,
     highlights_answer,
     holds_answer,
     load_questions,
 )
-from bot.core.examples import example_key, title_key  # noqa: E402
-from bot.core.language import detect_language  # noqa: E402
-from bot.core.search import FusionParams, Hit  # noqa: E402
+from bot.core.retrieval.search import FusionParams, Hit  # noqa: E402
 
 BUNDLED_SETS = [
     "questions.yaml",

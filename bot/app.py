@@ -15,13 +15,13 @@ from bot.config import Settings, mask
 
 if TYPE_CHECKING:
     from bot.core.assistant import Assistant
-    from bot.core.embedders import Embedder
-    from bot.core.engine import KnowledgeEngine, Progress
-    from bot.core.lookup import ChecklistBook
+    from bot.core.knowledge.embedders import Embedder
     from bot.core.metrics import Metrics
-    from bot.core.progress import ChecklistBoard
-    from bot.core.search import FusionParams
-    from bot.core.store import Store
+    from bot.core.retrieval.engine import KnowledgeEngine, Progress
+    from bot.core.retrieval.search import FusionParams
+    from bot.core.team.lookup import ChecklistBook
+    from bot.core.team.progress import ChecklistBoard
+    from bot.core.team.store import Store
 
 Notify = Callable[[str], None]
 
@@ -37,7 +37,7 @@ def say(text: str) -> None:
 
 def open_embedder(settings: Settings) -> Embedder:
     """The embedding model the settings name (``PLAYBOOK_EMBEDDER``)."""
-    from bot.core.embedders import make_embedder
+    from bot.core.knowledge.embedders import make_embedder
 
     return make_embedder(settings.embedder)
 
@@ -50,7 +50,7 @@ def open_engine(
     params: FusionParams | None = None,
 ) -> KnowledgeEngine:
     """The settings' embedder and index (built or refreshed when needed), as one engine."""
-    from bot.core.engine import KnowledgeEngine
+    from bot.core.retrieval.engine import KnowledgeEngine
 
     return KnowledgeEngine.open(
         settings,
@@ -64,7 +64,7 @@ def open_engine(
 def open_store(settings: Settings) -> Store:
     """The database the settings name, opened (created and migrated) and purged of old rows.
     Raises ``StoreUnavailable`` when it cannot be opened or written."""
-    from bot.core.store import Store
+    from bot.core.team.store import Store
 
     try:
         store = Store(
@@ -88,8 +88,8 @@ def open_store(settings: Settings) -> Store:
 
 def open_checklists(settings: Settings, *, notify: Notify = say) -> ChecklistBook:
     """The checklist book of the knowledge base; each bad curated file is named."""
-    from bot.core.checklists import load_checklists
-    from bot.core.lookup import ChecklistBook
+    from bot.core.team.checklists import load_checklists
+    from bot.core.team.lookup import ChecklistBook
 
     checklists, errors = load_checklists(
         settings.knowledge_dir,
@@ -105,7 +105,7 @@ def open_checklists(settings: Settings, *, notify: Notify = say) -> ChecklistBoo
 def open_board(settings: Settings, book: ChecklistBook | None = None) -> ChecklistBoard:
     """The team's checklists (``book``, read from the pages when not given) with their
     progress, without the engine (``playbook checklist`` needs no index)."""
-    from bot.core.progress import ChecklistBoard
+    from bot.core.team.progress import ChecklistBoard
 
     return ChecklistBoard(book or open_checklists(settings), open_store(settings))
 
@@ -122,8 +122,8 @@ def build_assistant(
     (``ask``, the terminal chat): no rate limit, and the checklists are not read, so the
     pages are not parsed a second time on the way to the first answer."""
     from bot.core.assistant import Assistant
-    from bot.core.learning import knowledge_key
-    from bot.core.lookup import ChecklistBook
+    from bot.core.team.learning import knowledge_key
+    from bot.core.team.lookup import ChecklistBook
 
     engine = open_engine(settings, notify=notify, progress=progress)
     store = open_store(settings)

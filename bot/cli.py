@@ -87,7 +87,7 @@ def _cli_asker():
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """Build or refresh the index and print its figures."""
     from bot.app import open_embedder
-    from bot.core.engine import build, clean_abandoned_builds
+    from bot.core.retrieval.engine import build, clean_abandoned_builds
 
     clean_abandoned_builds(settings, _stderr)
     started = time.perf_counter()
@@ -96,7 +96,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     report = build(settings, embedder, progress=ProgressBar("Embedding"))
     for error in report.errors:
         _stderr(f"Skipped {error}")
-    from bot.core.checklists import load_checklists
+    from bot.core.team.checklists import load_checklists
 
     checklists, checklist_errors = load_checklists(
         settings.knowledge_dir,
@@ -121,7 +121,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question."""
     from bot.adapters.console import render_text
-    from bot.core.engine import EmptyQuestion
+    from bot.core.retrieval.engine import EmptyQuestion
     from bot.core.serialize import answer_to_dict
 
     question = " ".join(args.question)
@@ -151,7 +151,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
     """Print the table of contents with anchors and links."""
-    from bot.core.documents import load_pages
+    from bot.core.knowledge.documents import load_pages
 
     pages, errors = load_pages(
         settings.knowledge_dir,
@@ -174,7 +174,7 @@ def _params(pairs: Sequence[str]):
     naming an unknown parameter or a value of the wrong type."""
     from dataclasses import fields, replace
 
-    from bot.core.search import FusionParams
+    from bot.core.retrieval.search import FusionParams
 
     defaults = FusionParams()
     known = {f.name: type(getattr(defaults, f.name)) for f in fields(FusionParams)}
@@ -224,7 +224,7 @@ def _summary_line(summary: dict) -> str:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Score the engine on a labelled question file."""
-    from bot.core.evaluation import evaluate, load_questions, summarise
+    from bot.core.retrieval.evaluation import evaluate, load_questions, summarise
 
     questions = load_questions(Path(args.file))
     engine = _engine(settings, quiet=args.json, params=_params(args.param or []))
@@ -255,8 +255,13 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_glossary(args: argparse.Namespace, settings: Settings) -> int:
     """Show the glossary's coverage of the pages, or what it adds to one question."""
-    from bot.core.documents import load_pages
-    from bot.core.glossary import GLOSSARY_FILE, GlossaryError, load_glossary, uncovered_words
+    from bot.core.knowledge.documents import load_pages
+    from bot.core.knowledge.glossary import (
+        GLOSSARY_FILE,
+        GlossaryError,
+        load_glossary,
+        uncovered_words,
+    )
     from bot.core.language import detect_language
 
     path = settings.knowledge_dir / GLOSSARY_FILE
@@ -411,11 +416,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ask" and args.k is not None and args.k < 1:
         parser.error("-k must be at least 1")
     from bot.app import StoreUnavailable
-    from bot.core.documents import KnowledgeDirError
-    from bot.core.embedders import EmbedderError
-    from bot.core.evaluation import EvalFileError
-    from bot.core.progress import ItemNotFound
-    from bot.core.report import ReportError
+    from bot.core.knowledge.documents import KnowledgeDirError
+    from bot.core.knowledge.embedders import EmbedderError
+    from bot.core.retrieval.evaluation import EvalFileError
+    from bot.core.team.progress import ItemNotFound
+    from bot.core.team.report import ReportError
 
     try:
         load_dotenv()  # platform variables (SLACK_*, DISCORD_*) may come from .env too

@@ -26,7 +26,7 @@ def cli_user() -> str:
 def cmd_checklist(args: argparse.Namespace, settings: Settings) -> int:
     """List the checklists, or show one with the channel's progress and change it."""
     from bot.adapters.console import render_checklist, render_checklist_index
-    from bot.core.store import conversation_key
+    from bot.core.team.store import conversation_key
 
     book = open_checklists(settings)
     if not args.name:
@@ -52,7 +52,7 @@ def cmd_checklist(args: argparse.Namespace, settings: Settings) -> int:
         for ref in args.untick or []:
             state = board.tick(conversation, checklist, ref, user, done=False)
     if args.json:
-        from bot.core.progress import state_to_dict
+        from bot.core.team.progress import state_to_dict
 
         print(json.dumps(state_to_dict(state), ensure_ascii=False, indent=2))
     else:
@@ -72,7 +72,7 @@ def _summary(checklist) -> dict:
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """Print the usage report; ``--plot`` also draws it as a PNG, ``--csv`` writes its gaps."""
-    from bot.core.report import ReportError, build_report, gaps_csv, plot_report, render_report
+    from bot.core.team.report import ReportError, build_report, gaps_csv, plot_report, render_report
 
     store = open_store(settings)
     report = build_report(store, days=args.days, **_gap_helpers(settings, store))
@@ -102,7 +102,7 @@ def _gap_helpers(settings: Settings, store) -> dict:
     """What the report needs to group its gaps and name their closest sections: the questions
     marked "none" in the chat, and the engine's query vectors and ranking (the engine is
     opened only when there are gaps to group)."""
-    from bot.core.learning import gather, knowledge_key
+    from bot.core.team.learning import gather, knowledge_key
 
     not_covered = gather(store.taught(knowledge_key(settings.knowledge_dir)))[1]
     if not not_covered and not store.abstained_count():
@@ -122,8 +122,8 @@ def _gap_helpers(settings: Settings, store) -> dict:
 
 def _section_keys(settings: Settings) -> set[str] | None:
     """The section keys of the current index (``None`` when there is no readable index)."""
-    from bot.core.index import IndexCorrupt, IndexMissing, load_index
-    from bot.core.learning import SectionKeys
+    from bot.core.knowledge.index import IndexCorrupt, IndexMissing, load_index
+    from bot.core.knowledge.sections import SectionKeys
 
     try:
         return set(SectionKeys(load_index(settings.index_dir)).keys)
@@ -133,7 +133,7 @@ def _section_keys(settings: Settings) -> set[str] | None:
 
 def cmd_examples(args: argparse.Namespace, settings: Settings) -> int:
     """List the examples the team taught in the chat; remove or export them."""
-    from bot.core.learning import export_yaml, gather, knowledge_key
+    from bot.core.team.learning import export_yaml, gather, knowledge_key
 
     store = open_store(settings)
     examples, gaps = gather(store.taught(knowledge_key(settings.knowledge_dir)))

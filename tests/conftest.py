@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
-from bot.core.embedders import Embedder, UseMultilingualEmbedder, make_embedder, normalise
-from bot.core.engine import KnowledgeEngine
-from bot.core.search import FusionParams
+from bot.core.knowledge.embedders import Embedder, UseMultilingualEmbedder, make_embedder, normalise
+from bot.core.retrieval.engine import KnowledgeEngine
+from bot.core.retrieval.search import FusionParams
 from tests.helpers import KNOWLEDGE, copy_knowledge
 
 ROOT = KNOWLEDGE.parent

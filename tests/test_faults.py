@@ -331,7 +331,7 @@ def _without_privileges(action):
 
 def test_an_unreadable_folder_is_named_and_the_rest_indexed():
     """A sub-folder the bot's user cannot read is named, with why, and the other pages load."""
-    from bot.core.documents import load_pages
+    from bot.core.knowledge.documents import load_pages
 
     kb = Path(tempfile.mkdtemp(prefix="playbook-kb-"))
     try:

@@ -14,11 +14,11 @@ import pytest
 
 from bot.config import Settings
 from bot.core.assistant import Asker, Assistant
-from bot.core.checklists import load_checklists
-from bot.core.engine import KnowledgeEngine
-from bot.core.lookup import ChecklistBook
 from bot.core.reload import KnowledgeWatcher
-from bot.core.store import Store
+from bot.core.retrieval.engine import KnowledgeEngine
+from bot.core.team.checklists import load_checklists
+from bot.core.team.lookup import ChecklistBook
+from bot.core.team.store import Store
 from tests.adapters.fake_discord import (
     BOT_ID,
     BOT_USER,
@@ -257,7 +257,7 @@ def test_editing_a_page_while_200_questions_are_asked(engine, tmp_path):
 
 
 def test_a_build_by_another_process_is_picked_up_and_admins_only(engine, tmp_path):
-    from bot.core.engine import build
+    from bot.core.retrieval.engine import build
 
     kb = copy_knowledge(tmp_path) / "knowledge"
     settings = Settings(knowledge_dir=kb, index_dir=tmp_path / "index", admins="slack:U1, 42")

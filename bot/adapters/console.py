@@ -6,11 +6,11 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from bot.core.checklists import Checklist
-from bot.core.engine import EmptyQuestion
-from bot.core.language import message
-from bot.core.learning import choice_labels, taught_text
-from bot.core.progress import ChecklistState
+from bot.core.messages import message
+from bot.core.retrieval.engine import EmptyQuestion
+from bot.core.team.checklists import Checklist
+from bot.core.team.learning import choice_labels, taught_text
+from bot.core.team.progress import ChecklistState
 from bot.core.types import Answer
 
 if TYPE_CHECKING:

@@ -29,12 +29,13 @@ from bot.adapters.discord_render import (
     feedback_labels,
     plain,
 )
-from bot.core.assistant import Asker, Assistant, SlowDown
-from bot.core.engine import EmptyQuestion
+from bot.core.assistant import Asker, Assistant
+from bot.core.conversation import APOLOGY, RESTARTING, Conversation, Reply
 from bot.core.inflight import InFlight
-from bot.core.language import detect_language, message
-from bot.core.learning import NONE_CHOICE, choice_labels, digest, taught_text
-from bot.core.store import conversation_key
+from bot.core.knowledge.sections import digest
+from bot.core.messages import message
+from bot.core.team.learning import NONE_CHOICE, choice_labels, taught_text
+from bot.core.team.store import conversation_key
 from bot.core.types import Answer, Citation
 
 log = logging.getLogger("playbook.discord")
@@ -278,6 +279,18 @@ def discord_conversation(guild_id: int | None, channel_id: int | None) -> str:
     return conversation_key("discord", str(guild_id or "dm"), str(channel_id or ""))
 
 
+def reply_message(reply: Reply) -> dict[str, Any]:
+    """The keyword arguments of ``send`` for a conversation's reply: the answer's embed with
+    👍/👎, or its short text; nobody is ever pinged."""
+    if reply.answer is not None:
+        return {
+            "embed": answer_embed(reply.answer),
+            "view": answer_view(reply.answer.language, reply.answer_id),
+            "allowed_mentions": NO_MENTIONS,
+        }
+    return {"content": plain(reply.text), "allowed_mentions": NO_MENTIONS}
+
+
 def answer_view(lang: str, answer_id: str) -> discord.ui.View:
     """The 👍/👎 buttons of an answer."""
     up, down = feedback_labels(lang)
@@ -310,6 +323,7 @@ class PlaybookDiscord(discord.Client):
         super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
         self.assistant = assistant
         self.inflight = inflight or InFlight()
+        self.conversation = Conversation(assistant, self.inflight)
         self.admin = admin
         self.tree: app_commands.CommandTree[PlaybookDiscord] = app_commands.CommandTree(self)
         self.tree.error(self.on_app_command_error)
@@ -323,22 +337,6 @@ class PlaybookDiscord(discord.Client):
         """Log the account the bot runs as."""
         log.info("Discord: connected as %s (%s)", self.user, self.user.id if self.user else "?")
 
-    def answer_payload(self, question: str, asker: Asker) -> dict:
-        """What to send for ``question``: an embed with 👍/👎, or a short message."""
-        lang = detect_language(question)
-        try:
-            answer = self.assistant.ask(question, asker)
-        except EmptyQuestion as exc:
-            return {"content": plain(str(exc)), "allowed_mentions": NO_MENTIONS}
-        except SlowDown:
-            return {"content": message(lang, "slow_down"), "allowed_mentions": NO_MENTIONS}
-        answer_id = self.assistant.remember(answer, asker)
-        return {
-            "embed": answer_embed(answer),
-            "view": answer_view(answer.language, answer_id),
-            "allowed_mentions": NO_MENTIONS,
-        }
-
     async def on_message(self, msg: discord.Message) -> None:
         """Answer a message that mentions the bot (as a reply) or a direct message."""
         if msg.author.bot or self.user is None or msg.author.id == self.user.id:
@@ -348,31 +346,14 @@ class PlaybookDiscord(discord.Client):
             return
         question = " ".join(re.sub(rf"<@!?{self.user.id}>", " ", msg.content).split())
         asker = Asker("discord", str(msg.channel.id), str(msg.author.id))
-        async with self.inflight.track():  # the "restarting" reply is counted too
-            if self.inflight.closing:
-                await msg.channel.send(
-                    message(detect_language(question), "restarting"), allowed_mentions=NO_MENTIONS
-                )
-                return
-            await self._deliver(msg, question, asker, direct)
 
-    async def _deliver(
-        self, msg: discord.Message, question: str, asker: Asker, direct: bool
-    ) -> None:
-        try:
-            payload = await asyncio.to_thread(self.answer_payload, question, asker)
-            if direct:
-                await msg.channel.send(**payload)
+        async def send(reply: Reply) -> None:
+            if direct or reply.kind in (RESTARTING, APOLOGY):
+                await msg.channel.send(**reply_message(reply))
             else:
-                await msg.reply(mention_author=False, **payload)
-        except Exception:
-            log.exception("answering a message in %s failed", msg.channel.id)
-            try:
-                await msg.channel.send(
-                    message(detect_language(question), "sorry"), allowed_mentions=NO_MENTIONS
-                )
-            except Exception:
-                log.exception("could not post the apology in %s", msg.channel.id)
+                await msg.reply(mention_author=False, **reply_message(reply))
+
+        await self.conversation.turn(question, asker, send)
 
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -397,25 +378,19 @@ def _register_commands(tree: app_commands.CommandTree[Any]) -> None:
     )
     async def ask(interaction: discord.Interaction, question: str, private: bool = False) -> None:
         client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
-        async with client.inflight.track():  # the "restarting" reply is counted too
-            if client.inflight.closing:
-                text = message(detect_language(question), "restarting")
-                await interaction.response.send_message(text, ephemeral=True)
-                return
-            await _answer_interaction(interaction, client, question, private)
-
-    async def _answer_interaction(
-        interaction: discord.Interaction, client: PlaybookDiscord, question: str, private: bool
-    ) -> None:
         asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
-        task = asyncio.ensure_future(asyncio.to_thread(client.answer_payload, question, asker))
-        try:
-            payload = await asyncio.wait_for(asyncio.shield(task), DEFER_AFTER)
-        except TimeoutError:
+
+        async def think() -> None:  # Discord wants a first word within 3 s
             await interaction.response.defer(ephemeral=private, thinking=True)
-            await interaction.followup.send(ephemeral=private, **(await task))
-            return
-        await interaction.response.send_message(ephemeral=private, **payload)
+
+        async def send(reply: Reply) -> None:
+            hidden = private or reply.kind in (RESTARTING, APOLOGY)
+            if interaction.response.is_done():
+                await interaction.followup.send(ephemeral=hidden, **reply_message(reply))
+            else:
+                await interaction.response.send_message(ephemeral=hidden, **reply_message(reply))
+
+        await client.conversation.turn(question, asker, send, on_slow=think, slow_after=DEFER_AFTER)
 
     @tree.command(name="checklist", description="Show a checklist with this channel's progress")
     @app_commands.describe(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import discord
 
-from bot.core.language import message
-from bot.core.progress import ChecklistState
+from bot.core.messages import message
+from bot.core.team.progress import ChecklistState
 from bot.core.types import Answer, Citation, Quote
 
 MAX_CONTENT = 2000

@@ -35,15 +35,16 @@ from bot.adapters.slack_render import (
     checklist_index_payload,
     checklist_payload,
     escape,
+    reply_payload,
     teach_menu_payload,
 )
-from bot.core.assistant import Asker, Assistant, SlowDown
-from bot.core.engine import EmptyQuestion
+from bot.core.assistant import Asker, Assistant
+from bot.core.conversation import ANSWER, NOTICE, Conversation, Reply
 from bot.core.inflight import InFlight
-from bot.core.language import detect_language, message
-from bot.core.learning import NONE_CHOICE, taught_text
-from bot.core.progress import ItemNotFound
-from bot.core.store import conversation_key
+from bot.core.messages import message
+from bot.core.team.learning import NONE_CHOICE, taught_text
+from bot.core.team.progress import ItemNotFound
+from bot.core.team.store import conversation_key
 from bot.core.types import Answer
 
 log = logging.getLogger("playbook.slack")
@@ -221,6 +222,7 @@ class SlackBot:
         self.config = config
         self.thread_followups = thread_followups
         self.inflight = inflight or InFlight()
+        self.conversation = Conversation(assistant, self.inflight)
         self.admin = admin
         self.verified = False
         self.socket_handler: AsyncSocketModeHandler | None = None  # set in Socket Mode
@@ -290,47 +292,20 @@ class SlackBot:
         app.error(self.on_error)
 
     # --- answering ------------------------------------------------------------------------
-    async def _answer(self, question: str, asker: Asker, *, share: bool = False) -> dict:
-        """The payload to send for ``question``: the answer with its buttons, or a short text
-        (no question, slow down)."""
-        try:
-            answer = await asyncio.to_thread(self.assistant.ask, question, asker)
-        except EmptyQuestion as exc:
-            return {"text": str(exc)}
-        except SlowDown:
-            return {"text": message(detect_language(question), "slow_down")}
-        answer_id = await asyncio.to_thread(self.assistant.remember, answer, asker)
-        return answer_payload(answer, answer_id=answer_id, share=share)
-
     async def _reply(self, question: str, asker: Asker, thread: str | None) -> None:
-        """Answer in ``asker.channel`` (in ``thread`` when given); apologise on failure."""
-        if self.inflight.closing:
-            await self._apologise(asker.channel, thread, detect_language(question), "restarting")
-            return
-        async with self.inflight.track():
-            await self._deliver(question, asker, thread)
+        """Answer in ``asker.channel`` (in ``thread`` when given): the conversation's turn,
+        posted as a message."""
 
-    async def _deliver(self, question: str, asker: Asker, thread: str | None) -> None:
-        try:
-            payload = await self._answer(question, asker)
+        async def post(reply: Reply) -> None:
             await self.client.chat_postMessage(
-                channel=asker.channel, thread_ts=thread, unfurl_links=False, **payload
+                channel=asker.channel, thread_ts=thread, unfurl_links=False, **reply_payload(reply)
             )
-            if thread:
-                self.assistant.remember_thread("slack", asker.channel, thread)
-        except Exception:
-            log.exception("answering in %s failed", asker.channel)
-            await self._apologise(asker.channel, thread, detect_language(question))
+            if thread and reply.kind in (ANSWER, NOTICE):  # a thread the bot speaks in
+                await asyncio.to_thread(
+                    self.assistant.remember_thread, "slack", asker.channel, thread
+                )
 
-    async def _apologise(
-        self, channel: str, thread: str | None, lang: str, key: str = "sorry"
-    ) -> None:
-        try:
-            await self.client.chat_postMessage(
-                channel=channel, thread_ts=thread, text=message(lang, key)
-            )
-        except Exception:
-            log.exception("could not post the apology in %s", channel)
+        await self.conversation.turn(question, asker, post)
 
     async def _first(self, body: dict) -> bool:
         event_id = body.get("event_id")
@@ -387,17 +362,11 @@ class SlackBot:
             return
         await ack()
         asker = Asker("slack", command.get("channel_id", ""), command.get("user_id", ""))
-        lang = detect_language(question)
-        async with self.inflight.track():  # the "restarting" reply is counted too
-            if self.inflight.closing:
-                await respond(response_type="ephemeral", text=message(lang, "restarting"))
-                return
-            try:
-                payload = await self._answer(question, asker, share=True)
-                await respond(response_type="ephemeral", **payload)
-            except Exception:
-                log.exception("/ask failed")
-                await respond(response_type="ephemeral", text=message(lang, "sorry"))
+
+        async def answer_privately(reply: Reply) -> None:
+            await respond(response_type="ephemeral", **reply_payload(reply, share=True))
+
+        await self.conversation.turn(question, asker, answer_privately)
 
     async def _recall(self, action: dict, respond) -> Answer | None:
         """The answer a button belongs to; when it has expired, the clicker is told so."""

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 
-from bot.core.language import message
-from bot.core.learning import NONE_CHOICE, choice_labels, digest
-from bot.core.progress import ChecklistState
+from bot.core.conversation import Reply
+from bot.core.knowledge.sections import digest
+from bot.core.messages import message
+from bot.core.team.learning import NONE_CHOICE, choice_labels
+from bot.core.team.progress import ChecklistState
 from bot.core.types import Answer, Citation, Quote
 
 MAX_BLOCKS = 50
@@ -146,6 +148,14 @@ def answer_payload(
             buttons.insert(0, _button(message(lang, "share"), SHARE, answer_id, "primary"))
         tail.append({"type": "actions", "elements": buttons})
     return {"text": answer_fallback(answer), "blocks": fit_blocks(body, tail)}
+
+
+def reply_payload(reply: Reply, share: bool = False) -> dict:
+    """The message for a conversation's reply: the answer with its buttons (and "Share in
+    channel" when ``share``), or the reply's short text."""
+    if reply.answer is not None:
+        return answer_payload(reply.answer, answer_id=reply.answer_id, share=share)
+    return {"text": reply.text}
 
 
 def checklist_payload(state: ChecklistState) -> dict:

@@ -1,0 +1,14 @@
+"""The core: everything the bot knows and does, with no platform library imported.
+
+Three layers, each importing only the ones before it:
+
+- ``knowledge``: pages → passages → the index (dense vectors and the lexical index).
+- ``retrieval``: a question → the quoted answer (``engine``, ``search``, ``answers``).
+- ``team``: the database, checklists and their progress, learning from votes, the report.
+
+Beside them, used by all: ``types`` (Answer, Citation, Quote), ``language`` (French or
+English), ``messages`` (every sentence users read, in both). On top of them: ``assistant``
+(ask, remember, feedback, teach, checklists: what every adapter calls), ``conversation`` (one
+turn of a chat: the shutdown gate, the reply or the apology), ``reload`` (re-indexing while
+serving), ``inflight`` (answers in flight at shutdown), ``metrics``, ``serialize``.
+"""

@@ -6,17 +6,17 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bot.core.checklists import Checklist
-from bot.core.engine import EmptyQuestion, KnowledgeEngine
-from bot.core.language import message
-from bot.core.learning import CHOSEN_WEIGHT, CONFIRMED_WEIGHT, Teaching, gather
-from bot.core.lookup import ChecklistBook, Lookup
+from bot.core.messages import message
 from bot.core.metrics import Metrics
-from bot.core.progress import ChecklistBoard, ChecklistState
-from bot.core.ratelimit import RateLimiter
-from bot.core.recording import Recorder
+from bot.core.retrieval.engine import EmptyQuestion, KnowledgeEngine
 from bot.core.serialize import answer_from_dict, answer_to_dict
-from bot.core.store import Store, new_answer_id
+from bot.core.team.checklists import Checklist
+from bot.core.team.learning import CHOSEN_WEIGHT, CONFIRMED_WEIGHT, Teaching, gather
+from bot.core.team.lookup import ChecklistBook, Lookup
+from bot.core.team.progress import ChecklistBoard, ChecklistState
+from bot.core.team.ratelimit import RateLimiter
+from bot.core.team.recording import Recorder
+from bot.core.team.store import Store, new_answer_id
 from bot.core.types import Answer, Citation
 
 log = logging.getLogger("playbook")

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
-from bot.core.checklists import CURATED_DIR, load_checklists
-from bot.core.documents import DocumentError, PageCache
-from bot.core.engine import build
-from bot.core.examples import EXAMPLES_FILE, ExamplesError, load_examples
-from bot.core.glossary import GLOSSARY_FILE, GlossaryError, load_glossary
-from bot.core.index import CURRENT, BuildAbandoned, load_index, source_hashes
-from bot.core.lookup import ChecklistBook
+from bot.core.knowledge.documents import DocumentError, PageCache
+from bot.core.knowledge.examples import EXAMPLES_FILE, ExamplesError, load_examples
+from bot.core.knowledge.glossary import GLOSSARY_FILE, GlossaryError, load_glossary
+from bot.core.knowledge.index import CURRENT, BuildAbandoned, load_index, source_hashes
+from bot.core.retrieval.engine import build
+from bot.core.team.checklists import CURATED_DIR, load_checklists
+from bot.core.team.lookup import ChecklistBook
 
 log = logging.getLogger("playbook.reload")
 # /healthz reports an index that could not be refreshed for longer than this (seconds): a

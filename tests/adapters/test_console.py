@@ -4,10 +4,10 @@ import pytest
 
 from bot.adapters.console import chat, render_checklist, render_text
 from bot.core.assistant import Asker, Assistant
-from bot.core.checklists import load_checklists
-from bot.core.lookup import ChecklistBook
 from bot.core.serialize import answer_from_dict, answer_to_dict
-from bot.core.store import Store
+from bot.core.team.checklists import load_checklists
+from bot.core.team.lookup import ChecklistBook
+from bot.core.team.store import Store
 from tests.conftest import KNOWLEDGE
 
 ASKER = Asker(platform="cli", channel="terminal", user="dana")

@@ -17,10 +17,10 @@ from bot.adapters.discord_bot import (
 )
 from bot.adapters.discord_render import answer_embed, checklist_embed
 from bot.core.assistant import Assistant
-from bot.core.checklists import Checklist, ChecklistItem, load_checklists
-from bot.core.lookup import ChecklistBook
-from bot.core.progress import ChecklistState, ItemState
-from bot.core.store import Store
+from bot.core.team.checklists import Checklist, ChecklistItem, load_checklists
+from bot.core.team.lookup import ChecklistBook
+from bot.core.team.progress import ChecklistState, ItemState
+from bot.core.team.store import Store
 from bot.core.types import Answer, Citation, Quote
 from tests.adapters.fake_discord import (
     APP_ID,

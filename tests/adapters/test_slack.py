@@ -13,12 +13,12 @@ from aiohttp import ClientSession
 from bot.adapters.slack_app import SlackBot, SlackConfig, SlackConfigError
 from bot.config import Settings
 from bot.core.assistant import Asker, Assistant
-from bot.core.checklists import load_checklists
-from bot.core.language import message
-from bot.core.learning import gather
-from bot.core.lookup import ChecklistBook
-from bot.core.report import build_report
-from bot.core.store import Store, conversation_key
+from bot.core.messages import message
+from bot.core.team.checklists import load_checklists
+from bot.core.team.learning import gather
+from bot.core.team.lookup import ChecklistBook
+from bot.core.team.report import build_report
+from bot.core.team.store import Store, conversation_key
 from bot.serve import admin_commands
 from tests.adapters.fake_slack import (
     APP_TOKEN,
@@ -592,7 +592,7 @@ def test_a_broken_database_loses_no_question_and_answers_retries_once(engine, tm
     database works again, the next write clears it."""
     import sqlite3
 
-    from bot.core.store import metadata
+    from bot.core.team.store import metadata
 
     async def scenario():
         async with Harness(engine, tmp_path) as h:

@@ -9,8 +9,8 @@ from bot.adapters.slack_render import (
     checklist_payload,
     escape,
 )
-from bot.core.checklists import Checklist, ChecklistItem
-from bot.core.progress import ChecklistState, ItemState
+from bot.core.team.checklists import Checklist, ChecklistItem
+from bot.core.team.progress import ChecklistState, ItemState
 from bot.core.types import Answer, Citation, Quote
 
 CITATION = Citation("Sec <b>", ("Page", "Sec <b>"), "https://x.example/p/#a|b>c")

@@ -1,8 +1,8 @@
 import pytest
 
 from bot.config import MAX_QUESTION_CHARS
-from bot.core.answers import trim_around
-from bot.core.engine import EmptyQuestion
+from bot.core.retrieval.answers import trim_around
+from bot.core.retrieval.engine import EmptyQuestion
 from tests.conftest import KNOWLEDGE
 
 SOURCE = " ".join((KNOWLEDGE / "commercialisation.md").read_text().split())

@@ -2,8 +2,8 @@ import shutil
 
 import pytest
 
-from bot.core.checklists import fold, item_id, load_checklists
-from bot.core.lookup import ChecklistBook
+from bot.core.team.checklists import fold, item_id, load_checklists
+from bot.core.team.lookup import ChecklistBook
 from tests.conftest import KNOWLEDGE
 
 

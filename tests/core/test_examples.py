@@ -4,17 +4,17 @@ leave-one-set-out evaluation."""
 import pytest
 
 from bot.config import Settings
-from bot.core.build import build_index
-from bot.core.engine import KnowledgeEngine
-from bot.core.evaluation import EvalQuestion, evaluate
-from bot.core.examples import (
+from bot.core.knowledge.build import build_index
+from bot.core.knowledge.examples import (
     Example,
     ExamplesError,
     load_examples,
     parse_examples,
     resolve_sections,
 )
-from bot.core.index import load_index, stale_reason
+from bot.core.knowledge.index import load_index, stale_reason
+from bot.core.retrieval.engine import KnowledgeEngine
+from bot.core.retrieval.evaluation import EvalQuestion, evaluate
 
 RELIABILITY = "Is reliability something customers will pay for?"
 

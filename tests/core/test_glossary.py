@@ -3,10 +3,10 @@
 import pytest
 
 from bot.config import Settings
-from bot.core.build import build_index
-from bot.core.engine import KnowledgeEngine
-from bot.core.glossary import Glossary, GlossaryError, load_glossary
-from bot.core.index import load_index, stale_reason
+from bot.core.knowledge.build import build_index
+from bot.core.knowledge.glossary import Glossary, GlossaryError, load_glossary
+from bot.core.knowledge.index import load_index, stale_reason
+from bot.core.retrieval.engine import KnowledgeEngine
 from tests.conftest import KNOWLEDGE
 
 TEAM_PAGE = """---

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from bot.config import Settings
-from bot.core.build import build_index
-from bot.core.engine import open_index
-from bot.core.index import (
+from bot.core.knowledge.build import build_index
+from bot.core.knowledge.index import (
     CURRENT,
     FORMAT_VERSION,
     IndexCorrupt,
@@ -14,7 +13,8 @@ from bot.core.index import (
     load_index,
     stale_reason,
 )
-from bot.core.lexical import analyse
+from bot.core.knowledge.lexical import analyse
+from bot.core.retrieval.engine import open_index
 from tests.conftest import FakeEmbedder
 
 
@@ -211,7 +211,7 @@ def test_a_build_asked_to_stop_leaves_the_current_index_and_no_folder(kb, tmp_pa
     folder, and the current build stays the one served."""
     import threading
 
-    from bot.core.index import BuildAbandoned
+    from bot.core.knowledge.index import BuildAbandoned
 
     idx = tmp_path / "idx"
     first = build_index(kb, idx, FakeEmbedder())

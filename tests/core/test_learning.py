@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.assistant import Asker, Assistant
-from bot.core.learning import LearnedExample, gather
-from bot.core.lookup import ChecklistBook
-from bot.core.store import Store
+from bot.core.retrieval.learned import LearnedExample
+from bot.core.team.learning import gather
+from bot.core.team.lookup import ChecklistBook
+from bot.core.team.store import Store
 
 QUESTION = "Qu'est-ce que l'entonnoir ?"
 FUNNEL = "L'open source comme en tête de l'entonnoir."

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from bot.core.lexical import LexicalIndex, Postings, analyse
+from bot.core.knowledge.lexical import LexicalIndex, Postings, analyse
 
 DOCS = [
     "Le modèle open core vend des fonctionnalités propriétaires autour d'un cœur libre.",

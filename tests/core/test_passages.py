@@ -1,5 +1,5 @@
-from bot.core.documents import load_pages, parse_page
-from bot.core.passages import MAX_CHARS, MIN_CHARS, build_passages, split_sentences
+from bot.core.knowledge.documents import load_pages, parse_page
+from bot.core.knowledge.passages import MAX_CHARS, MIN_CHARS, build_passages, split_sentences
 from tests.conftest import KNOWLEDGE
 
 

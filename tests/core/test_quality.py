@@ -13,7 +13,7 @@ hit@3:
 
 import pytest
 
-from bot.core.evaluation import evaluate, load_questions, summarise
+from bot.core.retrieval.evaluation import evaluate, load_questions, summarise
 from tests.conftest import ROOT
 
 

@@ -4,7 +4,7 @@ and coverage (what abstention reads)."""
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.core.engine import KnowledgeEngine
+from bot.core.retrieval.engine import KnowledgeEngine
 
 PAGE = """---
 title: Recrutement

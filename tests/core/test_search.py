@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from bot.core.search import FusionParams, Retriever
+from bot.core.retrieval.search import FusionParams, Retriever
 
 
 def test_dense_candidates_match_brute_force(engine):
@@ -72,7 +72,7 @@ class CountingRanker:
 def test_e5_is_only_asked_across_languages_when_use_hesitates(dual_engine):
     """French questions over French pages never run e5; an English question runs it only
     when USE's best section does not lead clearly (``ranker_gate``)."""
-    from bot.core.embedders import DualEmbedder
+    from bot.core.knowledge.embedders import DualEmbedder
 
     engine = dual_engine
     counting = CountingRanker(engine.embedder.ranker)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
-from bot.core.engine import KnowledgeEngine
-from bot.core.evaluation import evaluate, load_questions, summarise
+from bot.core.retrieval.engine import KnowledgeEngine
+from bot.core.retrieval.evaluation import evaluate, load_questions, summarise
 from tests.conftest import ROOT
 
 SHARED = ROOT.parent / "shared"

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from bot.core.checklists import load_checklists
-from bot.core.progress import checklist_state
-from bot.core.report import build_report, plot_report
-from bot.core.store import (
+from bot.core.team.checklists import load_checklists
+from bot.core.team.progress import checklist_state
+from bot.core.team.report import build_report, plot_report
+from bot.core.team.store import (
     SCHEMA_VERSION,
     Store,
     conversation_key,
@@ -340,7 +340,7 @@ def test_one_vote_per_user_and_answer_the_latest_counts(db_url):
 
 
 def test_mentions_never_reach_the_question_log(db_url):
-    from bot.core.store import questions_table, strip_mentions
+    from bot.core.team.store import questions_table, strip_mentions
 
     assert (
         strip_mentions("<@U0BOB> et <#C1|général>, quel modèle ? <!here>") == "et , quel modèle ?"

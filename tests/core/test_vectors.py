@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from bot.core import vectors as vec
-from bot.core.vectors import VectorSearch
+from bot.core.knowledge import vectors as vec
+from bot.core.knowledge.vectors import VectorSearch
 
 
 def _clustered(rows: int, dim: int = 32, clusters: int = 40, seed: int = 0) -> np.ndarray:

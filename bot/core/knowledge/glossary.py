@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from bot.core.lexical import analyse, content_words
+from bot.core.knowledge.lexical import analyse, content_words
 
 GLOSSARY_FILE = "glossary.yaml"
 LANGUAGES = ("fr", "en")

@@ -8,10 +8,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from bot.config import MAX_QUESTION_CHARS, Settings
-from bot.core.answers import compose_answer
-from bot.core.build import build_index
-from bot.core.embedders import Embedder, make_embedder
-from bot.core.index import (
+from bot.core.knowledge.build import build_index
+from bot.core.knowledge.embedders import Embedder, make_embedder
+from bot.core.knowledge.index import (
     BuildReport,
     IndexCorrupt,
     IndexMissing,
@@ -21,9 +20,11 @@ from bot.core.index import (
     remove_abandoned_builds,
     stale_reason,
 )
-from bot.core.language import detect_language, message
-from bot.core.learning import LearnedExample, resolved
-from bot.core.search import FusionParams, Retriever
+from bot.core.language import detect_language
+from bot.core.messages import message
+from bot.core.retrieval.answers import compose_answer
+from bot.core.retrieval.learned import LearnedExample, resolved
+from bot.core.retrieval.search import FusionParams, Retriever
 from bot.core.types import Answer, Citation
 
 Notify = Callable[[str], None]

@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from bot.core.documents import DocumentError, page_files
-from bot.core.examples import EXAMPLES_FILE, query_texts
-from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError
-from bot.core.lexical import LexicalIndex
-from bot.core.rowfile import RowFile, save_array, save_bytes
+from bot.core.knowledge.documents import DocumentError, page_files
+from bot.core.knowledge.examples import EXAMPLES_FILE, query_texts
+from bot.core.knowledge.glossary import GLOSSARY_FILE, Glossary, GlossaryError
+from bot.core.knowledge.lexical import LexicalIndex
+from bot.core.knowledge.rowfile import RowFile, save_array, save_bytes
+from bot.core.knowledge.vectors import VectorSearch
 from bot.core.types import Citation, Passage
-from bot.core.vectors import VectorSearch
 
 FORMAT_VERSION = 7  # bump whenever parsing, chunking or the stored layout changes
 CURRENT = "CURRENT"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.documents import MAX_PAGE_BYTES, DocumentError, Page, PageCache, load_pages
-from bot.core.passages import split_sentences
+from bot.core.knowledge.documents import MAX_PAGE_BYTES, DocumentError, Page, PageCache, load_pages
+from bot.core.knowledge.passages import split_sentences
 from bot.core.types import Citation
 
 CURATED_DIR = "checklists"

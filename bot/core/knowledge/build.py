@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.documents import (
+from bot.core.knowledge.documents import (
     MAX_PAGE_BYTES,
     DocumentError,
     KnowledgeDirError,
@@ -27,10 +27,15 @@ from bot.core.documents import (
     page_files,
     read_page,
 )
-from bot.core.embedders import Embedder, embed_groups
-from bot.core.examples import EXAMPLES_FILE, ExamplesError, load_examples, resolve_sections
-from bot.core.glossary import GLOSSARY_FILE, Glossary, GlossaryError, load_glossary
-from bot.core.index import (
+from bot.core.knowledge.embedders import Embedder, embed_groups
+from bot.core.knowledge.examples import (
+    EXAMPLES_FILE,
+    ExamplesError,
+    load_examples,
+    resolve_sections,
+)
+from bot.core.knowledge.glossary import GLOSSARY_FILE, Glossary, GlossaryError, load_glossary
+from bot.core.knowledge.index import (
     CURRENT,
     FORMAT_VERSION,
     BuildAbandoned,
@@ -49,12 +54,12 @@ from bot.core.index import (
     text_key,
     write_files,
 )
+from bot.core.knowledge.lexical import LexicalIndex, TermNumbering, analyse, content_words
+from bot.core.knowledge.passages import build_passages, split_sentences
+from bot.core.knowledge.rowfile import RowFile, RowWriter
+from bot.core.knowledge.vectors import VectorSearch
 from bot.core.language import detect_language
-from bot.core.lexical import LexicalIndex, TermNumbering, analyse, content_words
-from bot.core.passages import build_passages, split_sentences
-from bot.core.rowfile import RowFile, RowWriter
 from bot.core.types import Citation, Passage
-from bot.core.vectors import VectorSearch
 
 log = logging.getLogger("playbook.index")
 GROUP_BATCH = 64  # passages embedded per call (with their sentences)

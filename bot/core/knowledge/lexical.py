@@ -260,7 +260,7 @@ class LexicalIndex:
 
     def save(self, directory: Path) -> dict[str, str]:
         """Write the index into ``directory``; returns each file's checksum by name."""
-        from bot.core.rowfile import save_array, save_bytes
+        from bot.core.knowledge.rowfile import save_array, save_bytes
 
         directory.mkdir(parents=True, exist_ok=True)
         sums = {"terms.json": save_bytes(directory / "terms.json", orjson.dumps(self.terms))}

@@ -12,7 +12,6 @@ votes scales its bonus, so one user cannot outvote the team.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,10 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.language import message
+from bot.core.messages import message
+from bot.core.retrieval.learned import LearnedExample
 
 if TYPE_CHECKING:
-    from bot.core.index import KnowledgeIndex
     from bot.core.types import Citation
 
 CHOSEN_WEIGHT = 1.0  # the section picked after 👎
@@ -47,31 +46,6 @@ class Taught:
     taught_at: datetime
 
 
-def section_key(index: KnowledgeIndex, section: int) -> str:
-    """The name of section number ``section`` that survives re-indexing: its page and its
-    breadcrumb, ``"page.md#Title > Sub-title"``."""
-    citation = index.sections[section]
-    return (
-        f"{index.section_sources[section]}#{' > '.join(citation.breadcrumb or (citation.section,))}"
-    )
-
-
-def digest(key: str) -> str:
-    """A short stand-in for a ``section_key`` (16 hex digits), for a button's value."""
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
-
-
-class SectionKeys:
-    """Every section of one index by ``section_key``, by ``digest`` and by link: made once
-    per loaded index (``Retriever.section_keys``)."""
-
-    def __init__(self, index: KnowledgeIndex) -> None:
-        self.keys = [section_key(index, s) for s in range(len(index.sections))]
-        self.number = {key: n for n, key in enumerate(self.keys)}
-        self.by_digest = {digest(key): key for key in self.keys}
-        self.by_link = {c.link: n for n, c in enumerate(index.sections)}
-
-
 def choice_labels(choices: Sequence[tuple[str, Citation]]) -> list[str]:
     """A short name for each section offered: its title, with its parent's where two
     offered sections share a title."""
@@ -81,29 +55,6 @@ def choice_labels(choices: Sequence[tuple[str, Citation]]) -> list[str]:
         parent = citation.breadcrumb[-2] if len(citation.breadcrumb) > 1 else ""
         labels.append(f"{title} ({parent})" if titles.count(title) > 1 and parent else title)
     return labels
-
-
-@dataclass(frozen=True)
-class LearnedExample:
-    """A question the team said a section answers, with the weight of their votes."""
-
-    question: str
-    question_key: str
-    section: str  # ``section_key``
-    section_title: str
-    votes: int  # how many users said so
-    weight: float  # the sum of their votes' weights
-    share: float  # this section's part of the question's total weight (0-1]
-    ids: tuple[int, ...]  # the stored rows
-    first: datetime
-    last: datetime
-    platforms: tuple[str, ...]
-
-    @property
-    def strength(self) -> float:
-        """How much of the example bonus it carries: its share of the question's votes, and
-        at most one vote's worth (a lone 👍 carries half)."""
-        return self.share * min(1.0, self.weight)
 
 
 @dataclass(frozen=True)
@@ -172,21 +123,6 @@ def export_yaml(examples: Sequence[LearnedExample]) -> str:
     ]
     head = "# Examples taught in the chat (playbook examples --export).\n"
     return head + yaml.safe_dump(entries, allow_unicode=True, sort_keys=False, width=100)
-
-
-def resolved(
-    examples: Sequence[LearnedExample], keys: SectionKeys
-) -> tuple[list[tuple[LearnedExample, int]], list[LearnedExample]]:
-    """Each example with its section's number in the index ``keys`` come from, and those
-    whose section that index no longer has (set aside)."""
-    found, aside = [], []
-    for example in examples:
-        number = keys.number.get(example.section)
-        if number is None:
-            aside.append(example)
-        else:
-            found.append((example, number))
-    return found, aside
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.lexical import content_words
+from bot.core.knowledge.lexical import content_words
 
 EXAMPLES_FILE = "examples.yaml"
 

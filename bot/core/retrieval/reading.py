@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.core.index import KnowledgeIndex
-from bot.core.lexical import LexicalIndex, analyse, content_words
+from bot.core.knowledge.index import KnowledgeIndex
+from bot.core.knowledge.lexical import LexicalIndex, analyse, content_words
 
 
 @dataclass(frozen=True)

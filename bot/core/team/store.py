@@ -43,8 +43,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.examples import example_key
-from bot.core.learning import Taught
+from bot.core.knowledge.examples import example_key
+from bot.core.team.learning import Taught
 
 SCHEMA_VERSION = 4
 LOCK_WAIT_MS = 30_000  # how long a background write waits for another process's lock

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.checklists import Checklist, ChecklistItem
-from bot.core.lookup import ChecklistBook, Lookup
-from bot.core.store import Store, Tick
+from bot.core.team.checklists import Checklist, ChecklistItem
+from bot.core.team.lookup import ChecklistBook, Lookup
+from bot.core.team.store import Store, Tick
 
 
 class ItemNotFound(ValueError):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core.index import KnowledgeIndex
-from bot.core.language import message
-from bot.core.search import Hit, SearchResult
+from bot.core.knowledge.index import KnowledgeIndex
+from bot.core.messages import message
+from bot.core.retrieval.search import Hit, SearchResult
 from bot.core.types import Answer, Citation, Quote
 
 QUOTE_CHARS = 480

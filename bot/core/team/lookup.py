@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.core.checklists import Checklist, fold
+from bot.core.team.checklists import Checklist, fold
 
 MATCH_SCORE = 80.0  # a fuzzy match at least this good is taken
 TIE_MARGIN = 3.0  # ... unless another checklist scores within this margin (ambiguous)

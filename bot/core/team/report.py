@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.checklists import fold
-from bot.core.learning import Gap
-from bot.core.store import Store
+from bot.core.team.checklists import fold
+from bot.core.team.learning import Gap
+from bot.core.team.store import Store
 
 # Two gap questions whose query vectors are at least this similar are one gap: paraphrases
 # and translations of a question ("How do we hire a CTO?" / "Comment recruter un CTO ?" score

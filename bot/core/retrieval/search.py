@@ -54,15 +54,15 @@ from functools import cached_property
 
 import numpy as np
 
-from bot.core.embedders import DualEmbedder, Embedder, normalise
-from bot.core.examples import example_key, query_texts
-from bot.core.glossary import LANGUAGES, analyse_all
-from bot.core.index import KnowledgeIndex
+from bot.core.knowledge.embedders import DualEmbedder, Embedder, normalise
+from bot.core.knowledge.examples import example_key, query_texts
+from bot.core.knowledge.glossary import LANGUAGES, analyse_all
+from bot.core.knowledge.index import KnowledgeIndex
+from bot.core.knowledge.lexical import Postings, analyse, content_words
+from bot.core.knowledge.rowfile import Matrix
+from bot.core.knowledge.sections import SectionKeys
 from bot.core.language import detect_language
-from bot.core.learning import SectionKeys
-from bot.core.lexical import Postings, analyse, content_words
-from bot.core.reading import Coverage, PassageReader, QuestionWords
-from bot.core.rowfile import Matrix
+from bot.core.retrieval.reading import Coverage, PassageReader, QuestionWords
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,9 @@ from typing import TypeVar
 import numpy as np
 import yaml
 
-from bot.core.engine import KnowledgeEngine
-from bot.core.examples import example_key, title_key
+from bot.core.knowledge.examples import example_key, title_key
 from bot.core.language import detect_language
+from bot.core.retrieval.engine import KnowledgeEngine
 from bot.core.types import Answer
 
 T = TypeVar("T")

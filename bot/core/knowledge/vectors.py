@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.rowfile import Matrix
+from bot.core.knowledge.rowfile import Matrix
 
 # Below this many rows a search scores them all (20,000 × 512 floats: about 2 ms on 2 cores).
 EXACT_LIMIT = 20_000
@@ -185,7 +185,7 @@ class VectorSearch:
     def save(self, folder: Path, name: str) -> dict[str, str]:
         """Write the inverted file (if any) as ``name``-ivf-*.npy in ``folder``; returns each
         file's checksum by name."""
-        from bot.core.rowfile import save_array
+        from bot.core.knowledge.rowfile import save_array
 
         if self.ivf is None:
             return {}

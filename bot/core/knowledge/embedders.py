@@ -28,7 +28,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from bot.core.usem3_pooling import GroupPooling
+from bot.core.knowledge.usem3_pooling import GroupPooling
 
 USE_EMBEDDER = "use-multilingual"
 DUAL_EMBEDDER = "use+e5"

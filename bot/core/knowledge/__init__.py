@@ -1,0 +1,9 @@
+"""Reading the pages and building the index.
+
+``documents`` (Markdown pages, front matter, sections) → ``passages`` (paragraph and
+sentence-window passages) → ``embedders`` (USE, e5, sentence-transformers; ``usem3_pooling``)
+and ``vectors`` (the dense index) with ``lexical`` (BM25 over fields), ``glossary`` and
+``examples`` (the team's curated files) → ``build`` (an atomic, checksummed build folder) →
+``index`` (loading and checking it; ``rowfile`` holds its memory-mapped rows). ``sections``
+names a section so that the name survives re-indexing.
+"""
