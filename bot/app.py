@@ -15,10 +15,12 @@ from bot.config import Settings, mask
 
 if TYPE_CHECKING:
     from bot.core.assistant import Assistant
+    from bot.core.knowledge.documents import DocumentError
     from bot.core.knowledge.embedders import Embedder
     from bot.core.metrics import Metrics
     from bot.core.retrieval.engine import KnowledgeEngine, Progress
     from bot.core.retrieval.search import FusionParams
+    from bot.core.team.checklists import Checklist
     from bot.core.team.lookup import ChecklistBook
     from bot.core.team.progress import ChecklistBoard
     from bot.core.team.store import Store
@@ -86,17 +88,23 @@ def open_store(settings: Settings) -> Store:
     return store
 
 
-def open_checklists(settings: Settings, *, notify: Notify = say) -> ChecklistBook:
-    """The checklist book of the knowledge base; each bad curated file is named."""
+def read_checklists(settings: Settings) -> tuple[list[Checklist], list[DocumentError]]:
+    """The checklists of the knowledge base, and a line for each file that has none to give."""
     from bot.core.team.checklists import load_checklists
-    from bot.core.team.lookup import ChecklistBook
 
-    checklists, errors = load_checklists(
+    return load_checklists(
         settings.knowledge_dir,
         base_url=settings.base_url,
         link_root=settings.link_root,
         max_bytes=settings.max_page_bytes,
     )
+
+
+def open_checklists(settings: Settings, *, notify: Notify = say) -> ChecklistBook:
+    """The checklist book of the knowledge base; each bad curated file is named."""
+    from bot.core.team.lookup import ChecklistBook
+
+    checklists, errors = read_checklists(settings)
     for error in errors:
         notify(f"Skipped {error}")
     return ChecklistBook(checklists)
@@ -107,7 +115,7 @@ def open_board(settings: Settings, book: ChecklistBook | None = None) -> Checkli
     progress, without the engine (``playbook checklist`` needs no index)."""
     from bot.core.team.progress import ChecklistBoard
 
-    return ChecklistBoard(book or open_checklists(settings), open_store(settings))
+    return ChecklistBoard(open_checklists(settings) if book is None else book, open_store(settings))
 
 
 def build_assistant(

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
+from bot.app import say
 from bot.cli_discord import DiscordCommandError, add_discord_commands
 from bot.cli_team import TeamCommandError, add_team_commands
 from bot.config import Settings, load_dotenv
@@ -27,8 +28,7 @@ class UserError(Exception):
     """A problem the user can fix; shown as one line, exit code 2."""
 
 
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+_stderr = say
 
 
 class ProgressBar:
@@ -54,27 +54,24 @@ class ProgressBar:
         self._last = done
 
 
+def _telling(quiet: bool) -> dict:
+    """What building an engine tells the terminal: nothing when ``quiet`` (``--json``)."""
+    if quiet:
+        return {"notify": lambda _m: None, "progress": None}
+    return {"notify": _stderr, "progress": ProgressBar("Embedding")}
+
+
 def _engine(settings: Settings, *, quiet: bool = False, params=None):
     from bot.app import open_engine
 
-    return open_engine(
-        settings,
-        notify=(lambda _m: None) if quiet else _stderr,
-        progress=None if quiet else ProgressBar("Embedding"),
-        params=params,
-    )
+    return open_engine(settings, params=params, **_telling(quiet))
 
 
 def _assistant(settings: Settings, *, quiet: bool = False):
     """An assistant for ``ask`` and ``chat``: one person at the terminal."""
     from bot.app import build_assistant
 
-    return build_assistant(
-        settings,
-        notify=(lambda _m: None) if quiet else _stderr,
-        progress=None if quiet else ProgressBar("Embedding"),
-        shared=False,
-    )
+    return build_assistant(settings, shared=False, **_telling(quiet))
 
 
 def _cli_asker():
@@ -96,15 +93,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     report = build(settings, embedder, progress=ProgressBar("Embedding"))
     for error in report.errors:
         _stderr(f"Skipped {error}")
-    from bot.core.team.checklists import load_checklists
+    from bot.app import read_checklists
 
-    checklists, checklist_errors = load_checklists(
-        settings.knowledge_dir,
-        base_url=settings.base_url,
-        link_root=settings.link_root,
-        max_bytes=settings.max_page_bytes,
-    )
-    checklist_errors = [e for e in checklist_errors if e not in report.errors]
+    checklists, found = read_checklists(settings)
+    checklist_errors = [e for e in found if e not in report.errors]
     for error in checklist_errors:
         _stderr(f"Checklist error: {error}")
     print(

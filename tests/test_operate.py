@@ -397,3 +397,18 @@ def test_an_index_that_cannot_be_refreshed_is_reported_after_a_bound(engine, tmp
     glossary.write_text(good + "- fr: [Redhat]\n  en: [Shadowman]\n")
     assert watcher.reload(watcher.changed()).swapped
     assert watcher.stale_problem(bound=0) is None
+
+
+def test_a_checklist_added_while_serving_can_be_found_and_ticked(engine, tmp_path):
+    kb, _live, watcher = _watched_copy(engine, tmp_path)
+    (kb / "checklists" / "hire-a-devrel.yaml").write_text(
+        "id: hire-a-devrel\ntitle: Hire a devrel\nitems:\n"
+        "  - text: Write the job description\n  - text: Talk to three candidates\n",
+        encoding="utf-8",
+    )
+    assert watcher.reload(watcher.changed()).swapped
+    board = watcher.assistant.board
+    checklist = board.find("hire a devrel").checklist
+    assert checklist is not None and checklist.title == "Hire a devrel"
+    state = board.tick("cli:local:x", checklist, "2", "erin")
+    assert [s.done for s in state.items] == [False, True]

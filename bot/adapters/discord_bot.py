@@ -257,11 +257,11 @@ class ChecklistSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"cl:(
         selected = set(_selected(interaction))
         conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
         user = interaction.user
-        state = await asyncio.to_thread(assistant.state, conversation, checklist)
+        state = await asyncio.to_thread(assistant.board.state, conversation, checklist)
         for s in state.items[:25]:
             if (s.item.id in selected) != s.done:
                 state = await asyncio.to_thread(
-                    assistant.tick,
+                    assistant.board.tick,
                     conversation,
                     checklist,
                     s.item.id,
@@ -407,7 +407,7 @@ def _register_commands(tree: app_commands.CommandTree[Any]) -> None:
                 cut("Checklists:\n" + "\n".join(lines), 2000), ephemeral=True
             )
             return
-        found = assistant.find_checklist(name)
+        found = assistant.board.find(name)
         if found.checklist is None:
             closest = ", ".join(f"`{c.id}` ({escape(c.title)})" for c in found.suggestions)
             await interaction.response.send_message(
@@ -416,7 +416,7 @@ def _register_commands(tree: app_commands.CommandTree[Any]) -> None:
             )
             return
         conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
-        method = assistant.reset if reset else assistant.state
+        method = assistant.board.reset if reset else assistant.board.state
         state = await asyncio.to_thread(method, conversation, found.checklist)
         await interaction.response.send_message(
             embed=checklist_embed(state), view=checklist_view(state), allowed_mentions=NO_MENTIONS

@@ -445,14 +445,14 @@ class SlackBot:
             return
         reset = len(words) > 1 and words[-1].lower() in ("reset", "réinitialiser", "reinitialiser")
         name = " ".join(words[:-1] if reset else words)
-        found = self.assistant.find_checklist(name)
+        found = self.assistant.board.find(name)
         if found.checklist is None:
             payload = checklist_index_payload(list(found.suggestions), suggestions=True)
             await respond(response_type="ephemeral", **payload)
             return
         channel = command.get("channel_id", "")
         conversation = conversation_key("slack", command.get("team_id", ""), channel)
-        method = self.assistant.reset if reset else self.assistant.state
+        method = self.assistant.board.reset if reset else self.assistant.board.state
         state = await asyncio.to_thread(method, conversation, found.checklist)
         try:
             await self.client.chat_postMessage(channel=channel, **checklist_payload(state))
@@ -484,7 +484,7 @@ class SlackBot:
         done = bool(action.get("selected_options"))
         try:
             state = await asyncio.to_thread(
-                self.assistant.tick,
+                self.assistant.board.tick,
                 conversation,
                 checklist,
                 item_id,
@@ -493,7 +493,7 @@ class SlackBot:
                 user.get("name") or user.get("username"),
             )
         except ItemNotFound:
-            state = await asyncio.to_thread(self.assistant.state, conversation, checklist)
+            state = await asyncio.to_thread(self.assistant.board.state, conversation, checklist)
             await _private(
                 respond, "That item is no longer in the checklist; here is the current one."
             )

@@ -10,10 +10,9 @@ from bot.core.messages import message
 from bot.core.metrics import Metrics
 from bot.core.retrieval.engine import EmptyQuestion, KnowledgeEngine
 from bot.core.serialize import answer_from_dict, answer_to_dict
-from bot.core.team.checklists import Checklist
 from bot.core.team.learning import CHOSEN_WEIGHT, CONFIRMED_WEIGHT, Teaching, gather
-from bot.core.team.lookup import ChecklistBook, Lookup
-from bot.core.team.progress import ChecklistBoard, ChecklistState
+from bot.core.team.lookup import ChecklistBook
+from bot.core.team.progress import ChecklistBoard
 from bot.core.team.ratelimit import RateLimiter
 from bot.core.team.recording import Recorder
 from bot.core.team.store import Store, new_answer_id
@@ -61,7 +60,6 @@ class Assistant:
     ) -> None:
         self.engine = engine
         self.store = store
-        self.checklists = checklists
         self.board = ChecklistBoard(checklists, store)
         self.log_questions = log_questions
         self.limiter = RateLimiter(rate_limit_per_minute)
@@ -70,6 +68,15 @@ class Assistant:
         self.knowledge = knowledge  # what taught examples are stored under
         self._taught_version: tuple[int, int] | None = None
         self._taught_checked = float("-inf")
+
+    @property
+    def checklists(self) -> ChecklistBook:
+        """The checklists of the loaded knowledge base (the board's book)."""
+        return self.board.book
+
+    @checklists.setter
+    def checklists(self, book: ChecklistBook) -> None:
+        self.board.book = book  # a reload swaps the book; the board reads the new one
 
     def ask(
         self, question: str, asker: Asker, *, k: int | None = None, per_section: bool = True
@@ -331,27 +338,3 @@ class Assistant:
             "reading a kept answer", lambda: self.store.load_answer(answer_id), None, write=False
         )
         return answer_from_dict(data) if data else None
-
-    def find_checklist(self, name: str) -> Lookup:
-        """Look a checklist up by any of its names (see ``ChecklistBook.find``)."""
-        return self.board.find(name)
-
-    def state(self, conversation: str, checklist: Checklist) -> ChecklistState:
-        """The checklist with the conversation's progress."""
-        return self.board.state(conversation, checklist)
-
-    def tick(
-        self,
-        conversation: str,
-        checklist: Checklist,
-        ref: str,
-        user: str,
-        done: bool = True,
-        user_name: str | None = None,
-    ) -> ChecklistState:
-        """Tick (or untick) item ``ref`` (number or id). Returns the updated state."""
-        return self.board.tick(conversation, checklist, ref, user, done, user_name)
-
-    def reset(self, conversation: str, checklist: Checklist) -> ChecklistState:
-        """Clear the checklist's progress in the conversation. Returns the (empty) state."""
-        return self.board.reset(conversation, checklist)

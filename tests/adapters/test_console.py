@@ -105,10 +105,10 @@ def test_chat_ends_on_end_of_input(assistant):
 
 
 def test_render_checklist_with_progress_and_retired(assistant):
-    checklist = assistant.find_checklist("pmf").checklist
-    assistant.tick("cli:local:x", checklist, "2", "erin")
+    checklist = assistant.board.find("pmf").checklist
+    assistant.board.tick("cli:local:x", checklist, "2", "erin")
     assistant.store.tick("cli:local:x", checklist.id, "i-gone", "An old item", "frank")
-    text = render_checklist(assistant.state("cli:local:x", checklist))
+    text = render_checklist(assistant.board.state("cli:local:x", checklist))
     assert text.startswith("Product-market fit — 1/3 done  (id: product-market-fit)")
     assert "  1. [ ] Quel est le problème que le logiciel open source aide à résoudre ?" in text
     assert "  2. [x] Pour qui résout-il ce problème ?  (erin, " in text
