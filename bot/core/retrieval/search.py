@@ -5,13 +5,13 @@ plus ``title_weight`` times the question's cosine with its section title, plus t
 bonuses below. The query vector is the mean of the question's embedding and that of its content
 words alone.
 
-With the dual embedder (``use+e5``: USE + multilingual-e5-small), a question in another language
-than the pages is re-ranked by e5 when USE hesitates (its best section leads the next by less than
-``ranker_gate``): the mean of e5's passage and best-sentence cosines, plus a sixth of the same
-title and BM25 bonuses (e5's similarities are compressed into a narrower range). Where USE leads
-clearly it is as often right as e5 and e5's time is saved; a question in the pages' language
-keeps the USE score, which is as good there. Abstention always reads the USE score (see
-``evidence`` below).
+With the dual embedder (``use+e5``: USE + multilingual-e5-small, a model trained for
+retrieval), e5 re-ranks when USE hesitates (its best section leads the next by less than
+``ranker_gate``), in any language: each candidate gains ``ranker_weight`` times e5's cosine
+between the question and the passage (less the best candidate's). USE's scores stay in the sum:
+each encoder is right where the other is not. Where USE leads clearly e5 rarely changes the
+first section, so its time is saved. Abstention always reads the USE score (see ``evidence``
+below).
 
 Why not reciprocal-rank fusion: RRF gives BM25's ranking as much say as the dense one, and on an
 English question over French pages BM25 matches only loan words ("open source", "fit"), so its
@@ -87,10 +87,13 @@ class FusionParams:
     unknown_similarity: float = 0.45
     candidate_pool: int = 64
     glossary_weight: float = 0.3  # BM25 bonus from the glossary's terms, at full glossary coverage
-    ranker_bonus: float = 1 / 6  # with the dual embedder: share of the bonuses added to e5's score
-    ranker_gate: float = 0.1  # e5 re-ranks only when USE's best section leads by less than this
-    quote_margin: float = 0.15  # a further quote scores within this of the best (USE scale)
-    ranker_quote_margin: float = 0.05  # the same on the dual embedder's (narrower) scale
+    # With the dual embedder (use+e5): when USE's best section leads the next one by less
+    # than ``ranker_gate``, each candidate gains ``ranker_weight`` times e5's cosine with the
+    # question (less the best candidate's), in any language. Fitted by bench/tune_ranker.py,
+    # cross-validated over groups of pages (see its docstring for the figures).
+    ranker_weight: float = 8.0
+    ranker_gate: float = 0.08
+    quote_margin: float = 0.15  # a further quote scores within this of the best
     # Example questions (examples.yaml): a section gains ``example_weight`` times how far its
     # closest example question is above ``example_floor`` in similarity to the question.
     # Chosen by leave-one-set-out cross-validation over the five evaluation sets.
@@ -173,6 +176,7 @@ class Pool:
     sentence_offsets: np.ndarray
     evidence: float
     margin: float
+    before_e5: int | None = None  # the best passage before e5 re-ranked (None: it did not)
 
     def head(self, depth: int) -> np.ndarray:
         """Positions in ``cand`` of the ``depth`` best candidates, best first."""
@@ -238,7 +242,6 @@ class Retriever:
         self._section_starts = np.searchsorted(
             index.passage_section, np.arange(len(index.sections) + 1)
         )
-        self._languages = set(index.languages)
         self._ranker_dim = index.vectors.shape[1] - (self._split or index.vectors.shape[1])
         self._examples = self._example_queries(index)
         self._example_keys = [example_key(q) for q in index.examples]
@@ -494,7 +497,8 @@ class Retriever:
         fused, highlights, coverage = self._read_head(pool, reading)
         ranking = np.argsort(-fused, kind="stable")
         cand = pool.cand
-        top = int(cand[ranking[0]])
+        # Abstention reads USE's best passage, as it reads USE's evidence.
+        top = int(cand[ranking[0]]) if pool.before_e5 is None else pool.before_e5
         top_coverage = coverage[top] if top in coverage else self.reader.coverage(top, reading)
         hits = []
         for i in ranking[:HITS_KEPT]:
@@ -540,9 +544,9 @@ class Retriever:
 
     def pool(self, question: str, lang: str) -> Pool:
         """The first stages: the candidate pool (dense, BM25, word expansion, examples) and
-        each candidate's fused score. Cross-language questions are ranked in two steps: USE
-        first; e5 (the slow part) only when USE's best section leads the next by less than
-        ``ranker_gate`` (see ``_hesitates``)."""
+        each candidate's fused score. Questions are ranked in two steps with the dual
+        embedder: USE first; e5 (the slow part) only when USE's best section leads the next
+        by less than ``ranker_gate`` (see ``_hesitates``)."""
         index = self.index
         p = self.params
         words = content_words(question)
@@ -550,7 +554,6 @@ class Retriever:
         # the encoder with the question costs less than a second one (measured: English p95
         # 29-30 ms with two calls, 26-28 ms with one).
         query, word_vectors = self._embed_question(question, words, p.expansion_weight > 0)
-        cross = self._split is not None and self._languages != {lang}
         found, _ = index.dense.search(self._stored_query(query), p.candidate_pool)
         lexical, bonus, covered, analysed, glossed = self._lexical_bonuses(question, lang)
         expanded = self._expansion_bonus(words, word_vectors)
@@ -574,22 +577,12 @@ class Retriever:
         # ranking, not the evidence: being like a question the pages answer is no evidence
         # that they answer this one.
         evidence = float((primary + expanded_at).max())
-        if cross and self._hesitates(cand, primary + example_at):
-            # e5 re-ranks, refined by a share of the primary encoder's title and BM25 bonuses.
-            # Word expansion is left out: e5 bridges the languages better (measured: English
-            # hit@1 0.71 → 0.75 on eval/validation.yaml without it).
-            assert self._dual is not None  # ``cross`` is only set with the dual embedder
-            ranker_query = self._dual.ranker.embed_queries([question])[0]
-            split = self._split
-            dense = (np.asarray(index.vectors[cand], np.float32)[:, split:] @ ranker_query) * SQRT2
-            stored = np.asarray(index.sentence_vectors[rows], np.float32)
-            sentence_sims = (stored[:, split:] @ ranker_query) * SQRT2
-            sentence, best_sent = _best_per_passage(sentence_sims, rows, offsets)
-            fused = (dense + sentence) / 2 + p.ranker_bonus * (extra + example_at)
-            margin = p.ranker_quote_margin
-        else:
-            fused = primary + expanded_at + example_at
-            margin = p.quote_margin
+        fused = primary + expanded_at + example_at
+        before_e5: int | None = None
+        # The team's example questions, where one is close, settle what USE hesitates on.
+        if self._reranks(example) and self._hesitates(cand, fused):
+            before_e5 = int(cand[int(np.argmax(fused))])
+            fused = fused + p.ranker_weight * self._ranker_cosines(question, cand)
         if word_vectors is None:
             word_vectors = self._word_vectors(words)
         return Pool(
@@ -607,8 +600,23 @@ class Retriever:
             sentence_sims=sentence_sims,
             sentence_offsets=offsets,
             evidence=evidence,
-            margin=margin,
+            margin=p.quote_margin,
+            before_e5=before_e5,
         )
+
+    def _reranks(self, example: dict[int, float]) -> bool:
+        """Whether e5 may re-rank this question: the dual embedder, a ``ranker_weight``, and
+        none of the team's example questions (``example``: bonus by section) close to it."""
+        return self._dual is not None and self.params.ranker_weight > 0 and not example
+
+    def _ranker_cosines(self, question: str, cand: np.ndarray) -> np.ndarray:
+        """e5's cosine of the question with each candidate passage, less the best one's (so
+        the fused score keeps the primary scale: the best passage by e5 loses nothing)."""
+        assert self._dual is not None and self._split is not None
+        query = self._dual.ranker.embed_queries([question])[0]
+        stored = np.asarray(self.index.vectors[cand], np.float32)[:, self._split :]
+        cosines = (stored @ query) * SQRT2
+        return cosines - cosines.max()
 
     def _sentence_rows(self, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The sentence numbers of the candidates, in order, and where each one's start."""
@@ -673,13 +681,8 @@ class Retriever:
         return fused, highlights, coverage
 
     def _hesitates(self, cand: np.ndarray, primary: np.ndarray) -> bool:
-        """Whether USE's best section leads the next one by less than ``ranker_gate``.
-
-        Measured on the English questions of eval/questions.yaml, validation.yaml and the dev
-        set: where USE leads by 0.1 or more, it ranks the right section first as often as e5
-        (all but one of 33), so e5's time (7–15 ms a question on 2 cores) is spent only on
-        the others.
-        """
+        """Whether USE's best section leads the next one by less than ``ranker_gate``: only
+        then is e5's time (10-15 ms a question on 2 cores) spent (bench/tune_ranker.py)."""
         sections = self.index.passage_section[cand]
         order = np.argsort(-primary, kind="stable")
         ranked = sections[order]
