@@ -471,15 +471,13 @@ class Retriever:
 
     def _primary_scores(
         self, cand: np.ndarray, query: np.ndarray, bonus: np.ndarray, sentence: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For the candidates: the primary (USE) score, its title and BM25 bonuses alone, and
-        the passage cosine. ``bonus`` and ``sentence`` (best-sentence cosine) are per
-        candidate."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For the candidates: the primary (USE) score and the passage cosine. ``bonus`` (BM25)
+        and ``sentence`` (best-sentence cosine) are per candidate."""
         index, p = self.index, self.params
         dense = self._rows(index.vectors, cand) @ query
         titles = self._rows(index.title_vectors, index.passage_section[cand]) @ query
-        extra = p.title_weight * titles + bonus
-        return (dense + sentence) / 2 + extra, extra, dense
+        return (dense + sentence) / 2 + p.title_weight * titles + bonus, dense
 
     def search(self, question: str, language: str | None = None) -> SearchResult:
         """Rank the passages for ``question``. Returns a ``SearchResult``, best hits first.
@@ -572,7 +570,7 @@ class Retriever:
         rows, offsets = self._sentence_rows(cand)
         sentence_sims = self._rows(index.sentence_vectors, rows) @ query
         sentence, best_sent = _best_per_passage(sentence_sims, rows, offsets)
-        primary, extra, dense = self._primary_scores(cand, query, bonus.at(cand), sentence)
+        primary, dense = self._primary_scores(cand, query, bonus.at(cand), sentence)
         # The evidence counts the word expansion whichever encoder ranks; examples steer the
         # ranking, not the evidence: being like a question the pages answer is no evidence
         # that they answer this one.
