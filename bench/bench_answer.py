@@ -1,9 +1,10 @@
 """Warm answer latency: p50/p95/max of KnowledgeEngine.ask over the evaluation questions,
-overall and by the question's language (English questions over the French page also run e5).
+overall and by the question's language (with use+e5, questions USE hesitates on also run e5).
 
-Run: python bench/bench_answer.py [--rounds N] [--site [DIR]]. With --site, over the site corpus
-(../shared/corpora/second-cerveau) and its questions (../shared/eval/site-dev.yaml and
-eval/site-business.yaml). Prints the figures; asserts nothing.
+Run: python bench/bench_answer.py [--rounds N] [--site [DIR]] [--embedder NAME]. With --site,
+over the site corpus (../shared/corpora/second-cerveau) and its questions
+(../shared/eval/site-dev.yaml and eval/site-business.yaml). Prints the figures; asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -30,17 +31,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--site", nargs="?", type=Path, const=SITE, default=None)
+    parser.add_argument("--embedder", default=None, help="PLAYBOOK_EMBEDDER (default: the default)")
     args = parser.parse_args()
+    embedder = args.embedder or Settings().embedder
     if args.site:
-        knowledge, index = args.site, ROOT / ".playbook" / "bench-site-index"
+        knowledge, index = args.site, ROOT / ".playbook" / f"bench-site-index-{embedder}"
         files = [
             ROOT.parent / "shared" / "eval" / "site-dev.yaml",
             ROOT / "eval" / "site-business.yaml",
         ]
     else:
-        knowledge, index = ROOT / "knowledge", ROOT / ".playbook" / "bench-index"
+        knowledge, index = ROOT / "knowledge", ROOT / ".playbook" / f"bench-index-{embedder}"
         files = [ROOT / "eval" / "questions.yaml"]
-    engine = KnowledgeEngine.open(Settings(knowledge_dir=knowledge, index_dir=index))
+    engine = KnowledgeEngine.open(
+        Settings(knowledge_dir=knowledge, index_dir=index, embedder=embedder)
+    )
     questions = [q.question for f in files for q in load_questions(f)]
     for q in questions[:5]:
         engine.ask(q)

@@ -69,3 +69,20 @@ def test_the_inverted_file_is_saved_and_checked_on_load(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="does not fit"):
         VectorSearch.load(tmp_path, "passages", matrix[:100])
     assert not VectorSearch.load(tmp_path, "words", matrix).approximate
+
+
+def test_searching_many_queries_at_once_finds_what_one_by_one_finds():
+    """A question's words are searched together; each gets the rows and scores a search of
+    its own gives, checked against a brute-force ranking."""
+    rng = np.random.default_rng(3)
+    matrix = rng.standard_normal((500, 16)).astype(np.float32)
+    queries = rng.standard_normal((7, 16)).astype(np.float32)
+    search = VectorSearch(matrix)
+    together = search.search_many(queries, 5)
+    assert len(together) == 7
+    for query, (rows, scores) in zip(queries, together, strict=True):
+        alone_rows, alone_scores = search.search(query, 5)
+        assert rows.tolist() == alone_rows.tolist()
+        assert rows.tolist() == np.argsort(-(matrix @ query))[:5].tolist()
+        assert np.allclose(scores, alone_scores, atol=1e-5)
+    assert search.search_many(np.zeros((0, 16), np.float32), 5) == []

@@ -154,6 +154,17 @@ class VectorSearch:
         exact = np.asarray(self.matrix[chosen], dtype=np.float32) @ query
         return _top(exact, chosen, k)
 
+    def search_many(self, queries: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``search`` for each row of ``queries``; an exact search reads the matrix once for
+        all of them (a question's words are searched together: one pass over a vocabulary of
+        tens of thousands of rows instead of one per word)."""
+        if self.ivf is not None or not len(queries):
+            return [self.search(query, k) for query in queries]
+        if self._whole is None:
+            self._whole = np.asarray(self.matrix, dtype=np.float32)
+        scores = self._whole @ np.asarray(queries, dtype=np.float32).T
+        return [_top(np.ascontiguousarray(column), None, k) for column in scores.T]
+
     @classmethod
     def build(
         cls, matrix: Matrix, previous: IvfLists | None = None, reused: np.ndarray | None = None

@@ -61,6 +61,7 @@ from bot.core.knowledge.index import KnowledgeIndex
 from bot.core.knowledge.lexical import Postings, analyse, content_words
 from bot.core.knowledge.rowfile import Matrix
 from bot.core.knowledge.sections import SectionKeys
+from bot.core.knowledge.vectors import VectorSearch
 from bot.core.language import detect_language
 from bot.core.retrieval.reading import Coverage, PassageReader, QuestionWords
 
@@ -237,6 +238,13 @@ class Retriever:
         self._primary_embedder: Embedder = self._dual.primary if self._dual else embedder
         self._vocabulary = self._primary_half(index.vocabulary.vectors)
         self._word_row = {word: row for row, word in enumerate(index.vocabulary.words)}
+        # An exact search of the vocabulary reads its primary half, held here, rather than the
+        # stored rows (whose e5 half is zero: half the memory read for nothing).
+        self._vocabulary_search = (
+            VectorSearch(self._vocabulary)
+            if self._split is not None and not index.vocabulary_search.approximate
+            else None
+        )
         self.reader = PassageReader(index, self._vocabulary, self._word_row)
         # Sections' passages are consecutive: section s owns [starts[s], starts[s + 1]).
         self._section_starts = np.searchsorted(
@@ -351,6 +359,18 @@ class Retriever:
             return query
         return np.concatenate([query, np.zeros(self._ranker_dim, np.float32)])
 
+    def _nearest_words(self, vectors: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each primary word vector, the ``k`` nearest vocabulary rows and their primary
+        cosines, best first."""
+        vectors = np.asarray(vectors, np.float32).reshape(len(vectors), -1)
+        if self._vocabulary_search is not None:
+            return self._vocabulary_search.search_many(vectors, k)
+        if self._split is None:
+            return self.index.vocabulary_search.search_many(vectors, k)
+        stored = np.hstack([vectors, np.zeros((len(vectors), self._ranker_dim), np.float32)])
+        found = self.index.vocabulary_search.search_many(stored, k)
+        return [(rows, sims * SQRT2) for rows, sims in found]
+
     def _expansion_terms(self, words: list[str], vectors: np.ndarray) -> list[str]:
         """Index terms of the vocabulary words nearest to each query word."""
         vocab = self.index.vocabulary
@@ -358,11 +378,9 @@ class Retriever:
             return []
         p = self.params
         terms: list[str] = []
-        for vector, word in zip(vectors, words, strict=True):
-            rows, sims = self.index.vocabulary_search.search(
-                self._stored_query(vector), p.expansion_per_word + 1
-            )
-            for j, sim in zip(rows, sims * (1 if self._split is None else SQRT2), strict=True):
+        found = self._nearest_words(vectors, p.expansion_per_word + 1)
+        for (rows, sims), word in zip(found, words, strict=True):
+            for j, sim in zip(rows, sims, strict=True):
                 if sim >= p.expansion_min_similarity and vocab.words[j] != word:
                     terms.extend(vocab.terms[j])
         return terms
@@ -446,11 +464,7 @@ class Retriever:
         if not len(self._vocabulary):
             return picked
         rows = vectors[unmatched] if vectors is not None else self._word_vectors(picked)
-        scale = 1 if self._split is None else SQRT2
-        nearest = [
-            float(self.index.vocabulary_search.search(self._stored_query(row), 1)[1][0]) * scale
-            for row in rows
-        ]
+        nearest = [float(sims[0]) for _, sims in self._nearest_words(rows, 1)]
         return [
             w
             for w, sim in zip(picked, nearest, strict=True)
