@@ -14,12 +14,16 @@ import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.app import say
 from bot.cli_discord import DiscordCommandError, add_discord_commands
 from bot.cli_team import TeamCommandError, add_team_commands
 from bot.config import Settings, load_dotenv
+
+if TYPE_CHECKING:
+    from bot.core.retrieval.evaluation import Summary
 
 EXIT_USAGE = 2
 
@@ -185,7 +189,7 @@ def _params(pairs: Sequence[str]):
     return replace(defaults, **changes)  # type: ignore[arg-type]  # each checked above
 
 
-def _summary_line(summary: dict) -> str:
+def _summary_line(summary: Summary) -> str:
     """One line of ``playbook eval``'s figures for one group of questions."""
     in_scope = summary["questions"] - summary["out_of_scope"]
     parts = []

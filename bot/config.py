@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -131,7 +131,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     return result
 
 
-def load_dotenv(path: Path = Path(".env"), environ: dict | None = None) -> None:
+def load_dotenv(path: Path = Path(".env"), environ: MutableMapping[str, str] | None = None) -> None:
     """Copy the variables of a ``.env`` file into the environment, without overriding any."""
     target = os.environ if environ is None else environ
     if path.is_file():
@@ -148,13 +148,15 @@ def mask(name: str, value: str) -> str:
     return re.sub(r"(//[^:/@]+:)[^@]+@", r"\1****@", value)
 
 
-def effective_config(settings: Settings, environ: Mapping[str, str] | None = None) -> list:
+def effective_config(
+    settings: Settings, environ: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
     """Every setting with its variable name and its effective value, secrets masked.
 
     Returns ``[(variable, value), ...]``.
     """
     env = os.environ if environ is None else environ
-    rows = []
+    rows: list[tuple[str, str]] = []
     for field in fields(settings):
         name = f"PLAYBOOK_{field.name.upper()}"
         value = getattr(settings, field.name)

@@ -64,10 +64,11 @@ def hugo_anchor(title: str) -> str:
     return "".join(out)
 
 
-def split_front_matter(text: str) -> tuple[dict, str]:
+def split_front_matter(text: str) -> tuple[dict[str, object], str]:
     """Split YAML (``---``) or TOML (``+++``) front matter from the body.
 
-    Returns ``(metadata, body)``; raises ``ValueError`` when the front matter does not parse.
+    Returns ``(metadata, body)``, the metadata as the page wrote it (any names and values);
+    raises ``ValueError`` when the front matter does not parse.
     """
     match = _FRONT_MATTER.match(text)
     if not match:
@@ -254,7 +255,15 @@ def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "
         crumbs = tuple(t for lvl, t in stack if not (lvl == 1 and t == title))
         sections.append(_section(source, title, name, level, anchor, (title, *crumbs), blocks))
 
-    def _section(src, page, name, level, anchor, crumbs, blks) -> Section:
+    def _section(
+        src: str,
+        page: str,
+        name: str,
+        level: int,
+        anchor: str,
+        crumbs: tuple[str, ...],
+        blks: list[Block],
+    ) -> Section:
         link = section_link(src, anchor, base_url, link_root)
         return Section(src, page, name, level, anchor, crumbs, link, tuple(blks))
 
@@ -366,12 +375,16 @@ def read_page(
         return DocumentError(source, str(exc))
 
 
+_CacheKey = tuple[int, int, str, str, int]
+
+
 class PageCache:
     """Parsed pages kept by a long-running process (the server's reloads), each reused while
     its file's size and modification time stay the same and the link settings too."""
 
     def __init__(self) -> None:
-        self._pages: dict[str, tuple[tuple, Page | DocumentError]] = {}
+        # By source: the file's size, mtime and the link settings it was read with, and the page.
+        self._pages: dict[str, tuple[_CacheKey, Page | DocumentError]] = {}
 
     def read(
         self, path: Path, source: str, base_url: str, link_root: str, max_bytes: int
