@@ -37,9 +37,15 @@ def health_app(status: Status, metrics: Metrics) -> web.Application:
 
 
 async def start_health(host: str, port: int, status: Status, metrics: Metrics) -> web.AppRunner:
-    """Start serving on ``host:port``. Returns the runner (``await runner.cleanup()`` stops it)."""
+    """Start serving on ``host:port`` (port 0: a free port the system picks) and log where.
+    Returns the runner (``await runner.cleanup()`` stops it)."""
     runner = web.AppRunner(health_app(status, metrics), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
-    log.info("Health: http://%s:%s/healthz and /metrics", host, port)
+    log.info("Health: http://%s:%s/healthz and /metrics", host, bound_port(runner))
     return runner
+
+
+def bound_port(runner: web.BaseRunner) -> int:
+    """The port ``runner`` listens on (the one the system picked when asked for port 0)."""
+    return int(runner.addresses[0][1])
