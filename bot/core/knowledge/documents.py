@@ -241,31 +241,22 @@ def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "
     blocks: list[Block] = []
 
     def flush() -> None:
-        if heading is None:
-            if blocks:
-                sections.append(_section(source, title, title, 1, "", (title,), blocks))
-            return
-        level, name = heading
-        anchor = hugo_anchor(name)
-        if anchor in used:
-            used[anchor] += 1
-            anchor = f"{anchor}-{used[anchor]}"
+        crumbs: tuple[str, ...]
+        if heading is None:  # the text before the first heading, named after the page
+            if not blocks:
+                return
+            name, level, anchor, crumbs = title, 1, "", (title,)
         else:
-            used[anchor] = 0
-        crumbs = tuple(t for lvl, t in stack if not (lvl == 1 and t == title))
-        sections.append(_section(source, title, name, level, anchor, (title, *crumbs), blocks))
-
-    def _section(
-        src: str,
-        page: str,
-        name: str,
-        level: int,
-        anchor: str,
-        crumbs: tuple[str, ...],
-        blks: list[Block],
-    ) -> Section:
-        link = section_link(src, anchor, base_url, link_root)
-        return Section(src, page, name, level, anchor, crumbs, link, tuple(blks))
+            level, name = heading
+            anchor = hugo_anchor(name)
+            if anchor in used:
+                used[anchor] += 1
+                anchor = f"{anchor}-{used[anchor]}"
+            else:
+                used[anchor] = 0
+            crumbs = (title, *(t for lvl, t in stack if not (lvl == 1 and t == title)))
+        link = section_link(source, anchor, base_url, link_root)
+        sections.append(Section(source, title, name, level, anchor, crumbs, link, tuple(blocks)))
 
     for item in items:
         if isinstance(item, tuple):

@@ -550,8 +550,11 @@ def _array(folder: Path, name: str) -> np.ndarray:
     return array
 
 
-def _read_build(folder: Path, manifest: Manifest) -> KnowledgeIndex:
-    payload: StoredTexts = orjson.loads((folder / "passages.json").read_bytes())
+def _read_texts(
+    payload: StoredTexts,
+) -> tuple[list[Citation], list[str], np.ndarray, list[Passage]]:
+    """From ``passages.json``: the sections, each section's page, each passage's section
+    number and the passages."""
     sections = [
         Citation(s["section"], tuple(s["breadcrumb"]), s["link"]) for s in payload["sections"]
     ]
@@ -563,6 +566,12 @@ def _read_build(folder: Path, manifest: Manifest) -> KnowledgeIndex:
         Passage(id=r["id"], text=r["text"], source=sources[n], citation=sections[n])
         for r, n in zip(payload["passages"], passage_section.tolist(), strict=True)
     ]
+    return sections, sources, passage_section, passages
+
+
+def _read_build(folder: Path, manifest: Manifest) -> KnowledgeIndex:
+    payload: StoredTexts = orjson.loads((folder / "passages.json").read_bytes())
+    sections, sources, passage_section, passages = _read_texts(payload)
     vectors = RowFile(folder / "vectors.npy")
     sentence_vectors = RowFile(folder / "sentences.npy")
     spans = np.asarray(_array(folder, "sentence_spans.npy"), dtype=np.int64).reshape(-1, 3)
