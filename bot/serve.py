@@ -171,8 +171,8 @@ async def run_platforms(
         return found
 
     health = None
-    if health_port:  # 0: off; AUTO_PORT: a free port (0 to the system)
-        health = await start_health(settings.health_host, max(health_port, 0), problems, metrics)
+    if health_port:
+        health = await start_health(settings.health_host, health_port, problems, metrics)
     if settings.watch_seconds:
         tasks.append(watch(watcher, stop, settings.watch_seconds, reload_lock))
     tasks.append(probe_database(assistant, stop))
