@@ -50,13 +50,11 @@ from tests.adapters.fake_slack import (  # noqa: E402
     sign,
 )
 from tests.helpers import (  # noqa: E402
+    Bot,
     ThreadedFake,
     copy_knowledge,
-    environment,
-    free_port,
     http_get,
     http_post,
-    port_open,
     wait_until,
 )
 
@@ -71,27 +69,20 @@ class Soak:
     def __init__(self, workdir: Path, slack: ThreadedFake) -> None:
         self.workdir, self.slack = workdir, slack.fake
         self.database = workdir / ".playbook" / "playbook.db"
-        self.port, self.health = free_port(), free_port()
         env = {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": self.slack.api_url,
-            "PLAYBOOK_HEALTH_PORT": str(self.health),
+            "PLAYBOOK_HEALTH_PORT": "auto",
             "PLAYBOOK_WATCH_SECONDS": "1",
             "PLAYBOOK_RATE_LIMIT_PER_MINUTE": "0",
         }
-        # The log goes to a file: a pipe nobody reads while the soak runs would fill and
-        # block the bot on its next log line.
-        self.log = (workdir / "bot.log").open("w+", encoding="utf-8")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--slack-http", "--port", str(self.port)],
-            cwd=workdir,
-            env=environment(env),
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
-            text=True,
-        )
-        wait_until(lambda: port_open(self.port) and self._healthz() == 200, 120, "the bot")
+        # The bot binds its ports itself (port 0, auto) and names them in its log, which is
+        # read as it comes (a pipe nobody read would fill and block the bot).
+        self.proc = Bot(workdir, "serve", "--slack-http", "--port", "0", env=env)
+        self.health = self.proc.port("health", 120)
+        self.port = self.proc.port("slack", 120)
+        wait_until(lambda: self._healthz() == 200, 120, "the bot")
         self.sent: dict[str, float] = {}  # thread ts -> when the POST left
         self.status: dict[str, int | str] = {}
         self.unhealthy: list[float] = []
@@ -127,13 +118,12 @@ class Soak:
         began = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(timeout=120)
+            _out, err = self.proc.communicate(timeout=120)
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
         took = time.monotonic() - began
-        self.log.seek(0)
-        return self.proc.returncode, took, self.log.read()
+        return self.proc.returncode, took, err
 
 
 def _read_only(files: list[Path], on: bool) -> None:

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from bot.core.assistant import Assistant
     from bot.core.knowledge.documents import DocumentError
     from bot.core.knowledge.embedders import Embedder
+    from bot.core.knowledge.index import Progress
     from bot.core.metrics import Metrics
-    from bot.core.retrieval.engine import KnowledgeEngine, Progress
+    from bot.core.retrieval.engine import KnowledgeEngine
     from bot.core.retrieval.search import FusionParams
     from bot.core.team.checklists import Checklist
     from bot.core.team.lookup import ChecklistBook

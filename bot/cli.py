@@ -14,12 +14,16 @@ import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.app import say
 from bot.cli_discord import DiscordCommandError, add_discord_commands
 from bot.cli_team import TeamCommandError, add_team_commands
-from bot.config import Settings, load_dotenv
+from bot.config import Settings, load_dotenv, parse_port
+
+if TYPE_CHECKING:
+    from bot.core.retrieval.evaluation import Summary
 
 EXIT_USAGE = 2
 
@@ -185,7 +189,7 @@ def _params(pairs: Sequence[str]):
     return replace(defaults, **changes)  # type: ignore[arg-type]  # each checked above
 
 
-def _summary_line(summary: dict) -> str:
+def _summary_line(summary: Summary) -> str:
     """One line of ``playbook eval``'s figures for one group of questions."""
     in_scope = summary["questions"] - summary["out_of_scope"]
     parts = []
@@ -326,6 +330,13 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _health_port(raw: str) -> int:
+    try:
+        return parse_port(raw, "--health-port")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``playbook`` command."""
     parser = argparse.ArgumentParser(
@@ -383,12 +394,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="Slack over HTTP (Events API) even when SLACK_APP_TOKEN is set",
     )
     p.add_argument("--host", default=os.environ.get("PLAYBOOK_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("PLAYBOOK_PORT", "3000")))
+    p.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PLAYBOOK_PORT", "3000")),
+        help="port of --slack-http (default PLAYBOOK_PORT, 3000; 0: a free port, logged)",
+    )
     p.add_argument(
         "--health-port",
-        type=int,
+        type=_health_port,
         default=None,
-        help="port of /healthz and /metrics (default PLAYBOOK_HEALTH_PORT, 9090; 0: off)",
+        help="port of /healthz and /metrics (default PLAYBOOK_HEALTH_PORT, 9090; 0: off; "
+        "auto: a free port, logged)",
     )
     p.set_defaults(func=cmd_serve)
     add_team_commands(sub)

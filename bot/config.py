@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 MAX_QUESTION_CHARS = 2000
 _ZERO_ALLOWED = {"rate_limit_per_minute", "health_port", "watch_seconds", "drain_seconds"}
+# PLAYBOOK_HEALTH_PORT=auto (or --health-port auto): a free port that the system picks when
+# the endpoint starts, named in the log line "Health: http://HOST:PORT/healthz". For several
+# bots on one machine, and for tests, which must not guess a free port before the bot binds it.
+AUTO_PORT = -1
 # Variables read outside ``Settings`` (the platforms name them); shown by ``playbook config``.
 PLATFORM_VARIABLES = (
     "SLACK_BOT_TOKEN",
@@ -43,7 +47,7 @@ class Settings:
     discord_message_content: bool = True  # ask Discord for the privileged message-content intent
     log_format: str = "text"  # or "json": one JSON object per log line
     health_host: str = "127.0.0.1"
-    health_port: int = 9090  # /healthz and /metrics while serving; 0 turns them off
+    health_port: int = 9090  # /healthz and /metrics while serving; 0: off; AUTO_PORT: any
     watch_seconds: int = 5  # how often serve looks for knowledge changes; 0 turns it off
     drain_seconds: int = 10  # on SIGTERM, how long answers in flight may take to finish
     admins: str = ""  # comma-separated user ids allowed to /playbook reindex
@@ -90,6 +94,8 @@ class Settings:
                 kwargs[field.name] = _boolean(raw, f"PLAYBOOK_{field.name.upper()}")
             elif isinstance(default, Path):
                 kwargs[field.name] = Path(raw)
+            elif field.name == "health_port":
+                kwargs[field.name] = parse_port(raw, f"PLAYBOOK_{field.name.upper()}")
             elif isinstance(default, int):
                 try:
                     floor = 0 if field.name in _ZERO_ALLOWED else 1
@@ -101,6 +107,18 @@ class Settings:
             else:
                 kwargs[field.name] = raw
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def parse_port(raw: str, name: str = "the port") -> int:
+    """A port setting: a number (0: off), or ``auto`` for a free port the system picks
+    (``AUTO_PORT``). Raises ``ValueError`` naming ``name`` for anything else."""
+    value = raw.strip().lower()
+    if value == "auto":
+        return AUTO_PORT
+    try:
+        return max(0, int(value))
+    except ValueError:
+        raise ValueError(f"{name} must be a port number or auto, got {raw!r}") from None
 
 
 def _boolean(raw: str, name: str) -> bool:
@@ -131,7 +149,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     return result
 
 
-def load_dotenv(path: Path = Path(".env"), environ: dict | None = None) -> None:
+def load_dotenv(path: Path = Path(".env"), environ: MutableMapping[str, str] | None = None) -> None:
     """Copy the variables of a ``.env`` file into the environment, without overriding any."""
     target = os.environ if environ is None else environ
     if path.is_file():
@@ -148,17 +166,21 @@ def mask(name: str, value: str) -> str:
     return re.sub(r"(//[^:/@]+:)[^@]+@", r"\1****@", value)
 
 
-def effective_config(settings: Settings, environ: Mapping[str, str] | None = None) -> list:
+def effective_config(
+    settings: Settings, environ: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
     """Every setting with its variable name and its effective value, secrets masked.
 
     Returns ``[(variable, value), ...]``.
     """
     env = os.environ if environ is None else environ
-    rows = []
+    rows: list[tuple[str, str]] = []
     for field in fields(settings):
         name = f"PLAYBOOK_{field.name.upper()}"
         value = getattr(settings, field.name)
         shown = str(value).lower() if isinstance(value, bool) else str(value)
+        if field.name == "health_port" and value == AUTO_PORT:
+            shown = "auto"
         rows.append((name, mask(name, shown)))
     for name in PLATFORM_VARIABLES:
         rows.append((name, mask(name, env.get(name, ""))))

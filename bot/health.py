@@ -8,6 +8,7 @@ from collections.abc import Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from bot.config import AUTO_PORT
 from bot.core.metrics import Metrics
 
 log = logging.getLogger("playbook.health")
@@ -37,9 +38,15 @@ def health_app(status: Status, metrics: Metrics) -> web.Application:
 
 
 async def start_health(host: str, port: int, status: Status, metrics: Metrics) -> web.AppRunner:
-    """Start serving on ``host:port``. Returns the runner (``await runner.cleanup()`` stops it)."""
+    """Start serving on ``host:port`` (``AUTO_PORT``: a free port the system picks) and log
+    where. Returns the runner (``await runner.cleanup()`` stops it)."""
     runner = web.AppRunner(health_app(status, metrics), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.info("Health: http://%s:%s/healthz and /metrics", host, port)
+    await web.TCPSite(runner, host, 0 if port == AUTO_PORT else port).start()
+    log.info("Health: http://%s:%s/healthz and /metrics", host, bound_port(runner))
     return runner
+
+
+def bound_port(runner: web.BaseRunner) -> int:
+    """The port ``runner`` listens on (the one the system picked when asked for port 0)."""
+    return int(runner.addresses[0][1])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
-import socket
+import signal
 import subprocess
 import sys
 import threading
@@ -14,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import IO
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 _OURS = ("PLAYBOOK_", "SLACK_", "DISCORD_")
@@ -56,17 +58,101 @@ def start(workdir: Path, *args: str, env: dict | None = None) -> subprocess.Pope
     )
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The log lines that say where ``playbook serve`` listens (text or JSON logs alike).
+LISTENING = {
+    "slack": re.compile(r"Slack: listening on http://[^\s:/]+:(\d+)/"),
+    "health": re.compile(r"Health: http://[^\s:/]+:(\d+)/healthz"),
+}
 
 
-def port_open(port: int) -> bool:
-    """Whether something listens on 127.0.0.1:port."""
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
+class Bot:
+    """``python -m bot ARGS`` started in ``workdir``, its output read as it comes (so no
+    pipe fills up), so that a test can wait for a log line, such as the one naming the port
+    the bot bound when given port 0, and still read the whole output at the end.
+
+    Ports are bound once, by the bot: a port found free by the test, closed, then bound by
+    the bot later could be taken by another process in between."""
+
+    def __init__(self, workdir: Path, *args: str, env: dict | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            cwd=workdir,
+            env=environment(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._out: list[str] = []
+        self._err: list[str] = []
+        self._ended = 0  # streams read to their end
+        self._changed = threading.Condition()
+        self._readers = [
+            threading.Thread(target=self._read, args=(stream, lines), daemon=True)
+            for stream, lines in ((self.proc.stdout, self._out), (self.proc.stderr, self._err))
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, stream: IO[str], lines: list[str]) -> None:
+        for line in stream:
+            with self._changed:
+                lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._ended += 1
+            self._changed.notify_all()
+
+    def wait_for_log(self, pattern: re.Pattern[str], timeout: float = 60.0) -> re.Match[str]:
+        """The first line of the log (stderr) that ``pattern`` finds; fails the test when the
+        bot exits or ``timeout`` seconds pass first."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._changed:
+            while True:
+                for line in self._err[seen:]:
+                    found = pattern.search(line)
+                    if found:
+                        return found
+                seen = len(self._err)
+                if self._ended == len(self._readers):
+                    tail = "".join(self._err)[-3000:]
+                    raise AssertionError(
+                        f"the bot exited before logging {pattern.pattern}:\n{tail}"
+                    )
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out waiting for the log line {pattern.pattern}")
+                self._changed.wait(left)
+
+    def port(self, which: str, timeout: float = 60.0) -> int:
+        """The port the bot says it listens on: ``slack`` (``--slack-http``) or ``health``."""
+        return int(self.wait_for_log(LISTENING[which], timeout).group(1))
+
+    def send_signal(self, sig: int = signal.SIGTERM) -> None:
+        """Send ``sig`` to the bot."""
+        self.proc.send_signal(sig)
+
+    def poll(self) -> int | None:
+        """The exit code, or ``None`` while it runs."""
+        return self.proc.poll()
+
+    def kill(self) -> None:
+        """SIGKILL."""
+        self.proc.kill()
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code, once it exited."""
+        return self.proc.returncode
+
+    def communicate(self, timeout: float) -> tuple[str, str]:
+        """Wait for the bot to exit (``subprocess.TimeoutExpired`` after ``timeout`` s);
+        returns all it wrote to stdout and stderr."""
+        self.proc.wait(timeout)
+        for reader in self._readers:
+            reader.join(timeout)
+        with self._changed:
+            return "".join(self._out), "".join(self._err)
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 30.0, what: str = "it") -> None:

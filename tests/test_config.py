@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.config import AUTO_PORT, Settings, effective_config
 
 
 def test_environment_wins_over_env_file(tmp_path):
@@ -22,3 +22,16 @@ def test_environment_wins_over_env_file(tmp_path):
 def test_bad_number_names_the_variable(tmp_path):
     with pytest.raises(ValueError, match="PLAYBOOK_TOP_K must be a whole number, got 'three'"):
         Settings.from_env({"PLAYBOOK_TOP_K": "three"}, env_file=None)
+
+
+def test_the_health_port_is_a_number_off_or_auto():
+    def health(raw: str) -> int:
+        return Settings.from_env({"PLAYBOOK_HEALTH_PORT": raw}, env_file=None).health_port
+
+    assert health("9191") == 9191
+    assert health("0") == 0  # off
+    assert health("auto") == health(" AUTO ") == AUTO_PORT
+    auto = Settings.from_env({"PLAYBOOK_HEALTH_PORT": "auto"}, env_file=None)
+    assert ("PLAYBOOK_HEALTH_PORT", "auto") in effective_config(auto, {})
+    with pytest.raises(ValueError, match="PLAYBOOK_HEALTH_PORT must be a port number or auto"):
+        health("any")

@@ -47,12 +47,11 @@ from tests.adapters.fake_slack import (
     sign,
 )
 from tests.helpers import (
+    Bot,
     ThreadedFake,
     copy_knowledge,
-    free_port,
     http_get,
     http_post,
-    port_open,
     run,
     start,
     wait_until,
@@ -66,18 +65,19 @@ class Served:
 
     def __init__(self, workdir: Path, slack: ThreadedFake, **env: str) -> None:
         self.slack = slack.fake
-        self.port, self.health = free_port(), free_port()
         settings = {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": self.slack.api_url,
-            "PLAYBOOK_HEALTH_PORT": str(self.health),
+            "PLAYBOOK_HEALTH_PORT": "auto",
             "PLAYBOOK_DRAIN_SECONDS": str(DRAIN_SECONDS),
             "PLAYBOOK_RATE_LIMIT_PER_MINUTE": "0",
             **env,
         }
-        self.proc = start(workdir, "serve", "--slack-http", "--port", str(self.port), env=settings)
-        wait_until(lambda: port_open(self.port) and self.healthz()[0] == 200, 90, "the bot")
+        self.proc = Bot(workdir, "serve", "--slack-http", "--port", "0", env=settings)
+        self.health = self.proc.port("health", 90)
+        self.port = self.proc.port("slack", 90)
+        wait_until(lambda: self.healthz()[0] == 200, 90, "the bot")
 
     def healthz(self) -> tuple[int, str]:
         """The status and text of /healthz."""
@@ -267,7 +267,7 @@ def test_a_database_that_can_only_be_read_at_start_is_one_clear_message(workdir)
         }
         _read_only([database], True)
         try:
-            result = run(workdir, "serve", "--slack-http", "--port", str(free_port()), env=env)
+            result = run(workdir, "serve", "--slack-http", "--port", "0", env=env)
         finally:
             _read_only([database], False)
     assert result.returncode == 1

@@ -36,14 +36,12 @@ from tests.adapters.fake_slack import (
     sign,
 )
 from tests.helpers import (
+    Bot,
     ThreadedFake,
     copy_knowledge,
-    free_port,
     http_get,
     http_post,
-    port_open,
     run,
-    start,
     wait_until,
 )
 
@@ -78,26 +76,19 @@ def _discord_env(fake) -> dict:
 
 
 def test_slack_and_discord_in_one_process_with_health_and_metrics(workdir):
-    port, health = free_port(), free_port()
     with ThreadedFake(FakeSlack) as slack, ThreadedFake(FakeDiscord) as discord:
         env = {
             **_slack_env(slack.fake),
             **_discord_env(discord.fake),
             "PLAYBOOK_LOG_FORMAT": "json",
         }
-        proc = start(
-            workdir,
-            "serve",
-            "--slack-http",
-            "--port",
-            str(port),
-            "--health-port",
-            str(health),
-            env=env,
+        proc = Bot(
+            workdir, "serve", "--slack-http", "--port", "0", "--health-port", "auto", env=env
         )
         try:
+            health, port = proc.port("health"), proc.port("slack")
             healthz = f"http://127.0.0.1:{health}/healthz"
-            wait_until(lambda: port_open(health) and http_get(healthz)[0] == 200, 60, "healthz")
+            wait_until(lambda: http_get(healthz)[0] == 200, 60, "healthz")
             assert _post_mention(port, "Red Hat, quel modèle ?", "2.1", "EvBoth") == 200
             wait_until(lambda: slack.fake.of("chat.postMessage"), 20, "the Slack answer")
             (post,) = slack.fake.of("chat.postMessage")
@@ -130,12 +121,11 @@ def test_slack_and_discord_in_one_process_with_health_and_metrics(workdir):
 
 
 def test_healthz_is_503_with_the_reason_when_a_platform_is_down(workdir):
-    health = free_port()
     with ThreadedFake(FakeDiscord) as discord:
         discord.fake.hold_ready = True  # the gateway never says READY
-        proc = start(workdir, "serve", "--health-port", str(health), env=_discord_env(discord.fake))
+        proc = Bot(workdir, "serve", "--health-port", "auto", env=_discord_env(discord.fake))
         try:
-            wait_until(lambda: port_open(health), 60, "the health port")
+            health = proc.port("health")
             status, text = http_get(f"http://127.0.0.1:{health}/healthz")
             assert status == 503
             assert text == "unhealthy: discord is not connected\n"
@@ -150,13 +140,12 @@ def test_healthz_is_503_with_the_reason_when_a_platform_is_down(workdir):
 
 
 def test_sigterm_during_an_answer_delivers_it_and_exits_0(workdir):
-    port = free_port()
     with ThreadedFake(FakeSlack) as slack:
         slack.fake.delays["chat.postMessage"] = 2.0  # the answer is still being delivered
         env = _slack_env(slack.fake, PLAYBOOK_HEALTH_PORT="0")
-        proc = start(workdir, "serve", "--slack-http", "--port", str(port), env=env)
+        proc = Bot(workdir, "serve", "--slack-http", "--port", "0", env=env)
         try:
-            wait_until(lambda: port_open(port), 60, "the Slack port")
+            port = proc.port("slack")
             assert _post_mention(port, "Red Hat ?", "3.1", "EvTerm") == 200
             wait_until(lambda: slack.fake.of("chat.postMessage"), 20, "the answer to start")
             proc.send_signal(signal.SIGTERM)
@@ -353,7 +342,6 @@ def test_a_served_index_damaged_on_disk_is_rebuilt_from_the_pages(engine, tmp_pa
 def test_sigterm_during_a_live_reindex_abandons_it_and_exits_in_time(workdir):
     """A page edit starts a re-index that takes a while; SIGTERM then stops it at its next
     step, removes its temporary folder and exits 0 within the drain time and a small bound."""
-    port = free_port()
     index = workdir / ".playbook" / "index"
     with ThreadedFake(FakeSlack) as slack:
         env = _slack_env(
@@ -362,9 +350,9 @@ def test_sigterm_during_a_live_reindex_abandons_it_and_exits_in_time(workdir):
             PLAYBOOK_WATCH_SECONDS="1",
             PLAYBOOK_DRAIN_SECONDS="2",
         )
-        proc = start(workdir, "serve", "--slack-http", "--port", str(port), env=env)
+        proc = Bot(workdir, "serve", "--slack-http", "--port", "0", env=env)
         try:
-            wait_until(lambda: port_open(port), 60, "the Slack port")
+            proc.port("slack")  # serving: the watcher is running
             long_page = "\n\n".join(
                 f"Le paragraphe {n} explique comment vendre du support à des clients." * 3
                 for n in range(3000)

@@ -16,13 +16,15 @@ EVENTS_PATH = "/slack/events"
 async def serve_http(
     bot: SlackBot, host: str, port: int, stop: asyncio.Event, drain_seconds: float = 10
 ) -> None:
-    """Serve Slack's requests on ``http://host:port/slack/events`` until ``stop`` is set; then
-    stop listening, let the answers in flight finish (bounded) and close."""
+    """Serve Slack's requests on ``http://host:port/slack/events`` (port 0: a free port the
+    system picks, logged) until ``stop`` is set; then stop listening, let the answers in flight
+    finish (bounded) and close."""
     runner = web.AppRunner(bot.web_app(EVENTS_PATH, port), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    log.info("Slack: listening on http://%s:%s%s", host, port, EVENTS_PATH)
+    bound = runner.addresses[0][1]  # the port the system picked when asked for port 0
+    log.info("Slack: listening on http://%s:%s%s", host, bound, EVENTS_PATH)
     try:
         await stop.wait()
         began = loop_time()

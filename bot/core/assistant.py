@@ -15,7 +15,7 @@ from bot.core.team.lookup import ChecklistBook
 from bot.core.team.progress import ChecklistBoard
 from bot.core.team.ratelimit import RateLimiter
 from bot.core.team.recording import Recorder
-from bot.core.team.store import Store, new_answer_id
+from bot.core.team.store import CitedPassage, Store, new_answer_id
 from bot.core.types import Answer, Citation
 
 log = logging.getLogger("playbook")
@@ -36,7 +36,7 @@ class Asker:
     user: str
 
 
-def cited_passages(answer: Answer) -> list[dict]:
+def cited_passages(answer: Answer) -> list[CitedPassage]:
     """The passages an answer cites, as stored with feedback."""
     return [
         {"passage_id": q.passage_id, "section": q.citation.section, "link": q.citation.link}

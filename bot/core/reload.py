@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
+from bot.core.assistant import Assistant
 from bot.core.knowledge.documents import DocumentError, PageCache
 from bot.core.knowledge.examples import EXAMPLES_FILE, ExamplesError, load_examples
 from bot.core.knowledge.glossary import GLOSSARY_FILE, GlossaryError, load_glossary
 from bot.core.knowledge.index import CURRENT, BuildAbandoned, load_index, source_hashes
+from bot.core.metrics import Metrics
 from bot.core.retrieval.engine import build
 from bot.core.team.checklists import CURATED_DIR, load_checklists
 from bot.core.team.lookup import ChecklistBook
@@ -49,7 +51,10 @@ class ReloadResult:
         return f"Knowledge unchanged ({self.reason})."
 
 
-def _signature(knowledge_dir: Path) -> tuple:
+Signature = tuple[tuple[str, int, int], ...]  # every file's path, size and mtime (ns)
+
+
+def _signature(knowledge_dir: Path) -> Signature:
     """A cheap fingerprint of the knowledge directory: every file's path, size and mtime."""
     entries = []
     for path in sorted(knowledge_dir.rglob("*")):
@@ -84,13 +89,16 @@ def _checklist_hashes(knowledge_dir: Path) -> dict[str, str]:
 class KnowledgeWatcher:
     """Checks the knowledge base for changes and reloads the assistant's index and checklists."""
 
-    def __init__(self, settings: Settings, assistant, metrics=None) -> None:
+    def __init__(
+        self, settings: Settings, assistant: Assistant, metrics: Metrics | None = None
+    ) -> None:
         self.settings = settings
         self.assistant = assistant
         self.metrics = metrics
         self._checklists = _checklist_hashes(settings.knowledge_dir)
-        self._failed: tuple[dict, dict] | None = None  # the state that last failed to load
-        self._seen: tuple | None = None  # the directory's fingerprint when last found unchanged
+        # The state (the sources' and the checklists' hashes) that last failed to load.
+        self._failed: tuple[dict[str, str], dict[str, str]] | None = None
+        self._seen: Signature | None = None  # the fingerprint when last found unchanged
         self._pages = PageCache()  # a reload parses only the pages that changed
         self.cancel = threading.Event()  # set on shutdown: a build in progress is abandoned
         self.failing_since: float | None = None  # when reloads started failing (monotonic)

@@ -2,14 +2,48 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from bot.core.types import Answer, Citation, Quote
 
 
-def _citation(data: dict) -> Citation:
+class CitationData(TypedDict):
+    """A citation as plain data."""
+
+    section: str
+    breadcrumb: list[str]
+    link: str
+
+
+class QuoteData(CitationData):
+    """A quote as plain data: its text, the highlight and what surrounds it, its citation."""
+
+    passage_id: str
+    text: str
+    before: str
+    highlight: str
+    after: str
+    score: float
+
+
+class AnswerData(TypedDict):
+    """An answer as plain data (``playbook ask --json``; kept in the database)."""
+
+    question: str
+    language: str
+    lead: str
+    abstained: bool
+    quotes: list[QuoteData]
+    suggestions: list[CitationData]
+    notes: list[str]
+    scores: dict[str, float]
+
+
+def _citation(data: CitationData) -> Citation:
     return Citation(data["section"], tuple(data["breadcrumb"]), data["link"])
 
 
-def answer_to_dict(answer: Answer) -> dict:
+def answer_to_dict(answer: Answer) -> AnswerData:
     """The answer as plain data (what ``playbook ask --json`` prints)."""
     return {
         "question": answer.question,
@@ -39,7 +73,7 @@ def answer_to_dict(answer: Answer) -> dict:
     }
 
 
-def answer_from_dict(data: dict) -> Answer:
+def answer_from_dict(data: AnswerData) -> Answer:
     """Rebuild an ``Answer`` from ``answer_to_dict``'s output."""
     return Answer(
         question=data["question"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from bot.core.knowledge.documents import (
     page_files,
     read_page,
 )
-from bot.core.knowledge.embedders import Embedder, embed_groups
+from bot.core.knowledge.embedders import DualEmbedder, Embedder, embed_groups
 from bot.core.knowledge.examples import (
     EXAMPLES_FILE,
     ExamplesError,
@@ -40,10 +40,12 @@ from bot.core.knowledge.index import (
     FORMAT_VERSION,
     BuildAbandoned,
     BuildFolder,
+    BuildParts,
     BuildReport,
     IndexError_,
     IndexMissing,
     KnowledgeIndex,
+    LinkSettings,
     Progress,
     Vocabulary,
     damaged_file,
@@ -92,12 +94,30 @@ class PageParts:
     same_text: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PageRows:
+    """Where a page's rows lie in a build: its first passage and section, how many of each,
+    and its number among the build's pages."""
+
+    digest: str
+    passage: int
+    passages: int
+    section: int
+    sections: int
+    number: int
+
+
 @dataclass
 class Previous:
     """The current build, when its rows can be reused (same embedder, format, settings)."""
 
     index: KnowledgeIndex
-    pages: dict[str, tuple[str, int, int, int, int, int]]  # source → digest, ranges, page no.
+    pages: dict[str, PageRows]  # by source
+
+    def unchanged(self, source: str, digest: str) -> bool:
+        """Whether ``source`` is in this build with the same bytes (``digest``)."""
+        found = self.pages.get(source)
+        return bool(digest) and found is not None and found.digest == digest
 
     @property
     def sentence_starts(self) -> np.ndarray:
@@ -109,13 +129,13 @@ class Previous:
         found = self.pages.get(source)
         if found is None:
             return {}
-        _, start, count, _, _, _ = found
-        passages = self.index.passages[start : start + count]
+        start = found.passage
+        passages = self.index.passages[start : start + found.passages]
         return {text_key(p.embedding_text): start + i for i, p in enumerate(passages)}
 
 
 def _previous(
-    index_dir: Path, embedder: Embedder, settings: dict, loaded: KnowledgeIndex | None
+    index_dir: Path, embedder: Embedder, settings: LinkSettings, loaded: KnowledgeIndex | None
 ) -> Previous | None:
     """The current build of ``index_dir`` (``loaded`` when it is that build), if reusable."""
     try:
@@ -145,13 +165,8 @@ def _previous(
     pages = {}
     passage, section = 0, 0
     for number, entry in enumerate(index.pages):
-        pages[entry["source"]] = (
-            entry["digest"],
-            passage,
-            entry["passages"],
-            section,
-            entry["sections"],
-            number,
+        pages[entry["source"]] = PageRows(
+            entry["digest"], passage, entry["passages"], section, entry["sections"], number
         )
         passage += entry["passages"]
         section += entry["sections"]
@@ -159,14 +174,15 @@ def _previous(
 
 
 def _reused_page(source: str, digest: str, previous: Previous) -> PageParts:
-    _, start, count, section, sections, number = previous.pages[source]
+    rows = previous.pages[source]
+    start, count = rows.passage, rows.passages
     index, starts = previous.index, previous.sentence_starts
     first = int(starts[start])
-    words = index.page_words[number]
+    words = index.page_words[rows.number]
     return PageParts(
         source=source,
         digest=digest,
-        sections=index.sections[section : section + sections],
+        sections=index.sections[rows.section : rows.section + rows.sections],
         passages=index.passages[start : start + count],
         languages=index.languages[start : start + count],
         sentences=[],  # not needed: the vectors and spans are copied
@@ -216,7 +232,7 @@ def _read_pages(
     for path, source in files:
         check()
         digest = hashes.get(source, "")
-        if previous and digest and previous.pages.get(source, ("",))[0] == digest:
+        if previous is not None and previous.unchanged(source, digest):
             parts.append(_reused_page(source, digest, previous))
             continue
         page = read_page(path, source, base_url=base_url, link_root=root, max_bytes=max_bytes)
@@ -367,7 +383,7 @@ def _embed_keyed(
     if kept.size:
         out[kept] = np.asarray(old_vectors)[found[kept]]
     todo = np.flatnonzero(found < 0)
-    embed = getattr(embedder, "embed_primary", embedder.embed)
+    embed = embedder.embed_primary if isinstance(embedder, DualEmbedder) else embedder.embed
     for start in range(0, len(todo), 256):
         batch = todo[start : start + 256]
         out[batch] = embed([texts[i] for i in batch])
@@ -464,9 +480,55 @@ def _canceller(cancel: threading.Event | None) -> Callable[[], None]:
     return check
 
 
-def _flat(parts: list[PageParts], attribute: str) -> Iterator:
-    for page in parts:
-        yield from getattr(page, attribute)
+@dataclass(frozen=True)
+class _Job:
+    """What ``build_index`` was asked to build, and when it started."""
+
+    knowledge_dir: Path
+    index_dir: Path
+    embedder: Embedder
+    settings: LinkSettings
+    progress: Progress | None
+    max_page_bytes: int
+    cancel: threading.Event | None
+    started: float
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """What the knowledge folder holds: each page's parts, the hashes and [size, mtime_ns]
+    of the source files, the glossary, the examples that name a section, and every problem
+    found (pages first, then the glossary's, then the examples')."""
+
+    parts: list[PageParts]
+    hashes: dict[str, str]
+    stats: dict[str, list[int]]
+    glossary: Glossary
+    examples: list[tuple[str, tuple[int, ...]]]
+    errors: list[DocumentError]
+
+    @property
+    def citations(self) -> list[Citation]:
+        """Every section, in index order."""
+        return [c for page in self.parts for c in page.sections]
+
+    @property
+    def passages(self) -> list[Passage]:
+        """Every passage, in index order."""
+        return [p for page in self.parts for p in page.passages]
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """The build's vocabulary and the vectors of its words, its section titles and its
+    example questions; ``embedded`` counts those embedded now (the others were kept)."""
+
+    vocabulary: _Words
+    word_vectors: np.ndarray
+    title_vectors: np.ndarray
+    example_texts: list[str]
+    example_vectors: np.ndarray
+    embedded: int
 
 
 def build_index(
@@ -488,21 +550,20 @@ def build_index(
     result and left out. Raises ``KnowledgeDirError`` when no page can be read, and
     ``BuildAbandoned`` (nothing changed on disk) soon after ``cancel`` is set.
     """
-    started = time.perf_counter()
-    settings = {"base_url": base_url, "link_root": link_root}
+    settings: LinkSettings = {"base_url": base_url, "link_root": link_root}
+    job = _Job(
+        knowledge_dir,
+        index_dir,
+        embedder,
+        settings,
+        progress,
+        max_page_bytes,
+        cancel,
+        started=time.perf_counter(),
+    )
     reusable = _previous(index_dir, embedder, settings, previous)
     try:
-        return _build(
-            knowledge_dir,
-            index_dir,
-            embedder,
-            settings,
-            reusable,
-            progress,
-            max_page_bytes,
-            started,
-            cancel,
-        )
+        return _build(job, reusable)
     except (OSError, ValueError) as exc:
         if reusable is None or isinstance(exc, KnowledgeDirError):
             raise
@@ -513,39 +574,49 @@ def build_index(
             index_dir,
             exc,
         )
-        return _build(
-            knowledge_dir,
-            index_dir,
-            embedder,
-            settings,
-            None,
-            progress,
-            max_page_bytes,
-            started,
-            cancel,
-        )
+        return _build(job, None)
 
 
-def _build(
-    knowledge_dir: Path,
-    index_dir: Path,
-    embedder: Embedder,
-    settings: dict,
-    reusable: Previous | None,
-    progress: Progress | None,
-    max_page_bytes: int,
-    started: float,
-    cancel: threading.Event | None = None,
-) -> BuildReport:
+def _build(job: _Job, reusable: Previous | None) -> BuildReport:
     """``build_index`` with the previous build to reuse already chosen (or none)."""
-    base_url, link_root = settings["base_url"], settings["link_root"]
+    check = _canceller(job.cancel)
+    sources = _read_sources(job, reusable, check)
+    with BuildFolder(job.index_dir) as folder:
+        embedded, passage_origin = _write_vectors(
+            sources.parts, job.embedder, reusable, folder, job.progress, check
+        )
+        lookups = _embed_lookups(sources, job.embedder, reusable)
+        parts = _build_parts(job, sources, lookups, reusable, folder, passage_origin)
+        write_files(folder, parts)
+        build = folder.commit()
+    embedded += lookups.embedded
+    passages, sections = len(parts.passages), len(parts.sections)
+    total = passages + len(parts.vocabulary.words) + sections + len(lookups.example_texts)
+    return BuildReport(
+        passages=passages,
+        sections=sections,
+        pages=len(sources.parts),
+        embedded=embedded,
+        reused=total - embedded,
+        seconds=time.perf_counter() - job.started,
+        errors=tuple(sources.errors),
+        path=build,
+    )
+
+
+def _read_sources(job: _Job, reusable: Previous | None, check: Callable[[], None]) -> _Sources:
+    """Read the knowledge folder: the pages (unchanged ones from ``reusable``), the glossary
+    and the examples. Raises ``KnowledgeDirError`` when no page can be read."""
+    knowledge_dir = job.knowledge_dir
     unlisted: list[DocumentError] = []
     files = page_files(knowledge_dir, unlisted)
     manifest = reusable.index.manifest if reusable else None
     hashes, stats = source_state(knowledge_dir, manifest, files)
+    link_root = job.settings["link_root"]
     root = str(knowledge_dir) if link_root is None else link_root
-    check = _canceller(cancel)
-    parts, errors = _read_pages(files, hashes, reusable, base_url, root, max_page_bytes, check)
+    parts, errors = _read_pages(
+        files, hashes, reusable, job.settings["base_url"], root, job.max_page_bytes, check
+    )
     errors = [*unlisted, *errors]
     if not parts:
         detail = "; ".join(str(e) for e in errors) or "no *.md file"
@@ -554,95 +625,93 @@ def _build(
         glossary = load_glossary(knowledge_dir)
     except GlossaryError as exc:
         glossary = Glossary()
-        errors = [*errors, DocumentError(GLOSSARY_FILE, str(exc))]
-    citations = list(_flat(parts, "sections"))
+        errors.append(DocumentError(GLOSSARY_FILE, str(exc)))
+    titles = [c.section for page in parts for c in page.sections]
     try:
-        examples, problems = resolve_sections(
-            load_examples(knowledge_dir), [c.section for c in citations]
-        )
+        examples, problems = resolve_sections(load_examples(knowledge_dir), titles)
     except ExamplesError as exc:
         examples, problems = [], [str(exc)]
-    errors = [*errors, *(DocumentError(EXAMPLES_FILE, p) for p in problems)]
-    passages: list[Passage] = list(_flat(parts, "passages"))
-    old = reusable.index if reusable is not None else None
+    errors.extend(DocumentError(EXAMPLES_FILE, p) for p in problems)
+    return _Sources(parts, hashes, stats, glossary, examples, errors)
+
+
+def _embed_lookups(sources: _Sources, embedder: Embedder, previous: Previous | None) -> _Lookups:
+    """The vocabulary and the vectors of words, section titles and example questions, each
+    kept from ``previous`` where its text is there."""
+    old = previous.index if previous is not None else None
     empty = np.zeros((0, embedder.dim), np.float32)
-    with BuildFolder(index_dir) as folder:
-        embedded, passage_origin = _write_vectors(
-            parts, embedder, reusable, folder, progress, check
-        )
-        vocabulary = _vocabulary(parts, reusable)
-        word_vectors, words_embedded = _embed_keyed(
-            vocabulary.words,
-            embedder,
-            old.vocabulary.words if old else [],
-            old.vocabulary.vectors if old else empty,
-        )
-        title_vectors, titles_embedded = _embed_keyed(
-            [c.section for c in citations],
-            embedder,
-            [c.section for c in old.sections] if old else [],
-            old.title_vectors if old else empty,
-        )
-        question_texts = example_texts([q for q, _ in examples])
-        example_vectors, examples_embedded = _embed_keyed(
-            question_texts,
-            embedder,
-            example_texts(old.examples) if old else [],
-            old.example_vectors if old else empty,
-        )
-        section_number = {c.link: n for n, c in enumerate(citations)}
-        write_files(
-            folder,
-            passages=passages,
-            languages=list(_flat(parts, "languages")),
-            sections=citations,
-            section_sources=[p.source for p in parts for _ in p.sections],
-            passage_section=[section_number[p.citation.link] for p in passages],
-            passage_search=VectorSearch.build(
-                RowFile(folder.path / "vectors.npy"),
-                old.dense.ivf if old else None,
-                passage_origin,
-            ),
-            sentence_spans=_spans(parts, reusable),
-            vocabulary=Vocabulary(vocabulary.words, word_vectors, vocabulary.terms),
-            vocabulary_search=VectorSearch.build(
-                word_vectors, old.vocabulary_search.ivf if old else None, vocabulary.origin
-            ),
-            title_vectors=title_vectors,
-            lexical=_lexical(parts, reusable),
-            glossary=glossary,
-            examples=examples,
-            example_vectors=example_vectors,
-            pages=[
-                {
-                    "source": p.source,
-                    "digest": p.digest,
-                    "passages": len(p.passages),
-                    "sections": len(p.sections),
-                }
-                for p in parts
-            ],
-            page_words=vocabulary.page_words,
-            manifest_extra={
-                "embedder": {"id": embedder.id, "dim": embedder.dim},
-                "sources": hashes,
-                "stats": stats,
-                "settings": settings,
-                "errors": [str(e) for e in errors],
-            },
-        )
-        build = folder.commit()
-    embedded += words_embedded + titles_embedded + examples_embedded
-    total = len(passages) + len(vocabulary.words) + len(citations) + len(question_texts)
-    return BuildReport(
-        passages=len(passages),
-        sections=len(citations),
-        pages=len(parts),
-        embedded=embedded,
-        reused=total - embedded,
-        seconds=time.perf_counter() - started,
-        errors=tuple(errors),
-        path=build,
+    vocabulary = _vocabulary(sources.parts, previous)
+    word_vectors, words_embedded = _embed_keyed(
+        vocabulary.words,
+        embedder,
+        old.vocabulary.words if old else [],
+        old.vocabulary.vectors if old else empty,
+    )
+    title_vectors, titles_embedded = _embed_keyed(
+        [c.section for c in sources.citations],
+        embedder,
+        [c.section for c in old.sections] if old else [],
+        old.title_vectors if old else empty,
+    )
+    questions = example_texts([q for q, _ in sources.examples])
+    example_vectors, examples_embedded = _embed_keyed(
+        questions,
+        embedder,
+        example_texts(old.examples) if old else [],
+        old.example_vectors if old else empty,
+    )
+    embedded = words_embedded + titles_embedded + examples_embedded
+    return _Lookups(vocabulary, word_vectors, title_vectors, questions, example_vectors, embedded)
+
+
+def _build_parts(
+    job: _Job,
+    sources: _Sources,
+    lookups: _Lookups,
+    previous: Previous | None,
+    folder: BuildFolder,
+    passage_origin: np.ndarray,
+) -> BuildParts:
+    """Everything ``write_files`` writes, once the vectors are in ``folder``."""
+    parts = sources.parts
+    old = previous.index if previous is not None else None
+    citations, passages = sources.citations, sources.passages
+    section_number = {c.link: n for n, c in enumerate(citations)}
+    words = lookups.vocabulary
+    return BuildParts(
+        passages=passages,
+        languages=[lang for page in parts for lang in page.languages],
+        sections=citations,
+        section_sources=[p.source for p in parts for _ in p.sections],
+        passage_section=[section_number[p.citation.link] for p in passages],
+        passage_search=VectorSearch.build(
+            RowFile(folder.path / "vectors.npy"), old.dense.ivf if old else None, passage_origin
+        ),
+        sentence_spans=_spans(parts, previous),
+        vocabulary=Vocabulary(words.words, lookups.word_vectors, words.terms),
+        vocabulary_search=VectorSearch.build(
+            lookups.word_vectors, old.vocabulary_search.ivf if old else None, words.origin
+        ),
+        title_vectors=lookups.title_vectors,
+        lexical=_lexical(parts, previous),
+        glossary=sources.glossary,
+        examples=sources.examples,
+        example_vectors=lookups.example_vectors,
+        pages=[
+            {
+                "source": p.source,
+                "digest": p.digest,
+                "passages": len(p.passages),
+                "sections": len(p.sections),
+            }
+            for p in parts
+        ],
+        page_words=words.page_words,
+        embedder={"id": job.embedder.id, "dim": job.embedder.dim},
+        sources=sources.hashes,
+        stats=sources.stats,
+        settings=job.settings,
+        errors=[str(e) for e in sources.errors],
     )
 
 
@@ -652,7 +721,7 @@ def _spans(parts: list[PageParts], previous: Previous | None) -> np.ndarray:
     offset = 0
     for page in parts:
         if page.old_passage >= 0 and previous is not None:
-            old = previous.index.sentences.spans  # type: ignore[attr-defined]
+            old = previous.index.sentences.spans
             block = np.array(old[page.old_sentence : page.old_sentence + sum(page.sentence_counts)])
             block[:, 0] += offset - page.old_passage
             blocks.append(block)

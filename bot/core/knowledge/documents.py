@@ -64,10 +64,11 @@ def hugo_anchor(title: str) -> str:
     return "".join(out)
 
 
-def split_front_matter(text: str) -> tuple[dict, str]:
+def split_front_matter(text: str) -> tuple[dict[str, object], str]:
     """Split YAML (``---``) or TOML (``+++``) front matter from the body.
 
-    Returns ``(metadata, body)``; raises ``ValueError`` when the front matter does not parse.
+    Returns ``(metadata, body)``, the metadata as the page wrote it (any names and values);
+    raises ``ValueError`` when the front matter does not parse.
     """
     match = _FRONT_MATTER.match(text)
     if not match:
@@ -240,23 +241,22 @@ def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "
     blocks: list[Block] = []
 
     def flush() -> None:
-        if heading is None:
-            if blocks:
-                sections.append(_section(source, title, title, 1, "", (title,), blocks))
-            return
-        level, name = heading
-        anchor = hugo_anchor(name)
-        if anchor in used:
-            used[anchor] += 1
-            anchor = f"{anchor}-{used[anchor]}"
+        crumbs: tuple[str, ...]
+        if heading is None:  # the text before the first heading, named after the page
+            if not blocks:
+                return
+            name, level, anchor, crumbs = title, 1, "", (title,)
         else:
-            used[anchor] = 0
-        crumbs = tuple(t for lvl, t in stack if not (lvl == 1 and t == title))
-        sections.append(_section(source, title, name, level, anchor, (title, *crumbs), blocks))
-
-    def _section(src, page, name, level, anchor, crumbs, blks) -> Section:
-        link = section_link(src, anchor, base_url, link_root)
-        return Section(src, page, name, level, anchor, crumbs, link, tuple(blks))
+            level, name = heading
+            anchor = hugo_anchor(name)
+            if anchor in used:
+                used[anchor] += 1
+                anchor = f"{anchor}-{used[anchor]}"
+            else:
+                used[anchor] = 0
+            crumbs = (title, *(t for lvl, t in stack if not (lvl == 1 and t == title)))
+        link = section_link(source, anchor, base_url, link_root)
+        sections.append(Section(source, title, name, level, anchor, crumbs, link, tuple(blocks)))
 
     for item in items:
         if isinstance(item, tuple):
@@ -366,12 +366,16 @@ def read_page(
         return DocumentError(source, str(exc))
 
 
+_CacheKey = tuple[int, int, str, str, int]
+
+
 class PageCache:
     """Parsed pages kept by a long-running process (the server's reloads), each reused while
     its file's size and modification time stay the same and the link settings too."""
 
     def __init__(self) -> None:
-        self._pages: dict[str, tuple[tuple, Page | DocumentError]] = {}
+        # By source: the file's size, mtime and the link settings it was read with, and the page.
+        self._pages: dict[str, tuple[_CacheKey, Page | DocumentError]] = {}
 
     def read(
         self, path: Path, source: str, base_url: str, link_root: str, max_bytes: int

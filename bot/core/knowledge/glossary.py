@@ -116,7 +116,7 @@ class Glossary:
         return out
 
     @classmethod
-    def from_entries(cls, entries: Iterable[dict]) -> Glossary:
+    def from_entries(cls, entries: Iterable[object]) -> Glossary:
         """Build a glossary from ``{"fr": [...], "en": [...]}`` mappings, checking each.
 
         Raises ``GlossaryError`` naming the entry (1-based) when one is malformed.

@@ -13,10 +13,11 @@ import os
 import shutil
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TypedDict, overload
 
 import numpy as np
 import orjson
@@ -53,6 +54,82 @@ class IndexCorrupt(IndexError_):
     """The index on disk cannot be read or fails its checks."""
 
 
+class EmbedderInfo(TypedDict):
+    """The embedder a build's vectors come from."""
+
+    id: str
+    dim: int
+
+
+class LinkSettings(TypedDict):
+    """The settings that shape the sections' links (a build made with others is not reused)."""
+
+    base_url: str
+    link_root: str | None
+
+
+class Manifest(TypedDict):
+    """``manifest.json``: what a build holds and what it was built from. ``files`` has the
+    checksum of every file of the build, ``sources`` the SHA-256 of every source file and
+    ``stats`` their [size, mtime_ns] (all by path relative to the knowledge directory);
+    ``errors`` names the sources that were left out."""
+
+    format: int
+    built_at: str
+    passages: int
+    files: dict[str, str]
+    embedder: EmbedderInfo
+    sources: dict[str, str]
+    stats: dict[str, list[int]]
+    settings: LinkSettings
+    errors: list[str]
+
+
+class PageRecord(TypedDict):
+    """A page of a build, in index order: what an incremental build reuses."""
+
+    source: str
+    digest: str
+    passages: int
+    sections: int
+
+
+class StoredPassage(TypedDict):
+    """A passage in ``passages.json``."""
+
+    id: str
+    text: str
+    language: str
+    section_number: int
+
+
+class StoredSection(TypedDict):
+    """A section in ``passages.json``."""
+
+    section: str
+    breadcrumb: list[str]
+    link: str
+    source: str
+
+
+class StoredExample(TypedDict):
+    """An example question in ``passages.json``, with the numbers of its sections."""
+
+    question: str
+    sections: list[int]
+
+
+class StoredTexts(TypedDict):
+    """``passages.json``: every text of a build (vocabulary entries are [word, terms])."""
+
+    passages: list[StoredPassage]
+    sections: list[StoredSection]
+    vocabulary: list[tuple[str, list[str]]]
+    glossary: list[dict[str, list[str]]]
+    examples: list[StoredExample]
+    pages: list[PageRecord]
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """The pages' content words, their vectors and index terms (for cross-lingual expansion)."""
@@ -82,7 +159,13 @@ class Sentences(Sequence[str]):
         passage, start, stop = self._spans[number]
         return self._passages[int(passage)].text[int(start) : int(stop)]
 
-    def __getitem__(self, key):
+    @overload
+    def __getitem__(self, key: int) -> str: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> list[str]: ...
+
+    def __getitem__(self, key: int | slice) -> str | list[str]:
         if isinstance(key, slice):
             return [self._one(i) for i in range(*key.indices(len(self)))]
         return self._one(int(key))
@@ -106,12 +189,12 @@ def sentence_spans(texts: Sequence[str], sentences: Sequence[Sequence[str]]) -> 
 class KnowledgeIndex:
     """A loaded index: passages with their dense and lexical representations."""
 
-    manifest: dict
+    manifest: Manifest
     passages: list[Passage]
     languages: list[str]
     sections: list[Citation]
     vectors: RowFile  # (n, dim) unit rows, one per passage
-    sentences: Sequence[str]
+    sentences: Sentences
     sentence_owner: np.ndarray  # (m,) passage number of each sentence
     sentence_vectors: RowFile  # (m, dim) unit rows, half precision
     lexical: LexicalIndex
@@ -119,18 +202,18 @@ class KnowledgeIndex:
     title_vectors: np.ndarray  # (len(sections), dim) unit rows: each section's title
     passage_section: np.ndarray  # (n,) number in ``sections`` of each passage's section
     path: Path
+    # Nearest passages and vocabulary words (exact, or an inverted file on a large index).
+    dense: VectorSearch = field(repr=False)
+    vocabulary_search: VectorSearch = field(repr=False)
     glossary: Glossary = field(default_factory=Glossary)
     # The team's example questions (examples.yaml), the section numbers each points to, and
     # the vectors of their two query texts: every question's row, then every keywords' row.
     examples: list[str] = field(default_factory=list)
     example_sections: list[tuple[int, ...]] = field(default_factory=list)
     example_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
-    # Nearest passages and vocabulary words (exact, or an inverted file on a large index).
-    dense: VectorSearch = field(repr=False, default=None)  # type: ignore[assignment]
-    vocabulary_search: VectorSearch = field(repr=False, default=None)  # type: ignore[assignment]
     # Each page's source, digest and how many passages and sections it has, in index order,
     # and its vocabulary words' numbers: what an incremental build reuses.
-    pages: list[dict] = field(default_factory=list)
+    pages: list[PageRecord] = field(default_factory=list)
     page_words: list[np.ndarray] = field(default_factory=list)
     section_sources: list[str] = field(default_factory=list)  # each section's page
 
@@ -208,7 +291,7 @@ def source_files(
     return files
 
 
-def source_hashes(knowledge_dir: Path, manifest: dict | None = None) -> dict[str, str]:
+def source_hashes(knowledge_dir: Path, manifest: Manifest | None = None) -> dict[str, str]:
     """Hash of every page, of the glossary and of the example questions, by POSIX path
     relative to ``knowledge_dir``. A file whose size and modification time are those
     ``manifest`` (an index's) recorded keeps the hash recorded there, unread."""
@@ -217,12 +300,14 @@ def source_hashes(knowledge_dir: Path, manifest: dict | None = None) -> dict[str
 
 
 def source_state(
-    knowledge_dir: Path, manifest: dict | None = None, pages: list[tuple[Path, str]] | None = None
+    knowledge_dir: Path,
+    manifest: Manifest | None = None,
+    pages: list[tuple[Path, str]] | None = None,
 ) -> tuple[dict[str, str], dict[str, list[int]]]:
     """``source_hashes`` and each file's [size, mtime_ns], as an index's manifest keeps them
     (``pages``: the pages, when already listed)."""
-    known = (manifest or {}).get("sources") or {}
-    stats = (manifest or {}).get("stats") or {}
+    known = (manifest.get("sources") if manifest else None) or {}
+    stats = (manifest.get("stats") if manifest else None) or {}
     hashes: dict[str, str] = {}
     seen: dict[str, list[int]] = {}
     # A file modified in the last seconds could change again within the same timestamp tick
@@ -326,58 +411,94 @@ class BuildFolder:
         return build
 
 
-def write_files(folder: BuildFolder, **parts) -> None:
+@dataclass(frozen=True)
+class BuildParts:
+    """Everything a build writes besides the passage and sentence vectors (which it writes as
+    it embeds them), in index order, and what its manifest records."""
+
+    passages: list[Passage]
+    languages: list[str]  # each passage's
+    sections: list[Citation]
+    section_sources: list[str]  # each section's page
+    passage_section: list[int]  # each passage's number in ``sections``
+    passage_search: VectorSearch
+    sentence_spans: np.ndarray  # (m, 3): passage, start, stop
+    vocabulary: Vocabulary
+    vocabulary_search: VectorSearch
+    title_vectors: np.ndarray  # one per section
+    lexical: LexicalIndex
+    glossary: Glossary
+    examples: list[tuple[str, tuple[int, ...]]]  # question, section numbers
+    example_vectors: np.ndarray  # every question's row, then every keywords' row
+    pages: list[PageRecord]
+    page_words: list[np.ndarray]  # each page's vocabulary numbers
+    embedder: EmbedderInfo
+    sources: dict[str, str]
+    stats: dict[str, list[int]]
+    settings: LinkSettings
+    errors: list[str]
+
+
+def write_files(folder: BuildFolder, parts: BuildParts) -> None:
     """Write the build's remaining files and its manifest (``vectors.npy`` and
     ``sentences.npy`` are written by the build as it embeds, their checksums in
     ``folder.digests``)."""
     path = folder.path
-    passages: list[Passage] = parts["passages"]
-    records = [
-        {"id": p.id, "text": p.text, "language": lang, "section_number": number}
-        for p, lang, number in zip(
-            passages, parts["languages"], parts["passage_section"], strict=True
-        )
-    ]
-    sources = parts["section_sources"]
-    sections = [
-        {"section": c.section, "breadcrumb": list(c.breadcrumb), "link": c.link, "source": src}
-        for c, src in zip(parts["sections"], sources, strict=True)
-    ]
-    vocabulary: Vocabulary = parts["vocabulary"]
-    payload = {
-        "passages": records,
-        "sections": sections,
-        "vocabulary": [[w, t] for w, t in zip(vocabulary.words, vocabulary.terms, strict=True)],
-        "glossary": parts["glossary"].to_json(),
-        "examples": [{"question": q, "sections": list(n)} for q, n in parts["examples"]],
-        "pages": parts["pages"],
+    sums = {"passages.json": save_bytes(path / "passages.json", orjson.dumps(_texts(parts)))}
+    for name, array in _arrays(parts).items():
+        sums[name] = save_array(path / name, array)
+    sums.update(parts.passage_search.save(path, "passages"))
+    sums.update(parts.vocabulary_search.save(path, "vocabulary"))
+    lexical = parts.lexical.save(path / "bm25")
+    sums.update({f"bm25/{name}": digest for name, digest in lexical.items()})
+    manifest: Manifest = {
+        "format": FORMAT_VERSION,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "passages": len(parts.passages),
+        "files": {**folder.digests, **sums},
+        "embedder": parts.embedder,
+        "sources": parts.sources,
+        "stats": parts.stats,
+        "settings": parts.settings,
+        "errors": parts.errors,
     }
-    sums = {"passages.json": save_bytes(path / "passages.json", orjson.dumps(payload))}
-    page_words: list[np.ndarray] = parts["page_words"]
+    (path / "manifest.json").write_bytes(orjson.dumps(manifest))
+
+
+def _texts(parts: BuildParts) -> StoredTexts:
+    """The contents of ``passages.json``."""
+    vocabulary = parts.vocabulary
+    return {
+        "passages": [
+            {"id": p.id, "text": p.text, "language": lang, "section_number": number}
+            for p, lang, number in zip(
+                parts.passages, parts.languages, parts.passage_section, strict=True
+            )
+        ],
+        "sections": [
+            {"section": c.section, "breadcrumb": list(c.breadcrumb), "link": c.link, "source": src}
+            for c, src in zip(parts.sections, parts.section_sources, strict=True)
+        ],
+        "vocabulary": list(zip(vocabulary.words, vocabulary.terms, strict=True)),
+        "glossary": parts.glossary.to_json(),
+        "examples": [{"question": q, "sections": list(n)} for q, n in parts.examples],
+        "pages": parts.pages,
+    }
+
+
+def _arrays(parts: BuildParts) -> dict[str, np.ndarray]:
+    """The build's arrays by file name (each page's words as one array and its offsets)."""
+    page_words = parts.page_words
     indptr = np.zeros(len(page_words) + 1, np.int64)
     np.cumsum([len(w) for w in page_words], out=indptr[1:])
-    arrays = {
-        "sentence_spans.npy": parts["sentence_spans"],
-        "vocabulary.npy": vocabulary.vectors,
-        "titles.npy": parts["title_vectors"],
-        "examples.npy": parts["example_vectors"],
+    return {
+        "sentence_spans.npy": parts.sentence_spans,
+        "vocabulary.npy": parts.vocabulary.vectors,
+        "titles.npy": parts.title_vectors,
+        "examples.npy": parts.example_vectors,
         "page_words.npy": np.concatenate(page_words) if page_words else np.zeros(0, np.int32),
         "page_words_indptr.npy": indptr,
     }
-    for name, array in arrays.items():
-        sums[name] = save_array(path / name, array)
-    sums.update(parts["passage_search"].save(path, "passages"))
-    sums.update(parts["vocabulary_search"].save(path, "vocabulary"))
-    lexical: LexicalIndex = parts["lexical"]
-    sums.update({f"bm25/{name}": digest for name, digest in lexical.save(path / "bm25").items()})
-    manifest = {
-        "format": FORMAT_VERSION,
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "passages": len(passages),
-        "files": {**folder.digests, **sums},
-        **parts["manifest_extra"],
-    }
-    (path / "manifest.json").write_bytes(orjson.dumps(manifest))
 
 
 def _prune(index_dir: Path, keep: str) -> None:
@@ -395,7 +516,7 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
     """
     folder = _current_dir(index_dir)
     try:
-        manifest = orjson.loads((folder / "manifest.json").read_bytes())
+        manifest: Manifest = orjson.loads((folder / "manifest.json").read_bytes())
         if not isinstance(manifest, dict):
             raise IndexCorrupt("its manifest is not an object")
         if manifest.get("format") != FORMAT_VERSION:
@@ -412,7 +533,7 @@ def load_index(index_dir: Path) -> KnowledgeIndex:
         raise IndexCorrupt(f"cannot read the index in {folder}: {exc}") from exc
 
 
-def damaged_file(folder: Path, manifest: dict) -> str | None:
+def damaged_file(folder: Path, manifest: Manifest) -> str | None:
     """What is wrong with the build's files (one missing, or not matching its checksum), or
     ``None`` when they are as written."""
     for name, digest in manifest["files"].items():
@@ -425,11 +546,15 @@ def damaged_file(folder: Path, manifest: dict) -> str | None:
 
 
 def _array(folder: Path, name: str) -> np.ndarray:
-    return np.load(folder / name, mmap_mode="r", allow_pickle=False)
+    array: np.ndarray = np.load(folder / name, mmap_mode="r", allow_pickle=False)
+    return array
 
 
-def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
-    payload = orjson.loads((folder / "passages.json").read_bytes())
+def _read_texts(
+    payload: StoredTexts,
+) -> tuple[list[Citation], list[str], np.ndarray, list[Passage]]:
+    """From ``passages.json``: the sections, each section's page, each passage's section
+    number and the passages."""
     sections = [
         Citation(s["section"], tuple(s["breadcrumb"]), s["link"]) for s in payload["sections"]
     ]
@@ -441,6 +566,12 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
         Passage(id=r["id"], text=r["text"], source=sources[n], citation=sections[n])
         for r, n in zip(payload["passages"], passage_section.tolist(), strict=True)
     ]
+    return sections, sources, passage_section, passages
+
+
+def _read_build(folder: Path, manifest: Manifest) -> KnowledgeIndex:
+    payload: StoredTexts = orjson.loads((folder / "passages.json").read_bytes())
+    sections, sources, passage_section, passages = _read_texts(payload)
     vectors = RowFile(folder / "vectors.npy")
     sentence_vectors = RowFile(folder / "sentences.npy")
     spans = np.asarray(_array(folder, "sentence_spans.npy"), dtype=np.int64).reshape(-1, 3)
@@ -497,7 +628,7 @@ def _read_build(folder: Path, manifest: dict) -> KnowledgeIndex:
     )
 
 
-def _read_glossary(entries: list) -> Glossary:
+def _read_glossary(entries: Iterable[object]) -> Glossary:
     try:
         return Glossary.from_entries(entries)
     except GlossaryError as exc:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import orjson
@@ -44,11 +45,20 @@ def _stop_words() -> frozenset[str]:
     return frozenset(_fold(w) for w in words)
 
 
+class WordStemmer(Protocol):
+    """A Snowball stemmer of ``PyStemmer``."""
+
+    def stemWords(self, words: Sequence[str]) -> list[str]:
+        """The stems of ``words``, in order."""
+        ...
+
+
 @lru_cache(maxsize=2)
-def _stemmer(language: str):
+def _stemmer(language: str) -> WordStemmer:
     import Stemmer
 
-    return Stemmer.Stemmer("french" if language == "fr" else "english")
+    stemmer: WordStemmer = Stemmer.Stemmer("french" if language == "fr" else "english")
+    return stemmer
 
 
 @lru_cache(maxsize=1 << 17)

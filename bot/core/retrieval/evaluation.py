@@ -31,7 +31,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NotRequired, TypedDict, TypeVar
 
 import numpy as np
 import yaml
@@ -84,7 +84,57 @@ class EvalOutcome:
     first_quote_chars: int | None = None
 
 
-def _text_field(item: dict, name: str) -> str | None:
+class AnswerScore(TypedDict):
+    """Where an answer puts the right section and the answer span (see ``EvalOutcome``)."""
+
+    rank: int | None
+    page_rank: int | None
+    answer_rank: int | None
+    highlighted: bool
+    first_quote_chars: int | None
+
+
+class KindCount(TypedDict):
+    """Out-of-scope questions of one kind, and how many the engine abstained on."""
+
+    questions: int
+    abstained: int
+
+
+class Latency(TypedDict):
+    """Answer latency percentiles, in milliseconds."""
+
+    p50: float
+    p95: float
+    max: float
+
+
+# What ``summarise`` returns (``playbook eval --json``); its keys are not all identifiers.
+Summary = TypedDict(
+    "Summary",
+    {
+        "questions": int,
+        "hit@1": float,
+        "hit@3": float,
+        "mrr": float,
+        "section@1": float,
+        "section@3": float,
+        "answered_items": int,
+        "answer@1": float,
+        "answer@3": float,
+        "highlight@1": float,
+        "first_quote_chars": float,
+        "out_of_scope": int,
+        "abstained_out_of_scope": int,
+        "out_of_scope_by_kind": dict[str, KindCount],
+        "abstained_in_scope": int,
+        "latency_ms": Latency,
+        "by_language": NotRequired[dict[str, "Summary"]],
+    },
+)
+
+
+def _text_field(item: Mapping[str, object], name: str) -> str | None:
     value = item.get(name)
     return value.strip() if isinstance(value, str) and value.strip() else None
 
@@ -189,7 +239,7 @@ def passage_sources(engine: KnowledgeEngine) -> dict[str, str]:
     return {p.id: p.source for p in engine.index.passages}
 
 
-def score_answer(question: EvalQuestion, answer: Answer, sources: Mapping[str, str]) -> dict:
+def score_answer(question: EvalQuestion, answer: Answer, sources: Mapping[str, str]) -> AnswerScore:
     """Where ``answer`` puts the right section (title only, and page too) and the answer span;
     ``sources`` gives each passage's page by id (``passage_sources``).
 
@@ -245,7 +295,7 @@ def _within(rank: int | None, k: int) -> bool:
     return rank is not None and rank <= k
 
 
-def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> dict:
+def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> Summary:
     """The public summary of ``outcomes`` (what ``playbook eval --json`` prints).
 
     Section level, in scope: ``hit@1``, ``hit@3``, ``mrr`` (title match) and ``section@1``,
@@ -262,12 +312,12 @@ def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> dict:
     n = len(in_scope)
     latencies = np.array([o.latency_ms for o in outcomes]) if outcomes else np.zeros(1)
     lengths = [o.first_quote_chars for o in in_scope if o.first_quote_chars is not None]
-    kinds: dict[str, dict[str, int]] = {}
+    kinds: dict[str, KindCount] = {}
     for o in out_scope:
         part = kinds.setdefault(o.question.kind or "unlabelled", {"questions": 0, "abstained": 0})
         part["questions"] += 1
         part["abstained"] += int(o.abstained)
-    summary: dict = {
+    summary: Summary = {
         "questions": len(outcomes),
         "hit@1": _share(in_scope, lambda o: o.rank == 1),
         "hit@3": _share(in_scope, lambda o: _within(o.rank, 3)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from bot.core.team.checklists import Checklist, ChecklistItem
 from bot.core.team.lookup import ChecklistBook, Lookup
@@ -107,11 +108,49 @@ class ChecklistBoard:
         return self.state(conversation, checklist)
 
 
+class ItemCitation(TypedDict):
+    """The section an item cites."""
+
+    section: str
+    link: str
+
+
+class ItemData(TypedDict):
+    """A checklist item with its progress; ``by`` and ``at`` (ISO 8601) are ``None`` until
+    it is ticked."""
+
+    id: str
+    text: str
+    done: bool
+    by: str | None
+    at: str | None
+    citation: ItemCitation | None
+
+
+class RetiredData(TypedDict):
+    """A ticked item that left the knowledge base."""
+
+    id: str
+    text: str
+    by: str
+    at: str | None
+
+
+class ChecklistData(TypedDict):
+    """A checklist with its progress, as ``playbook checklist NAME --json`` prints it."""
+
+    id: str
+    title: str
+    description: str
+    items: list[ItemData]
+    retired: list[RetiredData]
+
+
 def _when(tick: Tick | None) -> str | None:
     return tick.at.isoformat(timespec="seconds") if tick else None
 
 
-def state_to_dict(state: ChecklistState) -> dict:
+def state_to_dict(state: ChecklistState) -> ChecklistData:
     """The public JSON shape of a checklist with progress (``playbook checklist NAME --json``)."""
     return {
         "id": state.checklist.id,

@@ -6,12 +6,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
 from bot.core.team.checklists import fold
 from bot.core.team.learning import Gap
-from bot.core.team.store import Store
+from bot.core.team.store import LoggedQuestion, Store
 
 # Two gap questions whose query vectors are at least this similar are one gap: paraphrases
 # and translations of a question ("How do we hire a CTO?" / "Comment recruter un CTO ?" score
@@ -23,6 +24,72 @@ class ReportError(Exception):
     """The report cannot be made as asked (e.g. no plotting library for ``--plot``)."""
 
 
+# The days a report covers: ISO dates, both included ("from" is a keyword, hence this form).
+Period = TypedDict("Period", {"from": str, "to": str, "days": int})
+
+
+class DayCount(TypedDict):
+    """One day's questions (ISO date) and how many of them were not answered."""
+
+    day: str
+    questions: int
+    abstained: int
+
+
+class SectionCount(TypedDict):
+    """A section and how many questions it answered first."""
+
+    section: str
+    questions: int
+
+
+class GapEntry(TypedDict):
+    """A question the knowledge base lacks: how often it was asked or marked "none"
+    (``not_covered``), and when last (ISO 8601)."""
+
+    question: str
+    count: int
+    not_covered: int
+    last_asked: str
+
+
+class GapGroup(GapEntry):
+    """Gap entries grouped as one (named by the most asked): how each was asked, and the
+    sections closest to it."""
+
+    asked_as: list[str]
+    closest_sections: list[str]
+
+
+class Feedback(TypedDict):
+    """👍 and 👎 counts and the share of 👍 (``None`` without votes)."""
+
+    up: int
+    down: int
+    ratio: float | None
+
+
+class Latency(TypedDict):
+    """Answer latency percentiles in milliseconds (``None`` without questions)."""
+
+    p50: float | None
+    p95: float | None
+    max: float | None
+
+
+class Report(TypedDict):
+    """What ``build_report`` returns (and ``playbook report --json`` prints)."""
+
+    period: Period
+    questions: int
+    abstained: int
+    questions_per_day: list[DayCount]
+    top_sections: list[SectionCount]
+    gaps: list[GapGroup]
+    feedback: Feedback
+    latency_ms: Latency
+
+
 def build_report(
     store: Store,
     *,
@@ -32,7 +99,7 @@ def build_report(
     not_covered: Sequence[Gap] = (),
     embed: Callable[[list[str]], np.ndarray] | None = None,
     closest: Callable[[str], list[str]] | None = None,
-) -> dict:
+) -> Report:
     """Figures over the last ``days`` days.
 
     Returns ``{"period", "questions", "abstained", "questions_per_day", "top_sections", "gaps",
@@ -72,12 +139,12 @@ def build_report(
     }
 
 
-def _gap_entries(rows: list[dict], not_covered: Sequence[Gap]) -> list[dict]:
+def _gap_entries(rows: list[LoggedQuestion], not_covered: Sequence[Gap]) -> list[GapEntry]:
     """One entry per distinct question (case and punctuation ignored): abstained ones from
     the log, and those marked "none" in the chat."""
-    entries: dict[str, dict] = {}
+    entries: dict[str, GapEntry] = {}
 
-    def entry(question: str) -> dict:
+    def entry(question: str) -> GapEntry:
         return entries.setdefault(
             fold(question),
             {"question": question, "count": 0, "not_covered": 0, "last_asked": ""},
@@ -101,16 +168,16 @@ def _stamp(moment: datetime) -> str:
 
 
 def group_gaps(
-    entries: list[dict],
+    entries: list[GapEntry],
     embed: Callable[[list[str]], np.ndarray] | None = None,
     closest: Callable[[str], list[str]] | None = None,
-) -> list[dict]:
+) -> list[GapGroup]:
     """Gap entries grouped by similarity (``GAP_SIMILARITY``, when ``embed`` is given), most
     asked first; each group is named by its most asked question, lists how it was asked
     (``asked_as``) and, with ``closest``, the sections nearest it."""
     ordered = sorted(entries, key=lambda e: (-e["count"], e["question"]))
     vectors = embed([e["question"] for e in ordered]) if embed and ordered else None
-    groups: list[dict] = []
+    groups: list[GapGroup] = []
     heads: list[int] = []  # the entry naming each group
     for i, found in enumerate(ordered):
         alike = -1
@@ -120,7 +187,7 @@ def group_gaps(
                 alike = int(np.argmax(sims))
         if alike < 0:
             heads.append(i)
-            groups.append({**found, "asked_as": [found["question"]]})
+            groups.append({**found, "asked_as": [found["question"]], "closest_sections": []})
             continue
         group = groups[alike]
         group["count"] += found["count"]
@@ -133,7 +200,7 @@ def group_gaps(
     return groups
 
 
-def gaps_csv(report: dict) -> str:
+def gaps_csv(report: Report) -> str:
     """The report's gaps as CSV: one row a gap."""
     import csv
     import io
@@ -157,7 +224,7 @@ def gaps_csv(report: dict) -> str:
     return out.getvalue()
 
 
-def render_report(report: dict) -> str:
+def render_report(report: Report) -> str:
     """The report as text for a terminal."""
     p = report["period"]
     fb = report["feedback"]
@@ -197,7 +264,7 @@ def render_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def plot_report(report: dict, path: Path) -> None:
+def plot_report(report: Report, path: Path) -> None:
     """Draw the report as a PNG: questions per day, top sections, feedback and latency."""
     try:
         import matplotlib

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     Boolean,
@@ -40,10 +41,13 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.core.knowledge.examples import example_key
+from bot.core.serialize import AnswerData
 from bot.core.team.learning import Taught
 
 SCHEMA_VERSION = 4
@@ -153,7 +157,36 @@ learned_table = Table(
 )
 
 
-def _inserted_id(result) -> int:
+class CitedPassage(TypedDict):
+    """A passage an answer cited, as stored with the feedback on it."""
+
+    passage_id: str
+    section: str
+    link: str
+
+
+class LoggedQuestion(TypedDict):
+    """A row of the question log."""
+
+    id: int
+    asked_at: datetime  # aware, UTC
+    platform: str
+    channel: str
+    user_hash: str
+    question: str
+    abstained: bool
+    top_section: str | None
+    latency_ms: float
+
+
+class FeedbackCounts(TypedDict):
+    """How many 👍 (``up``) and 👎 (``down``)."""
+
+    up: int
+    down: int
+
+
+def _inserted_id(result: CursorResult[*tuple[Any, ...]]) -> int:
     """The primary key of the row an INSERT made."""
     key = result.inserted_primary_key
     if key is None:
@@ -186,7 +219,7 @@ def conversation_key(platform: str, workspace: str, channel: str) -> str:
     return f"{platform}:{workspace}:{channel}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; no fsync on every answer
@@ -495,7 +528,7 @@ class Store:
         channel: str,
         user: str,
         question: str,
-        passages: list[dict],
+        passages: list[CitedPassage],
         vote: int,
         comment: str | None = None,
         at: datetime | None = None,
@@ -546,7 +579,7 @@ class Store:
 
     # --- answers, threads and events (for chat platforms) ---------------------------------
     def save_answer(
-        self, platform: str, channel: str, payload: dict, answer_id: str | None = None
+        self, platform: str, channel: str, payload: AnswerData, answer_id: str | None = None
     ) -> str:
         """Keep an answer (under ``answer_id``, else a new id) so that its buttons (share,
         feedback) can find it. Returns its id."""
@@ -563,13 +596,16 @@ class Store:
             )
         return answer_id
 
-    def load_answer(self, answer_id: str) -> dict | None:
+    def load_answer(self, answer_id: str) -> AnswerData | None:
         """The payload saved under ``answer_id``, or ``None``."""
         with self.engine.connect() as conn:
             value = conn.execute(
                 select(answers_table.c.payload).where(answers_table.c.id == answer_id)
             ).scalar()
-        return json.loads(value) if value else None
+        if not value:
+            return None
+        payload: AnswerData = json.loads(value)  # as ``save_answer`` wrote it
+        return payload
 
     def remember_thread(self, platform: str, channel: str, thread: str) -> None:
         """Note that the bot answered in this thread."""
@@ -688,14 +724,25 @@ class Store:
             result = conn.execute(delete(learned_table).where(learned_table.c.id.in_(ids)))
         return int(result.rowcount or 0)
 
-    def questions(self, since: datetime | None = None) -> list[dict]:
-        """Logged questions (oldest first) as dicts of the table's columns."""
+    def questions(self, since: datetime | None = None) -> list[LoggedQuestion]:
+        """Logged questions (oldest first), each a dict of the table's columns."""
         query = select(questions_table).order_by(questions_table.c.asked_at)
         if since is not None:
             query = query.where(questions_table.c.asked_at >= since)
         with self.engine.connect() as conn:
             return [
-                {**row._asdict(), "asked_at": _aware(row.asked_at)} for row in conn.execute(query)
+                LoggedQuestion(
+                    id=row.id,
+                    asked_at=_aware(row.asked_at),
+                    platform=row.platform,
+                    channel=row.channel,
+                    user_hash=row.user_hash,
+                    question=row.question,
+                    abstained=row.abstained,
+                    top_section=row.top_section,
+                    latency_ms=row.latency_ms,
+                )
+                for row in conn.execute(query)
             ]
 
     def abstained_count(self) -> int:
@@ -704,7 +751,7 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar() or 0)
 
-    def feedback_counts(self, since: datetime | None = None) -> dict[str, int]:
+    def feedback_counts(self, since: datetime | None = None) -> FeedbackCounts:
         """``{"up": n, "down": m}`` over the feedback since ``since``."""
         query = select(feedback_table.c.vote, func.count()).group_by(feedback_table.c.vote)
         if since is not None:
