@@ -21,6 +21,7 @@ import yarl
 from discord import app_commands
 
 from bot.adapters.discord_render import (
+    MAX_OPTIONS,
     answer_embed,
     checklist_embed,
     checklist_options,
@@ -254,21 +255,15 @@ class ChecklistSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"cl:(
                 "This checklist is no longer in the knowledge base.", ephemeral=True
             )
             return
-        selected = set(_selected(interaction))
-        conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
-        user = interaction.user
-        state = await asyncio.to_thread(assistant.board.state, conversation, checklist)
-        for s in state.items[:25]:
-            if (s.item.id in selected) != s.done:
-                state = await asyncio.to_thread(
-                    assistant.board.tick,
-                    conversation,
-                    checklist,
-                    s.item.id,
-                    str(user.id),
-                    s.item.id in selected,
-                    user.display_name,
-                )
+        state = await asyncio.to_thread(
+            assistant.board.select,
+            discord_conversation(interaction.guild_id, interaction.channel_id),
+            checklist,
+            set(_selected(interaction)),
+            str(interaction.user.id),
+            interaction.user.display_name,
+            offered=MAX_OPTIONS,
+        )
         await interaction.response.edit_message(
             embed=checklist_embed(state), view=checklist_view(state), allowed_mentions=NO_MENTIONS
         )
