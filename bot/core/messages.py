@@ -37,6 +37,39 @@ MESSAGES = {
             "Noté : la base ne traite pas ce sujet ; la question rejoint la liste des manques."
         ),
         "section_gone": "Cette section n'existe plus dans la base ; rien n'a été retenu.",
+        # commands
+        "ask_usage": (
+            "Utilisation : `/ask <question>` — par exemple `/ask Qu'est-ce que le value-market "
+            "fit ?` (la réponse n'est montrée qu'à vous, avec un bouton pour la partager)."
+        ),
+        "not_in_channel": (
+            "Je ne suis pas dans ce canal : invitez-moi d'abord avec `/invite @playbook`."
+        ),
+        "admin_usage": "Utilisation : `/playbook reindex` ou `/playbook examples` (admins).",
+        "admins_only": (
+            "Seuls les admins listés dans PLAYBOOK_ADMINS peuvent utiliser /playbook {action}."
+        ),
+        "admin_unavailable": "Indisponible.",
+        # checklists
+        "checklists_intro": (
+            "Checklists — `/checklist <nom>` en publie une, `/checklist <nom> réinitialiser` "
+            "la remet à zéro :"
+        ),
+        "checklists_heading": "Checklists :",
+        "item_count": "{count} éléments",
+        "no_checklist": "Aucune checklist de ce nom. Les plus proches :",
+        "no_checklist_named": (
+            "Aucune checklist ne s'appelle « {name} ». Les plus proches : {closest}"
+        ),
+        "checklist_gone": "Cette checklist n'est plus dans la base de connaissances.",
+        "item_gone": "Cet élément n'est plus dans la checklist ; voici la checklist actuelle.",
+        "progress": "{count} faits",
+        "checklist_summary": "{title} : {count} faits",
+        "item_done": "Fait",
+        "tick_placeholder": "Cochez les éléments faits",
+        "menu_first": "Le menu coche les {count} premiers éléments.",
+        "retired": "Retirés (plus dans la base de connaissances) : {items}",
+        "source": "Source",
     },
     "en": {
         "lead": "Here is what the knowledge base says:",
@@ -67,6 +100,32 @@ MESSAGES = {
             "Noted: the knowledge base does not cover it; the question joins the gap list."
         ),
         "section_gone": "That section is no longer in the knowledge base; nothing was kept.",
+        # commands
+        "ask_usage": (
+            "Usage: `/ask <question>` — for example `/ask Qu'est-ce que le value-market fit ?` "
+            "(the answer is shown only to you, with a button to share it)."
+        ),
+        "not_in_channel": "I am not in this channel: invite me with `/invite @playbook` first.",
+        "admin_usage": "Usage: `/playbook reindex` or `/playbook examples` (admins).",
+        "admins_only": "Only the admins listed in PLAYBOOK_ADMINS can use /playbook {action}.",
+        "admin_unavailable": "Not available.",
+        # checklists
+        "checklists_intro": (
+            "Checklists — `/checklist <name>` posts one, `/checklist <name> reset` clears it:"
+        ),
+        "checklists_heading": "Checklists:",
+        "item_count": "{count} items",
+        "no_checklist": "No checklist by that name. The closest:",
+        "no_checklist_named": "No checklist called '{name}'. The closest: {closest}",
+        "checklist_gone": "This checklist is no longer in the knowledge base.",
+        "item_gone": "That item is no longer in the checklist; here is the current one.",
+        "progress": "{count} done",
+        "checklist_summary": "{title}: {count} done",
+        "item_done": "Done",
+        "tick_placeholder": "Tick the items that are done",
+        "menu_first": "The menu ticks the first {count} items.",
+        "retired": "Retired (no longer in the knowledge base): {items}",
+        "source": "Source",
     },
 }
 
