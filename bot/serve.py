@@ -15,6 +15,8 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from bot.config import Settings
+from bot.core.language import command_language
+from bot.core.messages import message
 
 log = logging.getLogger("playbook")
 
@@ -70,10 +72,11 @@ def admin_commands(
     checks ``PLAYBOOK_ADMINS``, then says what happened, for the admin alone to see."""
 
     async def admin(platform: str, user: str, action: str) -> str:
+        language = command_language(action)
         if action not in ADMIN_ACTIONS:
-            return "Usage: `/playbook reindex` or `/playbook examples` (admins)."
+            return message(language, "admin_usage")
         if not settings.is_admin(platform, user):
-            return f"Only the admins listed in PLAYBOOK_ADMINS can use /playbook {action}."
+            return message(language, "admins_only", action=action)
         if action == "examples":
             return await asyncio.to_thread(assistant.examples_summary)
         return await reindex(platform, user)

@@ -34,6 +34,7 @@ from bot.core.assistant import Asker, Assistant
 from bot.core.conversation import APOLOGY, RESTARTING, Conversation, Reply
 from bot.core.inflight import InFlight
 from bot.core.knowledge.sections import digest
+from bot.core.language import COMMAND_LANGUAGE, command_language
 from bot.core.messages import message
 from bot.core.team.learning import NONE_CHOICE, choice_labels, taught_text
 from bot.core.team.store import conversation_key
@@ -226,25 +227,42 @@ def teach_view(lang: str, answer_id: str, choices: list[tuple[str, Citation]]) -
     return view
 
 
-class ChecklistSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"cl:(?P<id>[a-z0-9-]+)"):
+def checklist_custom_id(checklist_id: str, language: str) -> str:
+    """The custom id of a checklist's menu: ``cl:checklist``, then ``:language`` unless the
+    checklist was shown in ``COMMAND_LANGUAGE`` (the menus shown before the language was kept
+    have none), so a tick re-renders it in the language it was shown in."""
+    custom_id = f"cl:{checklist_id}"
+    return custom_id if language == COMMAND_LANGUAGE else f"{custom_id}:{language}"
+
+
+class ChecklistSelect(
+    discord.ui.DynamicItem[discord.ui.Select],
+    template=r"cl:(?P<id>[a-z0-9-]+)(?::(?P<language>[a-z]{2}))?",
+):
     """The menu of a posted checklist: the selected items are the done ones."""
 
-    def __init__(self, checklist_id: str, options: list[discord.SelectOption] | None = None):
+    def __init__(
+        self,
+        checklist_id: str,
+        language: str,
+        options: list[discord.SelectOption] | None = None,
+    ):
         options = options or [discord.SelectOption(label="-", value="-")]
         super().__init__(
             discord.ui.Select(
-                custom_id=f"cl:{checklist_id}",
-                placeholder="Tick the items that are done",
+                custom_id=checklist_custom_id(checklist_id, language),
+                placeholder=message(language, "tick_placeholder"),
                 min_values=0,
                 max_values=len(options),
                 options=options,
             )
         )
         self.checklist_id = checklist_id
+        self.language = language
 
     @classmethod
     async def from_custom_id(cls, interaction, item, match):
-        return cls(match["id"])
+        return cls(match["id"], match["language"] or COMMAND_LANGUAGE)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Store the ticks and unticks, then update the message for everyone."""
@@ -252,7 +270,7 @@ class ChecklistSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"cl:(
         checklist = assistant.checklists.get(self.checklist_id)
         if checklist is None:
             await interaction.response.send_message(
-                "This checklist is no longer in the knowledge base.", ephemeral=True
+                message(self.language, "checklist_gone"), ephemeral=True
             )
             return
         state = await asyncio.to_thread(
@@ -265,7 +283,9 @@ class ChecklistSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"cl:(
             offered=MAX_OPTIONS,
         )
         await interaction.response.edit_message(
-            embed=checklist_embed(state), view=checklist_view(state), allowed_mentions=NO_MENTIONS
+            embed=checklist_embed(state, self.language),
+            view=checklist_view(state, self.language),
+            allowed_mentions=NO_MENTIONS,
         )
 
 
@@ -295,10 +315,10 @@ def answer_view(lang: str, answer_id: str) -> discord.ui.View:
     return view
 
 
-def checklist_view(state) -> discord.ui.View:
-    """The select menu that ticks a checklist's items."""
+def checklist_view(state, language: str) -> discord.ui.View:
+    """The select menu that ticks a checklist's items, its placeholder in ``language``."""
     view = discord.ui.View(timeout=None)
-    view.add_item(ChecklistSelect(state.checklist.id, checklist_options(state)))
+    view.add_item(ChecklistSelect(state.checklist.id, language, checklist_options(state)))
     return view
 
 
@@ -396,25 +416,27 @@ def _register_commands(tree: app_commands.CommandTree[Any]) -> None:
     ) -> None:
         client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
         assistant = client.assistant
+        language = command_language(name or "")
         if not name:
             lines = [f"`{c.id}` — {escape(c.title)}" for c in assistant.checklists.checklists]
+            heading = message(language, "checklists_heading")
             await interaction.response.send_message(
-                cut("Checklists:\n" + "\n".join(lines), 2000), ephemeral=True
+                cut(heading + "\n" + "\n".join(lines), 2000), ephemeral=True
             )
             return
         found = assistant.board.find(name)
         if found.checklist is None:
             closest = ", ".join(f"`{c.id}` ({escape(c.title)})" for c in found.suggestions)
-            await interaction.response.send_message(
-                cut(f"No checklist called {escape(name)!r}. The closest: {closest}", 2000),
-                ephemeral=True,
-            )
+            text = message(language, "no_checklist_named", name=escape(name), closest=closest)
+            await interaction.response.send_message(cut(text, 2000), ephemeral=True)
             return
         conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
         method = assistant.board.reset if reset else assistant.board.state
         state = await asyncio.to_thread(method, conversation, found.checklist)
         await interaction.response.send_message(
-            embed=checklist_embed(state), view=checklist_view(state), allowed_mentions=NO_MENTIONS
+            embed=checklist_embed(state, language),
+            view=checklist_view(state, language),
+            allowed_mentions=NO_MENTIONS,
         )
 
     admin = app_commands.Group(name="playbook", description="Administration of the bot")
@@ -422,7 +444,8 @@ def _register_commands(tree: app_commands.CommandTree[Any]) -> None:
     async def run_admin(interaction: discord.Interaction, action: str) -> None:
         client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
         if client.admin is None:
-            await interaction.response.send_message("Not available.", ephemeral=True)
+            text = message(COMMAND_LANGUAGE, "admin_unavailable")  # nothing typed to go by
+            await interaction.response.send_message(text, ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await client.admin("discord", str(interaction.user.id), action)

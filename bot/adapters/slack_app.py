@@ -35,12 +35,14 @@ from bot.adapters.slack_render import (
     checklist_index_payload,
     checklist_payload,
     escape,
+    read_item_block_id,
     reply_payload,
     teach_menu_payload,
 )
 from bot.core.assistant import Asker, Assistant
 from bot.core.conversation import ANSWER, NOTICE, Conversation, Reply
 from bot.core.inflight import InFlight
+from bot.core.language import command_language
 from bot.core.messages import message
 from bot.core.team.learning import NONE_CHOICE, taught_text
 from bot.core.team.progress import ItemNotFound
@@ -65,10 +67,6 @@ Admin = Callable[[str, str, str], Awaitable[str]]
 
 DEFAULT_API_URL = "https://slack.com/api/"
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
-ASK_USAGE = (
-    "Usage: `/ask <question>` — for example `/ask Qu'est-ce que le value-market fit ?` "
-    "(the answer is shown only to you, with a button to share it)."
-)
 
 
 class SlackConfigError(Exception):
@@ -358,7 +356,7 @@ class SlackBot:
         """``/ask <question>``: a private answer with a "Share in channel" button."""
         question = " ".join(command.get("text", "").split())
         if not question:
-            await ack(text=ASK_USAGE)
+            await ack(text=message(command_language(question), "ask_usage"))
             return
         await ack()
         asker = Asker("slack", command.get("channel_id", ""), command.get("user_id", ""))
@@ -439,15 +437,17 @@ class SlackBot:
         """``/checklist`` lists; ``/checklist <name>`` posts one; ``… reset`` clears it."""
         await ack()
         words = command.get("text", "").split()
+        language = command_language(" ".join(words))
         book = self.assistant.checklists
         if not words:
-            await respond(response_type="ephemeral", **checklist_index_payload(book.checklists))
+            payload = checklist_index_payload(book.checklists, language)
+            await respond(response_type="ephemeral", **payload)
             return
         reset = len(words) > 1 and words[-1].lower() in ("reset", "réinitialiser", "reinitialiser")
         name = " ".join(words[:-1] if reset else words)
         found = self.assistant.board.find(name)
         if found.checklist is None:
-            payload = checklist_index_payload(list(found.suggestions), suggestions=True)
+            payload = checklist_index_payload(list(found.suggestions), language, suggestions=True)
             await respond(response_type="ephemeral", **payload)
             return
         channel = command.get("channel_id", "")
@@ -455,30 +455,29 @@ class SlackBot:
         method = self.assistant.board.reset if reset else self.assistant.board.state
         state = await asyncio.to_thread(method, conversation, found.checklist)
         try:
-            await self.client.chat_postMessage(channel=channel, **checklist_payload(state))
+            await self.client.chat_postMessage(
+                channel=channel, **checklist_payload(state, language)
+            )
         except Exception as exc:
             error = getattr(getattr(exc, "response", None), "data", {}) or {}
             if isinstance(error, dict) and error.get("error") in (
                 "not_in_channel",
                 "channel_not_found",
             ):
-                await respond(
-                    response_type="ephemeral",
-                    text="I am not in this channel: invite me with `/invite @playbook` first.",
-                )
+                await respond(response_type="ephemeral", text=message(language, "not_in_channel"))
                 return
             log.exception("/checklist failed in %s", channel)
-            await respond(response_type="ephemeral", text=message("en", "sorry"))
+            await respond(response_type="ephemeral", text=message(language, "sorry"))
 
     async def on_checklist_item(self, ack, body: dict, action: dict, respond) -> None:
         """A checkbox of a posted checklist: store the tick and update the message."""
         await ack()
-        checklist_id, _, item_id = action.get("block_id", "").partition("|")
+        checklist_id, item_id, language = read_item_block_id(action.get("block_id", ""))
         checklist = self.assistant.checklists.get(checklist_id)
         channel = body.get("channel", {}).get("id", "")
         user = body.get("user", {})
         if checklist is None:
-            await _private(respond, "This checklist is no longer in the knowledge base.")
+            await _private(respond, message(language, "checklist_gone"))
             return
         conversation = conversation_key("slack", body.get("team", {}).get("id", ""), channel)
         done = bool(action.get("selected_options"))
@@ -494,11 +493,11 @@ class SlackBot:
             )
         except ItemNotFound:
             state = await asyncio.to_thread(self.assistant.board.state, conversation, checklist)
-            await _private(
-                respond, "That item is no longer in the checklist; here is the current one."
-            )
+            await _private(respond, message(language, "item_gone"))
         await self.client.chat_update(
-            channel=channel, ts=body.get("message", {}).get("ts", ""), **checklist_payload(state)
+            channel=channel,
+            ts=body.get("message", {}).get("ts", ""),
+            **checklist_payload(state, language),
         )
 
     async def on_admin(self, ack, command: dict, respond) -> None:
@@ -507,10 +506,8 @@ class SlackBot:
         await ack()
         words = command.get("text", "").split()
         if len(words) != 1 or self.admin is None:
-            await respond(
-                response_type="ephemeral",
-                text="Usage: `/playbook reindex` or `/playbook examples` (admins).",
-            )
+            usage = message(command_language(" ".join(words)), "admin_usage")
+            await respond(response_type="ephemeral", text=usage)
             return
         result = await self.admin("slack", command.get("user_id", ""), words[0].lower())
         await respond(response_type="ephemeral", text=escape(result))
