@@ -23,6 +23,7 @@ MAX_FOOTER = 2048
 MAX_TOTAL = 6000
 MAX_OPTIONS = 25
 COLOR = 0x2C3E50
+NO_MENTIONS = discord.AllowedMentions.none()  # what every message allows: nobody is pinged
 
 
 def cut(text: str, limit: int) -> str:
