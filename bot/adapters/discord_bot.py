@@ -169,30 +169,47 @@ class PlaybookDiscord(discord.Client):
 def _register_commands(tree: app_commands.CommandTree[Any]) -> None:
     """Put the application commands on ``tree``: ``/ask``, ``/checklist`` (its names
     autocompleted) and ``/playbook reindex`` / ``/playbook examples``."""
-    tree.add_command(_command("ask", "Ask the playbook about commercialising open source", on_ask))
-    shown = _command("checklist", "Show a checklist with this channel's progress", on_checklist)
+    tree.add_command(_command("ask", "ask_description", on_ask))
+    shown = _command("checklist", "checklist_description", on_checklist)
     shown.autocomplete("name")(complete_checklist_name)
     tree.add_command(shown)
-    admin = app_commands.Group(name="playbook", description="Administration of the bot")
-    admin.add_command(
-        _command("reindex", "Reload the knowledge base now (admins only)", on_reindex)
-    )
-    admin.add_command(
-        _command("examples", "The examples the team taught (admins only)", on_examples)
-    )
+    admin = app_commands.Group(name="playbook", description=described("admin_description"))
+    admin.add_command(_command("reindex", "reindex_description", on_reindex))
+    admin.add_command(_command("examples", "examples_description", on_examples))
     tree.add_command(admin)
 
 
-def _command(name: str, description: str, callback: Any) -> app_commands.Command[Any, ..., None]:
-    """An application command calling ``callback`` (a module function: each tree gets its own
-    command objects, the functions are shared)."""
-    return app_commands.Command(name=name, description=description, callback=callback)
+def described(key: str) -> app_commands.locale_str:
+    """The catalogue's sentence ``key`` as the description of a command or an option: in
+    English, the commands' language, and in French for Discord clients in French (Discord
+    gets both when the commands are published; see ``CatalogueTranslator``)."""
+    return app_commands.locale_str(message(COMMAND_LANGUAGE, key), key=key)
 
 
-@app_commands.describe(
-    question="Your question, in French or English",
-    private="Only you see the answer (default: everyone in the channel)",
-)
+class CatalogueTranslator(app_commands.Translator):
+    """The French descriptions of the commands and their options, from the catalogue."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        """The French sentence of a ``described`` text for French clients, else ``None``
+        (Discord shows the English one)."""
+        key = string.extras.get("key")
+        if key is None or locale != discord.Locale.french:
+            return None
+        return message("fr", key)
+
+
+def _command(name: str, key: str, callback: Any) -> app_commands.Command[Any, ..., None]:
+    """An application command calling ``callback``, described by the catalogue's ``key``
+    (a module function: each tree gets its own command objects, the functions are shared)."""
+    return app_commands.Command(name=name, description=described(key), callback=callback)
+
+
+@app_commands.describe(question=described("ask_question"), private=described("ask_private"))
 async def on_ask(interaction: discord.Interaction, question: str, private: bool = False) -> None:
     """``/ask``: the conversation's turn, in the channel or to the asker alone; Discord is
     told "thinking" when the answer takes longer than ``DEFER_AFTER``."""
@@ -212,9 +229,7 @@ async def on_ask(interaction: discord.Interaction, question: str, private: bool 
     await client.conversation.turn(question, asker, send, on_slow=think, slow_after=DEFER_AFTER)
 
 
-@app_commands.describe(
-    name="Which checklist (type to search)", reset="Clear this channel's progress first"
-)
+@app_commands.describe(name=described("checklist_name"), reset=described("checklist_reset"))
 async def on_checklist(
     interaction: discord.Interaction, name: str | None = None, reset: bool = False
 ) -> None:
@@ -292,6 +307,10 @@ class CommandPublisher(discord.Client):
         super().__init__(intents=discord.Intents.default(), allowed_mentions=NO_MENTIONS)
         self.tree: app_commands.CommandTree[CommandPublisher] = app_commands.CommandTree(self)
         _register_commands(self.tree)
+
+    async def setup_hook(self) -> None:
+        """Publish the commands' descriptions in French too (at login, before any sync)."""
+        await self.tree.set_translator(CatalogueTranslator())
 
 
 @contextlib.asynccontextmanager

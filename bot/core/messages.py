@@ -50,6 +50,16 @@ MESSAGES = {
             "Seuls les admins listés dans PLAYBOOK_ADMINS peuvent utiliser /playbook {action}."
         ),
         "admin_unavailable": "Indisponible.",
+        # Discord's command list (descriptions of the commands and their options)
+        "ask_description": "Interroger le playbook sur la commercialisation de l'open source",
+        "ask_question": "Votre question, en français ou en anglais",
+        "ask_private": "Vous seul voyez la réponse (par défaut : tout le canal)",
+        "checklist_description": "Afficher une checklist avec l'avancement de ce canal",
+        "checklist_name": "Quelle checklist (tapez pour chercher)",
+        "checklist_reset": "Remettre d'abord à zéro l'avancement de ce canal",
+        "admin_description": "Administration du bot",
+        "reindex_description": "Recharger la base de connaissances maintenant (admins seulement)",
+        "examples_description": "Les exemples que l'équipe a appris au bot (admins seulement)",
         # checklists
         "checklists_intro": (
             "Checklists — `/checklist <nom>` en publie une, `/checklist <nom> réinitialiser` "
@@ -109,6 +119,16 @@ MESSAGES = {
         "admin_usage": "Usage: `/playbook reindex` or `/playbook examples` (admins).",
         "admins_only": "Only the admins listed in PLAYBOOK_ADMINS can use /playbook {action}.",
         "admin_unavailable": "Not available.",
+        # Discord's command list (descriptions of the commands and their options)
+        "ask_description": "Ask the playbook about commercialising open source",
+        "ask_question": "Your question, in French or English",
+        "ask_private": "Only you see the answer (default: everyone in the channel)",
+        "checklist_description": "Show a checklist with this channel's progress",
+        "checklist_name": "Which checklist (type to search)",
+        "checklist_reset": "Clear this channel's progress first",
+        "admin_description": "Administration of the bot",
+        "reindex_description": "Reload the knowledge base now (admins only)",
+        "examples_description": "The examples the team taught (admins only)",
         # checklists
         "checklists_intro": (
             "Checklists — `/checklist <name>` posts one, `/checklist <name> reset` clears it:"

@@ -383,6 +383,35 @@ def test_command_sync_payloads_global_and_guild(tmp_path):
     run(scenario())
 
 
+def test_commands_are_published_with_their_descriptions_in_english_and_french(tmp_path):
+    async def scenario():
+        fake = await FakeDiscord().start()
+        try:
+            await sync_commands(DiscordConfig(token=TOKEN, api_url=fake.api_url))
+            (put,) = fake.of(f"/applications/{APP_ID}/commands", "PUT")
+            by_name = {c["name"]: c for c in put.body}
+            ask = by_name["ask"]
+            assert ask["description"] == "Ask the playbook about commercialising open source"
+            assert ask["description_localizations"] == {
+                "fr": "Interroger le playbook sur la commercialisation de l'open source"
+            }
+            question = next(o for o in ask["options"] if o["name"] == "question")
+            assert question["description"] == "Your question, in French or English"
+            assert question["description_localizations"] == {
+                "fr": "Votre question, en français ou en anglais"
+            }
+            reindex = by_name["playbook"]["options"][0]
+            assert reindex["description_localizations"] == {
+                "fr": "Recharger la base de connaissances maintenant (admins seulement)"
+            }
+            assert ask["name_localizations"] == {}  # the names stay the same everywhere
+        finally:
+            await fake.stop()
+            discord.http.Route.BASE = ORIGINAL_BASE
+
+    run(scenario())
+
+
 def test_without_message_content_intent_it_reconnects_and_says_how(engine, tmp_path, caplog):
     async def scenario():
         fake = await FakeDiscord().start()
