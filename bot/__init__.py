@@ -10,7 +10,7 @@ Module map:
   and reload; ``logs``: log format and secret masking.
 - ``core``: what the bot knows and does, free of platform imports (see its docstring).
 - ``adapters``: the terminal chat, Slack (bolt) and Discord (discord.py), each rendering
-  what the core returns.
+  what the core returns (see its docstring for their modules).
 """
 
 __version__ = "0.1.0"

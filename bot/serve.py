@@ -13,10 +13,24 @@ import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
+from bot.core.language import command_language
+from bot.core.messages import message
+
+if TYPE_CHECKING:  # the adapters and the core load when serving starts, not on import
+    from bot.adapters.discord_bot import DiscordConfig
+    from bot.adapters.slack_app import SlackConfig
+    from bot.core.assistant import Assistant
+    from bot.core.inflight import InFlight
+    from bot.core.metrics import Metrics
+    from bot.core.reload import KnowledgeWatcher
 
 log = logging.getLogger("playbook")
+# (platform, user id, action) → what happened, for the user: ``reindex`` or ``examples``
+Admin = Callable[[str, str, str], Awaitable[str]]
 
 
 class ServeError(Exception):
@@ -64,16 +78,17 @@ ADMIN_ACTIONS = ("reindex", "examples")
 
 
 def admin_commands(
-    settings: Settings, assistant, reindex: Callable[[str, str], Awaitable[str]]
-) -> Callable[[str, str, str], Awaitable[str]]:
+    settings: Settings, assistant: Assistant, reindex: Callable[[str, str], Awaitable[str]]
+) -> Admin:
     """The admins' chat commands (``/playbook reindex``, ``/playbook examples``): each
     checks ``PLAYBOOK_ADMINS``, then says what happened, for the admin alone to see."""
 
     async def admin(platform: str, user: str, action: str) -> str:
+        language = command_language(action)
         if action not in ADMIN_ACTIONS:
-            return "Usage: `/playbook reindex` or `/playbook examples` (admins)."
+            return message(language, "admin_usage")
         if not settings.is_admin(platform, user):
-            return f"Only the admins listed in PLAYBOOK_ADMINS can use /playbook {action}."
+            return message(language, "admins_only", action=action)
         if action == "examples":
             return await asyncio.to_thread(assistant.examples_summary)
         return await reindex(platform, user)
@@ -81,102 +96,61 @@ def admin_commands(
     return admin
 
 
+@dataclass
+class Serving:
+    """What the platforms of one process share: the assistant, its metrics, the knowledge
+    watcher and the lock that keeps reloads one at a time, the answers in flight, and the
+    admin commands."""
+
+    settings: Settings
+    assistant: Assistant
+    metrics: Metrics
+    watcher: KnowledgeWatcher
+    reload_lock: asyncio.Lock
+    inflight: InFlight
+    admin: Admin = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.admin = admin_commands(self.settings, self.assistant, self.reindex)
+
+    async def reindex(self, platform: str, user: str) -> str:
+        """Reload the knowledge base now, for an admin. Returns what happened, in one line."""
+        async with self.reload_lock:
+            reason = f"requested by {platform}:{user}"
+            result = await asyncio.to_thread(self.watcher.reload, reason)
+        return result.describe()
+
+
+# The running platforms: name → whether it is connected now (for /healthz and the metrics).
+Connections = dict[str, Callable[[], bool]]
+
+
 async def run_platforms(
     settings: Settings, *, http: bool, host: str, port: int, health_port: int
 ) -> int:
     """Run Slack and/or Discord in one event loop, sharing one assistant, until SIGINT or
     SIGTERM. Returns an exit code."""
-    from bot.adapters.discord_bot import DiscordConfig, DiscordConfigError, DiscordService
-    from bot.adapters.slack_app import SlackBot, SlackConfig, SlackConfigError
-    from bot.adapters.slack_server import serve_http, serve_socket
-    from bot.core.inflight import InFlight
-    from bot.core.metrics import Metrics
-    from bot.core.reload import KnowledgeWatcher
+    from bot.adapters.discord_bot import DiscordConfigError
     from bot.health import start_health
 
-    slack = SlackConfig.from_env()
-    discord_config = DiscordConfig.from_env()
-    try:
-        if slack.configured:
-            slack.check(force_http=http)
-        if discord_config.token:
-            discord_config.check()
-    except (SlackConfigError, DiscordConfigError) as exc:
-        raise ServeError(str(exc)) from exc
-    metrics = Metrics()
-    from bot.app import build_assistant
-
-    assistant = await asyncio.to_thread(
-        lambda: build_assistant(settings, notify=log.info, metrics=metrics)
-    )
-    metrics.track_index(lambda: len(assistant.engine.index.passages), lambda: _built_at(assistant))
-    watcher = KnowledgeWatcher(settings, assistant, metrics)
-    reload_lock = asyncio.Lock()
-    inflight = InFlight()
-
-    async def reindex(platform: str, user: str) -> str:
-        async with reload_lock:
-            result = await asyncio.to_thread(watcher.reload, f"requested by {platform}:{user}")
-        return result.describe()
-
-    admin = admin_commands(settings, assistant, reindex)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    platforms: dict[str, Callable[[], bool]] = {}
-    tasks = []
-    drain = settings.drain_seconds
+    slack, discord_config = _platform_configs(http)
+    serving = await _build(settings)
+    stop = _stop_on_signals()
+    connections: Connections = {}
+    tasks: list[Awaitable[None]] = []
     if slack.configured:
-        bot = SlackBot(
-            assistant,
-            slack,
-            thread_followups=settings.slack_thread_followups,
-            inflight=inflight,
-            admin=admin,
+        connections["slack"], task = await _slack(
+            serving, slack, stop, http=http, host=host, port=port
         )
-        try:
-            log.info("Slack: signed in as %s", await bot.verify())
-        except SlackConfigError as exc:
-            raise ServeError(str(exc)) from exc
-        platforms["slack"] = bot.connected
-        if slack.socket_mode(force_http=http):
-            tasks.append(serve_socket(bot, slack.app_token, stop, drain))
-        else:
-            tasks.append(serve_http(bot, host, port, stop, drain))
+        tasks.append(task)
     if discord_config.token:
-        service = DiscordService(
-            assistant,
-            discord_config,
-            message_content=settings.discord_message_content,
-            inflight=inflight,
-            admin=admin,
-        )
-        platforms["discord"] = service.connected
-        tasks.append(service.run(stop, drain))
-
-    def problems() -> list[str]:
-        found = [] if assistant.engine.index.passages else ["the index is empty"]
-        if assistant.recorder.problem:
-            found.append(assistant.recorder.problem)
-        stale = watcher.stale_problem()
-        if stale:
-            found.append(stale)
-        for name, connected in platforms.items():
-            up = connected()
-            metrics.connected.labels(name).set(1 if up else 0)
-            if not up:
-                found.append(f"{name} is not connected")
-        return found
-
+        connections["discord"], task = _discord(serving, discord_config, stop)
+        tasks.append(task)
     health = None
     if health_port:
-        health = await start_health(settings.health_host, health_port, problems, metrics)
-    if settings.watch_seconds:
-        tasks.append(watch(watcher, stop, settings.watch_seconds, reload_lock))
-    tasks.append(probe_database(assistant, stop))
-    tasks.append(_abandon_builds_on_stop(watcher, stop))
+        status = _health_problems(serving, connections)
+        health = await start_health(settings.health_host, health_port, status, serving.metrics)
+    tasks += _upkeep(serving, stop)
     try:
         await asyncio.gather(*tasks)
     except DiscordConfigError as exc:
@@ -187,6 +161,125 @@ async def run_platforms(
             await health.cleanup()
     log.info("Stopped.")
     return 0
+
+
+def _platform_configs(http: bool) -> tuple[SlackConfig, DiscordConfig]:
+    """Slack's and Discord's credentials from the environment, each checked when set.
+    Raises ``ServeError`` naming what is missing or malformed."""
+    from bot.adapters.discord_bot import DiscordConfig, DiscordConfigError
+    from bot.adapters.slack_app import SlackConfig, SlackConfigError
+
+    slack = SlackConfig.from_env()
+    discord_config = DiscordConfig.from_env()
+    try:
+        if slack.configured:
+            slack.check(force_http=http)
+        if discord_config.token:
+            discord_config.check()
+    except (SlackConfigError, DiscordConfigError) as exc:
+        raise ServeError(str(exc)) from exc
+    return slack, discord_config
+
+
+async def _build(settings: Settings) -> Serving:
+    """The assistant (loaded in a thread: it reads the index) and what the platforms share."""
+    from bot.app import build_assistant
+    from bot.core.inflight import InFlight
+    from bot.core.metrics import Metrics
+    from bot.core.reload import KnowledgeWatcher
+
+    metrics = Metrics()
+    assistant = await asyncio.to_thread(
+        lambda: build_assistant(settings, notify=log.info, metrics=metrics)
+    )
+    metrics.track_index(lambda: len(assistant.engine.index.passages), lambda: _built_at(assistant))
+    watcher = KnowledgeWatcher(settings, assistant, metrics)
+    return Serving(settings, assistant, metrics, watcher, asyncio.Lock(), InFlight())
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event SIGINT and SIGTERM set: every task stops when it is."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _slack(
+    serving: Serving, config: SlackConfig, stop: asyncio.Event, *, http: bool, host: str, port: int
+) -> tuple[Callable[[], bool], Awaitable[None]]:
+    """The Slack bot, its token verified (``ServeError`` when refused): whether it is
+    connected, and the task serving it over Socket Mode or HTTP until ``stop``."""
+    from bot.adapters.slack_app import SlackBot, SlackConfigError
+    from bot.adapters.slack_server import serve_http, serve_socket
+
+    settings = serving.settings
+    bot = SlackBot(
+        serving.assistant,
+        config,
+        thread_followups=settings.slack_thread_followups,
+        inflight=serving.inflight,
+        admin=serving.admin,
+    )
+    try:
+        log.info("Slack: signed in as %s", await bot.verify())
+    except SlackConfigError as exc:
+        raise ServeError(str(exc)) from exc
+    if config.socket_mode(force_http=http):
+        return bot.connected, serve_socket(bot, config.app_token, stop, settings.drain_seconds)
+    return bot.connected, serve_http(bot, host, port, stop, settings.drain_seconds)
+
+
+def _discord(
+    serving: Serving, config: DiscordConfig, stop: asyncio.Event
+) -> tuple[Callable[[], bool], Awaitable[None]]:
+    """The Discord service: whether it is connected, and the task running it until ``stop``
+    (a refused token surfaces there, as ``DiscordConfigError``)."""
+    from bot.adapters.discord_bot import DiscordService
+
+    service = DiscordService(
+        serving.assistant,
+        config,
+        message_content=serving.settings.discord_message_content,
+        inflight=serving.inflight,
+        admin=serving.admin,
+    )
+    return service.connected, service.run(stop, serving.settings.drain_seconds)
+
+
+def _health_problems(serving: Serving, connections: Connections) -> Callable[[], list[str]]:
+    """What ``/healthz`` reports: an empty index, a database that cannot be written, a stale
+    index, a platform not connected (each platform's state also goes to the metrics)."""
+    assistant, watcher, metrics = serving.assistant, serving.watcher, serving.metrics
+
+    def problems() -> list[str]:
+        found = [] if assistant.engine.index.passages else ["the index is empty"]
+        if assistant.recorder.problem:
+            found.append(assistant.recorder.problem)
+        stale = watcher.stale_problem()
+        if stale:
+            found.append(stale)
+        for name, connected in connections.items():
+            up = connected()
+            metrics.connected.labels(name).set(1 if up else 0)
+            if not up:
+                found.append(f"{name} is not connected")
+        return found
+
+    return problems
+
+
+def _upkeep(serving: Serving, stop: asyncio.Event) -> list[Awaitable[None]]:
+    """The background tasks beside the platforms: watching the knowledge base (when
+    ``PLAYBOOK_WATCH_SECONDS`` is set), probing the database, abandoning a re-index on stop."""
+    tasks: list[Awaitable[None]] = []
+    every = serving.settings.watch_seconds
+    if every:
+        tasks.append(watch(serving.watcher, stop, every, serving.reload_lock))
+    tasks.append(probe_database(serving.assistant, stop))
+    tasks.append(_abandon_builds_on_stop(serving.watcher, stop))
+    return tasks
 
 
 def serve(

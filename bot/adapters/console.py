@@ -70,6 +70,29 @@ def _ask_which_section(
     print(taught_text(lang, assistant.teach(answer.question, key, asker)), file=out)
 
 
+def _rate(
+    assistant: Assistant,
+    last: Answer | None,
+    asker: Asker,
+    good: bool,
+    comment: str,
+    read: Callable[[str], str],
+    out: TextIO,
+) -> None:
+    """``/good`` or ``/bad [comment]``: store the vote on the last answer; after ``/bad``,
+    ask which section answers it."""
+    if last is None:
+        print("Ask a question first; /good or /bad then rates its answer.", file=out)
+        return
+    saved = assistant.feedback(last, 1 if good else -1, asker, comment or None)
+    if saved is None:
+        print("Sorry, the feedback could not be saved (the database failed).", file=out)
+        return
+    print("Thanks, your feedback is saved.", file=out)
+    if not good:
+        _ask_which_section(assistant, last, asker, read, out)
+
+
 def chat(
     assistant: Assistant,
     asker: Asker,
@@ -104,18 +127,7 @@ def chat(
             for citation in engine.index.sections:
                 print(f"{citation.label} — {citation.link}", file=out)
         elif command in ("/good", "/bad"):
-            if last is None:
-                print("Ask a question first; /good or /bad then rates its answer.", file=out)
-                continue
-            saved = assistant.feedback(
-                last, 1 if command == "/good" else -1, asker, rest.strip() or None
-            )
-            if saved is None:
-                print("Sorry, the feedback could not be saved (the database failed).", file=out)
-            else:
-                print("Thanks, your feedback is saved.", file=out)
-                if command == "/bad":
-                    _ask_which_section(assistant, last, asker, read, out)
+            _rate(assistant, last, asker, command == "/good", rest.strip(), read, out)
         elif command.startswith("/"):
             print(
                 f"Unknown command {command!r}. Commands: /help, /sections, /good, /bad, /quit.",

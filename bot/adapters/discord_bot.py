@@ -2,7 +2,9 @@
 
 ``/ask`` answers with an embed (public, or private with ``private: True``), ``/checklist`` shows a
 checklist with a menu that ticks items for the whole channel, and every answer has 👍/👎
-buttons that keep working after a restart (dynamic items: the custom id carries the answer id).
+buttons that keep working after a restart. Here: the credentials (``DiscordConfig``), the client
+and its application commands, publishing the commands, and the service ``serve`` runs; the
+buttons and menus are in ``discord_components``, the embeds in ``discord_render``.
 """
 
 from __future__ import annotations
@@ -20,30 +22,26 @@ import discord
 import yarl
 from discord import app_commands
 
-from bot.adapters.discord_render import (
-    answer_embed,
-    checklist_embed,
-    checklist_options,
-    cut,
-    escape,
-    feedback_labels,
-    plain,
+from bot.adapters.discord_components import (
+    ChecklistSelect,
+    FeedbackButton,
+    TeachSelect,
+    checklist_view,
+    discord_conversation,
+    reply_message,
 )
+from bot.adapters.discord_render import NO_MENTIONS, checklist_embed, cut, escape
 from bot.core.assistant import Asker, Assistant
 from bot.core.conversation import APOLOGY, RESTARTING, Conversation, Reply
 from bot.core.inflight import InFlight
-from bot.core.knowledge.sections import digest
+from bot.core.language import COMMAND_LANGUAGE, command_language
 from bot.core.messages import message
-from bot.core.team.learning import NONE_CHOICE, choice_labels, taught_text
-from bot.core.team.store import conversation_key
-from bot.core.types import Answer, Citation
 
 log = logging.getLogger("playbook.discord")
 # (platform, user id, action) → what happened, for the user: ``reindex`` or ``examples``
 Admin = Callable[[str, str, str], Awaitable[str]]
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
-NO_MENTIONS = discord.AllowedMentions.none()
 DEFER_AFTER = 2.0  # seconds: answers slower than this are deferred (Discord's deadline is 3 s)
 PERMISSIONS = discord.Permissions(
     view_channel=True,
@@ -103,208 +101,6 @@ def invite_url(application_id: str | int) -> str:
     return discord.utils.oauth_url(
         application_id, permissions=PERMISSIONS, scopes=("bot", "applications.commands")
     )
-
-
-def _selected(interaction: discord.Interaction) -> list[str]:
-    """The values picked in a select menu's interaction."""
-    data: object = interaction.data or {}
-    values = data.get("values", []) if isinstance(data, dict) else []
-    return [str(v) for v in values] if isinstance(values, list) else []
-
-
-async def _recalled(
-    interaction: discord.Interaction, answer_id: str
-) -> tuple[Assistant, Answer | None]:
-    """The assistant and the answer a button or menu belongs to; when the answer has
-    expired, the user is told so (and ``None`` comes back)."""
-    assistant: Assistant = interaction.client.assistant  # type: ignore[attr-defined]
-    answer = await asyncio.to_thread(assistant.recall, answer_id)
-    if answer is None:
-        await interaction.response.send_message(message("en", "gone"), ephemeral=True)
-    return assistant, answer
-
-
-class FeedbackButton(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"fb:(?P<vote>up|down):(?P<id>[0-9a-f]{16})",
-):
-    """👍 or 👎 on an answer; the custom id carries the answer id, so it survives restarts."""
-
-    def __init__(self, vote: str, answer_id: str, label: str | None = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                style=discord.ButtonStyle.secondary,
-                label=label,
-                emoji="👍" if vote == "up" else "👎",
-                custom_id=f"fb:{vote}:{answer_id}",
-            )
-        )
-        self.vote = vote
-        self.answer_id = answer_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match):
-        return cls(match["vote"], match["id"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Store the vote and thank the clicker privately."""
-        assistant, answer = await _recalled(interaction, self.answer_id)
-        if answer is None:
-            return
-        asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
-        vote = 1 if self.vote == "up" else -1
-        saved = await asyncio.to_thread(
-            assistant.feedback, answer, vote, asker, None, self.answer_id
-        )
-        if saved is not None and vote < 0:
-            choices = await asyncio.to_thread(assistant.closest_sections, answer.question, 24)
-            await interaction.response.send_message(
-                message(answer.language, "which_section"),
-                view=teach_view(answer.language, self.answer_id, choices),
-                ephemeral=True,
-                allowed_mentions=NO_MENTIONS,
-            )
-            return
-        await interaction.response.send_message(
-            message(answer.language, "feedback_thanks" if saved is not None else "sorry"),
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
-        )
-
-
-class TeachSelect(
-    discord.ui.DynamicItem[discord.ui.Select], template=r"teach:(?P<id>[0-9a-f]{16})"
-):
-    """The menu sent after 👎: the closest sections and "None"; the pick is kept as what
-    answers the question (``Assistant.teach``)."""
-
-    def __init__(self, answer_id: str, options: list[discord.SelectOption] | None = None):
-        super().__init__(
-            discord.ui.Select(
-                custom_id=f"teach:{answer_id}",
-                options=options or [discord.SelectOption(label="-", value=NONE_CHOICE)],
-            )
-        )
-        self.answer_id = answer_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match):
-        return cls(match["id"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Keep the pick and say what was kept, in place of the menu."""
-        assistant, answer = await _recalled(interaction, self.answer_id)
-        if answer is None:
-            return
-        picked = (_selected(interaction) or [NONE_CHOICE])[0]
-        key = None if picked == NONE_CHOICE else assistant.section_key(picked)
-        if picked != NONE_CHOICE and key is None:
-            text = message(answer.language, "section_gone")
-        else:
-            asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
-            taught = await asyncio.to_thread(assistant.teach, answer.question, key, asker)
-            text = taught_text(answer.language, taught)
-        await interaction.response.edit_message(
-            content=text, view=None, allowed_mentions=NO_MENTIONS
-        )
-
-
-def teach_view(lang: str, answer_id: str, choices: list[tuple[str, Citation]]) -> discord.ui.View:
-    """The menu of sections offered after 👎 (at most 24, and "None")."""
-    options = [
-        discord.SelectOption(label=label[:100], value=digest(key))
-        for label, (key, _c) in zip(choice_labels(choices[:24]), choices[:24], strict=True)
-    ]
-    options.append(
-        discord.SelectOption(label=message(lang, "none_covers")[:100], value=NONE_CHOICE)
-    )
-    view = discord.ui.View(timeout=None)
-    select = TeachSelect(answer_id, options)
-    select.item.placeholder = message(lang, "choose_section")
-    view.add_item(select)
-    return view
-
-
-class ChecklistSelect(discord.ui.DynamicItem[discord.ui.Select], template=r"cl:(?P<id>[a-z0-9-]+)"):
-    """The menu of a posted checklist: the selected items are the done ones."""
-
-    def __init__(self, checklist_id: str, options: list[discord.SelectOption] | None = None):
-        options = options or [discord.SelectOption(label="-", value="-")]
-        super().__init__(
-            discord.ui.Select(
-                custom_id=f"cl:{checklist_id}",
-                placeholder="Tick the items that are done",
-                min_values=0,
-                max_values=len(options),
-                options=options,
-            )
-        )
-        self.checklist_id = checklist_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match):
-        return cls(match["id"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Store the ticks and unticks, then update the message for everyone."""
-        assistant: Assistant = interaction.client.assistant  # type: ignore[attr-defined]
-        checklist = assistant.checklists.get(self.checklist_id)
-        if checklist is None:
-            await interaction.response.send_message(
-                "This checklist is no longer in the knowledge base.", ephemeral=True
-            )
-            return
-        selected = set(_selected(interaction))
-        conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
-        user = interaction.user
-        state = await asyncio.to_thread(assistant.board.state, conversation, checklist)
-        for s in state.items[:25]:
-            if (s.item.id in selected) != s.done:
-                state = await asyncio.to_thread(
-                    assistant.board.tick,
-                    conversation,
-                    checklist,
-                    s.item.id,
-                    str(user.id),
-                    s.item.id in selected,
-                    user.display_name,
-                )
-        await interaction.response.edit_message(
-            embed=checklist_embed(state), view=checklist_view(state), allowed_mentions=NO_MENTIONS
-        )
-
-
-def discord_conversation(guild_id: int | None, channel_id: int | None) -> str:
-    """The progress key of a Discord channel (``dm`` for direct messages)."""
-    return conversation_key("discord", str(guild_id or "dm"), str(channel_id or ""))
-
-
-def reply_message(reply: Reply) -> dict[str, Any]:
-    """The keyword arguments of ``send`` for a conversation's reply: the answer's embed with
-    👍/👎, or its short text; nobody is ever pinged."""
-    if reply.answer is not None:
-        return {
-            "embed": answer_embed(reply.answer),
-            "view": answer_view(reply.answer.language, reply.answer_id),
-            "allowed_mentions": NO_MENTIONS,
-        }
-    return {"content": plain(reply.text), "allowed_mentions": NO_MENTIONS}
-
-
-def answer_view(lang: str, answer_id: str) -> discord.ui.View:
-    """The 👍/👎 buttons of an answer."""
-    up, down = feedback_labels(lang)
-    view = discord.ui.View(timeout=None)
-    view.add_item(FeedbackButton("up", answer_id, up))
-    view.add_item(FeedbackButton("down", answer_id, down))
-    return view
-
-
-def checklist_view(state) -> discord.ui.View:
-    """The select menu that ticks a checklist's items."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(ChecklistSelect(state.checklist.id, checklist_options(state)))
-    return view
 
 
 class PlaybookDiscord(discord.Client):
@@ -371,89 +167,136 @@ class PlaybookDiscord(discord.Client):
 
 
 def _register_commands(tree: app_commands.CommandTree[Any]) -> None:
-    @tree.command(name="ask", description="Ask the playbook about commercialising open source")
-    @app_commands.describe(
-        question="Your question, in French or English",
-        private="Only you see the answer (default: everyone in the channel)",
-    )
-    async def ask(interaction: discord.Interaction, question: str, private: bool = False) -> None:
-        client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
-        asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
-
-        async def think() -> None:  # Discord wants a first word within 3 s
-            await interaction.response.defer(ephemeral=private, thinking=True)
-
-        async def send(reply: Reply) -> None:
-            hidden = private or reply.kind in (RESTARTING, APOLOGY)
-            if interaction.response.is_done():
-                await interaction.followup.send(ephemeral=hidden, **reply_message(reply))
-            else:
-                await interaction.response.send_message(ephemeral=hidden, **reply_message(reply))
-
-        await client.conversation.turn(question, asker, send, on_slow=think, slow_after=DEFER_AFTER)
-
-    @tree.command(name="checklist", description="Show a checklist with this channel's progress")
-    @app_commands.describe(
-        name="Which checklist (type to search)", reset="Clear this channel's progress first"
-    )
-    async def checklist(
-        interaction: discord.Interaction, name: str | None = None, reset: bool = False
-    ) -> None:
-        client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
-        assistant = client.assistant
-        if not name:
-            lines = [f"`{c.id}` — {escape(c.title)}" for c in assistant.checklists.checklists]
-            await interaction.response.send_message(
-                cut("Checklists:\n" + "\n".join(lines), 2000), ephemeral=True
-            )
-            return
-        found = assistant.board.find(name)
-        if found.checklist is None:
-            closest = ", ".join(f"`{c.id}` ({escape(c.title)})" for c in found.suggestions)
-            await interaction.response.send_message(
-                cut(f"No checklist called {escape(name)!r}. The closest: {closest}", 2000),
-                ephemeral=True,
-            )
-            return
-        conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
-        method = assistant.board.reset if reset else assistant.board.state
-        state = await asyncio.to_thread(method, conversation, found.checklist)
-        await interaction.response.send_message(
-            embed=checklist_embed(state), view=checklist_view(state), allowed_mentions=NO_MENTIONS
-        )
-
-    admin = app_commands.Group(name="playbook", description="Administration of the bot")
-
-    async def run_admin(interaction: discord.Interaction, action: str) -> None:
-        client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
-        if client.admin is None:
-            await interaction.response.send_message("Not available.", ephemeral=True)
-            return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await client.admin("discord", str(interaction.user.id), action)
-        await interaction.followup.send(
-            cut(escape(result), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
-
-    @admin.command(name="reindex", description="Reload the knowledge base now (admins only)")
-    async def reindex(interaction: discord.Interaction) -> None:
-        await run_admin(interaction, "reindex")
-
-    @admin.command(name="examples", description="The examples the team taught (admins only)")
-    async def examples(interaction: discord.Interaction) -> None:
-        await run_admin(interaction, "examples")
-
+    """Put the application commands on ``tree``: ``/ask``, ``/checklist`` (its names
+    autocompleted) and ``/playbook reindex`` / ``/playbook examples``."""
+    tree.add_command(_command("ask", "ask_description", on_ask))
+    shown = _command("checklist", "checklist_description", on_checklist)
+    shown.autocomplete("name")(complete_checklist_name)
+    tree.add_command(shown)
+    admin = app_commands.Group(name="playbook", description=described("admin_description"))
+    admin.add_command(_command("reindex", "reindex_description", on_reindex))
+    admin.add_command(_command("examples", "examples_description", on_examples))
     tree.add_command(admin)
 
-    @checklist.autocomplete("name")
-    async def checklist_names(
-        interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
-        return [
-            app_commands.Choice(name=cut(c.title, 100), value=c.id)
-            for c in client.assistant.checklists.complete(current)
-        ]
+
+def described(key: str) -> app_commands.locale_str:
+    """The catalogue's sentence ``key`` as the description of a command or an option: in
+    English, the commands' language, and in French for Discord clients in French (Discord
+    gets both when the commands are published; see ``CatalogueTranslator``)."""
+    return app_commands.locale_str(message(COMMAND_LANGUAGE, key), key=key)
+
+
+class CatalogueTranslator(app_commands.Translator):
+    """The French descriptions of the commands and their options, from the catalogue."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        """The French sentence of a ``described`` text for French clients, else ``None``
+        (Discord shows the English one)."""
+        key = string.extras.get("key")
+        if key is None or locale != discord.Locale.french:
+            return None
+        return message("fr", key)
+
+
+def _command(name: str, key: str, callback: Any) -> app_commands.Command[Any, ..., None]:
+    """An application command calling ``callback``, described by the catalogue's ``key``
+    (a module function: each tree gets its own command objects, the functions are shared)."""
+    return app_commands.Command(name=name, description=described(key), callback=callback)
+
+
+@app_commands.describe(question=described("ask_question"), private=described("ask_private"))
+async def on_ask(interaction: discord.Interaction, question: str, private: bool = False) -> None:
+    """``/ask``: the conversation's turn, in the channel or to the asker alone; Discord is
+    told "thinking" when the answer takes longer than ``DEFER_AFTER``."""
+    client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
+    asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
+
+    async def think() -> None:  # Discord wants a first word within 3 s
+        await interaction.response.defer(ephemeral=private, thinking=True)
+
+    async def send(reply: Reply) -> None:
+        hidden = private or reply.kind in (RESTARTING, APOLOGY)
+        if interaction.response.is_done():
+            await interaction.followup.send(ephemeral=hidden, **reply_message(reply))
+        else:
+            await interaction.response.send_message(ephemeral=hidden, **reply_message(reply))
+
+    await client.conversation.turn(question, asker, send, on_slow=think, slow_after=DEFER_AFTER)
+
+
+@app_commands.describe(name=described("checklist_name"), reset=described("checklist_reset"))
+async def on_checklist(
+    interaction: discord.Interaction, name: str | None = None, reset: bool = False
+) -> None:
+    """``/checklist``: the list of checklists (no name), the closest ones (a name not found),
+    or the checklist with the channel's progress (cleared first with ``reset``) and its menu,
+    in the language of the name typed."""
+    client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
+    language = command_language(name or "")
+    if not name:
+        lines = [f"`{c.id}` — {escape(c.title)}" for c in client.assistant.checklists.checklists]
+        heading = message(language, "checklists_heading")
+        await interaction.response.send_message(
+            cut(heading + "\n" + "\n".join(lines), 2000), ephemeral=True
+        )
+        return
+    found = client.assistant.board.find(name)
+    if found.checklist is None:
+        closest = ", ".join(f"`{c.id}` ({escape(c.title)})" for c in found.suggestions)
+        text = message(language, "no_checklist_named", name=escape(name), closest=closest)
+        await interaction.response.send_message(cut(text, 2000), ephemeral=True)
+        return
+    conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
+    board = client.assistant.board
+    state = await asyncio.to_thread(
+        board.reset if reset else board.state, conversation, found.checklist
+    )
+    await interaction.response.send_message(
+        embed=checklist_embed(state, language),
+        view=checklist_view(state, language),
+        allowed_mentions=NO_MENTIONS,
+    )
+
+
+async def complete_checklist_name(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """The checklists whose names match what is typed so far (``/checklist name:``)."""
+    client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
+    return [
+        app_commands.Choice(name=cut(c.title, 100), value=c.id)
+        for c in client.assistant.checklists.complete(current)
+    ]
+
+
+async def on_reindex(interaction: discord.Interaction) -> None:
+    """``/playbook reindex``: reload the knowledge base now."""
+    await _run_admin(interaction, "reindex")
+
+
+async def on_examples(interaction: discord.Interaction) -> None:
+    """``/playbook examples``: the examples the team taught."""
+    await _run_admin(interaction, "examples")
+
+
+async def _run_admin(interaction: discord.Interaction, action: str) -> None:
+    """Run an admin command (which checks the user is an admin) and show its result to the
+    user alone."""
+    client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
+    if client.admin is None:
+        text = message(COMMAND_LANGUAGE, "admin_unavailable")  # nothing typed to go by
+        await interaction.response.send_message(text, ephemeral=True)
+        return
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    result = await client.admin("discord", str(interaction.user.id), action)
+    await interaction.followup.send(
+        cut(escape(result), 2000), ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
 
 
 class CommandPublisher(discord.Client):
@@ -464,6 +307,10 @@ class CommandPublisher(discord.Client):
         super().__init__(intents=discord.Intents.default(), allowed_mentions=NO_MENTIONS)
         self.tree: app_commands.CommandTree[CommandPublisher] = app_commands.CommandTree(self)
         _register_commands(self.tree)
+
+    async def setup_hook(self) -> None:
+        """Publish the commands' descriptions in French too (at login, before any sync)."""
+        await self.tree.set_translator(CatalogueTranslator())
 
 
 @contextlib.asynccontextmanager

@@ -23,6 +23,7 @@ MAX_FOOTER = 2048
 MAX_TOTAL = 6000
 MAX_OPTIONS = 25
 COLOR = 0x2C3E50
+NO_MENTIONS = discord.AllowedMentions.none()  # what every message allows: nobody is pinged
 
 
 def cut(text: str, limit: int) -> str:
@@ -93,28 +94,33 @@ def fit(embed: discord.Embed) -> discord.Embed:
     return embed
 
 
-def checklist_embed(state: ChecklistState) -> discord.Embed:
-    """An embed of a checklist with the channel's progress (who ticked what)."""
+def checklist_embed(state: ChecklistState, language: str) -> discord.Embed:
+    """An embed of a checklist with the channel's progress (who ticked what), its own words
+    (done, retired…) in ``language``."""
     checklist = state.checklist
     done, total = state.done_count, len(state.items)
     head = f"{escape(checklist.description)}\n" if checklist.description else ""
-    lines = [f"{head}**{done}/{total}** done · `{checklist.id}`", ""]
+    progress = message(language, "progress", count=f"**{done}/{total}**")
+    lines = [f"{head}{progress} · `{checklist.id}`", ""]
     for s in state.items:
         mark = "✅" if s.done else "⬜"
         who = f" — {escape(s.tick.name or s.tick.by)}" if s.tick else ""
         lines.append(f"{mark} **{s.number}.** {escape(cut(s.item.text, 300))}{who}")
     if state.retired:
         retired = "; ".join(escape(cut(t.item_text, 80)) for t in state.retired[:5])
-        lines.append(f"\n_Retired (no longer in the knowledge base): {retired}_")
+        lines.append(f"\n_{message(language, 'retired', items=retired)}_")
     embed = discord.Embed(
         title=cut(checklist.title, MAX_TITLE),
         description=cut("\n".join(lines), MAX_DESCRIPTION),
         color=COLOR,
     )
     if checklist.citation:
-        embed.add_field(name="Source", value=cut(md_link(checklist.citation), MAX_FIELD_VALUE))
+        embed.add_field(
+            name=message(language, "source"),
+            value=cut(md_link(checklist.citation), MAX_FIELD_VALUE),
+        )
     if total > MAX_OPTIONS:
-        embed.set_footer(text=f"The menu ticks the first {MAX_OPTIONS} items.")
+        embed.set_footer(text=message(language, "menu_first", count=MAX_OPTIONS))
     return fit(embed)
 
 

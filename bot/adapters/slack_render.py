@@ -11,9 +11,10 @@ import re
 
 from bot.core.conversation import Reply
 from bot.core.knowledge.sections import digest
+from bot.core.language import COMMAND_LANGUAGE
 from bot.core.messages import message
 from bot.core.team.learning import NONE_CHOICE, choice_labels
-from bot.core.team.progress import ChecklistState
+from bot.core.team.progress import ChecklistState, ItemState
 from bot.core.types import Answer, Citation, Quote
 
 MAX_BLOCKS = 50
@@ -158,59 +159,86 @@ def reply_payload(reply: Reply, share: bool = False) -> dict:
     return {"text": reply.text}
 
 
-def checklist_payload(state: ChecklistState) -> dict:
-    """Block Kit payload of a checklist with a checkbox per item and who ticked it."""
+def item_block_id(checklist_id: str, item_id: str, language: str) -> str:
+    """The block id of a checklist item's checkbox: ``checklist|item``, then ``|language``
+    unless the checklist was posted in ``COMMAND_LANGUAGE`` (the messages posted before the
+    language was kept have none), so a tick re-renders it in the language it was posted in."""
+    block_id = f"{checklist_id}|{item_id}"
+    return block_id if language == COMMAND_LANGUAGE else f"{block_id}|{language}"
+
+
+def read_item_block_id(block_id: str) -> tuple[str, str, str]:
+    """``(checklist id, item id, language)`` from a block id made by ``item_block_id``."""
+    checklist_id, _, rest = block_id.partition("|")
+    item_id, _, language = rest.partition("|")
+    return checklist_id, item_id, language or COMMAND_LANGUAGE
+
+
+def _checklist_head(state: ChecklistState, language: str) -> list[dict]:
     checklist = state.checklist
-    done = state.done_count
-    total = len(state.items)
-    head = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": cut(checklist.title, MAX_HEADER)},
-        },
-        _context(
-            f"{escape(checklist.description)}\n*{done}/{total}* done · `{checklist.id}`"
-            if checklist.description
-            else f"*{done}/{total}* done · `{checklist.id}`"
-        ),
-    ]
-    items = []
-    for s in state.items:
-        text = f"*{s.number}.* {escape(cut(s.item.text, ITEM_CHARS))}"
-        if s.item.citation and s.item.citation != checklist.citation:
-            text += f"\n_{link(s.item.citation)}_"
-        if s.tick:
-            who = escape(s.tick.name or s.tick.by)
-            text += f"\n:white_check_mark: {who} · {s.tick.at:%Y-%m-%d %H:%M} UTC"
-        option = {
-            "text": {"type": "plain_text", "text": "Done"},
-            "value": f"{checklist.id}|{s.item.id}",
-        }
-        accessory = {"type": "checkboxes", "action_id": CHECKLIST_ACTION, "options": [option]}
-        if s.done:
-            accessory["initial_options"] = [option]
-        block_id = f"{checklist.id}|{s.item.id}"  # the checkbox's listener reads it back
-        items.append({**_section(text), "block_id": block_id, "accessory": accessory})
+    progress = message(language, "progress", count=f"*{state.done_count}/{len(state.items)}*")
+    line = f"{progress} · `{checklist.id}`"
+    if checklist.description:
+        line = f"{escape(checklist.description)}\n{line}"
+    title = {"type": "plain_text", "text": cut(checklist.title, MAX_HEADER)}
+    return [{"type": "header", "text": title}, _context(line)]
+
+
+def _item_block(state: ChecklistState, s: ItemState, language: str) -> dict:
+    """An item's section: number, text, its citation when not the checklist's, who ticked it,
+    and its checkbox."""
+    checklist = state.checklist
+    text = f"*{s.number}.* {escape(cut(s.item.text, ITEM_CHARS))}"
+    if s.item.citation and s.item.citation != checklist.citation:
+        text += f"\n_{link(s.item.citation)}_"
+    if s.tick:
+        who = escape(s.tick.name or s.tick.by)
+        text += f"\n:white_check_mark: {who} · {s.tick.at:%Y-%m-%d %H:%M} UTC"
+    option = {
+        "text": {"type": "plain_text", "text": message(language, "item_done")},
+        "value": f"{checklist.id}|{s.item.id}",
+    }
+    accessory = {"type": "checkboxes", "action_id": CHECKLIST_ACTION, "options": [option]}
+    if s.done:
+        accessory["initial_options"] = [option]
+    block_id = item_block_id(checklist.id, s.item.id, language)  # the listener reads it back
+    return {**_section(text), "block_id": block_id, "accessory": accessory}
+
+
+def checklist_payload(state: ChecklistState, language: str) -> dict:
+    """Block Kit payload of a checklist with a checkbox per item and who ticked it, its own
+    words (done, retired…) in ``language``."""
+    checklist = state.checklist
+    head = _checklist_head(state, language)
+    items = [_item_block(state, s, language) for s in state.items]
     tail = []
     if checklist.citation:
         tail.append(_context(f":book: {link(checklist.citation)}"))
     if state.retired:
         retired = "; ".join(escape(cut(t.item_text, 80)) for t in state.retired[:5])
-        tail.append(_context(f"Retired (no longer in the knowledge base): {retired}"))
-    text = escape(cut(f"{checklist.title}: {done}/{total} done", MAX_FALLBACK))
-    return {"text": text, "blocks": head + fit_blocks(items, tail)[: MAX_BLOCKS - len(head)]}
-
-
-def checklist_index_payload(checklists: list, suggestions: bool = False) -> dict:
-    """The list of checklists (or of suggestions for an unknown name) as a payload."""
-    lines = [f"• `{c.id}` — {escape(c.title)} ({len(c.items)} items)" for c in checklists]
-    intro = (
-        "No checklist by that name. The closest:"
-        if suggestions
-        else "Checklists — `/checklist <name>` posts one, `/checklist <name> reset` clears it:"
+        tail.append(_context(message(language, "retired", items=retired)))
+    count = f"{state.done_count}/{len(state.items)}"
+    text = escape(
+        cut(
+            message(language, "checklist_summary", title=checklist.title, count=count), MAX_FALLBACK
+        )
     )
+    blocks = head + fit_blocks(items, tail)[: MAX_BLOCKS - len(head)]
+    return {"text": text, "blocks": blocks}
+
+
+def checklist_index_payload(checklists: list, language: str, suggestions: bool = False) -> dict:
+    """The list of checklists (or of suggestions for an unknown name) as a payload."""
+    lines = [
+        f"• `{c.id}` — {escape(c.title)} ({message(language, 'item_count', count=len(c.items))})"
+        for c in checklists
+    ]
+    intro = message(language, "no_checklist" if suggestions else "checklists_intro")
     text = intro + "\n" + "\n".join(lines)
-    return {"text": escape(cut(text, MAX_FALLBACK)), "blocks": fit_blocks([_section(text)], [])}
+    return {
+        "text": escape(cut(text, MAX_FALLBACK)),
+        "blocks": fit_blocks([_section(text)], []),
+    }
 
 
 def teach_menu_payload(language: str, answer_id: str, choices: list[tuple[str, Citation]]) -> dict:

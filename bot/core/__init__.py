@@ -7,7 +7,8 @@ Three layers, each importing only the ones before it:
 - ``team``: the database, checklists and their progress, learning from votes, the report.
 
 Beside them, used by all: ``types`` (Answer, Citation, Quote), ``language`` (French or
-English), ``messages`` (every sentence users read, in both). On top of them: ``assistant``
+English: a question's, and the one to answer a command in), ``messages`` (every sentence
+users read, in both). On top of them: ``assistant``
 (ask, remember, feedback, teach, checklists: what every adapter calls), ``conversation`` (one
 turn of a chat: the shutdown gate, the reply or the apology), ``reload`` (re-indexing while
 serving), ``inflight`` (answers in flight at shutdown), ``metrics``, ``serialize``.

@@ -1,4 +1,6 @@
-"""Tell French from English (the bot's own words in each are in ``bot.core.messages``)."""
+"""Tell French from English (the bot's own words in each are in ``bot.core.messages``): a
+question's language (``detect_language``) and the language to answer a command in
+(``command_language``)."""
 
 from __future__ import annotations
 
@@ -174,3 +176,17 @@ def detect_language(text: str, default: str = "fr") -> str:
     if fr == en:
         return default
     return "fr" if fr > en else "en"
+
+
+# The language of the commands' own words (``/checklist … reset``, ``/playbook reindex``): a
+# command's replies are in it unless what the user typed with the command reads French.
+COMMAND_LANGUAGE = "en"
+
+
+def command_language(typed: str) -> str:
+    """Return ``"fr"`` or ``"en"``: the language to answer a command in, that of what the user
+    typed with it (``/checklist les piliers`` → ``"fr"``). When that does not tell (nothing, a
+    bare name such as "pmf"), ``COMMAND_LANGUAGE``, the commands' own language. Slack sends no
+    locale with a command, so the words typed are all both platforms go by: the same command
+    gets the same language in Slack and in Discord."""
+    return detect_language(typed, default=COMMAND_LANGUAGE)

@@ -37,6 +37,49 @@ MESSAGES = {
             "Noté : la base ne traite pas ce sujet ; la question rejoint la liste des manques."
         ),
         "section_gone": "Cette section n'existe plus dans la base ; rien n'a été retenu.",
+        # commands
+        "ask_usage": (
+            "Utilisation : `/ask <question>` — par exemple `/ask Qu'est-ce que le value-market "
+            "fit ?` (la réponse n'est montrée qu'à vous, avec un bouton pour la partager)."
+        ),
+        "not_in_channel": (
+            "Je ne suis pas dans ce canal : invitez-moi d'abord avec `/invite @playbook`."
+        ),
+        "admin_usage": "Utilisation : `/playbook reindex` ou `/playbook examples` (admins).",
+        "admins_only": (
+            "Seuls les admins listés dans PLAYBOOK_ADMINS peuvent utiliser /playbook {action}."
+        ),
+        "admin_unavailable": "Indisponible.",
+        # Discord's command list (descriptions of the commands and their options)
+        "ask_description": "Interroger le playbook sur la commercialisation de l'open source",
+        "ask_question": "Votre question, en français ou en anglais",
+        "ask_private": "Vous seul voyez la réponse (par défaut : tout le canal)",
+        "checklist_description": "Afficher une checklist avec l'avancement de ce canal",
+        "checklist_name": "Quelle checklist (tapez pour chercher)",
+        "checklist_reset": "Remettre d'abord à zéro l'avancement de ce canal",
+        "admin_description": "Administration du bot",
+        "reindex_description": "Recharger la base de connaissances maintenant (admins seulement)",
+        "examples_description": "Les exemples que l'équipe a appris au bot (admins seulement)",
+        # checklists
+        "checklists_intro": (
+            "Checklists — `/checklist <nom>` en publie une, `/checklist <nom> réinitialiser` "
+            "la remet à zéro :"
+        ),
+        "checklists_heading": "Checklists :",
+        "item_count": "{count} éléments",
+        "no_checklist": "Aucune checklist de ce nom. Les plus proches :",
+        "no_checklist_named": (
+            "Aucune checklist ne s'appelle « {name} ». Les plus proches : {closest}"
+        ),
+        "checklist_gone": "Cette checklist n'est plus dans la base de connaissances.",
+        "item_gone": "Cet élément n'est plus dans la checklist ; voici la checklist actuelle.",
+        "progress": "{count} faits",
+        "checklist_summary": "{title} : {count} faits",
+        "item_done": "Fait",
+        "tick_placeholder": "Cochez les éléments faits",
+        "menu_first": "Le menu coche les {count} premiers éléments.",
+        "retired": "Retirés (plus dans la base de connaissances) : {items}",
+        "source": "Source",
     },
     "en": {
         "lead": "Here is what the knowledge base says:",
@@ -67,6 +110,42 @@ MESSAGES = {
             "Noted: the knowledge base does not cover it; the question joins the gap list."
         ),
         "section_gone": "That section is no longer in the knowledge base; nothing was kept.",
+        # commands
+        "ask_usage": (
+            "Usage: `/ask <question>` — for example `/ask Qu'est-ce que le value-market fit ?` "
+            "(the answer is shown only to you, with a button to share it)."
+        ),
+        "not_in_channel": "I am not in this channel: invite me with `/invite @playbook` first.",
+        "admin_usage": "Usage: `/playbook reindex` or `/playbook examples` (admins).",
+        "admins_only": "Only the admins listed in PLAYBOOK_ADMINS can use /playbook {action}.",
+        "admin_unavailable": "Not available.",
+        # Discord's command list (descriptions of the commands and their options)
+        "ask_description": "Ask the playbook about commercialising open source",
+        "ask_question": "Your question, in French or English",
+        "ask_private": "Only you see the answer (default: everyone in the channel)",
+        "checklist_description": "Show a checklist with this channel's progress",
+        "checklist_name": "Which checklist (type to search)",
+        "checklist_reset": "Clear this channel's progress first",
+        "admin_description": "Administration of the bot",
+        "reindex_description": "Reload the knowledge base now (admins only)",
+        "examples_description": "The examples the team taught (admins only)",
+        # checklists
+        "checklists_intro": (
+            "Checklists — `/checklist <name>` posts one, `/checklist <name> reset` clears it:"
+        ),
+        "checklists_heading": "Checklists:",
+        "item_count": "{count} items",
+        "no_checklist": "No checklist by that name. The closest:",
+        "no_checklist_named": "No checklist called '{name}'. The closest: {closest}",
+        "checklist_gone": "This checklist is no longer in the knowledge base.",
+        "item_gone": "That item is no longer in the checklist; here is the current one.",
+        "progress": "{count} done",
+        "checklist_summary": "{title}: {count} done",
+        "item_done": "Done",
+        "tick_placeholder": "Tick the items that are done",
+        "menu_first": "The menu ticks the first {count} items.",
+        "retired": "Retired (no longer in the knowledge base): {items}",
+        "source": "Source",
     },
 }
 

@@ -191,6 +191,67 @@ def test_autocomplete_checklist_show_and_tick(engine, tmp_path):
     run(scenario())
 
 
+def test_a_checklist_asked_for_in_french_is_shown_and_ticked_in_french(engine, tmp_path):
+    """``/checklist name: les piliers`` reads French: the embed's own words and the menu are
+    French, and stay French when someone ticks; a name not found and a checklist gone are
+    said in French too."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            shown = await h.command(
+                "checklist", [{"name": "name", "type": 3, "value": "les piliers"}], token="show"
+            )
+            embed = shown["data"]["embeds"][0]
+            assert embed["title"] == "Les trois piliers du succès"
+            assert "**0/3** faits" in embed["description"]
+            assert embed["fields"][0]["name"] == "Source"
+            select = shown["data"]["components"][0]["components"][0]
+            assert select["custom_id"] == "cl:les-trois-piliers-du-succes:fr"
+            assert select["placeholder"] == "Cochez les éléments faits"
+            posted = h.fake.message(CHANNEL_ID, shown["data"])
+            first = select["options"][0]["value"]
+            click = interaction(
+                3,
+                {"custom_id": select["custom_id"], "component_type": 3, "values": [first]},
+                token="tick",
+                message=posted,
+            )
+            await h.fake.push("INTERACTION_CREATE", click)
+            (update,) = await h.fake.wait_for("/tick/callback")
+            assert "**1/3** faits" in update.body["data"]["embeds"][0]["description"]
+            menu = update.body["data"]["components"][0]["components"][0]
+            assert menu["placeholder"] == "Cochez les éléments faits"
+            assert menu["custom_id"] == "cl:les-trois-piliers-du-succes:fr"
+
+            unknown = await h.command(
+                "checklist",
+                [{"name": "name", "type": 3, "value": "le tableur du budget"}],
+                token="unk",
+            )
+            assert unknown["data"]["content"].startswith(
+                "Aucune checklist ne s'appelle « le tableur du budget ». Les plus proches : `"
+            )
+            retired = json.loads(
+                json.dumps(shown["data"]).replace(
+                    "cl:les-trois-piliers-du-succes:fr", "cl:une-checklist-retiree:fr"
+                )
+            )
+            gone = interaction(
+                3,
+                {"custom_id": "cl:une-checklist-retiree:fr", "component_type": 3, "values": []},
+                token="gone",
+                message=h.fake.message(CHANNEL_ID, retired),
+            )
+            await h.fake.push("INTERACTION_CREATE", gone)
+            (said,) = await h.fake.wait_for("/gone/callback")
+            assert said.body["data"]["content"] == (
+                "Cette checklist n'est plus dans la base de connaissances."
+            )
+            assert said.body["data"]["flags"] & 64
+
+    run(scenario())
+
+
 def test_feedback_buttons_work_after_a_restart(engine, tmp_path):
     async def scenario():
         async with Harness(engine, tmp_path, db="shared.db") as h:
@@ -322,6 +383,35 @@ def test_command_sync_payloads_global_and_guild(tmp_path):
     run(scenario())
 
 
+def test_commands_are_published_with_their_descriptions_in_english_and_french(tmp_path):
+    async def scenario():
+        fake = await FakeDiscord().start()
+        try:
+            await sync_commands(DiscordConfig(token=TOKEN, api_url=fake.api_url))
+            (put,) = fake.of(f"/applications/{APP_ID}/commands", "PUT")
+            by_name = {c["name"]: c for c in put.body}
+            ask = by_name["ask"]
+            assert ask["description"] == "Ask the playbook about commercialising open source"
+            assert ask["description_localizations"] == {
+                "fr": "Interroger le playbook sur la commercialisation de l'open source"
+            }
+            question = next(o for o in ask["options"] if o["name"] == "question")
+            assert question["description"] == "Your question, in French or English"
+            assert question["description_localizations"] == {
+                "fr": "Votre question, en français ou en anglais"
+            }
+            reindex = by_name["playbook"]["options"][0]
+            assert reindex["description_localizations"] == {
+                "fr": "Recharger la base de connaissances maintenant (admins seulement)"
+            }
+            assert ask["name_localizations"] == {}  # the names stay the same everywhere
+        finally:
+            await fake.stop()
+            discord.http.Route.BASE = ORIGINAL_BASE
+
+    run(scenario())
+
+
 def test_without_message_content_intent_it_reconnects_and_says_how(engine, tmp_path, caplog):
     async def scenario():
         fake = await FakeDiscord().start()
@@ -376,7 +466,7 @@ def test_embeds_stay_within_discord_limits_and_never_ping():
     state = ChecklistState(
         checklist, tuple(ItemState(n + 1, i, None) for n, i in enumerate(items)), ()
     )
-    big = checklist_embed(state)
+    big = checklist_embed(state, "en")
     assert len(big) <= 6000 and len(big.title) <= 256
     assert "@everyone" not in json.dumps(big.to_dict())
 

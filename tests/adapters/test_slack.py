@@ -395,6 +395,66 @@ def test_checklist_list_post_tick_untick_and_reset(engine, tmp_path):
     run(scenario())
 
 
+def test_a_checklist_asked_for_in_french_is_posted_ticked_and_explained_in_french(engine, tmp_path):
+    """``/checklist les piliers`` reads French: the checklist's own words are French, and stay
+    French when someone ticks it; the replies about it (an item or a checklist gone, a name
+    not found, a channel the bot is not in) are French too."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.command("/checklist", "les piliers")
+            (post,) = await h.fake.wait_for("chat.postMessage")
+            assert post.body["blocks"][0]["text"]["text"] == "Les trois piliers du succès"
+            assert "*0/3* faits" in blocks_text(post.body)
+            assert post.body["text"] == "Les trois piliers du succès : 0/3 faits"
+            items = [
+                b for b in post.body["blocks"] if b.get("accessory", {}).get("type") == "checkboxes"
+            ]
+            option = items[0]["accessory"]["options"][0]
+            assert option["text"]["text"] == "Fait"
+            tick = {
+                "type": "checkboxes",
+                "action_id": "checklist_item",
+                "block_id": items[0]["block_id"],
+                "selected_options": [option],
+            }
+            await h.action(tick, message_ts="1700000000.000001")
+            (update,) = await h.fake.wait_for("chat.update")
+            assert "*1/3* faits" in blocks_text(update.body)
+
+            checklist_id = items[0]["block_id"].split("|")[0]
+            gone_item = {**tick, "block_id": f"{checklist_id}|i-0000000000|fr"}
+            await h.action(gone_item, message_ts="1700000000.000001")
+            (notice,) = await h.fake.wait_for("response")
+            assert notice.body["text"] == (
+                "Cet élément n'est plus dans la checklist ; voici la checklist actuelle."
+            )
+            updates = await h.fake.wait_for("chat.update", 2)
+            assert "*1/3* faits" in blocks_text(updates[1].body)
+            gone = {**tick, "block_id": "une-checklist-retiree|i-0000000000|fr"}
+            await h.action(gone, message_ts="1700000000.000001")
+            responses = await h.fake.wait_for("response", 2)
+            assert responses[1].body["text"] == (
+                "Cette checklist n'est plus dans la base de connaissances."
+            )
+
+            await h.command("/checklist", "le tableur du budget")
+            responses = await h.fake.wait_for("response", 3)
+            assert (
+                responses[2]
+                .body["text"]
+                .startswith("Aucune checklist de ce nom. Les plus proches :")
+            )
+            h.fake.fail("chat.postMessage", 200, {"ok": False, "error": "not_in_channel"})
+            await h.command("/checklist", "les piliers")
+            responses = await h.fake.wait_for("response", 4)
+            assert responses[3].body["text"] == (
+                "Je ne suis pas dans ce canal : invitez-moi d'abord avec `/invite @playbook`."
+            )
+
+    run(scenario())
+
+
 def test_bad_signature_and_stale_timestamp_are_refused(engine, tmp_path):
     async def scenario():
         async with Harness(engine, tmp_path) as h:
@@ -555,6 +615,25 @@ def test_playbook_reindex_and_examples_are_for_admins(engine, tmp_path):
             assert responses[3].body["text"] == (
                 "Only the admins listed in PLAYBOOK_ADMINS can use /playbook examples."
             )
+
+    run(scenario())
+
+
+def test_playbook_usage_is_french_for_a_french_asker(engine, tmp_path):
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.command("/playbook", "que faire ?")  # the adapter's own usage
+            (response,) = await h.fake.wait_for("response")
+            french_usage = "Utilisation : `/playbook reindex` ou `/playbook examples` (admins)."
+            assert response.body["text"] == french_usage
+
+            async def reindex(platform: str, user: str) -> str:
+                raise AssertionError("an unknown action reloads nothing")
+
+            h.bot.admin = admin_commands(Settings(admins="slack:U0ALICE"), h.assistant, reindex)
+            await h.command("/playbook", "réindexer")  # the admin commands' usage
+            responses = await h.fake.wait_for("response", 2)
+            assert responses[1].body["text"] == french_usage
 
     run(scenario())
 

@@ -71,7 +71,7 @@ def test_long_checklist_fits_and_keeps_checkboxes():
     state = ChecklistState(
         checklist, tuple(ItemState(n + 1, i, None) for n, i in enumerate(items)), ()
     )
-    payload = checklist_payload(state)
+    payload = checklist_payload(state, "en")
     _limits(payload)
     assert payload["blocks"][0]["type"] == "header"
     assert len(payload["blocks"][0]["text"]["text"]) <= 150

@@ -1,6 +1,9 @@
+import string
+
 import pytest
 
-from bot.core.language import detect_language
+from bot.core.language import command_language, detect_language
+from bot.core.messages import MESSAGES
 
 
 @pytest.mark.parametrize(
@@ -27,3 +30,30 @@ def test_the_bot_answers_an_english_contraction_in_english(engine):
     answer = engine.ask("What's open core?")
     assert answer.lead == "Here is what the knowledge base says:"
     assert answer.quotes[0].citation.section == "Le modèle Open core"
+
+
+@pytest.mark.parametrize(
+    ("typed", "language"),
+    [
+        ("les piliers", "fr"),
+        ("piliers réinitialiser", "fr"),
+        ("three pillars reset", "en"),
+        ("pmf", "en"),  # a bare name: the commands' own language
+        ("", "en"),
+    ],
+)
+def test_a_command_is_answered_in_the_language_typed_with_it(typed, language):
+    assert command_language(typed) == language
+
+
+def test_every_sentence_of_the_catalogue_is_in_french_and_in_english():
+    """Both languages have every sentence, each with the same blanks to fill."""
+
+    def blanks(text: str) -> set[str]:
+        return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+    assert set(MESSAGES["fr"]) == set(MESSAGES["en"])
+    for key in MESSAGES["fr"]:
+        french, english = MESSAGES["fr"][key], MESSAGES["en"][key]
+        assert french.strip() and english.strip(), key
+        assert blanks(french) == blanks(english), key

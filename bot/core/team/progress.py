@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -101,6 +102,30 @@ class ChecklistBoard:
         else:
             self.store.untick(conversation, checklist.id, item.id)
         return self.state(conversation, checklist)
+
+    def select(
+        self,
+        conversation: str,
+        checklist: Checklist,
+        selected: Collection[str],
+        user: str,
+        user_name: str | None = None,
+        *,
+        offered: int | None = None,
+    ) -> ChecklistState:
+        """Make the items whose ids are in ``selected`` the done ones, as a menu of the
+        checklist's items says: the others are unticked, except those past the first
+        ``offered`` items (a menu that shows only some of them leaves the rest as they are).
+        Ticks already there keep who ticked and when. Returns the updated state."""
+        state = self.state(conversation, checklist)
+        shown = state.items if offered is None else state.items[:offered]
+        changed = [s for s in shown if (s.item.id in selected) != s.done]
+        for s in changed:
+            if s.done:
+                self.store.untick(conversation, checklist.id, s.item.id)
+            else:
+                self.store.tick(conversation, checklist.id, s.item.id, s.item.text, user, user_name)
+        return self.state(conversation, checklist) if changed else state
 
     def reset(self, conversation: str, checklist: Checklist) -> ChecklistState:
         """Clear the checklist's progress in the conversation. Returns the (empty) state."""
