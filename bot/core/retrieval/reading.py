@@ -19,6 +19,7 @@ grow with the knowledge base, and gives each two signals:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -65,9 +66,11 @@ class QuestionWords:
 # The caches of analysed passages and sentences hold at most this many entries each, so a server
 # that answers for months over a large knowledge base does not end up holding all of them.
 CACHED = 20_000
+V = TypeVar("V")
 
 
-def _remember(cache: dict, key: int, value: object) -> None:
+def _remember(cache: dict[int, V], key: int, value: V) -> None:
+    """Keep ``value`` under ``key``; a full cache is emptied first."""
     if len(cache) >= CACHED:
         cache.clear()
     cache[key] = value

@@ -627,8 +627,8 @@ class Retriever:
         assert self._dual is not None and self._split is not None
         query = self._dual.ranker.embed_queries([question])[0]
         stored = np.asarray(self.index.vectors[cand], np.float32)[:, self._split :]
-        cosines = (stored @ query) * SQRT2
-        return cosines - cosines.max()
+        cosines: np.ndarray = (stored @ query) * SQRT2
+        return cosines - float(cosines.max())
 
     def _sentence_rows(self, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The sentence numbers of the candidates, in order, and where each one's start."""
