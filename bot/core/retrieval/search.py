@@ -570,14 +570,7 @@ class Retriever:
         lexical, bonus, covered, analysed, glossed = self._lexical_bonuses(question, lang)
         expanded = self._expansion_bonus(words, word_vectors)
         example = self._example_bonus(query)
-        # The candidates: the nearest passages, the best by BM25 (with the glossary) and by
-        # the word expansion, and the passages of the sections an example question points to.
-        # Each list is at most ``candidate_pool`` long, whatever the size of the index.
-        pool = set(found.tolist())
-        pool.update(bonus.top(p.candidate_pool).tolist())
-        pool.update(expanded.top(p.candidate_pool).tolist())
-        pool.update(self._section_passages(example))
-        cand = np.array(sorted(pool), dtype=np.int64)
+        cand = self._candidates(found, (bonus, expanded), example)
         sections = index.passage_section[cand]
         example_at = np.array([example.get(int(s), 0.0) for s in sections], np.float32)
         expanded_at = expanded.at(cand)
@@ -589,12 +582,7 @@ class Retriever:
         # ranking, not the evidence: being like a question the pages answer is no evidence
         # that they answer this one.
         evidence = float((primary + expanded_at).max())
-        fused = primary + expanded_at + example_at
-        before_e5: int | None = None
-        # The team's example questions, where one is close, settle what USE hesitates on.
-        if self._reranks(example) and self._hesitates(cand, fused):
-            before_e5 = int(cand[int(np.argmax(fused))])
-            fused = fused + p.ranker_weight * self._ranker_cosines(question, cand)
+        fused, before_e5 = self._rerank(question, cand, primary + expanded_at + example_at, example)
         if word_vectors is None:
             word_vectors = self._word_vectors(words)
         return Pool(
@@ -615,6 +603,30 @@ class Retriever:
             margin=p.quote_margin,
             before_e5=before_e5,
         )
+
+    def _candidates(
+        self, nearest: np.ndarray, lexical: Sequence[Postings], example: dict[int, float]
+    ) -> np.ndarray:
+        """The candidates, sorted: the ``nearest`` passages, the best of each ``lexical``
+        bonus (BM25 with the glossary, the word expansion) and the passages of the sections
+        an example question points to. Each list is at most ``candidate_pool`` long, whatever
+        the size of the index."""
+        pool = set(nearest.tolist())
+        for bonus in lexical:
+            pool.update(bonus.top(self.params.candidate_pool).tolist())
+        pool.update(self._section_passages(example))
+        return np.array(sorted(pool), dtype=np.int64)
+
+    def _rerank(
+        self, question: str, cand: np.ndarray, fused: np.ndarray, example: dict[int, float]
+    ) -> tuple[np.ndarray, int | None]:
+        """The re-ranking stage: ``fused`` plus ``ranker_weight`` times e5's cosines when
+        USE hesitates (and no example question settles it), with the best passage before e5
+        (None when e5 did not run)."""
+        if not (self._reranks(example) and self._hesitates(cand, fused)):
+            return fused, None
+        before = int(cand[int(np.argmax(fused))])
+        return fused + self.params.ranker_weight * self._ranker_cosines(question, cand), before
 
     def _reranks(self, example: dict[int, float]) -> bool:
         """Whether e5 may re-rank this question: the dual embedder, a ``ranker_weight``, and
