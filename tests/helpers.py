@@ -74,14 +74,7 @@ class Bot:
     the bot later could be taken by another process in between."""
 
     def __init__(self, workdir: Path, *args: str, env: dict | None = None) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", *args],
-            cwd=workdir,
-            env=environment(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        self.proc = start(workdir, *args, env=env)
         self._out: list[str] = []
         self._err: list[str] = []
         self._ended = 0  # streams read to their end
