@@ -1,7 +1,8 @@
 """Answering from the index.
 
 ``search`` runs the named stages (candidate pool → signals → fusion → abstention) with its
-weights in ``FusionParams``; ``reading`` scores the sentences of the pooled passages;
+weights in ``FusionParams``; ``words`` holds the pages' words in the primary encoder's
+space (word expansion, unknown words); ``reading`` scores the sentences of the pooled passages;
 ``answers`` turns the ranking into the quoted answer; ``learned`` applies the examples the
 team taught; ``engine`` holds one index and its retriever (swapped whole on reload);
 ``evaluation`` scores question sets (``playbook eval``).

@@ -56,14 +56,14 @@ import numpy as np
 
 from bot.core.knowledge.embedders import DualEmbedder, Embedder, normalise
 from bot.core.knowledge.examples import example_key, query_texts
-from bot.core.knowledge.glossary import LANGUAGES, analyse_all
+from bot.core.knowledge.glossary import analyse_all
 from bot.core.knowledge.index import KnowledgeIndex
 from bot.core.knowledge.lexical import Postings, analyse, content_words
 from bot.core.knowledge.rowfile import Matrix
 from bot.core.knowledge.sections import SectionKeys
-from bot.core.knowledge.vectors import VectorSearch
 from bot.core.language import detect_language
 from bot.core.retrieval.reading import Coverage, PassageReader, QuestionWords
+from bot.core.retrieval.words import PageWords
 
 
 @dataclass(frozen=True)
@@ -236,21 +236,18 @@ class Retriever:
         self._dual = embedder if isinstance(embedder, DualEmbedder) else None
         self._split: int | None = self._dual.split if self._dual else None
         self._primary_embedder: Embedder = self._dual.primary if self._dual else embedder
-        self._vocabulary = self._primary_half(index.vocabulary.vectors)
-        self._word_row = {word: row for row, word in enumerate(index.vocabulary.words)}
-        # An exact search of the vocabulary reads its primary half, held here, rather than the
-        # stored rows (whose e5 half is zero: half the memory read for nothing).
-        self._vocabulary_search = (
-            VectorSearch(self._vocabulary)
-            if self._split is not None and not index.vocabulary_search.approximate
-            else None
+        self._ranker_dim = index.vectors.shape[1] - (self._split or index.vectors.shape[1])
+        self.words = PageWords(
+            index,
+            self._primary_half(index.vocabulary.vectors),
+            self._primary_embedder,
+            self._ranker_dim,
         )
-        self.reader = PassageReader(index, self._vocabulary, self._word_row)
+        self.reader = PassageReader(index, self.words.vectors, self.words.row)
         # Sections' passages are consecutive: section s owns [starts[s], starts[s + 1]).
         self._section_starts = np.searchsorted(
             index.passage_section, np.arange(len(index.sections) + 1)
         )
-        self._ranker_dim = index.vectors.shape[1] - (self._split or index.vectors.shape[1])
         self._examples = self._example_queries(index)
         self._example_keys = [example_key(q) for q in index.examples]
         # Example questions left out of the ranking (``example_key`` form): an evaluation
@@ -359,32 +356,6 @@ class Retriever:
             return query
         return np.concatenate([query, np.zeros(self._ranker_dim, np.float32)])
 
-    def _nearest_words(self, vectors: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """For each primary word vector, the ``k`` nearest vocabulary rows and their primary
-        cosines, best first."""
-        vectors = np.asarray(vectors, np.float32).reshape(len(vectors), -1)
-        if self._vocabulary_search is not None:
-            return self._vocabulary_search.search_many(vectors, k)
-        if self._split is None:
-            return self.index.vocabulary_search.search_many(vectors, k)
-        stored = np.hstack([vectors, np.zeros((len(vectors), self._ranker_dim), np.float32)])
-        found = self.index.vocabulary_search.search_many(stored, k)
-        return [(rows, sims * SQRT2) for rows, sims in found]
-
-    def _expansion_terms(self, words: list[str], vectors: np.ndarray) -> list[str]:
-        """Index terms of the vocabulary words nearest to each query word."""
-        vocab = self.index.vocabulary
-        if not words or not len(vocab.words):
-            return []
-        p = self.params
-        terms: list[str] = []
-        found = self._nearest_words(vectors, p.expansion_per_word + 1)
-        for (rows, sims), word in zip(found, words, strict=True):
-            for j, sim in zip(rows, sims, strict=True):
-                if sim >= p.expansion_min_similarity and vocab.words[j] != word:
-                    terms.extend(vocab.terms[j])
-        return terms
-
     def _embed_question(
         self, question: str, words: list[str], with_words: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -395,28 +366,10 @@ class Retriever:
         is…", "Qu'est-ce que…"). The words' vectors come in the same call: one call to the
         encoder costs less than two.
         """
-        new_words = self._new_words(words) if with_words else []
+        new_words = self.words.new(words) if with_words else []
         vectors = self._primary_embedder.embed([*query_texts(question), *new_words])
         query = normalise(vectors[0] + vectors[1])[0]
-        return query, self._word_vectors(words, vectors[2:]) if with_words else None
-
-    def _new_words(self, words: list[str]) -> list[str]:
-        """The words that have no vector in the index (not words of the pages)."""
-        return [w for w in words if w not in self._word_row]
-
-    def _word_vectors(self, words: list[str], fresh: np.ndarray | None = None) -> np.ndarray:
-        """The primary vectors of ``words``: the index's for words of the pages, ``fresh``
-        (or embedded now) for the others, in the order of ``_new_words``."""
-        if fresh is None:
-            fresh = self._primary_embedder.embed(self._new_words(words))
-        rest = iter(fresh)
-        return np.array(
-            [
-                self._vocabulary[self._word_row[w]] if w in self._word_row else next(rest)
-                for w in words
-            ],
-            dtype=np.float32,
-        ).reshape(len(words), self._vocabulary.shape[1])
+        return query, self.words.vectors_of(words, vectors[2:]) if with_words else None
 
     def _lexical_bonuses(
         self, question: str, lang: str
@@ -443,33 +396,9 @@ class Retriever:
     def _unknown_words(
         self, words: list[str], covered: frozenset[str], vectors: np.ndarray | None
     ) -> list[str]:
-        """The ``words`` that the pages do not know: no stem in the lexical index (in either
-        language), none matched by the glossary, and no page word within
-        ``unknown_similarity`` in the primary encoder's space."""
-        if self.params.unknown_similarity <= 0 or not words:
-            return []
-        lexical = self.index.lexical
-        unmatched = [
-            i
-            for i, word in enumerate(words)
-            if not any(
-                lexical.knows(stem) or stem in covered
-                for lang in LANGUAGES
-                for stem in analyse(word, lang)
-            )
-        ]
-        if not unmatched:
-            return []
-        picked = [words[i] for i in unmatched]
-        if not len(self._vocabulary):
-            return picked
-        rows = vectors[unmatched] if vectors is not None else self._word_vectors(picked)
-        nearest = [float(sims[0]) for _, sims in self._nearest_words(rows, 1)]
-        return [
-            w
-            for w, sim in zip(picked, nearest, strict=True)
-            if sim < self.params.unknown_similarity
-        ]
+        """The ``words`` the pages do not know (``PageWords.unknown`` at
+        ``unknown_similarity``)."""
+        return self.words.unknown(words, covered, vectors, self.params.unknown_similarity)
 
     def _expansion_bonus(self, words: list[str], vectors: np.ndarray | None) -> Postings:
         """The BM25 bonus of the pages' words nearest to the question's words (``vectors``
@@ -477,8 +406,11 @@ class Retriever:
         if self.params.expansion_weight <= 0 or not words:
             return Postings.empty()
         if vectors is None:
-            vectors = self._word_vectors(words)
-        terms = self._expansion_terms(words, vectors)
+            vectors = self.words.vectors_of(words)
+        p = self.params
+        terms = self.words.expansion_terms(
+            words, vectors, p.expansion_min_similarity, p.expansion_per_word
+        )
         if not terms:
             return Postings.empty()
         return self.index.lexical.postings(terms).unit().scaled(self.params.expansion_weight)
@@ -584,7 +516,7 @@ class Retriever:
         evidence = float((primary + expanded_at).max())
         fused, before_e5 = self._rerank(question, cand, primary + expanded_at + example_at, example)
         if word_vectors is None:
-            word_vectors = self._word_vectors(words)
+            word_vectors = self.words.vectors_of(words)
         return Pool(
             words=words,
             word_vectors=word_vectors,
