@@ -88,17 +88,17 @@ def _size(block: dict) -> int:
     return len(str(block))
 
 
-def fit_blocks(blocks: list[dict], tail: list[dict]) -> list[dict]:
+def fit_blocks(blocks: list[dict], tail: list[dict], language: str) -> list[dict]:
     """Keep ``blocks`` within Slack's limits, always ending with ``tail`` (e.g. the buttons).
 
-    Blocks that do not fit are dropped from the end and replaced by a note.
+    Blocks that do not fit are dropped from the end and replaced by a note in ``language``.
     """
     room = MAX_BLOCKS - len(tail) - 1
     budget = MAX_TOTAL - sum(_size(b) for b in tail) - 200
     kept: list[dict] = []
     for block in blocks:
         if len(kept) >= room or _size(block) > budget:
-            kept.append(_context("… (more in the knowledge base; the message was too long)"))
+            kept.append(_context(message(language, "too_long")))
             break
         kept.append(block)
         budget -= _size(block)
@@ -148,7 +148,7 @@ def answer_payload(
         if share:
             buttons.insert(0, _button(message(lang, "share"), SHARE, answer_id, "primary"))
         tail.append({"type": "actions", "elements": buttons})
-    return {"text": answer_fallback(answer), "blocks": fit_blocks(body, tail)}
+    return {"text": answer_fallback(answer), "blocks": fit_blocks(body, tail, lang)}
 
 
 def reply_payload(reply: Reply, share: bool = False) -> dict:
@@ -223,7 +223,7 @@ def checklist_payload(state: ChecklistState, language: str) -> dict:
             message(language, "checklist_summary", title=checklist.title, count=count), MAX_FALLBACK
         )
     )
-    blocks = head + fit_blocks(items, tail)[: MAX_BLOCKS - len(head)]
+    blocks = head + fit_blocks(items, tail, language)[: MAX_BLOCKS - len(head)]
     return {"text": text, "blocks": blocks}
 
 
@@ -237,7 +237,7 @@ def checklist_index_payload(checklists: list, language: str, suggestions: bool =
     text = intro + "\n" + "\n".join(lines)
     return {
         "text": escape(cut(text, MAX_FALLBACK)),
-        "blocks": fit_blocks([_section(text)], []),
+        "blocks": fit_blocks([_section(text)], [], language),
     }
 
 

@@ -80,6 +80,7 @@ MESSAGES = {
         "menu_first": "Le menu coche les {count} premiers éléments.",
         "retired": "Retirés (plus dans la base de connaissances) : {items}",
         "source": "Source",
+        "too_long": "… (la suite est dans la base de connaissances ; le message était trop long)",
     },
     "en": {
         "lead": "Here is what the knowledge base says:",
@@ -146,6 +147,7 @@ MESSAGES = {
         "menu_first": "The menu ticks the first {count} items.",
         "retired": "Retired (no longer in the knowledge base): {items}",
         "source": "Source",
+        "too_long": "… (more in the knowledge base; the message was too long)",
     },
 }
 

@@ -1,6 +1,7 @@
 """Block Kit rendering stays within Slack's limits and never pings, whatever the content."""
 
 import json
+from dataclasses import replace
 
 from bot.adapters.slack_render import (
     MAX_BLOCKS,
@@ -37,7 +38,12 @@ def test_huge_answer_fits_slack_limits():
     payload = answer_payload(answer, answer_id="abc", share=True)
     _limits(payload)
     assert payload["blocks"][-1]["type"] == "actions"  # the buttons always survive
-    assert any("message was too long" in json.dumps(b) for b in payload["blocks"])
+    # The note on what was left out is in the answer's language.
+    assert any(
+        "le message était trop long" in json.dumps(b, ensure_ascii=False) for b in payload["blocks"]
+    )
+    english = answer_payload(replace(answer, language="en"), answer_id="abc", share=True)
+    assert any("the message was too long" in json.dumps(b) for b in english["blocks"])
 
 
 def test_document_and_user_text_cannot_ping():
