@@ -25,8 +25,15 @@ Rows = int | np.integer[Any] | slice | Sequence[int] | np.ndarray
 RowKey = Rows | tuple[Rows, ...]  # ``matrix[rows]`` or ``matrix[rows, columns]``
 
 
+# A matrix file this small is read whole at its first row read and kept: one copy in memory
+# costs less than the hundred-odd positional reads a search makes (a site of 1,000 passages:
+# 11 MB, 2-3 ms an answer), while a large one is still read by rows.
+HELD_BYTES = 32 * 2**20
+
+
 class RowFile:
-    """A 2-D ``.npy`` matrix read by rows. ``shape``, ``dtype`` and ``len`` as an array's."""
+    """A 2-D ``.npy`` matrix read by rows. ``shape``, ``dtype`` and ``len`` as an array's.
+    Files of at most ``HELD_BYTES`` are kept in memory once read."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -48,6 +55,8 @@ class RowFile:
         if path.stat().st_size != expected:
             raise ValueError(f"{path.name} is {path.stat().st_size} bytes, not {expected}")
         self._fd = os.open(path, os.O_RDONLY)
+        self._held: np.ndarray | None = None
+        self._holds = self.shape[0] * self._row_bytes <= HELD_BYTES
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -67,6 +76,11 @@ class RowFile:
     def rows(self, numbers: np.ndarray) -> np.ndarray:
         """Rows ``numbers`` (any order, repeats allowed), one read per run of consecutive rows."""
         numbers = np.asarray(numbers, dtype=np.int64)
+        if self._holds:
+            if self._held is None:
+                self._held = self.range(0, self.shape[0])
+            picked: np.ndarray = self._held[numbers]
+            return picked
         out = np.empty((len(numbers), self.shape[1]), self.dtype)
         if not len(numbers):
             return out
