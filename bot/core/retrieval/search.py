@@ -62,6 +62,7 @@ from bot.core.knowledge.lexical import Postings, analyse, content_words
 from bot.core.knowledge.rowfile import Matrix
 from bot.core.knowledge.sections import SectionKeys
 from bot.core.language import detect_language
+from bot.core.retrieval.example_bonus import ExampleBonus
 from bot.core.retrieval.reading import Coverage, PassageReader, QuestionWords
 from bot.core.retrieval.words import PageWords
 
@@ -248,16 +249,21 @@ class Retriever:
         self._section_starts = np.searchsorted(
             index.passage_section, np.arange(len(index.sections) + 1)
         )
-        self._examples = self._example_queries(index)
-        self._example_keys = [example_key(q) for q in index.examples]
-        # Example questions left out of the ranking (``example_key`` form): an evaluation
-        # leaves out the set it scores, so its figures are those of new questions.
-        self.ignored_examples: frozenset[str] = frozenset()
-        # Examples taught in the chat (``use_learned``): query vectors, section numbers and
-        # the bonus weight of each.
-        self._learned = np.zeros((0, 1), np.float32)
-        self._learned_sections = np.zeros(0, np.int64)
-        self._learned_weights = np.zeros(0, np.float32)
+        self.examples = ExampleBonus(
+            self._example_queries(index),
+            [example_key(q) for q in index.examples],
+            index.example_sections,
+        )
+
+    @property
+    def ignored_examples(self) -> frozenset[str]:
+        """The example questions left out of the ranking (``example_key`` form): an
+        evaluation leaves out the set it scores, so its figures are those of new questions."""
+        return self.examples.ignored
+
+    @ignored_examples.setter
+    def ignored_examples(self, keys: frozenset[str]) -> None:
+        self.examples.ignored = keys
 
     def use_learned(
         self, vectors: np.ndarray, sections: Sequence[int], strengths: Sequence[float]
@@ -265,13 +271,8 @@ class Retriever:
         """Rank with these taught examples from now on (``vectors``: their questions' query
         vectors, as ``query_vector`` makes them; ``sections``: the numbers of the sections
         they point to; ``strengths``: their weights, 0-1). Replaces the earlier ones."""
-        self._learned = (
-            np.asarray(vectors, np.float32).reshape(len(sections), -1)
-            if len(sections)
-            else np.zeros((0, 1), np.float32)
-        )
-        self._learned_sections = np.asarray(sections, np.int64)
-        self._learned_weights = np.asarray(strengths, np.float32) * self.params.learned_weight
+        weights = np.asarray(strengths, np.float32) * self.params.learned_weight
+        self.examples.teach(vectors, sections, weights)
 
     def sections_by_title(self, question: str, count: int) -> list[int]:
         """The ``count`` sections whose titles are closest to ``question`` (best first)."""
@@ -300,39 +301,10 @@ class Retriever:
         return normalise(halves[:count] + halves[count:])
 
     def _example_bonus(self, query: np.ndarray) -> dict[int, float]:
-        """By section number: the bonus a section gets from the example questions closest to
-        the question (``example_weight`` × similarity above ``example_floor``)."""
-        index, p = self.index, self.params
-        best: dict[int, float] = {}
-        if not (len(self._examples) or len(self._learned_sections)) or p.example_weight <= 0:
-            return best
-        if len(self._examples):
-            above = self._examples @ query - p.example_floor
-            for i in np.flatnonzero(above > 0):
-                if self._example_keys[i] not in self.ignored_examples:
-                    for section in index.example_sections[i]:
-                        bonus = p.example_weight * float(above[i])
-                        best[section] = max(best.get(section, 0.0), bonus)
-        if len(self._learned_sections):
-            self._learned_bonus(query, best)
-        return best
-
-    def _learned_bonus(self, query: np.ndarray, best: dict[int, float]) -> None:
-        """Add to ``best`` the bonus of the taught examples close to the question: the best
-        per section (vectorised: there may be thousands)."""
+        """By section number: the bonus from the example questions closest to the question
+        (``ExampleBonus.bonus`` with this retriever's weights)."""
         p = self.params
-        above = self._learned @ query - p.learned_floor
-        hit = np.flatnonzero(above > 0)
-        if not len(hit):
-            return
-        values = p.example_weight * self._learned_weights[hit] * above[hit]
-        sections = self._learned_sections[hit]
-        order = np.lexsort((values, sections))  # by section, then ascending bonus
-        sections, values = sections[order], values[order]
-        last = np.append(np.flatnonzero(np.diff(sections)), len(sections) - 1)
-        for section, bonus in zip(sections[last].tolist(), values[last].tolist(), strict=True):
-            if bonus > best.get(section, 0.0):
-                best[section] = bonus
+        return self.examples.bonus(query, p.example_weight, p.example_floor, p.learned_floor)
 
     def _section_passages(self, sections: dict[int, float]) -> list[int]:
         """The passages of ``sections``."""
