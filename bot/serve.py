@@ -90,7 +90,7 @@ def admin_commands(
         if not settings.is_admin(platform, user):
             return message(language, "admins_only", action=action)
         if action == "examples":
-            return await asyncio.to_thread(assistant.examples_summary)
+            return await asyncio.to_thread(assistant.examples_summary, language=language)
         return await reindex(platform, user)
 
     return admin

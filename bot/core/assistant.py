@@ -192,10 +192,10 @@ class Assistant:
             self.engine.learn(gather(rows)[0])
             self._taught_version = version
 
-    def examples_summary(self, limit: int = 20) -> str:
-        """The examples taught in the chat, for an admin: most recent first, with their votes,
-        those whose section left the pages marked, and how many questions were marked as not
-        covered."""
+    def examples_summary(self, limit: int = 20, language: str = "en") -> str:
+        """The examples taught in the chat, for an admin, in ``language``: most recent first,
+        with their votes, those whose section left the pages marked, and how many questions
+        were marked as not covered."""
         rows = self.recorder.run(
             "reading the taught examples",
             lambda: self.store.taught(self.knowledge),
@@ -203,20 +203,30 @@ class Assistant:
             write=False,
         )
         if rows is None:
-            return message("en", "sorry")
+            return message(language, "sorry")
         examples, gaps = gather(rows)
         if not examples and not gaps:
-            return "No example taught yet: after 👎, pick the section that answers."
+            return message(language, "examples_none")
         keys = self.engine.retriever.section_keys.number
-        aside = {e.section for e in examples if e.section not in keys}
-        lines = [f"{len(examples)} learned example(s):"]
+        aside = message(language, "examples_set_aside")
+        lines = [message(language, "examples_count", count=len(examples))]
         for e in examples[:limit]:
-            mark = " [set aside: section gone]" if e.section in aside else ""
-            lines.append(f"#{e.ids[0]} {e.question} → {e.section_title} ({e.votes} vote(s)){mark}")
+            mark = aside if e.section not in keys else ""
+            lines.append(
+                message(
+                    language,
+                    "examples_line",
+                    id=e.ids[0],
+                    question=e.question,
+                    section=e.section_title,
+                    votes=e.votes,
+                    mark=mark,
+                )
+            )
         if len(examples) > limit:
-            lines.append(f"… and {len(examples) - limit} more: `playbook examples` lists them all.")
+            lines.append(message(language, "examples_more", count=len(examples) - limit))
         if gaps:
-            lines.append(f"{len(gaps)} question(s) marked as not covered: `playbook report`.")
+            lines.append(message(language, "examples_gaps", count=len(gaps)))
         return "\n".join(lines)
 
     def closest_sections(self, question: str, count: int = 10) -> list[tuple[str, Citation]]:

@@ -50,6 +50,21 @@ MESSAGES = {
             "Seuls les admins listés dans PLAYBOOK_ADMINS peuvent utiliser /playbook {action}."
         ),
         "admin_unavailable": "Indisponible.",
+        "examples_none": (
+            "Aucun exemple appris pour l'instant : après 👎, choisissez la section qui répond."
+        ),
+        "examples_count": "{count} exemple(s) appris :",
+        "examples_set_aside": " [mis de côté : la section a disparu]",
+        "examples_line": "#{id} {question} → {section} ({votes} vote(s)){mark}",
+        "examples_more": "… et {count} de plus : `playbook examples` les liste tous.",
+        "examples_gaps": (
+            "{count} question(s) marquée(s) comme non couverte(s) : `playbook report`."
+        ),
+        "reload_done": "Connaissances rechargées ({reason}) : {passages} passages.",
+        "reload_failed": (
+            "Connaissances NON rechargées ({reason}) ; l'ancien index continue de servir : {errors}"
+        ),
+        "reload_unchanged": "Connaissances inchangées ({reason}).",
         # Discord's command list (descriptions of the commands and their options)
         "ask_description": "Interroger le playbook sur la commercialisation de l'open source",
         "ask_question": "Votre question, en français ou en anglais",
@@ -120,6 +135,17 @@ MESSAGES = {
         "admin_usage": "Usage: `/playbook reindex` or `/playbook examples` (admins).",
         "admins_only": "Only the admins listed in PLAYBOOK_ADMINS can use /playbook {action}.",
         "admin_unavailable": "Not available.",
+        "examples_none": "No example taught yet: after 👎, pick the section that answers.",
+        "examples_count": "{count} learned example(s):",
+        "examples_set_aside": " [set aside: section gone]",
+        "examples_line": "#{id} {question} → {section} ({votes} vote(s)){mark}",
+        "examples_more": "… and {count} more: `playbook examples` lists them all.",
+        "examples_gaps": "{count} question(s) marked as not covered: `playbook report`.",
+        "reload_done": "Knowledge reloaded ({reason}): {passages} passages.",
+        "reload_failed": (
+            "Knowledge NOT reloaded ({reason}); the old index keeps serving: {errors}"
+        ),
+        "reload_unchanged": "Knowledge unchanged ({reason}).",
         # Discord's command list (descriptions of the commands and their options)
         "ask_description": "Ask the playbook about commercialising open source",
         "ask_question": "Your question, in French or English",

@@ -21,6 +21,7 @@ from bot.core.knowledge.documents import DocumentError, PageCache
 from bot.core.knowledge.examples import EXAMPLES_FILE, ExamplesError, load_examples
 from bot.core.knowledge.glossary import GLOSSARY_FILE, GlossaryError, load_glossary
 from bot.core.knowledge.index import CURRENT, BuildAbandoned, load_index, source_hashes
+from bot.core.messages import message
 from bot.core.metrics import Metrics
 from bot.core.retrieval.engine import build
 from bot.core.team.checklists import CURATED_DIR, load_checklists
@@ -41,14 +42,14 @@ class ReloadResult:
     passages: int = 0
     errors: tuple[DocumentError, ...] = ()
 
-    def describe(self) -> str:
-        """One line for a log or an admin."""
+    def describe(self, language: str = "en") -> str:
+        """One line for a log or an admin, in ``language``."""
         if self.swapped:
-            return f"Knowledge reloaded ({self.reason}): {self.passages} passages."
+            return message(language, "reload_done", reason=self.reason, passages=self.passages)
         if self.errors:
             listed = "; ".join(str(e) for e in self.errors)
-            return f"Knowledge NOT reloaded ({self.reason}); the old index keeps serving: {listed}"
-        return f"Knowledge unchanged ({self.reason})."
+            return message(language, "reload_failed", reason=self.reason, errors=listed)
+        return message(language, "reload_unchanged", reason=self.reason)
 
 
 Signature = tuple[tuple[str, int, int], ...]  # every file's path, size and mtime (ns)

@@ -57,3 +57,19 @@ def test_every_sentence_of_the_catalogue_is_in_french_and_in_english():
         french, english = MESSAGES["fr"][key], MESSAGES["en"][key]
         assert french.strip() and english.strip(), key
         assert blanks(french) == blanks(english), key
+
+
+def test_what_a_reload_did_is_told_in_the_admins_language():
+    """The line an admin reads after ``/playbook reindex`` comes from the catalogue, in either
+    language (logs keep English)."""
+    from bot.core.knowledge.documents import DocumentError
+    from bot.core.reload import ReloadResult
+
+    done = ReloadResult(True, "requested by slack:U1", passages=28)
+    assert done.describe() == "Knowledge reloaded (requested by slack:U1): 28 passages."
+    assert done.describe("fr") == "Connaissances rechargées (requested by slack:U1) : 28 passages."
+    broken = ReloadResult(False, "a page changed", errors=(DocumentError("a.md", "bad"),))
+    assert broken.describe("fr").startswith(
+        "Connaissances NON rechargées (a page changed) ; l'ancien index continue de servir : "
+    )
+    assert ReloadResult(False, "x").describe() == "Knowledge unchanged (x)."
