@@ -150,7 +150,7 @@ class SearchResult:
     language: str
     abstain: bool
     evidence: float
-    margin: float  # how far below the best hit a further quote may score, on this scale
+    margin: float  # how far below the best hit a further quote may score
     unknown: tuple[str, ...] = ()  # question words the pages do not know, as asked
     twin_margin: float = 0.0  # a second passage of a quoted section scores within this
 
@@ -177,7 +177,6 @@ class Pool:
     sentence_sims: np.ndarray
     sentence_offsets: np.ndarray
     evidence: float
-    margin: float
     before_e5: int | None = None  # the best passage before e5 re-ranked (None: it did not)
 
     def head(self, depth: int) -> np.ndarray:
@@ -443,7 +442,7 @@ class Retriever:
             lang,
             abstain,
             pool.evidence,
-            pool.margin,
+            p.quote_margin,
             tuple(_as_asked(question, w) for w in unknown),
             twin_margin=p.twin_margin,
         )
@@ -504,7 +503,6 @@ class Retriever:
             sentence_sims=sentence_sims,
             sentence_offsets=offsets,
             evidence=evidence,
-            margin=p.quote_margin,
             before_e5=before_e5,
         )
 
