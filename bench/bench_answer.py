@@ -31,7 +31,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--site", nargs="?", type=Path, const=SITE, default=None)
-    parser.add_argument("--embedder", default=None, help="PLAYBOOK_EMBEDDER (default: the default)")
+    parser.add_argument(
+        "--embedder",
+        default=None,
+        help="a PLAYBOOK_EMBEDDER value (default: the settings' default)",
+    )
     args = parser.parse_args()
     embedder = args.embedder or Settings().embedder
     if args.site:

@@ -288,6 +288,12 @@ def load_reads(site: Path) -> list[Read]:
     return reads
 
 
+def page_folds(groups: list[str], folds: int) -> dict[str, int]:
+    """Each group's fold: the bundled page is fold 0; the site's pages are spread over folds
+    1..``folds`` by a stable hash of their path."""
+    return {g: 0 if g == "bundled" else 1 + zlib.crc32(g.encode()) % folds for g in groups}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--site", type=Path, default=SITE)
@@ -311,9 +317,7 @@ def main() -> int:
     )
     reads = load_reads(args.site)
     groups = sorted({r.group for r in reads})
-    # Folds over groups: the bundled page is one fold; the site's pages are spread over the
-    # others by a stable hash of their path.
-    fold_of = {g: 0 if g == "bundled" else 1 + zlib.crc32(g.encode()) % args.folds for g in groups}
+    fold_of = page_folds(groups, args.folds)
     held: dict[str, tuple[float, ...]] = {}
     for fold in sorted(set(fold_of.values())):
         train = [r for r in reads if fold_of[r.group] != fold]

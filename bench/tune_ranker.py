@@ -38,7 +38,6 @@ import itertools
 import json
 import pickle
 import sys
-import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -48,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from tune import BUNDLED_SETS, SITE, SITE_SETS  # noqa: E402
+from tune import BUNDLED_SETS, SITE, SITE_SETS, page_folds  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
 from bot.core.knowledge.embedders import DUAL_EMBEDDER, make_embedder  # noqa: E402
@@ -56,6 +55,7 @@ from bot.core.knowledge.examples import example_key, title_key  # noqa: E402
 from bot.core.language import detect_language  # noqa: E402
 from bot.core.retrieval.engine import KnowledgeEngine  # noqa: E402
 from bot.core.retrieval.evaluation import holds_answer, load_questions  # noqa: E402
+from bot.core.retrieval.search import section_lead  # noqa: E402
 
 WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 GATES = (0.0, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, float("inf"))
@@ -126,17 +126,9 @@ def record(site: Path) -> list[Candidates]:
     return records
 
 
-def _lead(c: Candidates) -> float:
-    """How far the best section leads the next one without e5."""
-    order = np.argsort(-c.fused, kind="stable")
-    ranked = c.section[order]
-    others = c.fused[order][ranked != ranked[0]]
-    return float(c.fused[order[0]] - others[0]) if others.size else float("inf")
-
-
 def top(c: Candidates, weight: float, gate: float) -> tuple[int, bool]:
     """The best candidate under (weight, gate), and whether e5 ran."""
-    if weight > 0 and _lead(c) < gate:
+    if weight > 0 and section_lead(c.section, c.fused) < gate:
         return int(np.argmax(c.fused + weight * c.e5)), True
     return int(np.argmax(c.fused)), False
 
@@ -200,7 +192,7 @@ def main() -> int:
         records = record(args.site)
         cache.write_bytes(pickle.dumps(records))
     groups = sorted({c.group for c in records})
-    fold_of = {g: 0 if g == "bundled" else 1 + zlib.crc32(g.encode()) % args.folds for g in groups}
+    fold_of = page_folds(groups, args.folds)
     held: dict[str, tuple[float, float]] = {}
     for fold in sorted(set(fold_of.values())):
         pair = fit([c for c in records if fold_of[c.group] != fold], args.max_e5_share)

@@ -226,10 +226,9 @@ class DualEmbedder:
         read whole) and each text's vector (USE half only). Search compares questions with e5
         passage by passage, never sentence by sentence, so e5, the slow part of indexing,
         reads each passage once instead of once per sentence too."""
-        primary_groups, primary_texts = embed_groups(
-            self.primary, groups, [" ".join(g) for g in groups]
-        )
-        wholes = self.ranker.embed([" ".join(g) for g in groups])
+        read_whole = [" ".join(group) for group in groups]
+        primary_groups, primary_texts = embed_groups(self.primary, groups, read_whole)
+        wholes = self.ranker.embed(read_whole)
         joined = np.hstack([primary_groups, wholes]) / np.sqrt(2)
         texts = np.zeros((len(primary_texts), self.dim), dtype=np.float32)
         texts[:, : self.split] = primary_texts / np.sqrt(2)

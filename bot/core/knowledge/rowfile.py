@@ -77,9 +77,7 @@ class RowFile:
         """Rows ``numbers`` (any order, repeats allowed), one read per run of consecutive rows."""
         numbers = np.asarray(numbers, dtype=np.int64)
         if self._holds:
-            if self._held is None:
-                self._held = self.range(0, self.shape[0])
-            picked: np.ndarray = self._held[numbers]
+            picked: np.ndarray = self._whole()[numbers]
             return picked
         out = np.empty((len(numbers), self.shape[1]), self.dtype)
         if not len(numbers):
@@ -97,8 +95,16 @@ class RowFile:
         out[order] = block[position]
         return out
 
+    def _whole(self) -> np.ndarray:
+        """Every row: read now, or the copy kept for a file of at most ``HELD_BYTES``."""
+        if not self._holds:
+            return self.range(0, self.shape[0])
+        if self._held is None:
+            self._held = self.range(0, self.shape[0])
+        return self._held
+
     def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
-        whole = self.range(0, self.shape[0])
+        whole = self._whole()
         return whole if dtype is None else whole.astype(dtype)
 
     def __getitem__(self, key: RowKey) -> np.ndarray:

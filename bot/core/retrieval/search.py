@@ -216,6 +216,15 @@ def _best_per_passage(
     return best, number
 
 
+def section_lead(sections: np.ndarray, scores: np.ndarray) -> float:
+    """How far the best-scoring candidate leads the best one of another section (``sections``:
+    each candidate's section; infinity when all are of one section)."""
+    order = np.argsort(-scores, kind="stable")
+    ranked = sections[order]
+    others = scores[order][ranked != ranked[0]]
+    return float(scores[order[0]] - others[0]) if others.size else float("inf")
+
+
 def _as_asked(question: str, word: str) -> str:
     """``word`` (lower-cased) as the question spells it: "crm" → "CRM"."""
     found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", question, re.IGNORECASE)
@@ -609,9 +618,4 @@ class Retriever:
     def _hesitates(self, cand: np.ndarray, primary: np.ndarray) -> bool:
         """Whether USE's best section leads the next one by less than ``ranker_gate``: only
         then is e5's time (10-15 ms a question on 2 cores) spent (bench/tune_ranker.py)."""
-        sections = self.index.passage_section[cand]
-        order = np.argsort(-primary, kind="stable")
-        ranked = sections[order]
-        others = primary[order][ranked != ranked[0]]
-        lead = float(primary[order[0]] - others[0]) if others.size else float("inf")
-        return lead < self.params.ranker_gate
+        return section_lead(self.index.passage_section[cand], primary) < self.params.ranker_gate
