@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from bot.config import Settings
 from bot.core.language import command_language
 from bot.core.messages import message
+from bot.core.types import Admin
 
 if TYPE_CHECKING:  # the adapters and the core load when serving starts, not on import
     from bot.adapters.discord_bot import DiscordConfig
@@ -29,8 +30,6 @@ if TYPE_CHECKING:  # the adapters and the core load when serving starts, not on 
     from bot.core.reload import KnowledgeWatcher
 
 log = logging.getLogger("playbook")
-# (platform, user id, action) → what happened, for the user: ``reindex`` or ``examples``
-Admin = Callable[[str, str, str], Awaitable[str]]
 
 
 class ServeError(Exception):

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,10 +36,9 @@ from bot.core.conversation import APOLOGY, RESTARTING, Conversation, Reply
 from bot.core.inflight import InFlight
 from bot.core.language import COMMAND_LANGUAGE, command_language
 from bot.core.messages import message
+from bot.core.types import Admin
 
 log = logging.getLogger("playbook.discord")
-# (platform, user id, action) → what happened, for the user: ``reindex`` or ``examples``
-Admin = Callable[[str, str, str], Awaitable[str]]
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
 DEFER_AFTER = 2.0  # seconds: answers slower than this are deferred (Discord's deadline is 3 s)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -34,6 +34,7 @@ from bot.core.conversation import Conversation
 from bot.core.inflight import InFlight
 from bot.core.language import command_language
 from bot.core.messages import message
+from bot.core.types import Admin
 
 log = logging.getLogger("playbook.slack")
 
@@ -47,8 +48,6 @@ class _WithoutTokenNotice(logging.Filter):
 
 
 log.addFilter(_WithoutTokenNotice())
-# (platform, user id, action) → what happened, for the user: ``reindex`` or ``examples``
-Admin = Callable[[str, str, str], Awaitable[str]]
 
 DEFAULT_API_URL = "https://slack.com/api/"
 

@@ -15,7 +15,6 @@ from slack_bolt.async_app import AsyncApp
 from bot.adapters.slack_render import reply_payload
 from bot.core.assistant import Asker
 from bot.core.conversation import ANSWER, NOTICE, Reply
-from bot.core.language import command_language
 from bot.core.messages import message
 
 if TYPE_CHECKING:
@@ -85,7 +84,7 @@ class QuestionListeners:
         """``/ask <question>``: a private answer with a "Share in channel" button."""
         question = " ".join(command.get("text", "").split())
         if not question:
-            await ack(text=message(command_language(question), "ask_usage"))
+            await ack(text=message("en", "ask_usage"))  # nothing typed tells the language
             return
         await ack()
         asker = Asker("slack", command.get("channel_id", ""), command.get("user_id", ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 
@@ -117,3 +118,8 @@ class Answer:
             if quote.citation.section not in seen:
                 seen.append(quote.citation.section)
         return seen
+
+
+# An admin's chat command (``/playbook reindex``, ``/playbook examples``): (platform, user id,
+# action) → the reply, for the admin alone to see.
+Admin = Callable[[str, str, str], Awaitable[str]]

@@ -96,12 +96,23 @@ class ChecklistBoard:
         user_name: str | None = None,
     ) -> ChecklistState:
         """Tick (or untick) item ``ref`` (number or id). Returns the updated state."""
-        item = resolve_item(checklist, ref)
+        self._set(conversation, checklist, resolve_item(checklist, ref), done, user, user_name)
+        return self.state(conversation, checklist)
+
+    def _set(
+        self,
+        conversation: str,
+        checklist: Checklist,
+        item: ChecklistItem,
+        done: bool,
+        user: str,
+        user_name: str | None,
+    ) -> None:
+        """Store ``item`` as done (by ``user``) or not done."""
         if done:
             self.store.tick(conversation, checklist.id, item.id, item.text, user, user_name)
         else:
             self.store.untick(conversation, checklist.id, item.id)
-        return self.state(conversation, checklist)
 
     def select(
         self,
@@ -121,10 +132,7 @@ class ChecklistBoard:
         shown = state.items if offered is None else state.items[:offered]
         changed = [s for s in shown if (s.item.id in selected) != s.done]
         for s in changed:
-            if s.done:
-                self.store.untick(conversation, checklist.id, s.item.id)
-            else:
-                self.store.tick(conversation, checklist.id, s.item.id, s.item.text, user, user_name)
+            self._set(conversation, checklist, s.item, not s.done, user, user_name)
         return self.state(conversation, checklist) if changed else state
 
     def reset(self, conversation: str, checklist: Checklist) -> ChecklistState:
