@@ -86,3 +86,28 @@ def test_searching_many_queries_at_once_finds_what_one_by_one_finds():
         assert rows.tolist() == np.argsort(-(matrix @ query))[:5].tolist()
         assert np.allclose(scores, alone_scores, atol=1e-5)
     assert search.search_many(np.zeros((0, 16), np.float32), 5) == []
+
+
+@pytest.mark.parametrize("shape", ["word-like", "isotropic"])
+def test_searching_many_over_a_projection_finds_the_exact_rows(shape):
+    """Over a large vocabulary the words are scored on a projection first; the rows that
+    could still win are scored again exactly, so the result is the exact search's whether
+    the rows' energy sits in a few directions (words) or in none (isotropic noise, where the
+    projection alone would miss most)."""
+    rng = np.random.default_rng(5)
+    rows, dim = vec.PROJECTED_MIN_ROWS + 500, 256
+    if shape == "word-like":
+        matrix = _clustered(rows, dim=dim, clusters=300, seed=5)
+    else:
+        matrix = rng.standard_normal((rows, dim)).astype(np.float32)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    search = VectorSearch(matrix)
+    picked = rng.choice(rows, 40, replace=False)
+    queries = matrix[picked] + 0.2 * rng.standard_normal((40, dim)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    found = search.search_many(queries, 3)
+    assert search._projected is not None  # the projection was used
+    for query, (ids, scores) in zip(queries, found, strict=True):
+        exact = matrix @ query
+        assert ids.tolist() == np.argsort(-exact)[:3].tolist()
+        assert np.allclose(scores, np.sort(exact)[::-1][:3], atol=1e-5)

@@ -28,6 +28,13 @@ MIN_PROBES = 8
 SAMPLE_PER_CENTROID = 64
 
 
+# ``search_many`` over an exact search of at least PROJECTED_MIN_ROWS rows (a site's
+# vocabulary) first scores the rows projected on their PROJECTED_DIM principal directions, then
+# the best PROJECTED_KEEP of them (at least) exactly, and any other that could still beat them:
+# less memory read, the same results (see ``search_many``).
+PROJECTED_MIN_ROWS = 4_096
+PROJECTED_DIM = 192
+PROJECTED_KEEP = 64
 # The approximate scores pick this many times k rows (at least RESCORED_MIN) for exact scoring.
 RESCORED = 4
 RESCORED_MIN = 64
@@ -124,6 +131,7 @@ class VectorSearch:
         self.matrix = matrix
         self.ivf = ivf
         self._whole: np.ndarray | None = None  # exact search: the matrix, read on first use
+        self._projected: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         clusters = len(ivf.centroids) if ivf is not None else 1
         share = SCANNED_ROWS * clusters / max(1, len(matrix))
         self.nprobe = min(clusters, max(MIN_PROBES, math.ceil(share)))
@@ -139,9 +147,7 @@ class VectorSearch:
         ivf = self.ivf
         if ivf is None:
             # Exact search multiplies every row: a small matrix is held in memory once read.
-            if self._whole is None:
-                self._whole = np.asarray(self.matrix, dtype=np.float32)
-            return _top(self._whole @ query, None, k)
+            return _top(self._held() @ query, None, k)
         near = ivf.centroids @ query
         probes = np.sort(np.argpartition(-near, self.nprobe - 1)[: self.nprobe])
         slices = [slice(int(ivf.indptr[c]), int(ivf.indptr[c + 1])) for c in probes]
@@ -155,15 +161,73 @@ class VectorSearch:
         return _top(exact, chosen, k)
 
     def search_many(self, queries: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``search`` for each row of ``queries``; an exact search scores them in one matrix
-        product (a question's words: with BLAS on one thread, as beside e5, 3.9 ms for nine
-        words over the site's 7,663 against 8 ms one by one; about even on two threads)."""
+        """``search`` for each row of ``queries`` (a question's words), with the same results.
+
+        An exact search over many rows first scores them on a projection: the rows' first
+        ``PROJECTED_DIM`` principal directions (uncentred, which keep inner products best),
+        made on first use. The best ``PROJECTED_KEEP`` rows (or ``4 k``) are scored exactly,
+        then every other row whose projected score plus the most its remainder can add
+        (Cauchy-Schwarz: the norms of its and the query's parts outside the projection) could
+        still beat the k-th of them: so the result is the exact search's, on any matrix. The
+        matrix product is memory-bound; over the site's 7,663 × 512 vocabulary (94 % of its
+        energy in 192 directions) the projection reads 6 MB instead of 16 and almost no row
+        needs the second look.
+        """
         if self.ivf is not None or not len(queries):
             return [self.search(query, k) for query in queries]
+        whole = self._held()
+        queries = np.asarray(queries, dtype=np.float32)
+        if len(whole) < PROJECTED_MIN_ROWS or whole.shape[1] <= PROJECTED_DIM:
+            scores = whole @ queries.T
+            return [_top(np.ascontiguousarray(column), None, k) for column in scores.T]
+        basis, projected, remainder = self._projection()
+        inside = queries @ basis
+        rough = projected @ inside.T
+        outside = np.sqrt(np.maximum(0.0, (queries**2).sum(1) - (inside**2).sum(1)))
+        keep = max(PROJECTED_KEEP, RESCORED * k)
+        return [
+            self._rescored(query, np.ascontiguousarray(column), slack * remainder, keep, k)
+            for query, column, slack in zip(queries, rough.T, outside.tolist(), strict=True)
+        ]
+
+    def _rescored(
+        self, query: np.ndarray, rough: np.ndarray, slack: np.ndarray, keep: int, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The exact ``k`` best rows for ``query``: the ``keep`` best by their projected
+        scores ``rough``, and any other whose ``rough + slack`` could beat the k-th of them."""
+        whole = self._held()
+        picked = np.sort(_top(rough, None, keep)[0])
+        exact = whole[picked] @ query
+        if len(exact) >= k:
+            kth = float(np.partition(exact, len(exact) - k)[len(exact) - k])
+            could = rough + slack > kth
+            could[picked] = False
+            more = np.flatnonzero(could)
+            if more.size:
+                picked = np.concatenate([picked, more])
+                exact = np.concatenate([exact, whole[more] @ query])
+        return _top(exact, picked, k)
+
+    def _held(self) -> np.ndarray:
+        """The whole matrix, read once and held (exact search)."""
         if self._whole is None:
             self._whole = np.asarray(self.matrix, dtype=np.float32)
-        scores = self._whole @ np.asarray(queries, dtype=np.float32).T
-        return [_top(np.ascontiguousarray(column), None, k) for column in scores.T]
+        return self._whole
+
+    def _projection(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows' first principal directions (dim × ``PROJECTED_DIM``), the rows projected
+        on them, and the norm of each row's remainder; made on first use (about 0.06 s for the
+        site's vocabulary)."""
+        if self._projected is None:
+            whole = self._held()
+            _, vectors = np.linalg.eigh(whole.T @ whole)  # ascending eigenvalues
+            basis = np.ascontiguousarray(vectors[:, ::-1][:, :PROJECTED_DIM], dtype=np.float32)
+            projected = np.ascontiguousarray(whole @ basis)
+            norms = (whole**2).sum(1) - (projected**2).sum(1)
+            # A little more than the float error, so that no row is left out by rounding.
+            remainder = (np.sqrt(np.maximum(0.0, norms)) + 1e-4).astype(np.float32)
+            self._projected = (basis, projected, remainder)
+        return self._projected
 
     @classmethod
     def build(
