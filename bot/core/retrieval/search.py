@@ -64,7 +64,7 @@ from bot.core.knowledge.sections import SectionKeys
 from bot.core.language import detect_language
 from bot.core.retrieval.example_bonus import ExampleBonus
 from bot.core.retrieval.reading import Coverage, PassageReader, QuestionWords
-from bot.core.retrieval.words import PageWords
+from bot.core.retrieval.words import Neighbours, PageWords
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,7 @@ class Pool:
     sentence_offsets: np.ndarray
     evidence: float
     before_e5: int | None = None  # the best passage before e5 re-ranked (None: it did not)
+    neighbours: Neighbours | None = None  # the words' nearest vocabulary rows, if searched
 
     def head(self, depth: int) -> np.ndarray:
         """Positions in ``cand`` of the ``depth`` best candidates, best first."""
@@ -374,26 +375,34 @@ class Retriever:
         return lexical, bonus, glossary.covered, analysed, frozenset(glossary.stems())
 
     def _unknown_words(
-        self, words: list[str], covered: frozenset[str], vectors: np.ndarray | None
+        self,
+        words: list[str],
+        covered: frozenset[str],
+        vectors: np.ndarray | None,
+        found: Neighbours | None = None,
     ) -> list[str]:
         """The ``words`` the pages do not know (``PageWords.unknown`` at
-        ``unknown_similarity``)."""
-        return self.words.unknown(words, covered, vectors, self.params.unknown_similarity)
+        ``unknown_similarity``; ``found``: their nearest vocabulary rows, when searched)."""
+        return self.words.unknown(words, covered, vectors, self.params.unknown_similarity, found)
 
-    def _expansion_bonus(self, words: list[str], vectors: np.ndarray | None) -> Postings:
+    def _expansion_bonus(
+        self, words: list[str], vectors: np.ndarray | None
+    ) -> tuple[Postings, Neighbours | None]:
         """The BM25 bonus of the pages' words nearest to the question's words (``vectors``
-        are the words' vectors, embedded now when ``None``)."""
+        are the words' vectors, embedded now when ``None``), and the nearest rows it read
+        (None when it read none), which the unknown-word check reads again."""
         if self.params.expansion_weight <= 0 or not words:
-            return Postings.empty()
+            return Postings.empty(), None
         if vectors is None:
             vectors = self.words.vectors_of(words)
         p = self.params
+        found = self.words.nearest(vectors, p.expansion_per_word + 1)
         terms = self.words.expansion_terms(
-            words, vectors, p.expansion_min_similarity, p.expansion_per_word
+            words, vectors, p.expansion_min_similarity, p.expansion_per_word, found
         )
         if not terms:
-            return Postings.empty()
-        return self.index.lexical.postings(terms).unit().scaled(self.params.expansion_weight)
+            return Postings.empty(), found
+        return self.index.lexical.postings(terms).unit().scaled(p.expansion_weight), found
 
     def _primary_scores(
         self, cand: np.ndarray, query: np.ndarray, bonus: np.ndarray, sentence: np.ndarray
@@ -443,7 +452,9 @@ class Retriever:
         # question from a related one (measured: out of scope up to 0.85, in scope down to 0.81).
         abstain = self.support(pool.evidence, top_coverage) < p.min_evidence
         unknown = (
-            [] if abstain else self._unknown_words(pool.words, pool.covered, pool.word_vectors)
+            []
+            if abstain
+            else self._unknown_words(pool.words, pool.covered, pool.word_vectors, pool.neighbours)
         )
         abstain = abstain or bool(unknown)
         return SearchResult(
@@ -480,7 +491,7 @@ class Retriever:
         query, word_vectors = self._embed_question(question, words, p.expansion_weight > 0)
         found, _ = index.dense.search(self._stored_query(query), p.candidate_pool)
         lexical, bonus, covered, analysed, glossed = self._lexical_bonuses(question, lang)
-        expanded = self._expansion_bonus(words, word_vectors)
+        expanded, neighbours = self._expansion_bonus(words, word_vectors)
         example = self._example_bonus(query)
         cand = self._candidates(found, (bonus, expanded), example)
         sections = index.passage_section[cand]
@@ -513,6 +524,7 @@ class Retriever:
             sentence_offsets=offsets,
             evidence=evidence,
             before_e5=before_e5,
+            neighbours=neighbours,
         )
 
     def _candidates(

@@ -13,6 +13,8 @@ from bot.core.knowledge.lexical import analyse
 from bot.core.knowledge.vectors import VectorSearch
 
 SQRT2 = float(np.sqrt(2))
+# Per word, in order: its nearest vocabulary rows and their cosines, best first.
+Neighbours = list[tuple[np.ndarray, np.ndarray]]
 
 
 class PageWords:
@@ -51,7 +53,7 @@ class PageWords:
             dtype=np.float32,
         ).reshape(len(words), self.vectors.shape[1])
 
-    def nearest(self, vectors: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    def nearest(self, vectors: np.ndarray, k: int) -> Neighbours:
         """For each primary word vector, the ``k`` nearest vocabulary rows and their primary
         cosines, best first (all the words in one pass over the vocabulary)."""
         vectors = np.asarray(vectors, np.float32).reshape(len(vectors), -1)
@@ -64,15 +66,23 @@ class PageWords:
         return [(rows, sims * SQRT2) for rows, sims in found]
 
     def expansion_terms(
-        self, words: list[str], vectors: np.ndarray, min_similarity: float, per_word: int
+        self,
+        words: list[str],
+        vectors: np.ndarray,
+        min_similarity: float,
+        per_word: int,
+        found: Neighbours | None = None,
     ) -> list[str]:
         """Index terms of the ``per_word`` vocabulary words nearest to each of ``words``
-        (``vectors``: theirs) at ``min_similarity`` or more, the word itself left out."""
+        (``vectors``: theirs) at ``min_similarity`` or more, the word itself left out.
+        ``found``: the words' ``per_word + 1`` nearest rows, when already searched."""
         vocab = self.index.vocabulary
         if not words or not len(vocab.words):
             return []
         terms: list[str] = []
-        for (rows, sims), word in zip(self.nearest(vectors, per_word + 1), words, strict=True):
+        if found is None:
+            found = self.nearest(vectors, per_word + 1)
+        for (rows, sims), word in zip(found, words, strict=True):
             for j, sim in zip(rows, sims, strict=True):
                 if sim >= min_similarity and vocab.words[j] != word:
                     terms.extend(vocab.terms[j])
@@ -84,11 +94,12 @@ class PageWords:
         covered: frozenset[str],
         vectors: np.ndarray | None,
         min_similarity: float,
+        found: Neighbours | None = None,
     ) -> list[str]:
         """The ``words`` that the pages do not know: no stem in the lexical index (in either
         language), none among the glossary's ``covered`` stems, and no page word within
         ``min_similarity`` in the primary encoder's space (``vectors``: the words', embedded
-        now when None)."""
+        now when None; ``found``: the words' nearest rows, when already searched)."""
         if min_similarity <= 0 or not words:
             return []
         lexical = self.index.lexical
@@ -106,6 +117,9 @@ class PageWords:
         picked = [words[i] for i in unmatched]
         if not len(self.vectors):
             return picked
-        rows = vectors[unmatched] if vectors is not None else self.vectors_of(picked)
-        nearest = [float(sims[0]) for _, sims in self.nearest(rows, 1)]
+        if found is not None:
+            nearest = [float(found[i][1][0]) if len(found[i][1]) else -1.0 for i in unmatched]
+        else:
+            rows = vectors[unmatched] if vectors is not None else self.vectors_of(picked)
+            nearest = [float(sims[0]) for _, sims in self.nearest(rows, 1)]
         return [w for w, sim in zip(picked, nearest, strict=True) if sim < min_similarity]
