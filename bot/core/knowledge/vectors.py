@@ -223,7 +223,8 @@ class VectorSearch:
             _, vectors = np.linalg.eigh(whole.T @ whole)  # ascending eigenvalues
             basis = np.ascontiguousarray(vectors[:, ::-1][:, :PROJECTED_DIM], dtype=np.float32)
             projected = np.ascontiguousarray(whole @ basis)
-            norms = (whole**2).sum(1) - (projected**2).sum(1)
+            inside = np.einsum("ij,ij->i", projected, projected)
+            norms = np.einsum("ij,ij->i", whole, whole) - inside  # no temporary matrix
             # A little more than the float error, so that no row is left out by rounding.
             remainder = (np.sqrt(np.maximum(0.0, norms)) + 1e-4).astype(np.float32)
             self._projected = (basis, projected, remainder)
