@@ -25,7 +25,8 @@ Last run (December 2026), section@1 / answer@1, engine → cross-validated with 
 none gained a question anywhere. The titles lost one (site English section@1 0.738 → 0.723),
 the section share none, the refitted examples three (bundled French 0.925 → 0.916, English
 0.927 → 0.908); fitted on all the data, each signal's weight is the engine's (0, or the
-examples' 0.45 floor, within one question of 0.4). None is in the engine. Records are kept in .playbook/try-signals.pkl.
+examples' 0.45 floor, within one question of 0.4). None is in the engine. Records are kept
+in .playbook/try-signals.pkl.
 """
 
 from __future__ import annotations
