@@ -66,6 +66,10 @@ SENTENCE_OVERLAP = (0.0, 0.1, 0.2, 0.4, 0.8)
 PASSAGE_OVERLAP = (0.0, 0.05, 0.1, 0.2, 0.3)
 COVERAGE = (0.0, 0.05, 0.1, 0.2, 0.3)
 ABSTAIN = tuple(np.round(np.arange(0, 1.01, 0.1), 2))
+HEDGE = tuple(np.round(np.arange(0, 0.301, 0.02), 2))
+# The hedge band is the widest that leads at most this share of the right answers with the
+# warning that the knowledge base may not answer.
+HEDGED_RIGHT = 0.05
 
 
 @dataclass
@@ -234,14 +238,40 @@ def fit(reads: list[Read], defaults: tuple[float, ...], ranking: bool) -> tuple[
     return best_weights
 
 
-def figures(reads: list[Read], weights_of: dict[str, tuple[float, ...]]) -> dict:
-    """section@1, answer@1, highlight@1, abstentions, per language, each question scored with
-    the weights of its fold (``weights_of[group]``)."""
+def hedged(r: Ranked, a: float, b: float, threshold: float, margin: float) -> np.ndarray:
+    """Per read: answered, with a support under ``threshold + margin``."""
+    support = r.evidence + a * r.cov_mean + b * r.cov_least
+    return ~outcomes(r, a, b, threshold)["abstained"] & (support < threshold + margin)
+
+
+def fit_hedge(reads: list[Read], weights: tuple[float, ...]) -> float:
+    """The widest hedge band (``hedge_margin``) that hedges at most ``HEDGED_RIGHT`` of the
+    in-scope answers whose first section is right, with these ranking and abstention weights."""
+    so, po, cw, a, b, t = weights
+    table = ranked(reads, so, po, cw)
+    right = table.in_scope & table.section & ~outcomes(table, a, b, t)["abstained"]
+    allowed = [m for m in HEDGE if hedged(table, a, b, t, m)[right].mean() <= HEDGED_RIGHT]
+    return max(allowed, default=0.0)
+
+
+def figures(
+    reads: list[Read],
+    weights_of: dict[str, tuple[float, ...]],
+    hedge_of: dict[str, float] | None = None,
+) -> dict:
+    """section@1, answer@1, highlight@1, abstentions and hedged answers, per language, each
+    question scored with the weights of its fold (``weights_of[group]``, ``hedge_of[group]``:
+    the hedge band, the engine's when not given)."""
     got: list[dict[str, bool]] = []
     for read in reads:
         so, po, cw, a, b, t = weights_of[read.group]
-        o = outcomes(ranked([read], so, po, cw), a, b, t)
-        got.append({k: bool(v[0]) for k, v in o.items()})
+        table = ranked([read], so, po, cw)
+        o = outcomes(table, a, b, t)
+        margin = FusionParams().hedge_margin if hedge_of is None else hedge_of[read.group]
+        got.append(
+            {k: bool(v[0]) for k, v in o.items()}
+            | {"hedged": bool(hedged(table, a, b, t, margin)[0])}
+        )
     out: dict = {}
     for lang in ("fr", "en", "all"):
         ins = [g for g, r in zip(got, reads, strict=True) if r.in_scope and lang in ("all", r.lang)]
@@ -256,6 +286,12 @@ def figures(reads: list[Read], weights_of: dict[str, tuple[float, ...]]) -> dict
             },
             "wrongly_abstained": sum(g["abstained"] for g in ins),
             "out_of_scope_abstained": f"{sum(g['abstained'] for g in oos)}/{len(oos)}",
+            "out_of_scope_hedged": f"{sum(g['hedged'] for g in oos)}/"
+            f"{sum(not g['abstained'] for g in oos)} answered",
+            "right_hedged": f"{sum(g['hedged'] and g['section'] for g in ins)}/"
+            f"{sum(g['section'] for g in ins)}",
+            "wrong_hedged": f"{sum(g['hedged'] and not g['section'] for g in ins)}/"
+            f"{sum(not g['section'] and not g['abstained'] for g in ins)}",
         }
     return out
 
@@ -319,14 +355,18 @@ def main() -> int:
     groups = sorted({r.group for r in reads})
     fold_of = page_folds(groups, args.folds)
     held: dict[str, tuple[float, ...]] = {}
+    held_hedge: dict[str, float] = {}
     for fold in sorted(set(fold_of.values())):
         train = [r for r in reads if fold_of[r.group] != fold]
         weights = fit(train, defaults, args.ranking)
+        margin = fit_hedge(train, weights)
         for g in groups:
             if fold_of[g] == fold:
                 held[g] = weights
-        print(f"fold {fold}: weights {weights}", file=sys.stderr)
+                held_hedge[g] = margin
+        print(f"fold {fold}: weights {weights}, hedge_margin {margin}", file=sys.stderr)
     final = fit(reads, defaults, args.ranking)
+    final_hedge = fit_hedge(reads, final)
     names = (
         "sentence_overlap_weight",
         "passage_overlap_weight",
@@ -338,12 +378,16 @@ def main() -> int:
     report = {
         "questions": len(reads),
         "current_params_in_sample": figures(reads, dict.fromkeys(groups, defaults)),
-        "cross_validated": figures(reads, held),
+        "cross_validated": figures(reads, held, held_hedge),
         "by_knowledge_base": {
-            kb: figures([r for r in reads if (r.group == "bundled") == (kb == "bundled")], held)
+            kb: figures(
+                [r for r in reads if (r.group == "bundled") == (kb == "bundled")],
+                held,
+                held_hedge,
+            )
             for kb in ("bundled", "site")
         },
-        "fitted_on_all": dict(zip(names, final, strict=True)),
+        "fitted_on_all": dict(zip(names, final, strict=True)) | {"hedge_margin": final_hedge},
     }
     if args.json:
         print(json.dumps(report))

@@ -213,8 +213,12 @@ def _summary_line(summary: Summary) -> str:
     parts.append(
         f"out of scope abstained {summary['abstained_out_of_scope']}/{summary['out_of_scope']}"
         + (f" ({kinds})" if kinds else "")
+        + f", hedged {summary['hedged_out_of_scope']}"
     )
     parts.append(f"in scope wrongly abstained {summary['abstained_in_scope']}")
+    parts.append(
+        f"in scope hedged {summary['hedged_in_scope']} ({summary['hedged_right']} of them right)"
+    )
     return "; ".join(parts) + "."
 
 
@@ -239,6 +243,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if wanted and o.question.answers and o.rank == 1 and o.answer_rank != 1:
             mark = "PASSAGE" if o.answer_rank is None else f"P@{o.answer_rank}"
         got = "abstained" if o.abstained else (o.cited[0] if o.cited else "-")
+        got += " (hedged)" if o.hedged else ""
         print(f"{mark:8} [{o.language}] {o.question.question}  →  {got}")
     print()
     print(f"{summary['questions']} questions. " + _summary_line(summary))

@@ -21,6 +21,9 @@ EVAL_KEYS = {
     "abstained_out_of_scope",
     "out_of_scope_by_kind",
     "abstained_in_scope",
+    "hedged_out_of_scope",
+    "hedged_in_scope",
+    "hedged_right",
     "latency_ms",
     "by_language",
 }
@@ -79,7 +82,10 @@ def test_eval_text_output_gives_each_language_its_figures(workdir):
     lines = result.stdout.splitlines()
     fr = next(line for line in lines if line.startswith("  fr: "))
     assert fr.startswith("  fr: 1 in scope: hit@1 1.000, hit@3 1.000,"), fr
-    assert "out of scope abstained 1/1; in scope wrongly abstained 0." in fr
+    assert (
+        "out of scope abstained 1/1, hedged 0; in scope wrongly abstained 0; "
+        "in scope hedged 0 (0 of them right)." in fr
+    ), fr
     assert any(line.startswith("  en: 1 in scope: hit@1 0.000,") for line in lines), lines
     assert "3 questions. 2 in scope: hit@1 0.500" in result.stdout
 

@@ -7,6 +7,10 @@ from __future__ import annotations
 MESSAGES = {
     "fr": {
         "lead": "Voici ce que dit la base de connaissances :",
+        "lead_hedged": (
+            "Je ne suis pas sûr que la base de connaissances réponde à cette question ; "
+            "voici ce qui s'en approche le plus :"
+        ),
         "abstain": (
             "Je n'ai rien trouvé dans la base de connaissances qui réponde à cette question. "
             "Les sections les plus proches :"
@@ -99,6 +103,9 @@ MESSAGES = {
     },
     "en": {
         "lead": "Here is what the knowledge base says:",
+        "lead_hedged": (
+            "I am not sure the knowledge base answers this question; here is what comes closest:"
+        ),
         "abstain": (
             "I found nothing in the knowledge base that answers this question. "
             "The closest sections:"

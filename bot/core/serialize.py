@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from bot.core.types import Answer, Citation, Quote
 
@@ -37,6 +37,7 @@ class AnswerData(TypedDict):
     suggestions: list[CitationData]
     notes: list[str]
     scores: dict[str, float]
+    hedged: NotRequired[bool]  # absent from answers stored before it existed
 
 
 def _citation(data: CitationData) -> Citation:
@@ -70,6 +71,7 @@ def answer_to_dict(answer: Answer) -> AnswerData:
         ],
         "notes": list(answer.notes),
         "scores": answer.scores,
+        "hedged": answer.hedged,
     }
 
 
@@ -94,4 +96,5 @@ def answer_from_dict(data: AnswerData) -> Answer:
         suggestions=tuple(_citation(c) for c in data["suggestions"]),
         notes=tuple(data["notes"]),
         scores=dict(data["scores"]),
+        hedged=bool(data.get("hedged", False)),
     )

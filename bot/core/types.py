@@ -98,7 +98,8 @@ class Answer:
     """The bot's reply to a question.
 
     ``quotes`` are the passages that answer it, best first; when ``abstained`` is true they are
-    empty and ``suggestions`` lists the closest sections instead.
+    empty and ``suggestions`` lists the closest sections instead. ``hedged``: the quotes are
+    what comes closest, and the lead says the knowledge base may not answer the question.
     """
 
     question: str
@@ -109,6 +110,7 @@ class Answer:
     suggestions: tuple[Citation, ...] = ()
     notes: tuple[str, ...] = ()
     scores: dict[str, float] = field(default_factory=dict)
+    hedged: bool = False
 
     @property
     def cited_sections(self) -> list[str]:

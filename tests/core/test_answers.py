@@ -1,8 +1,10 @@
 import pytest
 
-from bot.config import MAX_QUESTION_CHARS
+from bot.config import MAX_QUESTION_CHARS, Settings
 from bot.core.retrieval.answers import trim_around
-from bot.core.retrieval.engine import EmptyQuestion
+from bot.core.retrieval.engine import EmptyQuestion, KnowledgeEngine
+from bot.core.retrieval.search import FusionParams
+from bot.core.serialize import answer_from_dict, answer_to_dict
 from tests.conftest import KNOWLEDGE
 
 SOURCE = " ".join((KNOWLEDGE / "commercialisation.md").read_text().split())
@@ -52,6 +54,46 @@ def test_out_of_scope_question_abstains_with_closest_sections(engine):
     english = engine.ask("How do I bake sourdough bread?")
     assert english.abstained
     assert english.lead.startswith("I found nothing in the knowledge base")
+
+
+def test_an_answer_close_to_abstaining_says_it_may_not_answer(engine):
+    """A question the page does not answer but scores just above the abstention threshold:
+    the bot still quotes what comes closest, word for word, led by a warning in the
+    question's language; a question the page answers plainly gets the plain lead."""
+    answer = engine.ask("How do I fork a repository on GitHub?")
+    assert not answer.abstained and answer.hedged
+    assert answer.lead == (
+        "I am not sure the knowledge base answers this question; here is what comes closest:"
+    )
+    assert answer.quotes and all(
+        _flat(q.text.replace("…", "").replace("**", "")) in _flat(SOURCE.replace("**", ""))
+        for q in answer.quotes
+    )
+    assert answer_from_dict(answer_to_dict(answer)).hedged
+    plain = engine.ask("Quels sont les trois piliers du succès d'un projet open source ?")
+    assert not plain.hedged and plain.lead == "Voici ce que dit la base de connaissances :"
+
+
+@pytest.mark.parametrize(("margin", "hedged"), [(0.0, False), (10.0, True)])
+def test_the_hedge_band_is_a_setting(tmp_path, default_embedder, margin, hedged):
+    """``hedge_margin`` is the width of the band above the abstention threshold: none at 0,
+    every answer at a band wider than any score; abstentions stay abstentions."""
+    settings = Settings(knowledge_dir=KNOWLEDGE, index_dir=tmp_path / "index")
+    engine = KnowledgeEngine.open(
+        settings, embedder=default_embedder, params=FusionParams(hedge_margin=margin)
+    )
+    answer = engine.ask("Quels sont les trois piliers du succès d'un projet open source ?")
+    assert answer.hedged is hedged and not answer.abstained
+    assert answer.lead.startswith("Je ne suis pas sûr" if hedged else "Voici ce que dit")
+    assert answer.quotes[0].citation.section == "Les trois piliers du succès"
+    crepes = engine.ask("Quelle est la meilleure recette de crêpes ?")
+    assert crepes.abstained and not crepes.hedged
+
+
+def test_an_answer_stored_before_the_hedge_existed_loads_unhedged(engine):
+    data = answer_to_dict(engine.ask("What is the open core model?"))
+    del data["hedged"]
+    assert answer_from_dict(data).hedged is False
 
 
 def test_a_question_about_something_the_pages_never_mention_names_it(engine):

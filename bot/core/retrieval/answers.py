@@ -110,9 +110,10 @@ def compose_answer(
     per_section: bool = True,
     notes: tuple[str, ...] = (),
 ) -> Answer:
-    """Turn a search result into an ``Answer``: quotes when the evidence is strong enough,
-    else an abstention that names the closest sections. A further quote must score within the
-    result's ``margin`` of the best one: weaker passages are noise."""
+    """Turn a search result into an ``Answer``: quotes when the evidence is strong enough
+    (led by a warning that the knowledge base may not answer the question when the result is
+    ``hedged``), else an abstention that names the closest sections. A further quote must
+    score within the result's ``margin`` of the best one: weaker passages are noise."""
     lang = result.language
     chosen = select_hits(result.hits, index, k, per_section=True)
     scores = {"evidence": round(result.evidence, 4)}
@@ -135,9 +136,10 @@ def compose_answer(
     return Answer(
         question=question,
         language=lang,
-        lead=message(lang, "lead"),
+        lead=message(lang, "lead_hedged" if result.hedged else "lead"),
         quotes=quotes,
         abstained=False,
         notes=notes,
         scores=scores,
+        hedged=result.hedged,
     )

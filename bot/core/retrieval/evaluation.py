@@ -82,6 +82,7 @@ class EvalOutcome:
     answer_rank: int | None = None
     highlighted: bool = False
     first_quote_chars: int | None = None
+    hedged: bool = False  # answered with the lead that says it may not answer
 
 
 class AnswerScore(TypedDict):
@@ -128,6 +129,9 @@ Summary = TypedDict(
         "abstained_out_of_scope": int,
         "out_of_scope_by_kind": dict[str, KindCount],
         "abstained_in_scope": int,
+        "hedged_out_of_scope": int,
+        "hedged_in_scope": int,
+        "hedged_right": int,
         "latency_ms": Latency,
         "by_language": NotRequired[dict[str, "Summary"]],
     },
@@ -283,6 +287,7 @@ def evaluate_one(
         abstained=answer.abstained,
         cited=tuple(answer.cited_sections),
         latency_ms=latency,
+        hedged=answer.hedged,
         **score_answer(question, answer, passage_sources(engine) if sources is None else sources),
     )
 
@@ -303,7 +308,9 @@ def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> Summa
     span (``answered_items``): ``answer@1``, ``answer@3``, ``highlight@1``. ``first_quote_chars``:
     the median length of the first quote of answered in-scope questions. Out of scope:
     ``out_of_scope``, ``abstained_out_of_scope`` and ``out_of_scope_by_kind`` ({kind:
-    {questions, abstained}}); ``abstained_in_scope`` counts wrong abstentions. ``latency_ms``:
+    {questions, abstained}}); ``abstained_in_scope`` counts wrong abstentions. Answers led by
+    the warning that the knowledge base may not answer: ``hedged_out_of_scope``,
+    ``hedged_in_scope`` and, of those, ``hedged_right`` (the right section first). ``latency_ms``:
     p50, p95, max. ``by_language``: the same figures for each language (fr, en) apart.
     """
     in_scope = [o for o in outcomes if o.question.sections]
@@ -333,6 +340,9 @@ def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> Summa
         "abstained_out_of_scope": sum(o.abstained for o in out_scope),
         "out_of_scope_by_kind": kinds,
         "abstained_in_scope": sum(o.abstained for o in in_scope),
+        "hedged_out_of_scope": sum(o.hedged for o in out_scope),
+        "hedged_in_scope": sum(o.hedged for o in in_scope),
+        "hedged_right": sum(o.hedged and o.page_rank == 1 for o in in_scope),
         "latency_ms": {
             "p50": round(float(np.percentile(latencies, 50)), 2),
             "p95": round(float(np.percentile(latencies, 95)), 2),
