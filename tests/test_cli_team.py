@@ -70,17 +70,24 @@ def test_bad_item_and_unknown_checklist(workdir):
 def test_questions_are_logged_and_reported(workdir):
     run(workdir, "ask", "Red Hat, quel modèle ?")
     run(workdir, "ask", "Quelle est la meilleure recette de crêpes ?")
+    unsure = run(workdir, "ask", "How do I fork a repository on GitHub?")
+    assert unsure.stdout.startswith("I am not sure the knowledge base answers this question")
     result = run(workdir, "report", "--json", "--plot", "chart.png")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["questions"] == 2 and report["abstained"] == 1
-    assert report["top_sections"] == [{"section": "Le modèle de support", "questions": 1}]
-    assert report["gaps"][0]["question"] == "Quelle est la meilleure recette de crêpes ?"
+    assert report["questions"] == 3 and report["abstained"] == 1 and report["hedged"] == 1
+    assert {"section": "Le modèle de support", "questions": 1} in report["top_sections"]
+    gaps = {g["question"]: g for g in report["gaps"]}
+    assert gaps["Quelle est la meilleure recette de crêpes ?"]["unsure"] == 0
+    assert gaps["How do I fork a repository on GitHub?"]["unsure"] == 1
     assert (workdir / "chart.png").read_bytes()[:4] == b"\x89PNG"
-    text = run(workdir, "report")
-    assert "Gaps — what the knowledge base could not answer, or lacks by the team's word:" in (
-        text.stdout
+    text = run(workdir, "report").stdout
+    assert "3 questions, 1 not answered, 1 answered unsure." in text
+    assert (
+        "Gaps — what the knowledge base could not answer, answered unsure of itself, or lacks "
+        "by the team's word:" in text
     )
+    assert "1 answered unsure" in text
 
 
 def test_gaps_are_grouped_across_languages_with_the_none_answers_and_closest_sections(workdir):
@@ -95,7 +102,7 @@ def test_gaps_are_grouped_across_languages_with_the_none_answers_and_closest_sec
     assert hiring["question"] == "Comment recruter un directeur technique ?"
     assert hiring["not_covered"] == 1 and len(hiring["closest_sections"]) == 3
     csv_text = run(workdir, "report", "--csv", "-").stdout.splitlines()
-    assert csv_text[0] == "count,question,not_covered,asked_as,closest_sections,last_asked"
+    assert csv_text[0] == "count,question,not_covered,unsure,asked_as,closest_sections,last_asked"
     assert csv_text[1].startswith("3,Quelle est la météo demain")
 
 

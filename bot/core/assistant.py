@@ -133,6 +133,7 @@ class Assistant:
             abstained=answer.abstained,
             top_section=top,
             latency_ms=latency,
+            hedged=answer.hedged,
         )
 
     def feedback(

@@ -239,6 +239,7 @@ def seeded(db_url):
     now = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
     rows = [
         (0, "Qu'est-ce que l'open core ?", False, "Le modèle Open core", 2.0),
+        (2, "Combien coûte un stand au FOSDEM ?", None, "Sensibilisation et intérêt", 5.0),
         (0, "What is open core?", False, "Le modèle Open core", 4.0),
         (0, "Quel temps fait-il ?", True, None, 3.0),
         (1, "Red Hat ?", False, "Le modèle de support", 6.0),
@@ -258,10 +259,11 @@ def seeded(db_url):
             channel="C1",
             user="u1",
             question=question,
-            abstained=abstained,
+            abstained=bool(abstained),
             top_section=section,
             latency_ms=latency,
             at=now - timedelta(days=days),
+            hedged=abstained is None,  # None: answered unsure
         )
     for vote in (1, 1, 1, -1):
         store.record_feedback(
@@ -280,17 +282,21 @@ def test_report_figures_on_a_seeded_log(seeded):
     store, now = seeded
     report = build_report(store, days=7, now=now)
     assert report["period"] == {"from": "2026-11-21", "to": "2026-11-27", "days": 7}
-    assert report["questions"] == 6 and report["abstained"] == 2
+    assert report["questions"] == 7 and report["abstained"] == 2 and report["hedged"] == 1
     per_day = {d["day"]: (d["questions"], d["abstained"]) for d in report["questions_per_day"]}
     assert per_day["2026-11-27"] == (3, 1)
     assert per_day["2026-11-26"] == (2, 1)
+    assert per_day["2026-11-25"] == (1, 0)
     assert per_day["2026-11-24"] == (1, 0)
-    assert per_day["2026-11-25"] == (0, 0)
+    assert per_day["2026-11-23"] == (0, 0)
     assert report["top_sections"][0] == {"section": "Le modèle Open core", "questions": 2}
-    assert report["gaps"][0]["question"] in ("Quel temps fait-il ?", "quel temps fait-il ?")
-    assert report["gaps"][0]["count"] == 2
+    weather, stand = report["gaps"]
+    assert weather["question"] in ("Quel temps fait-il ?", "quel temps fait-il ?")
+    assert (weather["count"], weather["unsure"]) == (2, 0)
+    assert stand["question"] == "Combien coûte un stand au FOSDEM ?"
+    assert (stand["count"], stand["unsure"], stand["not_covered"]) == (1, 1, 0)
     assert report["feedback"] == {"up": 3, "down": 1, "ratio": 0.75}
-    assert report["latency_ms"] == {"p50": 5.0, "p95": 9.5, "max": 10.0}
+    assert report["latency_ms"] == {"p50": 5.0, "p95": 9.4, "max": 10.0}
 
 
 def test_report_plot_writes_a_png(seeded, tmp_path):
@@ -304,7 +310,12 @@ def test_report_plot_writes_a_png(seeded, tmp_path):
 def test_a_version_1_database_is_migrated(db_url):
     store = Store(db_url)
     store.tick("c", "x", "i-1", "Old tick", "U1")
+    store.log_question(
+        platform="slack", channel="C", user="U", question="old", abstained=False,
+        top_section="s", latency_ms=1.0,
+    )  # fmt: skip
     with store.engine.begin() as conn:  # make it look like a version 1 database
+        conn.execute(text("ALTER TABLE question_log DROP COLUMN hedged"))
         conn.execute(text("ALTER TABLE checklist_progress DROP COLUMN done_by_name"))
         conn.execute(text("DROP INDEX ix_feedback_answer_id"))
         conn.execute(text("ALTER TABLE feedback DROP COLUMN answer_id"))
@@ -325,6 +336,14 @@ def test_a_version_1_database_is_migrated(db_url):
         platform="slack", channel="C", user="U", question="q", passages=[], vote=1, answer_id="a"
     )
     assert migrated.feedback_counts() == {"up": 1, "down": 0}
+    migrated.log_question(
+        platform="slack", channel="C", user="U", question="new", abstained=False,
+        top_section="s", latency_ms=1.0, hedged=True,
+    )  # fmt: skip
+    assert [(q["question"], q["hedged"]) for q in migrated.questions()] == [
+        ("old", False),
+        ("new", True),
+    ]
 
 
 def test_one_vote_per_user_and_answer_the_latest_counts(db_url):

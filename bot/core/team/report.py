@@ -45,11 +45,13 @@ class SectionCount(TypedDict):
 
 class GapEntry(TypedDict):
     """A question the knowledge base lacks: how often it was asked or marked "none"
-    (``not_covered``), and when last (ISO 8601)."""
+    (``not_covered``: of ``count``, how often marked; ``unsure``: how often answered with the
+    warning that the knowledge base may not answer it), and when last (ISO 8601)."""
 
     question: str
     count: int
     not_covered: int
+    unsure: int
     last_asked: str
 
 
@@ -83,6 +85,7 @@ class Report(TypedDict):
     period: Period
     questions: int
     abstained: int
+    hedged: int  # answered with the warning that the knowledge base may not answer it
     questions_per_day: list[DayCount]
     top_sections: list[SectionCount]
     gaps: list[GapGroup]
@@ -102,11 +105,12 @@ def build_report(
 ) -> Report:
     """Figures over the last ``days`` days.
 
-    Returns ``{"period", "questions", "abstained", "questions_per_day", "top_sections", "gaps",
-    "feedback", "latency_ms"}``. ``gaps`` are what the knowledge base lacks, most asked first:
-    the questions the bot could not answer and those a user said no section answers
-    (``not_covered``), grouped as one gap when ``embed`` (texts → unit vectors) finds them
-    alike, each with the sections ``closest`` finds nearest.
+    Returns ``{"period", "questions", "abstained", "hedged", "questions_per_day",
+    "top_sections", "gaps", "feedback", "latency_ms"}``. ``gaps`` are what the knowledge base
+    lacks, most asked first: the questions the bot could not answer, those it answered unsure
+    of itself (hedged), and those a user said no section answers (``not_covered``), grouped
+    as one gap when ``embed`` (texts → unit vectors) finds them alike, each with the sections
+    ``closest`` finds nearest.
     """
     now = now or datetime.now(UTC)
     start = (now - timedelta(days=days - 1)).date()
@@ -124,6 +128,7 @@ def build_report(
         "period": {"from": start.isoformat(), "to": now.date().isoformat(), "days": days},
         "questions": len(rows),
         "abstained": sum(1 for r in rows if r["abstained"]),
+        "hedged": sum(1 for r in rows if r["hedged"]),
         "questions_per_day": [
             {"day": d.isoformat(), "questions": per_day[d], "abstained": abstained_per_day[d]}
             for d in dates
@@ -140,20 +145,21 @@ def build_report(
 
 
 def _gap_entries(rows: list[LoggedQuestion], not_covered: Sequence[Gap]) -> list[GapEntry]:
-    """One entry per distinct question (case and punctuation ignored): abstained ones from
-    the log, and those marked "none" in the chat."""
+    """One entry per distinct question (case and punctuation ignored): abstained and hedged
+    ones from the log, and those marked "none" in the chat."""
     entries: dict[str, GapEntry] = {}
 
     def entry(question: str) -> GapEntry:
         return entries.setdefault(
             fold(question),
-            {"question": question, "count": 0, "not_covered": 0, "last_asked": ""},
+            {"question": question, "count": 0, "not_covered": 0, "unsure": 0, "last_asked": ""},
         )
 
     for r in rows:
-        if r["abstained"]:
+        if r["abstained"] or r["hedged"]:
             found = entry(r["question"])
             found["count"] += 1
+            found["unsure"] += int(r["hedged"])
             found["last_asked"] = max(found["last_asked"], _stamp(r["asked_at"]))
     for gap in not_covered:
         found = entry(gap.question)
@@ -192,6 +198,7 @@ def group_gaps(
         group = groups[alike]
         group["count"] += found["count"]
         group["not_covered"] += found["not_covered"]
+        group["unsure"] += found["unsure"]
         group["last_asked"] = max(group["last_asked"], found["last_asked"])
         group["asked_as"].append(found["question"])
     groups.sort(key=lambda g: (-g["count"], g["question"]))
@@ -208,7 +215,15 @@ def gaps_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["count", "question", "not_covered", "asked_as", "closest_sections", "last_asked"]
+        [
+            "count",
+            "question",
+            "not_covered",
+            "unsure",
+            "asked_as",
+            "closest_sections",
+            "last_asked",
+        ]
     )
     for g in report["gaps"]:
         writer.writerow(
@@ -216,6 +231,7 @@ def gaps_csv(report: Report) -> str:
                 g["count"],
                 g["question"],
                 g["not_covered"],
+                g["unsure"],
                 " | ".join(g["asked_as"]),
                 " | ".join(g["closest_sections"]),
                 g["last_asked"],
@@ -231,7 +247,7 @@ def render_report(report: Report) -> str:
     lat = report["latency_ms"]
     lines = [
         f"Usage from {p['from']} to {p['to']}: {report['questions']} questions, "
-        f"{report['abstained']} not answered.",
+        f"{report['abstained']} not answered, {report['hedged']} answered unsure.",
         "",
         "Questions per day:",
     ]
@@ -243,7 +259,11 @@ def render_report(report: Report) -> str:
     lines += [f"  {s['questions']:>4}  {s['section']}" for s in report["top_sections"]] or [
         "  (none)"
     ]
-    lines += ["", "Gaps — what the knowledge base could not answer, or lacks by the team's word:"]
+    lines += [
+        "",
+        "Gaps — what the knowledge base could not answer, answered unsure of itself, or lacks "
+        "by the team's word:",
+    ]
     for g in report["gaps"]:
         lines.append(f"  {g['count']:>4}× {g['question']}")
         others = [q for q in g["asked_as"] if q != g["question"]]
@@ -251,6 +271,8 @@ def render_report(report: Report) -> str:
             lines.append(f"         also asked as: {' | '.join(others[:3])}")
         if g["not_covered"]:
             lines.append(f"         {g['not_covered']} said no section answers it")
+        if g["unsure"]:
+            lines.append(f"         {g['unsure']} answered unsure")
         if g["closest_sections"]:
             lines.append(f"         closest sections: {' · '.join(g['closest_sections'])}")
     if not report["gaps"]:

@@ -35,6 +35,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    false,
     func,
     inspect,
     select,
@@ -50,7 +51,7 @@ from bot.core.knowledge.examples import example_key
 from bot.core.serialize import AnswerData
 from bot.core.team.learning import Taught
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 LOCK_WAIT_MS = 30_000  # how long a background write waits for another process's lock
 BRIEF_WAIT_MS = 2_000  # the same, for a write an answer waits on
 
@@ -87,6 +88,8 @@ questions_table = Table(
     Column("abstained", Boolean, nullable=False),
     Column("top_section", Text),
     Column("latency_ms", Float, nullable=False),
+    # version 5: answered, but led by "I am not sure the knowledge base answers this"
+    Column("hedged", Boolean, nullable=False, server_default=false()),
 )
 
 feedback_table = Table(
@@ -177,6 +180,7 @@ class LoggedQuestion(TypedDict):
     abstained: bool
     top_section: str | None
     latency_ms: float
+    hedged: bool  # answered with the warning that the knowledge base may not answer it
 
 
 class FeedbackCounts(TypedDict):
@@ -297,6 +301,11 @@ def _migrate(engine: Engine) -> None:
         if 0 < current < 3 and "answer_id" not in columns:
             conn.execute(text("ALTER TABLE feedback ADD COLUMN answer_id VARCHAR(32)"))
             conn.execute(text("CREATE INDEX ix_feedback_answer_id ON feedback (answer_id)"))
+        logged = {c["name"] for c in inspect(conn).get_columns("question_log")}
+        if 0 < current < 5 and "hedged" not in logged:
+            conn.execute(
+                text("ALTER TABLE question_log ADD COLUMN hedged BOOLEAN NOT NULL DEFAULT FALSE")
+            )
         if row is None:
             conn.execute(
                 meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
@@ -504,9 +513,11 @@ class Store:
         top_section: str | None,
         latency_ms: float,
         at: datetime | None = None,
+        hedged: bool = False,
     ) -> None:
         """Record one question (the user as a salted hash, never the raw id; mentions of
-        people, roles and channels taken out of the text)."""
+        people, roles and channels taken out of the text; ``hedged``: answered with the
+        warning that the knowledge base may not answer it)."""
         with self.engine.begin() as conn:
             conn.execute(
                 questions_table.insert().values(
@@ -518,6 +529,7 @@ class Store:
                     abstained=abstained,
                     top_section=top_section,
                     latency_ms=latency_ms,
+                    hedged=hedged,
                 )
             )
 
@@ -741,6 +753,7 @@ class Store:
                     abstained=row.abstained,
                     top_section=row.top_section,
                     latency_ms=row.latency_ms,
+                    hedged=bool(row.hedged),
                 )
                 for row in conn.execute(query)
             ]
