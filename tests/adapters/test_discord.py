@@ -320,6 +320,29 @@ def test_a_section_picked_after_thumbs_down_is_cited_first_for_the_next_asker(en
     run(scenario())
 
 
+def test_an_unsure_answer_says_so_before_its_quotes(engine, tmp_path):
+    """A question the page does not answer but scores just above the abstention threshold:
+    the reply says the knowledge base may not answer it, then quotes what comes closest."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.fake.push(
+                "MESSAGE_CREATE",
+                message_create(
+                    f"<@{BOT_ID}> How do I fork a repository on GitHub?", mentions=[BOT_USER]
+                ),
+            )
+            (reply,) = await h.fake.wait_for(f"/channels/{CHANNEL_ID}/messages")
+            description = reply.body["embeds"][0]["description"]
+            assert description.startswith(
+                "I am not sure the knowledge base answers this question; here is what comes "
+                "closest:"
+            )
+            assert "commercialisation.md#" in json.dumps(reply.body)
+
+    run(scenario())
+
+
 def test_mention_reply_dm_and_no_pings(engine, tmp_path):
     async def scenario():
         async with Harness(engine, tmp_path) as h:

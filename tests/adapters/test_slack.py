@@ -132,6 +132,23 @@ def test_mention_is_answered_in_a_thread_citing_the_section(engine, tmp_path):
     run(scenario())
 
 
+def test_an_unsure_answer_says_so_before_its_quotes(engine, tmp_path):
+    """A question the page does not answer but scores just above the abstention threshold:
+    the reply says the knowledge base may not answer it, then quotes what comes closest."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.event(mention("How do I fork a repository on GitHub?"), "EvHedge")
+            (call,) = await h.fake.wait_for("chat.postMessage")
+            lead = "I am not sure the knowledge base answers this question"
+            assert call.body["text"].startswith(lead)
+            text = blocks_text(call.body)
+            assert lead in text and "knowledge/commercialisation.md#" in text
+            assert "feedback_up" in text and "feedback_down" in text
+
+    run(scenario())
+
+
 def test_thread_follow_up_without_mention_and_setting_off(engine, tmp_path):
     follow = {
         "type": "message",
