@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import pickle
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,15 +44,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from tune import BUNDLED_SETS, SITE, SITE_SETS, page_folds  # noqa: E402
+from tune import (  # noqa: E402
+    SITE,
+    cached_records,
+    candidate_labels,
+    development_sets,
+    page_folds,
+)
 
 from bot.config import Settings  # noqa: E402
 from bot.core.knowledge.embedders import make_embedder  # noqa: E402
-from bot.core.knowledge.examples import example_key, title_key  # noqa: E402
+from bot.core.knowledge.examples import example_key  # noqa: E402
 from bot.core.knowledge.lexical import analyse  # noqa: E402
 from bot.core.language import detect_language  # noqa: E402
 from bot.core.retrieval.engine import KnowledgeEngine  # noqa: E402
-from bot.core.retrieval.evaluation import holds_answer, load_questions  # noqa: E402
+from bot.core.retrieval.evaluation import load_questions  # noqa: E402
 from bot.core.retrieval.search import FusionParams, Retriever  # noqa: E402
 
 
@@ -104,10 +109,7 @@ def record(site: Path) -> list[Record]:
     """Run every in-scope question of the development sets through the first stages."""
     embedder = make_embedder()
     records: list[Record] = []
-    plans = [(ROOT / "knowledge", [ROOT / "eval" / s for s in BUNDLED_SETS], "bundled")]
-    if site.is_dir():
-        plans.append((site, SITE_SETS, "site"))
-    for knowledge, sets, kb in plans:
+    for knowledge, sets, kb in development_sets(site):
         settings = Settings(knowledge_dir=knowledge, index_dir=ROOT / ".playbook" / f"tune-{kb}")
         engine = KnowledgeEngine.open(settings, embedder=embedder, notify=print)
         retriever = engine.retriever
@@ -126,8 +128,7 @@ def record(site: Path) -> list[Record]:
                 wanted = frozenset(terms) | pool.glossed
                 scale = 1.0 / max(1, len(frozenset(terms)))
                 example, closest = _examples(retriever, q.question, sections)
-                labels = {title_key(s) for s in q.sections}
-                passages = [index.passages[int(n)] for n in pool.cand]
+                right, holds = candidate_labels(q, [index.passages[int(n)] for n in pool.cand])
                 records.append(
                     Record(
                         group=kb if kb == "bundled" else (q.page or "?"),
@@ -136,16 +137,8 @@ def record(site: Path) -> list[Record]:
                         set=path.name,
                         fused=pool.fused.copy(),
                         section=sections.copy(),
-                        right=np.array(
-                            [
-                                title_key(p.citation.section) in labels
-                                and q.page in (None, p.source)
-                                for p in passages
-                            ]
-                        ),
-                        holds=np.array(
-                            [any(holds_answer(a, p.text) for a in q.answers) for p in passages]
-                        ),
+                        right=right,
+                        holds=holds,
                         heading=np.array(
                             [min(1.0, len(wanted & headings[s]) * scale) for s in sections]
                         ),
@@ -218,13 +211,7 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--cached", action="store_true", help="reuse the last run's records")
     args = parser.parse_args()
-    cache = ROOT / ".playbook" / "try-signals.pkl"
-    if args.cached and cache.exists():
-        records = pickle.loads(cache.read_bytes())
-    else:
-        records = record(args.site)
-        cache.parent.mkdir(exist_ok=True)
-        cache.write_bytes(pickle.dumps(records))
+    records = cached_records("try-signals.pkl", args.cached, lambda: record(args.site))
     for name, (score, grid, engine) in SIGNALS.items():
         scored = [r for r in records if r.kb == "bundled"] if name == "examples" else records
         # Folds: groups of pages, or for the examples (one page) the bundled sets.

@@ -24,10 +24,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import pickle
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -47,6 +50,7 @@ from bot.core.retrieval.evaluation import (  # noqa: E402
     load_questions,
 )
 from bot.core.retrieval.search import FusionParams, Hit  # noqa: E402
+from bot.core.types import Passage  # noqa: E402
 
 BUNDLED_SETS = [
     "questions.yaml",
@@ -66,6 +70,7 @@ SENTENCE_OVERLAP = (0.0, 0.1, 0.2, 0.4, 0.8)
 PASSAGE_OVERLAP = (0.0, 0.05, 0.1, 0.2, 0.3)
 COVERAGE = (0.0, 0.05, 0.1, 0.2, 0.3)
 ABSTAIN = tuple(np.round(np.arange(0, 1.01, 0.1), 2))
+T = TypeVar("T")
 HEDGE = tuple(np.round(np.arange(0, 0.301, 0.02), 2))
 # The hedge band is the widest that leads at most this share of the right answers with the
 # warning that the knowledge base may not answer.
@@ -296,16 +301,46 @@ def figures(
     return out
 
 
-def load_reads(site: Path) -> list[Read]:
-    """Record every question of the named sets (examples of a set left out while it runs)."""
-    embedder = make_embedder()
-    reads: list[Read] = []
+def development_sets(site: Path) -> list[tuple[Path, list[Path], str]]:
+    """The knowledge bases and their development sets, as (knowledge directory, question
+    files, name): the bundled page's, and the site's when its corpus is at ``site``."""
     plans = [(ROOT / "knowledge", [ROOT / "eval" / s for s in BUNDLED_SETS], "bundled")]
     if site.is_dir():
         plans.append((site, SITE_SETS, "site"))
     else:
         print(f"(the site corpus is not at {site}: fitting on the bundled page alone)")
-    for knowledge, sets, name in plans:
+    return plans
+
+
+def cached_records(name: str, cached: bool, make: Callable[[], T]) -> T:
+    """A tuning script's records: read from ``.playbook/NAME`` when ``cached`` and there, else
+    made now by ``make`` and kept there for the next ``--cached`` run."""
+    path = ROOT / ".playbook" / name
+    if cached and path.exists():
+        found: T = pickle.loads(path.read_bytes())
+        return found
+    records = make()
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(pickle.dumps(records))
+    return records
+
+
+def candidate_labels(q: EvalQuestion, passages: list[Passage]) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate passage: whether its section is the labelled one (its page too, when the
+    question names one), and whether its text holds the answer span."""
+    wanted = {title_key(s) for s in q.sections}
+    right = [
+        title_key(p.citation.section) in wanted and q.page in (None, p.source) for p in passages
+    ]
+    holds = [any(holds_answer(a, p.text) for a in q.answers) for p in passages]
+    return np.array(right, dtype=bool), np.array(holds, dtype=bool)
+
+
+def load_reads(site: Path) -> list[Read]:
+    """Record every question of the named sets (examples of a set left out while it runs)."""
+    embedder = make_embedder()
+    reads: list[Read] = []
+    for knowledge, sets, name in development_sets(site):
         settings = Settings(knowledge_dir=knowledge, index_dir=ROOT / ".playbook" / f"tune-{name}")
         engine = KnowledgeEngine.open(settings, embedder=embedder, notify=print)
         for path in sets:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import pickle
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -47,14 +46,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from tune import BUNDLED_SETS, SITE, SITE_SETS, page_folds  # noqa: E402
+from tune import (  # noqa: E402
+    SITE,
+    cached_records,
+    candidate_labels,
+    development_sets,
+    page_folds,
+)
 
 from bot.config import Settings  # noqa: E402
 from bot.core.knowledge.embedders import DUAL_EMBEDDER, make_embedder  # noqa: E402
-from bot.core.knowledge.examples import example_key, title_key  # noqa: E402
+from bot.core.knowledge.examples import example_key  # noqa: E402
 from bot.core.language import detect_language  # noqa: E402
 from bot.core.retrieval.engine import KnowledgeEngine  # noqa: E402
-from bot.core.retrieval.evaluation import holds_answer, load_questions  # noqa: E402
+from bot.core.retrieval.evaluation import load_questions  # noqa: E402
 from bot.core.retrieval.search import section_lead  # noqa: E402
 
 WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
@@ -80,12 +85,7 @@ def record(site: Path) -> list[Candidates]:
     """Run every in-scope question of the named sets through the first stages."""
     embedder = make_embedder(DUAL_EMBEDDER)
     records: list[Candidates] = []
-    plans = [(ROOT / "knowledge", [ROOT / "eval" / s for s in BUNDLED_SETS], "bundled")]
-    if site.is_dir():
-        plans.append((site, SITE_SETS, "site"))
-    else:
-        print(f"(the site corpus is not at {site}: fitting on the bundled page alone)")
-    for knowledge, sets, kb in plans:
+    for knowledge, sets, kb in development_sets(site):
         settings = Settings(
             knowledge_dir=knowledge,
             index_dir=ROOT / ".playbook" / f"tune-ranker-{kb}",
@@ -100,8 +100,7 @@ def record(site: Path) -> list[Candidates]:
             retriever.ignored_examples = frozenset(example_key(q.question) for q in questions)
             for q in questions:
                 pool = retriever.pool(q.question, detect_language(q.question))
-                wanted = {title_key(s) for s in q.sections}
-                passages = [index.passages[int(n)] for n in pool.cand]
+                right, holds = candidate_labels(q, [index.passages[int(n)] for n in pool.cand])
                 records.append(
                     Candidates(
                         group=kb if kb == "bundled" else (q.page or "?"),
@@ -110,16 +109,8 @@ def record(site: Path) -> list[Candidates]:
                         fused=pool.fused,
                         e5=retriever._ranker_cosines(q.question, pool.cand),
                         section=index.passage_section[pool.cand],
-                        right=np.array(
-                            [
-                                title_key(p.citation.section) in wanted
-                                and q.page in (None, p.source)
-                                for p in passages
-                            ]
-                        ),
-                        holds=np.array(
-                            [any(holds_answer(a, p.text) for a in q.answers) for p in passages]
-                        ),
+                        right=right,
+                        holds=holds,
                     )
                 )
         retriever.ignored_examples = frozenset()
@@ -185,12 +176,7 @@ def main() -> int:
         "of USE's would put the median answer over the 10 ms target if most did",
     )
     args = parser.parse_args()
-    cache = ROOT / ".playbook" / "tune-ranker.pkl"
-    if args.cached and cache.exists():
-        records = pickle.loads(cache.read_bytes())
-    else:
-        records = record(args.site)
-        cache.write_bytes(pickle.dumps(records))
+    records = cached_records("tune-ranker.pkl", args.cached, lambda: record(args.site))
     groups = sorted({c.group for c in records})
     fold_of = page_folds(groups, args.folds)
     held: dict[str, tuple[float, float]] = {}
