@@ -255,6 +255,8 @@ def fit_hedge(reads: list[Read], weights: tuple[float, ...]) -> float:
     so, po, cw, a, b, t = weights
     table = ranked(reads, so, po, cw)
     right = table.in_scope & table.section & ~outcomes(table, a, b, t)["abstained"]
+    if not right.any():
+        raise ValueError("no right answer to measure the hedge band on")
     allowed = [m for m in HEDGE if hedged(table, a, b, t, m)[right].mean() <= HEDGED_RIGHT]
     return max(allowed, default=0.0)
 

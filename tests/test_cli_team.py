@@ -102,7 +102,7 @@ def test_gaps_are_grouped_across_languages_with_the_none_answers_and_closest_sec
     assert hiring["question"] == "Comment recruter un directeur technique ?"
     assert hiring["not_covered"] == 1 and len(hiring["closest_sections"]) == 3
     csv_text = run(workdir, "report", "--csv", "-").stdout.splitlines()
-    assert csv_text[0] == "count,question,not_covered,unsure,asked_as,closest_sections,last_asked"
+    assert csv_text[0] == "count,question,not_covered,asked_as,closest_sections,last_asked,unsure"
     assert csv_text[1].startswith("3,Quelle est la météo demain")
 
 

@@ -116,6 +116,7 @@ class Assistant:
             "outcome": outcome,
             "latency_ms": round(latency, 2),
             "top_section": top,
+            "hedged": answer is not None and answer.hedged,
         }
         question_log.info("question %s", outcome, extra={"fields": fields})
         if self.log_questions and answer is not None:

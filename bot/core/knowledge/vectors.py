@@ -35,10 +35,23 @@ SAMPLE_PER_CENTROID = 64
 PROJECTED_MIN_ROWS = 4_096
 PROJECTED_DIM = 192
 PROJECTED_KEEP = 64
+PROJECTED_ENERGY = 0.9
+# float32 rounding of a projected score, relative to the lengths of the query and the row.
+ROUNDING = 1e-5
 # The approximate scores pick this many times k rows (at least RESCORED_MIN) for exact scoring.
 RESCORED = 4
 RESCORED_MIN = 64
 _PARTS = ("centroids", "indptr", "rows", "assignment", "codes", "low", "step")
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A matrix's rows on its first principal directions (``search_many``)."""
+
+    basis: np.ndarray  # (dim, PROJECTED_DIM) float32, orthonormal columns
+    rows: np.ndarray  # (n, PROJECTED_DIM) float32: the rows projected
+    remainder: np.ndarray  # (n,) the length of each row's part outside the projection
+    lengths: np.ndarray  # (n,) the length of each row
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,8 @@ class VectorSearch:
         self.matrix = matrix
         self.ivf = ivf
         self._whole: np.ndarray | None = None  # exact search: the matrix, read on first use
-        self._projected: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._projected: Projection | None = None  # ``_projection``, made on first use
+        self._unprojected = False  # the matrix does not gain from a projection
         clusters = len(ivf.centroids) if ivf is not None else 1
         share = SCANNED_ROWS * clusters / max(1, len(matrix))
         self.nprobe = min(clusters, max(MIN_PROBES, math.ceil(share)))
@@ -167,34 +181,48 @@ class VectorSearch:
         ``PROJECTED_DIM`` principal directions (uncentred, which keep inner products best),
         made on first use. The best ``PROJECTED_KEEP`` rows (or ``4 k``) are scored exactly,
         then every other row whose projected score plus the most its remainder can add
-        (Cauchy-Schwarz: the norms of its and the query's parts outside the projection) could
-        still beat the k-th of them: so the result is the exact search's, on any matrix. The
-        matrix product is memory-bound; over the site's 7,663 × 512 vocabulary (94 % of its
-        energy in 192 directions) the projection reads 6 MB instead of 16 and almost no row
-        needs the second look.
+        (Cauchy-Schwarz: the norms of its and the query's parts outside the projection, plus
+        a margin for float rounding) could still beat the k-th of them: so the result is the
+        exact search's, to float precision. The matrix product is memory-bound; over the
+        site's 7,663 × 512 vocabulary (94 % of its energy in 192 directions) the projection
+        reads 6 MB instead of 16 and almost no row needs the second look. Rows whose energy
+        the projection holds less than ``PROJECTED_ENERGY`` of are searched whole: most rows
+        would need the second look.
         """
+        if k <= 0:
+            return [(np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in queries]
         if self.ivf is not None or not len(queries):
             return [self.search(query, k) for query in queries]
         whole = self._held()
         queries = np.asarray(queries, dtype=np.float32)
-        if len(whole) < PROJECTED_MIN_ROWS or whole.shape[1] <= PROJECTED_DIM:
+        projection = self._projection()
+        if projection is None:
             scores = whole @ queries.T
             return [_top(np.ascontiguousarray(column), None, k) for column in scores.T]
-        basis, projected, remainder = self._projection()
-        inside = queries @ basis
-        rough = projected @ inside.T
-        outside = np.sqrt(np.maximum(0.0, (queries**2).sum(1) - (inside**2).sum(1)))
+        inside = queries @ projection.basis
+        rough = projection.rows @ inside.T
+        lengths = np.sqrt((queries**2).sum(1))
+        outside = np.sqrt(np.maximum(0.0, lengths**2 - (inside**2).sum(1)))
         keep = max(PROJECTED_KEEP, RESCORED * k)
         return [
-            self._rescored(query, np.ascontiguousarray(column), slack * remainder, keep, k)
-            for query, column, slack in zip(queries, rough.T, outside.tolist(), strict=True)
+            self._rescored(
+                query,
+                np.ascontiguousarray(column),
+                slack * projection.remainder + ROUNDING * length * projection.lengths,
+                keep,
+                k,
+            )
+            for query, column, slack, length in zip(
+                queries, rough.T, outside.tolist(), lengths.tolist(), strict=True
+            )
         ]
 
     def _rescored(
         self, query: np.ndarray, rough: np.ndarray, slack: np.ndarray, keep: int, k: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """The exact ``k`` best rows for ``query``: the ``keep`` best by their projected
-        scores ``rough``, and any other whose ``rough + slack`` could beat the k-th of them."""
+        scores ``rough``, and any other whose ``rough + slack`` could beat the k-th of them
+        (all of them scored in one product when they are many)."""
         whole = self._held()
         picked = np.sort(_top(rough, None, keep)[0])
         exact = whole[picked] @ query
@@ -203,6 +231,8 @@ class VectorSearch:
             could = rough + slack > kth
             could[picked] = False
             more = np.flatnonzero(could)
+            if more.size > len(whole) // 8:  # gathering that many rows costs more
+                return _top(whole @ query, None, k)
             if more.size:
                 picked = np.concatenate([picked, more])
                 exact = np.concatenate([exact, whole[more] @ query])
@@ -214,20 +244,29 @@ class VectorSearch:
             self._whole = np.asarray(self.matrix, dtype=np.float32)
         return self._whole
 
-    def _projection(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The rows' first principal directions (dim × ``PROJECTED_DIM``), the rows projected
-        on them, and the norm of each row's remainder; made on first use (about 0.06 s for the
-        site's vocabulary)."""
+    def _projection(self) -> Projection | None:
+        """The rows' projection (``Projection``), made on first use (about 0.06 s for the
+        site's vocabulary). None when the matrix is too small to gain from one, or when its
+        first directions hold less than ``PROJECTED_ENERGY`` of the rows' energy."""
+        whole = self._held()
+        if self._unprojected or len(whole) < PROJECTED_MIN_ROWS or whole.shape[1] <= PROJECTED_DIM:
+            return None
         if self._projected is None:
-            whole = self._held()
-            _, vectors = np.linalg.eigh(whole.T @ whole)  # ascending eigenvalues
+            values, vectors = np.linalg.eigh(whole.T @ whole)  # ascending eigenvalues
+            kept = float(values[::-1][:PROJECTED_DIM].sum()) / max(float(values.sum()), 1e-12)
+            if kept < PROJECTED_ENERGY:
+                self._unprojected = True
+                return None
             basis = np.ascontiguousarray(vectors[:, ::-1][:, :PROJECTED_DIM], dtype=np.float32)
-            projected = np.ascontiguousarray(whole @ basis)
-            inside = np.einsum("ij,ij->i", projected, projected)
-            norms = np.einsum("ij,ij->i", whole, whole) - inside  # no temporary matrix
-            # A little more than the float error, so that no row is left out by rounding.
-            remainder = (np.sqrt(np.maximum(0.0, norms)) + 1e-4).astype(np.float32)
-            self._projected = (basis, projected, remainder)
+            rows = np.ascontiguousarray(whole @ basis)
+            inside = np.einsum("ij,ij->i", rows, rows)
+            total = np.einsum("ij,ij->i", whole, whole)  # no temporary matrix
+            self._projected = Projection(
+                basis,
+                rows,
+                np.sqrt(np.maximum(0.0, total - inside)).astype(np.float32),
+                np.sqrt(total).astype(np.float32),
+            )
         return self._projected
 
     @classmethod

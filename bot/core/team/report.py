@@ -215,14 +215,15 @@ def gaps_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
+        # New columns go last, so that what reads the columns by position keeps working.
         [
             "count",
             "question",
             "not_covered",
-            "unsure",
             "asked_as",
             "closest_sections",
             "last_asked",
+            "unsure",
         ]
     )
     for g in report["gaps"]:
@@ -231,10 +232,10 @@ def gaps_csv(report: Report) -> str:
                 g["count"],
                 g["question"],
                 g["not_covered"],
-                g["unsure"],
                 " | ".join(g["asked_as"]),
                 " | ".join(g["closest_sections"]),
                 g["last_asked"],
+                g["unsure"],
             ]
         )
     return out.getvalue()

@@ -303,8 +303,14 @@ def _migrate(engine: Engine) -> None:
             conn.execute(text("CREATE INDEX ix_feedback_answer_id ON feedback (answer_id)"))
         logged = {c["name"] for c in inspect(conn).get_columns("question_log")}
         if 0 < current < 5 and "hedged" not in logged:
+            # IF NOT EXISTS on PostgreSQL: two replicas upgrading at once both get here, and
+            # the second waits for the first's ALTER, then finds the column there.
+            guard = "IF NOT EXISTS " if conn.dialect.name == "postgresql" else ""
             conn.execute(
-                text("ALTER TABLE question_log ADD COLUMN hedged BOOLEAN NOT NULL DEFAULT FALSE")
+                text(
+                    f"ALTER TABLE question_log ADD COLUMN {guard}hedged BOOLEAN NOT NULL "
+                    "DEFAULT FALSE"
+                )
             )
         if row is None:
             conn.execute(
