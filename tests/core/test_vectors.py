@@ -108,6 +108,7 @@ def test_searching_many_over_a_projection_finds_the_exact_rows(shape, monkeypatc
     # others is what finds the best rows the projection ranks lower.
     monkeypatch.setattr(vec, "PROJECTED_KEEP", 1)
     monkeypatch.setattr(vec, "RESCORED", 1)
+    monkeypatch.setattr(vec, "PROJECTED_AFTER", 0)
     queries = rng.standard_normal((40, dim)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     found = search.search_many(queries, 3)
@@ -124,3 +125,18 @@ def test_searching_many_for_no_row_finds_none():
     for k in (0, -1):
         found = search.search_many(matrix[:2], k)
         assert [(ids.tolist(), scores.tolist()) for ids, scores in found] == [([], [])] * 2
+
+
+def test_the_projection_waits_for_a_few_searches():
+    """A one-off question does not pay for the projection: the first searches read the rows
+    whole, and the projection is made once the same vocabulary is searched again."""
+    rng = np.random.default_rng(7)
+    rows, dim = vec.PROJECTED_MIN_ROWS + 10, 512
+    matrix = (rng.standard_normal((rows, 60)) @ rng.standard_normal((60, dim))).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    search = VectorSearch(matrix)
+    for _ in range(vec.PROJECTED_AFTER):
+        ((ids, _scores),) = search.search_many(matrix[:1], 2)
+        assert search._projected is None and ids[0] == 0
+    ((ids, _scores),) = search.search_many(matrix[:1], 2)
+    assert search._projected is not None and ids[0] == 0
