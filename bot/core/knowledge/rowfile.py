@@ -104,8 +104,13 @@ class RowFile:
         return self._held
 
     def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
+        # A held file in the asked type is handed out as it is (read-only), not copied: an
+        # exact search holding the vocabulary would otherwise keep a second copy of it.
         whole = self._whole()
-        return whole if dtype is None else whole.astype(dtype)
+        wanted = whole.dtype if dtype is None else np.dtype(dtype)
+        if wanted == whole.dtype and not copy:
+            return whole
+        return whole.astype(wanted)
 
     def __getitem__(self, key: RowKey) -> np.ndarray:
         """``matrix[numbers]``, ``matrix[start:stop]`` or ``matrix[rows, columns]``, as an
