@@ -49,15 +49,14 @@ from tune import (  # noqa: E402
     cached_records,
     candidate_labels,
     development_sets,
+    open_engine,
     page_folds,
 )
 
-from bot.config import Settings  # noqa: E402
 from bot.core.knowledge.embedders import make_embedder  # noqa: E402
 from bot.core.knowledge.examples import example_key  # noqa: E402
 from bot.core.knowledge.lexical import analyse  # noqa: E402
 from bot.core.language import detect_language  # noqa: E402
-from bot.core.retrieval.engine import KnowledgeEngine  # noqa: E402
 from bot.core.retrieval.evaluation import load_questions  # noqa: E402
 from bot.core.retrieval.search import FusionParams, Retriever  # noqa: E402
 
@@ -110,8 +109,7 @@ def record(site: Path) -> list[Record]:
     embedder = make_embedder()
     records: list[Record] = []
     for knowledge, sets, kb in development_sets(site):
-        settings = Settings(knowledge_dir=knowledge, index_dir=ROOT / ".playbook" / f"tune-{kb}")
-        engine = KnowledgeEngine.open(settings, embedder=embedder, notify=print)
+        engine = open_engine(knowledge, f"tune-{kb}", embedder)
         retriever = engine.retriever
         retriever.params = FusionParams()
         index = retriever.index

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import Settings  # noqa: E402
-from bot.core.knowledge.embedders import make_embedder  # noqa: E402
+from bot.core.knowledge.embedders import Embedder, make_embedder  # noqa: E402
 from bot.core.knowledge.examples import example_key, title_key  # noqa: E402
 from bot.core.language import detect_language  # noqa: E402
 from bot.core.retrieval.answers import make_quote  # noqa: E402
@@ -338,13 +338,22 @@ def candidate_labels(q: EvalQuestion, passages: list[Passage]) -> tuple[np.ndarr
     return np.array(right, dtype=bool), np.array(holds, dtype=bool)
 
 
+def open_engine(
+    knowledge: Path, name: str, embedder: Embedder, embedder_name: str | None = None
+) -> KnowledgeEngine:
+    """The engine over ``knowledge`` with its index in ``.playbook/NAME`` (built when missing
+    or stale), for a tuning script."""
+    options = {"embedder": embedder_name} if embedder_name else {}
+    settings = Settings(knowledge_dir=knowledge, index_dir=ROOT / ".playbook" / name, **options)
+    return KnowledgeEngine.open(settings, embedder=embedder, notify=print)
+
+
 def load_reads(site: Path) -> list[Read]:
     """Record every question of the named sets (examples of a set left out while it runs)."""
     embedder = make_embedder()
     reads: list[Read] = []
     for knowledge, sets, name in development_sets(site):
-        settings = Settings(knowledge_dir=knowledge, index_dir=ROOT / ".playbook" / f"tune-{name}")
-        engine = KnowledgeEngine.open(settings, embedder=embedder, notify=print)
+        engine = open_engine(knowledge, f"tune-{name}", embedder)
         for path in sets:
             questions = load_questions(path)
             engine.retriever.ignored_examples = frozenset(

@@ -51,14 +51,13 @@ from tune import (  # noqa: E402
     cached_records,
     candidate_labels,
     development_sets,
+    open_engine,
     page_folds,
 )
 
-from bot.config import Settings  # noqa: E402
 from bot.core.knowledge.embedders import DUAL_EMBEDDER, make_embedder  # noqa: E402
 from bot.core.knowledge.examples import example_key  # noqa: E402
 from bot.core.language import detect_language  # noqa: E402
-from bot.core.retrieval.engine import KnowledgeEngine  # noqa: E402
 from bot.core.retrieval.evaluation import load_questions  # noqa: E402
 from bot.core.retrieval.search import section_lead  # noqa: E402
 
@@ -86,12 +85,7 @@ def record(site: Path) -> list[Candidates]:
     embedder = make_embedder(DUAL_EMBEDDER)
     records: list[Candidates] = []
     for knowledge, sets, kb in development_sets(site):
-        settings = Settings(
-            knowledge_dir=knowledge,
-            index_dir=ROOT / ".playbook" / f"tune-ranker-{kb}",
-            embedder=DUAL_EMBEDDER,
-        )
-        engine = KnowledgeEngine.open(settings, embedder=embedder, notify=print)
+        engine = open_engine(knowledge, f"tune-ranker-{kb}", embedder, DUAL_EMBEDDER)
         retriever = engine.retriever
         retriever.params = replace(retriever.params, ranker_weight=0.0)
         index = retriever.index

@@ -36,8 +36,8 @@ PROJECTED_MIN_ROWS = 4_096
 PROJECTED_DIM = 192
 PROJECTED_KEEP = 64
 PROJECTED_ENERGY = 0.9
-# The projection is made at the search_many call after this many: it costs about 0.15 s and
-# 9 MB for the site's vocabulary, which a one-off `playbook ask` would pay for one search.
+# The projection is made at the search_many call after this many: a one-off `playbook ask`
+# on the site paid 0.2 s and 9 MB for it (a whole process, measured) for one search.
 PROJECTED_AFTER = 3
 # float32 rounding of a projected score, relative to the lengths of the query and the row.
 ROUNDING = 1e-5
@@ -251,8 +251,8 @@ class VectorSearch:
         return self._whole
 
     def _projection(self) -> Projection | None:
-        """The rows' projection (``Projection``), made on first use (about 0.06 s for the
-        site's vocabulary). None when the matrix is too small to gain from one, or when its
+        """The rows' projection (``Projection``), made on first use (0.06-0.1 s of computing
+        for the site's vocabulary). None when the matrix is too small to gain from one, or when its
         first directions hold less than ``PROJECTED_ENERGY`` of the rows' energy."""
         whole = self._held()
         if self._unprojected or len(whole) < PROJECTED_MIN_ROWS or whole.shape[1] <= PROJECTED_DIM:
