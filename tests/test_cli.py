@@ -168,9 +168,11 @@ def test_help_is_instant_and_lists_commands(workdir):
 def test_index_names_a_broken_page_and_indexes_the_rest(tmp_path):
     copy_knowledge(tmp_path)
     (tmp_path / "knowledge" / "broken.md").write_text("---\ntitle: [oops\n---\nText\n")
+    (tmp_path / "knowledge" / "open.md").write_text('---\ntitle: "No close"\n\nText\n')
     result = run(tmp_path, "index")
     assert result.returncode == 1
     assert "Skipped broken.md: front matter does not parse" in result.stderr
+    assert "Skipped open.md: front matter opened by --- is never closed" in result.stderr
     assert "from 15 sections of 1 page(s)" in result.stdout
     asked = run(tmp_path, "ask", "Red Hat, quel modèle ?")
     assert asked.returncode == 0 and "Le modèle de support" in asked.stdout
