@@ -286,3 +286,16 @@ def test_breadcrumbs_follow_the_sites_sections_and_links_its_urls(tmp_path):
     (idea,) = by_source["livres/resume/index.md"].sections
     assert idea.citation.label == "Résumé › Idée"
     assert by_source["_index.md"].sections[0].citation.label == "Accueil"
+
+
+def test_a_figure_shortcode_is_read_as_an_image_its_caption_never_alone():
+    texts = _texts(
+        "## Ventes\n\nLes ventes doublent chaque hiver depuis que le support est inclus.\n\n"
+        '{{< figure src="ventes.png" caption="Courbe des ventes par saison" >}}\n\n'
+        "## Figure seule\n\n"
+        '{{< figure src="seule.png" title="Une figure" caption="Sans texte autour d\'elle" >}}\n'
+    )
+    assert texts == [
+        "Les ventes doublent chaque hiver depuis que le support est inclus. "
+        "Courbe des ventes par saison"
+    ]

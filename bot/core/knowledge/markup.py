@@ -18,6 +18,9 @@ _PARAM = re.compile(
 # The parameters whose values a shortcode shows as text (Hugo's ``figure``: title, caption,
 # alt; an ``alert`` or ``notice`` of most themes: text), in the order they are read.
 _SHOWN_PARAMS = ("title", "caption", "text", "alt")
+# Shortcodes that show an image (Hugo's ``figure``, and the usual names of themes' own): their
+# caption is read as an image's alt text, with the text around it, never alone.
+_IMAGE_SHORTCODES = frozenset({"figure", "image", "img"})
 
 # Alt texts that say nothing about the image (what editors and converters put by default).
 _PLACEHOLDER_ALTS = frozenset(
@@ -69,6 +72,15 @@ _CELL_TAGS = frozenset({"td", "th"})
 _HIDDEN_TAGS = frozenset({"script", "style", "template"})
 
 
+def _param(params: list[str], name: str) -> str:
+    """The value of the parameter ``name`` in a shortcode's parameters, or ``""``."""
+    for match in _PARAM.finditer(params[0] if params else ""):
+        if match.group("key").lower() == name:
+            value = match.group("dq") or match.group("bq") or match.group("bare") or ""
+            return value.replace(" ", "%20").replace(")", "%29")
+    return ""
+
+
 def _shown_params(params: str) -> str:
     """The text a shortcode shows from its parameters (``title``, ``caption``, ``text``,
     ``alt``), placeholders left out."""
@@ -102,13 +114,17 @@ def _shortcode(match: re.Match[str]) -> str:
     if body.startswith("/"):  # a closing tag
         return ""
     name, *params = body.removesuffix("/").split(None, 1)
-    return _shown_params(params[0] if params else "") if name else ""
+    shown = _shown_params(params[0] if params else "") if name else ""
+    if name.casefold() in _IMAGE_SHORTCODES:  # read as the image it shows: its caption
+        return f"![{shown.replace('[', '(').replace(']', ')')}]({_param(params, 'src')})"
+    return shown
 
 
 def strip_shortcodes(text: str) -> str:
     """``text`` with every Hugo shortcode tag replaced by what it shows as text: a paired
     shortcode keeps its inner text, a tag keeps the values of its ``title``, ``caption``,
-    ``text`` and ``alt`` parameters, and one with none of these disappears."""
+    ``text`` and ``alt`` parameters, and one with none of these disappears; a ``figure``
+    becomes a Markdown image whose alt text is its caption."""
     if "{{" not in text:
         return text
     return _SHORTCODE.sub(_shortcode, text)
