@@ -37,12 +37,18 @@ class DocumentError:
 
 @dataclass(frozen=True)
 class Page:
-    """A parsed page: its path relative to the knowledge directory, title and sections."""
+    """A parsed page: its path relative to the knowledge directory, title and sections.
+
+    ``checklists`` is the page's front matter ``checklists:``: ``True`` (every list of the page
+    is a checklist), ``False`` (none is), the headings (titles or anchors) whose lists are, or
+    ``None`` when the page does not say (``bot.core.team.tickable`` decides).
+    """
 
     source: str
     title: str
     draft: bool
     sections: tuple[Section, ...]
+    checklists: bool | tuple[str, ...] | None = None
 
 
 _FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\r?\n(.*?)\r?\n\1[ \t]*(?:\r?\n|\Z)", re.S)
@@ -220,6 +226,19 @@ def _blocks_and_headings(body: str) -> list[tuple[int, str] | Block]:
     return out
 
 
+def checklist_option(meta: dict[str, object]) -> bool | tuple[str, ...] | None:
+    """The front matter's ``checklists:`` as ``Page.checklists`` has it: a yes/no, the
+    headings it names (one heading or a list of them), or ``None`` (absent or not readable)."""
+    value = meta.get("checklists")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip():
+        return (value.strip(),)
+    if isinstance(value, list):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return None
+
+
 def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "knowledge") -> Page:
     """Parse one Markdown page into sections.
 
@@ -272,7 +291,13 @@ def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "
     # A heading with no text under it still exists (it can be cited and listed) unless it is
     # the page title repeated as an H1.
     sections = [s for s in sections if s.blocks or not (s.level == 1 and s.title == title)]
-    return Page(source=source, title=title, draft=draft, sections=tuple(sections))
+    return Page(
+        source=source,
+        title=title,
+        draft=draft,
+        sections=tuple(sections),
+        checklists=checklist_option(meta),
+    )
 
 
 def page_files(
