@@ -53,7 +53,12 @@ class DocumentError:
 @dataclass(frozen=True)
 class Page:
     """A parsed page: its path relative to the knowledge directory, title and sections, the
-    link to the page itself and the site's sections above it (``Citation.trail``)."""
+    link to the page itself and the site's sections above it (``Citation.trail``).
+
+    ``checklists`` is the page's front matter ``checklists:``: ``True`` (every list of the page
+    is a checklist), ``False`` (none is), the headings (titles or anchors) whose lists are, or
+    ``None`` when the page does not say (``bot.core.team.tickable`` decides).
+    """
 
     source: str
     title: str
@@ -61,6 +66,7 @@ class Page:
     sections: tuple[Section, ...]
     link: str = ""
     trail: tuple[str, ...] = ()
+    checklists: bool | tuple[str, ...] | None = None
 
 
 _FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\r?\n(?:(.*?)\r?\n)?\1[ \t]*(?:\r?\n|\Z)", re.S)
@@ -298,6 +304,19 @@ def _blocks_and_headings(body: str) -> list[tuple[int, str] | Block]:
     return out
 
 
+def checklist_option(meta: dict[str, object]) -> bool | tuple[str, ...] | None:
+    """The front matter's ``checklists:`` as ``Page.checklists`` has it: a yes/no, the
+    headings it names (one heading or a list of them), or ``None`` (absent or not readable)."""
+    value = meta.get("checklists")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip():
+        return (value.strip(),)
+    if isinstance(value, list):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return None
+
+
 def parse_page(
     text: str,
     source: str,
@@ -368,6 +387,7 @@ def parse_page(
         sections=tuple(sections),
         link=section_link(source, "", base_url, link_root),
         trail=trail,
+        checklists=checklist_option(meta),
     )
 
 
