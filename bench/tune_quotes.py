@@ -2,14 +2,15 @@
 
     python bench/tune_quotes.py [--site DIR] [--folds 5] [--max-median 450] [--json]
 
-Data: the site's hard paraphrases (../shared/eval/site-dev-hard.yaml, its smalltalk items left
-out) grouped by page, and the bundled page's questions (eval/questions.yaml, one group). Each
+Data: the site's development sets (../shared/eval/site-dev-hard.yaml, its smalltalk items left
+out, and ../shared/eval/site-dev.yaml) grouped by page, and the bundled page's questions
+(eval/questions.yaml, one group). Each
 question is searched once; every shape then quotes the same hits as ``compose_answer`` would,
 and is scored as ``playbook eval`` scores it: answer@1, answer@3, highlight@1 and the median
 length of the first quote. A fold's shape is the one with the best answer@1 (then answer@3,
 then highlight@1, then the shortest median) on the other folds among the shapes whose median
-first quote on the site stays within ``--max-median`` characters; the figures printed are the
-held-out folds', then the shape chosen on all the data.
+first quote on the site's hard set stays within ``--max-median`` characters; the figures
+printed are the held-out folds', then the shape chosen on all the data.
 """
 
 from __future__ import annotations
@@ -41,12 +42,15 @@ from bot.core.retrieval.evaluation import (  # noqa: E402
 from bot.core.retrieval.quotes import Fill, QuoteShape  # noqa: E402
 from bot.core.retrieval.search import Hit  # noqa: E402
 
-SITE_SET = ROOT.parent / "shared" / "eval" / "site-dev-hard.yaml"
+SITE_SETS = {
+    "site-hard": ROOT.parent / "shared" / "eval" / "site-dev-hard.yaml",
+    "site-dev": ROOT.parent / "shared" / "eval" / "site-dev.yaml",
+}
 BUNDLED_SET = ROOT / "eval" / "questions.yaml"
-CHARS = (320, 360, 400, 440, 480, 520, 560)
-LIST_CHARS = (440, 560, 680, 800)
+CHARS = (400, 440, 480, 520, 560)
+LIST_CHARS = (480, 560, 680)
 SWITCHES = (False, True)
-FILLS: tuple[Fill, ...] = ("none", "passage", "window")
+FILLS: tuple[Fill, ...] = ("none", "passage", "window", "passage_first")
 
 
 @dataclass
@@ -56,12 +60,13 @@ class Asked:
 
     group: str
     base: str
+    name: str
     question: EvalQuestion
     hits: list[Hit]
 
 
 def ask_all(
-    index_name: str, knowledge: Path, path: Path, base: str
+    index_name: str, knowledge: Path, path: Path, base: str, name: str = ""
 ) -> tuple[KnowledgeIndex, list[Asked]]:
     """Search every question of ``path`` that has an answer span, once."""
     engine = open_engine(knowledge, index_name, make_embedder())
@@ -83,7 +88,7 @@ def ask_all(
                 twin_margin=result.twin_margin,
             )
         group = base if base == "bundled" else (q.page or "none")
-        asked.append(Asked(group, base, q, hits))
+        asked.append(Asked(group, base, name or base, q, hits))
     return retriever.index, asked
 
 
@@ -140,7 +145,7 @@ def shapes() -> list[QuoteShape]:
     return [
         QuoteShape(chars=c, list_chars=max(c, lc), run_on=r, fill=f, highlight_on=h, after_first=a)
         for c, lc, r, f, h, a in itertools.product(
-            CHARS, LIST_CHARS, SWITCHES, FILLS, SWITCHES, SWITCHES
+            CHARS, LIST_CHARS, SWITCHES, FILLS, (True,), SWITCHES
         )
     ]
 
@@ -148,8 +153,8 @@ def shapes() -> list[QuoteShape]:
 def choose(
     results: dict[QuoteShape, Scored], mask: np.ndarray, site: np.ndarray, max_median: float
 ) -> QuoteShape:
-    """The best shape on the masked questions whose median site first quote is within
-    ``max_median``."""
+    """The best shape on the masked questions whose median first quote over the ``site``
+    questions among them is within ``max_median``."""
 
     def key(shape: QuoteShape) -> tuple[float, ...]:
         f = figures(results[shape], mask)
@@ -169,69 +174,51 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--table", type=Path, help="write every shape's figures there (JSON)")
     args = parser.parse_args()
-    site_index, site_asked = ask_all("tune-site", args.site, SITE_SET, "site")
+    site_asked: list[Asked] = []
+    for name, path in SITE_SETS.items():
+        site_index, part = ask_all("tune-site", args.site, path, "site", name)
+        site_asked += part
     bundled_index, bundled_asked = ask_all(
         "tune-bundled", ROOT / "knowledge", BUNDLED_SET, "bundled"
     )
     asked = site_asked + bundled_asked
-    is_site = np.array([a.base == "site" for a in asked])
+    is_hard = np.array([a.name == "site-hard" for a in asked])
+    masks = {n: np.array([a.name == n for a in asked]) for n in [*SITE_SETS, "bundled"]}
     results: dict[QuoteShape, Scored] = {}
-    for shape in dict.fromkeys(shapes()):
+    for shape in [*dict.fromkeys(shapes()), QuoteShape()]:
+        if shape in results:
+            continue
         one = score(site_index, site_asked, shape)
         two = score(bundled_index, bundled_asked, shape)
         results[shape] = Scored(
-            *(
-                np.concatenate(p)
-                for p in zip(
-                    (one.rank, one.lit, one.length), (two.rank, two.lit, two.length), strict=True
-                )
-            )
+            *(np.concatenate(p) for p in zip(astuple(one), astuple(two), strict=True))
         )
+
+    def per_set(scored: Scored) -> dict[str, dict[str, float]]:
+        return {n: figures(scored, m) for n, m in masks.items()}
+
     if args.table:
-        rows = [
-            {**asdict(k), "site": figures(v, is_site), "bundled": figures(v, ~is_site)}
-            for k, v in results.items()
-        ]
+        rows = [{**asdict(k), **per_set(v)} for k, v in results.items()]
         args.table.write_text(json.dumps(rows, indent=1), encoding="utf-8")
     groups = [a.group for a in asked]
     fold_of = page_folds(sorted(set(groups)), args.folds)
     folds = np.array([fold_of[g] for g in groups])
     held = {
-        k: np.zeros(len(asked), dtype=v.dtype)
-        for k, v in asdict(next(iter(results.values()))).items()
+        k: np.zeros(len(asked), dtype=v.dtype) for k, v in asdict(results[QuoteShape()]).items()
     }
     for fold in sorted(set(folds.tolist())):
         test = folds == fold
-        chosen = choose(results, ~test, is_site, args.max_median)
+        chosen = choose(results, ~test, is_hard, args.max_median)
         print(f"fold {fold}: {chosen}", file=sys.stderr)
         for name in held:
             held[name][test] = getattr(results[chosen], name)[test]
-    held_out = Scored(held["rank"], held["lit"], held["length"])
-    final = choose(results, np.ones(len(asked), bool), is_site, args.max_median)
-    default = QuoteShape()
-    if default not in results:
-        results[default] = Scored(
-            *(
-                np.concatenate(p)
-                for p in zip(
-                    astuple(score(site_index, site_asked, default)),
-                    astuple(score(bundled_index, bundled_asked, default)),
-                    strict=True,
-                )
-            )
-        )
+    final = choose(results, np.ones(len(asked), bool), is_hard, args.max_median)
     report = {
-        "held_out": {"site": figures(held_out, is_site), "bundled": figures(held_out, ~is_site)},
+        "held_out": per_set(Scored(held["rank"], held["lit"], held["length"])),
         "chosen": asdict(final),
-        "chosen_figures": {
-            "site": figures(results[final], is_site),
-            "bundled": figures(results[final], ~is_site),
-        },
-        "default": asdict(default),
-        "default_figures": {
-            "site": figures(results[default], is_site),
-            "bundled": figures(results[default], ~is_site),
-        },
+        "chosen_figures": per_set(results[final]),
+        "default": asdict(QuoteShape()),
+        "default_figures": per_set(results[QuoteShape()]),
     }
     if args.json:
         print(json.dumps(report, indent=2))

@@ -10,6 +10,8 @@ from bot.adapters.slack_render import (
     checklist_payload,
     escape,
 )
+from bot.core.retrieval.answers import HARD_LIMIT
+from bot.core.retrieval.quotes import QuoteShape
 from bot.core.team.checklists import Checklist, ChecklistItem
 from bot.core.team.progress import ChecklistState, ItemState
 from bot.core.types import Answer, Citation, Quote
@@ -85,3 +87,38 @@ def test_long_checklist_fits_and_keeps_checkboxes():
     boxes = [b for b in payload["blocks"] if b.get("accessory", {}).get("type") == "checkboxes"]
     assert 10 <= len(boxes) < 50
     assert boxes[0]["block_id"] == "big|i-0"
+
+
+def test_the_engines_longest_quotes_render_whole_with_their_highlight(engine):
+    """Quotes that hold a list with its lead-in, run on to the next passage, three of them:
+    each is shown whole within Slack's limits, its highlighted sentence in bold."""
+    answer = engine.ask("Quels sont les trois piliers du succès d'un projet open source ?")
+    payload = answer_payload(answer, answer_id="abc")
+    _limits(payload)
+    shown = [b["text"]["text"] for b in payload["blocks"] if b.get("text", {}).get("text", "")]
+    for quote, text in zip(answer.quotes, shown[1::1][: len(answer.quotes) * 2 : 2], strict=True):
+        first_line = quote.highlight.split("\n")[0].removeprefix("- ")
+        assert f"*{escape(first_line)}*" in text
+        last_line = quote.text.split("\n")[-1]
+        assert text.endswith(
+            escape(last_line.removeprefix("- ")) + ("*" if not quote.after else "")
+        )
+    assert (
+        "> *Pour être un succès, votre projet open source doit passer par trois étapes :*"
+        in (shown[1])
+    )
+    assert "> - *Project-community fit" in shown[1]
+
+
+def test_the_longest_quote_the_engine_can_make_fits(engine):
+    """Three quotes of the most a quote can hold (a sentence at the hard limit, or a list's
+    room) still fit one section each, the first one's highlight in bold."""
+    longest = max(HARD_LIMIT + 1, QuoteShape().list_chars, QuoteShape().chars)
+    sentences = ("Phrase importante. " * (longest // 19)).strip()
+    quote = Quote("p", "", sentences, "", CITATION, 0.5)
+    answer = Answer("q", "fr", "Voici :", (quote,) * 3, False)
+    payload = answer_payload(answer, answer_id="abc")
+    _limits(payload)
+    sections = [b for b in payload["blocks"] if b["type"] == "section"]
+    assert len(sections) == 4  # the lead and three whole quotes: nothing was left out
+    assert sections[1]["text"]["text"] == f"> *{quote.highlight}*"

@@ -21,7 +21,7 @@ HARD_LIMIT = 1000  # a single sentence longer than this is cut at a word (rare)
 
 def _join(index: KnowledgeIndex, pieces: list[Piece], first: int, last: int) -> str:
     """The sentences ``first..last`` of the window as one text: a space between sentences of
-    one line, a line break between lines and between passages."""
+    one line (a paragraph, or a list item), a line break between lines."""
     out = ""
     for i in range(first, last + 1):
         if i > first:
@@ -31,7 +31,8 @@ def _join(index: KnowledgeIndex, pieces: list[Piece], first: int, last: int) -> 
 
 
 def _separator(a: Piece, b: Piece) -> str:
-    return " " if a.passage == b.passage and a.line == b.line else "\n"
+    """What stands between two consecutive pieces of the window."""
+    return " " if a.line == b.line else "\n"
 
 
 def _shorten(text: str, limit: int) -> str:

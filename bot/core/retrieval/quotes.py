@@ -9,8 +9,8 @@ is followed there; the quote never crosses into another section.
 The quote grows from the highlight one sentence at a time, the sentences after it first (an
 answer usually follows the sentence that announces it), then those before it, while it stays
 within ``QuoteShape.chars`` (``list_chars`` for a list); a unit shorter than that is followed
-by its neighbours (in the hit's passage and the next one of its section) when
-``QuoteShape.fill`` says so.
+by its neighbours, in the hit's passage first, then in the next one of its section
+(``QuoteShape.fill``).
 """
 
 from __future__ import annotations
@@ -19,28 +19,34 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.core.knowledge.index import KnowledgeIndex
+from bot.core.knowledge.passages import MAX_CHARS
 
-Fill = Literal["none", "passage", "window"]
+Fill = Literal["none", "passage", "window", "passage_first"]
 ELLIPSIS = "…"
 LIST_MARK = "- "
 LEADS_ON = (":", "?")
+# Two lines at a passage's edge are one paragraph cut in two when together they hold at least
+# this share of ``MAX_CHARS`` (the packing balances the parts; sentences make them uneven).
+PARAGRAPH_SPLIT = 0.9
 
 
 @dataclass(frozen=True)
 class QuoteShape:
     """How long a quote may grow and where it may look. Chosen by ``bench/tune_quotes.py``
-    (cross-validated over groups of pages, the site's median first quote held within 450
-    characters): on the site's hard paraphrases and the bundled page's questions, following
-    the unit into the next passage and filling the room there lifted answer@1 from 0.336 to
-    0.373 and from 0.761 to 0.851. A list's room of 560 ties with the paragraph's 480 on
-    every figure (680 and 800 lose a question): 560 leaves room for a lead-in and its items."""
+    (cross-validated over groups of pages, the median first quote on the site's hard set held
+    within 450 characters; figures there). Following the unit into the next passage and
+    filling the room, first in the hit's passage, lifts answer@1 on every development set;
+    a room of 520 is the one where no set loses (at 480 the site's easier set falls below
+    its figure before). A list's room of 560 ties with 520 on every figure and leaves room
+    for a lead-in and its items."""
 
-    chars: int = 480  # a paragraph's quote stays within this many characters
+    chars: int = 520  # a paragraph's quote stays within this many characters
     list_chars: int = 560  # an enumeration's (its lead-in and items) within this many
     run_on: bool = True  # follow the unit into the next passage of the same section
     # a unit shorter than the room is followed by its neighbours: in the whole window
-    # ("window"), in the hit's passage only ("passage") or not at all ("none")
-    fill: Fill = "window"
+    # ("window"), in the hit's passage only ("passage"), in the passage then the window
+    # ("passage_first") or not at all ("none")
+    fill: Fill = "passage_first"
     after_first: bool = True  # grow after the highlight first, else one side then the other
     highlight_on: bool = True  # a highlight that announces what follows runs on into it
 
@@ -106,25 +112,40 @@ def piece_text(index: KnowledgeIndex, piece: Piece) -> str:
     return index.passages[piece.passage].text[piece.start : piece.stop]
 
 
+def _continues(index: KnowledgeIndex, last: Piece, first: Piece) -> bool:
+    """Whether the next passage's first piece ``first`` goes on with the paragraph of
+    ``last``, the hit passage's last piece: a paragraph was cut in two only when its two parts
+    together exceed a passage (``MAX_CHARS``), else they would have been packed into one
+    passage. (A list cut in two needs no such test: its items say it goes on.)"""
+    if last.item or first.item:
+        return False
+    before = index.passages[last.passage].text
+    after = index.passages[first.passage].text
+    end = after.find("\n", first.start)
+    tail = len(before) - (before.rfind("\n") + 1)
+    head = (end if end >= 0 else len(after)) - first.start
+    return tail + 1 + head >= PARAGRAPH_SPLIT * MAX_CHARS
+
+
 def window(index: KnowledgeIndex, number: int, run_on: bool) -> list[Piece]:
     """The sentences a quote of passage ``number`` may show: its own, then (``run_on``) those
     of the next passage of its section, less the list lead-in that passage repeats. The next
-    passage's first line continues the last line of this one (a paragraph or list cut at the
-    passage's edge)."""
+    passage's first line goes on with the last line of this one when a paragraph was cut at
+    the passage's edge (``_continues``), else it starts a line of its own."""
     own = _pieces(index, number, 0)
     if not run_on or not own or not _same_section(index, number, number + 1):
         return own
-    last_line = own[-1].line
-    following = _pieces(index, number + 1, last_line)
+    following = _pieces(index, number + 1, 0)
     seen = {piece_text(index, p) for p in own}
     first_item = next((i for i, p in enumerate(following) if p.item), len(following))
     kept = [
         p for i, p in enumerate(following) if i >= first_item or piece_text(index, p) not in seen
     ]
-    if kept and kept[0].line != last_line:  # the repeated lead-in took the first line
-        shift = kept[0].line - last_line
-        kept = [Piece(p.passage, p.start, p.stop, p.line - shift, p.item) for p in kept]
-    return own + kept
+    if not kept:
+        return own
+    line = own[-1].line + (0 if _continues(index, own[-1], kept[0]) else 1)
+    shift = line - kept[0].line
+    return own + [Piece(p.passage, p.start, p.stop, p.line + shift, p.item) for p in kept]
 
 
 def _lead_in(index: KnowledgeIndex, pieces: list[Piece], at: int) -> bool:
@@ -195,19 +216,15 @@ def cut(
     if listed and lo < first and sum(sizes[lo : last + 1]) <= room:
         start = lo  # the lead-in first: it says what the items are
     start, stop = _grow(sizes, lo, hi, start, stop, room, shape.after_first)
-    if shape.fill != "none":
-        within = [
-            i
-            for i, p in enumerate(pieces)
-            if shape.fill == "window" or p.passage == pieces[first].passage
-        ]
+    own = [i for i, p in enumerate(pieces) if p.passage == pieces[first].passage]
+    areas = {
+        "none": [],
+        "passage": [(own[0], own[-1])],
+        "window": [(0, len(pieces) - 1)],
+        "passage_first": [(own[0], own[-1]), (0, len(pieces) - 1)],
+    }[shape.fill]
+    for lo, hi in areas:
         start, stop = _grow(
-            sizes,
-            min(within[0], start),
-            max(within[-1], stop),
-            start,
-            stop,
-            room,
-            shape.after_first,
+            sizes, min(lo, start), max(hi, stop), start, stop, room, shape.after_first
         )
     return Cut(start, stop, first, last)
