@@ -429,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "ask" and args.k is not None and args.k < 1:
         parser.error("-k must be at least 1")
-    from bot.app import StoreUnavailable
+    from bot.app import RerankerUnavailable, StoreUnavailable
     from bot.core.knowledge.documents import KnowledgeDirError
     from bot.core.knowledge.embedders import EmbedderError
     from bot.core.retrieval.evaluation import EvalFileError
@@ -449,6 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DiscordCommandError,
         KnowledgeDirError,
         EmbedderError,
+        RerankerUnavailable,
         EvalFileError,
         ItemNotFound,
         ReportError,
