@@ -266,3 +266,34 @@ def test_a_re_ranker_that_cannot_load_stops_ask_with_one_line(workdir, tmp_path)
         assert lines[0].startswith(f"playbook: PLAYBOOK_RERANKER: cannot load '{name}'")
         assert "leave PLAYBOOK_RERANKER empty" in lines[0]
         assert result.stdout == ""
+
+
+def test_eval_with_a_re_ranker_scores_the_bot_with_and_without_it(workdir, tiny_cross_encoder_dir):
+    """With a re-ranker configured, eval prints the figures without it, then with it (the
+    model named); --json gives the second with the first under "without_reranker"."""
+    env = {"PLAYBOOK_RERANKER": str(tiny_cross_encoder_dir), "PLAYBOOK_RERANK_TOP": "5"}
+    questions = str(ROOT / "eval" / "dev-questions.yaml")
+    text = run(workdir, "eval", questions, env=env)
+    assert text.returncode == 0, text.stderr
+    assert "Without the re-ranker:" in text.stdout
+    assert f"With the re-ranker {tiny_cross_encoder_dir} (top 5):" in text.stdout
+    assert text.stdout.count("Latency p50") == 2
+    result = run(workdir, "eval", "--json", questions, env=env)
+    with_it = json.loads(result.stdout)
+    without = with_it.pop("without_reranker")
+    assert set(with_it) == set(without) == EVAL_KEYS
+    assert with_it["questions"] == without["questions"]
+    assert with_it["hit@1"] != without["hit@1"]  # a random model's order is not the fused one
+    plain = json.loads(run(workdir, "eval", "--json", questions).stdout)
+    assert _figures(plain) == _figures(without)  # "without" is the bot with no re-ranker
+
+
+def _figures(summary: dict) -> dict:
+    """An eval summary without its latencies (which differ from one run to the next)."""
+    return {
+        key: {lang: _figures(part) for lang, part in value.items()}
+        if key == "by_language"
+        else value
+        for key, value in summary.items()
+        if key != "latency_ms"
+    }
