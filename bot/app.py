@@ -1,7 +1,7 @@
 """The composition root: the one place the parts are assembled, in this order: settings →
 re-ranker (when one is named) → embedder → index (the engine) → store → checklists →
-assistant. ``playbook serve`` and every
-CLI command get their parts from here; the adapters receive them ready-made."""
+assistant. ``playbook serve`` and every CLI command get their parts from here; the adapters
+receive them ready-made."""
 
 from __future__ import annotations
 

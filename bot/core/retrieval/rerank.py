@@ -18,6 +18,13 @@ passage before any re-ranking, as without it. A re-ranker moves which passage is
 never whether the bot answers (a model's relevance score does not tell an unrelated question
 from a related one any better than e5's cosine does, see search.py).
 
+Cost, measured on the site (/work/shared's second-cerveau, its 100 site-dev questions, 20
+passages a question, 2 cores shared with other work, so an upper bound): all-MiniLM-L6-v2
+loaded as a CrossEncoder (6 layers, its head untrained: a cost, not a quality) adds 3.6 s a
+question at the median with torch's two threads, 2.1 s with one (``playbook eval``: p50 29 ms
+→ 2.7 s); a 2-layer, 32-wide model 0.41 s with two threads, 0.07 s with one. The time grows
+with ``top`` and with the passages' length in tokens (up to the model's ``max_length``).
+
 sentence-transformers and torch are imported when a model is loaded, never otherwise.
 """
 
