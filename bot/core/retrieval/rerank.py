@@ -18,7 +18,7 @@ passage before any re-ranking, as without it. A re-ranker moves which passage is
 never whether the bot answers (a model's relevance score does not tell an unrelated question
 from a related one any better than e5's cosine does, see search.py).
 
-Cost, measured on the site (/work/shared's second-cerveau, its 100 site-dev questions, 20
+Cost, measured on the site (116 pages; its 100 development questions of site-dev.yaml; 20
 passages a question, 2 cores shared with other work, so an upper bound): all-MiniLM-L6-v2
 loaded as a CrossEncoder (6 layers, its head untrained: a cost, not a quality) adds 3.6 s a
 question at the median with torch's two threads, 2.1 s with one (``playbook eval``: p50 29 ms
