@@ -1,6 +1,7 @@
 """The composition root: the one place the parts are assembled, in this order: settings →
-embedder → index (the engine) → store → checklists → assistant. ``playbook serve`` and every
-CLI command get their parts from here; the adapters receive them ready-made."""
+re-ranker (when one is named) → embedder → index (the engine) → store → checklists →
+assistant. ``playbook serve`` and every CLI command get their parts from here; the adapters
+receive them ready-made."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from bot.core.knowledge.index import Progress
     from bot.core.metrics import Metrics
     from bot.core.retrieval.engine import KnowledgeEngine
+    from bot.core.retrieval.rerank import Reranker
     from bot.core.retrieval.search import FusionParams
     from bot.core.team.checklists import Checklist
     from bot.core.team.lookup import ChecklistBook
@@ -31,6 +33,11 @@ Notify = Callable[[str], None]
 
 class StoreUnavailable(Exception):
     """The database cannot be opened: the message names it (password masked)."""
+
+
+class RerankerUnavailable(Exception):
+    """The re-ranking model the settings name cannot be loaded: the message names the
+    setting (``PLAYBOOK_RERANKER``) and the reason, in one line."""
 
 
 def say(text: str) -> None:
@@ -45,6 +52,22 @@ def open_embedder(settings: Settings) -> Embedder:
     return make_embedder(settings.embedder)
 
 
+def open_reranker(settings: Settings) -> Reranker | None:
+    """The cross-encoder the settings name (``PLAYBOOK_RERANKER``, re-ordering the
+    ``PLAYBOOK_RERANK_TOP`` best passages), loaded now; None when none is named. Raises
+    ``RerankerUnavailable`` when it cannot be loaded, so a bad name stops the start-up, not
+    the first question."""
+    from bot.core.retrieval.rerank import RerankerError, make_reranker
+
+    try:
+        return make_reranker(settings.reranker, top=settings.rerank_top)
+    except RerankerError as exc:
+        raise RerankerUnavailable(
+            f"PLAYBOOK_RERANKER: {exc}. Name a CrossEncoder (Hugging Face name or folder), or "
+            "leave PLAYBOOK_RERANKER empty for no re-ranking."
+        ) from None
+
+
 def open_engine(
     settings: Settings,
     *,
@@ -52,15 +75,18 @@ def open_engine(
     progress: Progress | None = None,
     params: FusionParams | None = None,
 ) -> KnowledgeEngine:
-    """The settings' embedder and index (built or refreshed when needed), as one engine."""
+    """The settings' embedder, re-ranker and index (built or refreshed when needed), as one
+    engine. Raises ``RerankerUnavailable`` for a re-ranker that cannot be loaded."""
     from bot.core.retrieval.engine import KnowledgeEngine
 
+    reranker = open_reranker(settings)  # first: a bad name stops before the slow steps
     return KnowledgeEngine.open(
         settings,
         embedder=open_embedder(settings),
         notify=notify,
         progress=progress,
         params=params,
+        reranker=reranker,
     )
 
 

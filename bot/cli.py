@@ -243,15 +243,22 @@ def _summary_line(summary: Summary) -> str:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """Score the engine on a labelled question file."""
+    """Score the engine on a labelled question file. With a re-ranker configured
+    (``PLAYBOOK_RERANKER``), the questions are also asked without it, and both summaries are
+    printed (the per-question lines are those of the bot as configured, with it)."""
     from bot.core.retrieval.evaluation import evaluate, load_questions, summarise
 
     questions = load_questions(Path(args.file))
     engine = _engine(settings, quiet=args.json, params=_params(args.param or []))
+    baseline = (
+        summarise(evaluate(engine.without_reranker(), questions)) if engine.reranker else None
+    )
     outcomes = evaluate(engine, questions)
     summary = summarise(outcomes)
     if args.json:
-        print(json.dumps(summary))
+        print(
+            json.dumps(summary if baseline is None else {**summary, "without_reranker": baseline})
+        )
         return 0
     for o in outcomes:
         wanted = bool(o.question.sections)
@@ -267,12 +274,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         got += " (hedged)" if o.hedged else ""
         print(f"{mark:8} [{o.language}] {o.question.question}  →  {got}")
     print()
+    if baseline is not None:
+        print("Without the re-ranker:")
+        _print_summary(baseline)
+        print(f"With the re-ranker {engine.reranker.id} (top {engine.reranker.top}):")
+    _print_summary(summary)
+    return 0
+
+
+def _print_summary(summary: Summary) -> None:
+    """The figures ``playbook eval`` ends with: overall, latency, then by language."""
     print(f"{summary['questions']} questions. " + _summary_line(summary))
     print(f"Latency p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms.")
     # The quality targets hold for each language: the same outcomes, split by the question's.
     for language, part in summary["by_language"].items():
         print(f"  {language}: " + _summary_line(part))
-    return 0
 
 
 def cmd_glossary(args: argparse.Namespace, settings: Settings) -> int:
@@ -393,7 +409,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sections", help="list the sections with their anchors and links")
     p.set_defaults(func=cmd_sections)
 
-    p = sub.add_parser("eval", help="score the answers on a labelled question file")
+    p = sub.add_parser(
+        "eval",
+        help="score the answers on a labelled question file (with PLAYBOOK_RERANKER set: "
+        "with and without the re-ranker)",
+    )
     p.add_argument(
         "file", help="YAML list of {question, sections} (or section, page, answer, kind)"
     )
@@ -450,7 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "ask" and args.k is not None and args.k < 1:
         parser.error("-k must be at least 1")
-    from bot.app import StoreUnavailable
+    from bot.app import RerankerUnavailable, StoreUnavailable
     from bot.core.knowledge.documents import KnowledgeDirError
     from bot.core.knowledge.embedders import EmbedderError
     from bot.core.retrieval.evaluation import EvalFileError
@@ -470,6 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DiscordCommandError,
         KnowledgeDirError,
         EmbedderError,
+        RerankerUnavailable,
         EvalFileError,
         ItemNotFound,
         ReportError,

@@ -36,6 +36,10 @@ class Settings:
     index_dir: Path = Path(".playbook/index")
     base_url: str = ""
     embedder: str = "use-multilingual"
+    # A sentence-transformers CrossEncoder (Hugging Face name or local folder) that re-orders
+    # the ``rerank_top`` best passages after fusion; empty: no re-ranking (the default).
+    reranker: str = ""
+    rerank_top: int = 20  # how many of the best passages the re-ranker reads per question
     top_k: int = 3
     database_url: str = "sqlite:///.playbook/playbook.db"
     user_salt: str = ""  # secret: salts the hashes of user ids in the log and feedback

@@ -94,6 +94,14 @@ def dual_engine(tmp_path_factory, dual_embedder) -> KnowledgeEngine:
     return KnowledgeEngine(opened.index, dual_embedder, params=FusionParams(example_weight=0))
 
 
+@pytest.fixture(scope="session")
+def tiny_cross_encoder_dir(tmp_path_factory) -> Path:
+    """The folder of a tiny random cross-encoder made on the spot (tests/cross_encoder.py)."""
+    from tests.cross_encoder import make_tiny_cross_encoder
+
+    return make_tiny_cross_encoder(tmp_path_factory.mktemp("tiny-cross-encoder"))
+
+
 def pytest_sessionfinish(session, exitstatus):
     """On CI a skipped test fails the run: no suite may be skipped silently."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

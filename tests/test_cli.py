@@ -274,3 +274,76 @@ def test_glossary_lists_the_words_it_lacks_and_expands_a_question(tmp_path):
     assert broken.returncode == 1
     assert "glossary.yaml: entry 1: an entry needs at least two terms" in broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+def test_ask_with_a_cross_encoder_quotes_what_it_ranks_first(
+    workdir, engine, tiny_cross_encoder_dir
+):
+    """PLAYBOOK_RERANKER names a CrossEncoder folder: the answer first quotes the section of
+    the passage the model scores best among the PLAYBOOK_RERANK_TOP best, not the fused best."""
+    from bot.core.retrieval.engine import KnowledgeEngine
+    from bot.core.retrieval.rerank import make_reranker
+
+    question = "Red Hat, quel modèle ?"
+    model = make_reranker(str(tiny_cross_encoder_dir), top=5)
+    head = [h.number for h in engine.retriever.search(question).hits[:5]]
+    scores = model.score(question, [engine.index.passages[n].embedding_text for n in head])
+    favourite = engine.index.passages[head[int(scores.argmax())]].citation.section
+    assert favourite != "Le modèle de support"  # the fused ranking's first (test_index_then_ask)
+    assert (
+        KnowledgeEngine(engine.index, engine.embedder, reranker=model)
+        .ask(question)
+        .cited_sections[0]
+        == favourite
+    )
+    env = {"PLAYBOOK_RERANKER": str(tiny_cross_encoder_dir), "PLAYBOOK_RERANK_TOP": "5"}
+    asked = run(workdir, "ask", "--json", question, env=env)
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["quotes"][0]["section"] == favourite
+    plain = run(workdir, "ask", "--json", question)
+    assert json.loads(plain.stdout)["quotes"][0]["section"] == "Le modèle de support"
+
+
+def test_a_re_ranker_that_cannot_load_stops_ask_with_one_line(workdir, tmp_path):
+    """A PLAYBOOK_RERANKER that names no model is one line naming the setting, at start-up,
+    and a non-zero exit: no traceback, no answer."""
+    (tmp_path / "not-a-model").mkdir()
+    for name in (str(tmp_path / "missing"), str(tmp_path / "not-a-model")):
+        result = run(workdir, "ask", "Red Hat, quel modèle ?", env={"PLAYBOOK_RERANKER": name})
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith(f"playbook: PLAYBOOK_RERANKER: cannot load '{name}'")
+        assert "leave PLAYBOOK_RERANKER empty" in lines[0]
+        assert result.stdout == ""
+
+
+def test_eval_with_a_re_ranker_scores_the_bot_with_and_without_it(workdir, tiny_cross_encoder_dir):
+    """With a re-ranker configured, eval prints the figures without it, then with it (the
+    model named); --json gives the second with the first under "without_reranker"."""
+    env = {"PLAYBOOK_RERANKER": str(tiny_cross_encoder_dir), "PLAYBOOK_RERANK_TOP": "5"}
+    questions = str(ROOT / "eval" / "dev-questions.yaml")
+    text = run(workdir, "eval", questions, env=env)
+    assert text.returncode == 0, text.stderr
+    assert "Without the re-ranker:" in text.stdout
+    assert f"With the re-ranker {tiny_cross_encoder_dir} (top 5):" in text.stdout
+    assert text.stdout.count("Latency p50") == 2
+    result = run(workdir, "eval", "--json", questions, env=env)
+    with_it = json.loads(result.stdout)
+    without = with_it.pop("without_reranker")
+    assert set(with_it) == set(without) == EVAL_KEYS
+    assert with_it["questions"] == without["questions"]
+    assert with_it["hit@1"] != without["hit@1"]  # a random model's order is not the fused one
+    plain = json.loads(run(workdir, "eval", "--json", questions).stdout)
+    assert _figures(plain) == _figures(without)  # "without" is the bot with no re-ranker
+
+
+def _figures(summary: dict) -> dict:
+    """An eval summary without its latencies (which differ from one run to the next)."""
+    return {
+        key: {lang: _figures(part) for lang, part in value.items()}
+        if key == "by_language"
+        else value
+        for key, value in summary.items()
+        if key != "latency_ms"
+    }

@@ -35,3 +35,21 @@ def test_the_health_port_is_a_number_off_or_auto():
     assert ("PLAYBOOK_HEALTH_PORT", "auto") in effective_config(auto, {})
     with pytest.raises(ValueError, match="PLAYBOOK_HEALTH_PORT must be a port number or auto"):
         health("any")
+
+
+def test_the_re_ranker_is_off_unless_named():
+    """No cross-encoder by default (the composition root builds none); a name and how many
+    passages it reads come from PLAYBOOK_RERANKER and PLAYBOOK_RERANK_TOP."""
+    from bot.app import open_reranker
+
+    default = Settings.from_env({}, env_file=None)
+    assert (default.reranker, default.rerank_top) == ("", 20)
+    assert open_reranker(default) is None
+    named = Settings.from_env(
+        {"PLAYBOOK_RERANKER": "/models/my-cross-encoder", "PLAYBOOK_RERANK_TOP": "8"},
+        env_file=None,
+    )
+    assert (named.reranker, named.rerank_top) == ("/models/my-cross-encoder", 8)
+    assert ("PLAYBOOK_RERANKER", "/models/my-cross-encoder") in effective_config(named, {})
+    with pytest.raises(ValueError, match="PLAYBOOK_RERANK_TOP must be a whole number"):
+        Settings.from_env({"PLAYBOOK_RERANK_TOP": "all"}, env_file=None)

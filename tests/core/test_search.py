@@ -133,3 +133,89 @@ def test_evidence_does_not_depend_on_which_encoder_ranks(dual_engine):
         assert ranked_by_e5.evidence == pytest.approx(ranked_by_use.evidence), question
         assert ranked_by_e5.abstain == ranked_by_use.abstain, question
     assert not with_e5.search("Which signals show that our community is healthy?").abstain
+
+
+class ShortestFirst:
+    """A fake re-ranker that prefers the shortest passage: an order unlike the fused one."""
+
+    id = "shortest-first"
+
+    def __init__(self, top):
+        self.top = top
+        self.calls = 0
+
+    def score(self, question, texts):
+        self.calls += 1
+        return -np.array([len(t) for t in texts], np.float32)
+
+
+def test_the_cross_encoder_stage_is_off_by_default(engine):
+    """Without a re-ranker the engine has no cross-encoder stage: the pool leaves as it came."""
+    assert engine.reranker is None and engine.retriever.reranker is None
+    pool = engine.retriever.pool("Red Hat, quel modèle ?", "fr")
+    assert engine.retriever.cross_rerank("Red Hat, quel modèle ?", pool) is pool
+
+
+def test_the_re_ranker_orders_the_head_and_leaves_the_rest(engine):
+    """The ``top`` best passages come in the re-ranker's order, carrying the fused scores of
+    the head in their order; the hits after them are those without it."""
+    question = "Comment gagner de l'argent avec un logiciel libre ?"
+    plain = Retriever(engine.index, engine.embedder).search(question).hits
+    fake = ShortestFirst(top=6)
+    ranked = Retriever(engine.index, engine.embedder, reranker=fake).search(question).hits
+    passages = engine.index.passages
+    head = [h.number for h in plain[:6]]
+    wanted = sorted(head, key=lambda n: len(passages[n].embedding_text))
+    assert wanted != head  # the fake disagrees with the fused order
+    assert [h.number for h in ranked[:6]] == wanted
+    assert [h.score for h in ranked[:6]] == [h.score for h in plain[:6]]
+    assert [h.number for h in ranked[6:]] == [h.number for h in plain[6:]]
+    assert fake.calls == 1
+
+
+def test_a_re_ranker_cannot_make_the_bot_answer_what_it_declines(engine):
+    """Abstention reads the same evidence and the same best passage with a re-ranker as
+    without: an out-of-scope question still abstains, an in-scope one still answers, each
+    hedged as before."""
+    plain = Retriever(engine.index, engine.embedder)
+    reranked = Retriever(engine.index, engine.embedder, reranker=ShortestFirst(top=20))
+    # Read at the fake's first passage, the coverage would let the vacation policy through
+    # and make the tax question abstain: the abstention must read the passage it reads today.
+    for question in (
+        "What is our company's vacation policy for developers?",
+        "Comment payer mes impôts en ligne ?",
+        "What is the best CRM for a sales team?",
+        "Red Hat, quel modèle ?",
+    ):
+        before, after = plain.search(question), reranked.search(question)
+        assert (after.abstain, after.hedged, after.unknown) == (
+            before.abstain,
+            before.hedged,
+            before.unknown,
+        ), question
+        assert after.evidence == before.evidence, question
+    assert plain.search("What is our company's vacation policy for developers?").abstain
+    assert not plain.search("Red Hat, quel modèle ?").abstain
+
+
+@pytest.fixture(scope="module")
+def tiny_cross_encoder(tiny_cross_encoder_dir):
+    """A tiny random cross-encoder made on the spot, loaded as the bot loads one."""
+    from bot.core.retrieval.rerank import make_reranker
+
+    return make_reranker(str(tiny_cross_encoder_dir), top=8)
+
+
+def test_a_real_cross_encoder_orders_the_head_by_its_scores(engine, tiny_cross_encoder):
+    """With a sentence-transformers CrossEncoder, the first ``top`` hits come in the order of
+    the model's scores of (question, breadcrumb + passage), which is not the fused order."""
+    question = "Que faire si un grand fournisseur cloud héberge notre logiciel ?"
+    plain = Retriever(engine.index, engine.embedder).search(question).hits
+    ranked = Retriever(engine.index, engine.embedder, reranker=tiny_cross_encoder)
+    hits = ranked.search(question).hits
+    head = [h.number for h in plain[:8]]
+    texts = [engine.index.passages[n].embedding_text for n in head]
+    scores = tiny_cross_encoder.score(question, texts)
+    wanted = [head[i] for i in np.argsort(-scores, kind="stable")]
+    assert wanted != head
+    assert [h.number for h in hits[:8]] == wanted

@@ -24,6 +24,7 @@ from bot.core.language import detect_language
 from bot.core.messages import message
 from bot.core.retrieval.answers import compose_answer
 from bot.core.retrieval.learned import LearnedExample, resolved
+from bot.core.retrieval.rerank import Reranker
 from bot.core.retrieval.search import FusionParams, Retriever
 from bot.core.smalltalk import small_talk, small_talk_language
 from bot.core.types import Answer, Citation
@@ -122,11 +123,13 @@ class KnowledgeEngine:
         *,
         top_k: int = 3,
         params: FusionParams | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.embedder = embedder
         self.top_k = top_k
         self.params = params
-        self.retriever = Retriever(index, embedder, params)
+        self.reranker = reranker  # the optional cross-encoder stage (None: off)
+        self.retriever = Retriever(index, embedder, params, reranker=reranker)
         self._learned: list[LearnedExample] = []
         self._learned_vectors: dict[str, np.ndarray] = {}  # by question, as embedded
         self.set_aside: list[LearnedExample] = []  # learned, but their section is gone
@@ -140,9 +143,17 @@ class KnowledgeEngine:
         """Answer from ``index`` from now on. One attribute write: a question being answered
         keeps the retriever it started with, so it never mixes two indexes. The learned
         examples carry over (those whose section is gone are set aside)."""
-        retriever = Retriever(index, self.embedder, self.params)
+        retriever = Retriever(index, self.embedder, self.params, reranker=self.reranker)
         self._apply_learned(retriever, self._learned)
         self.retriever = retriever
+
+    def without_reranker(self) -> KnowledgeEngine:
+        """An engine over the same index, embedder, weights and learned examples, without
+        the cross-encoder stage: what ``playbook eval`` compares it with."""
+        plain = KnowledgeEngine(self.index, self.embedder, top_k=self.top_k, params=self.params)
+        plain._learned_vectors = self._learned_vectors
+        plain._apply_learned(plain.retriever, self._learned)
+        return plain
 
     @property
     def learned(self) -> list[LearnedExample]:
@@ -202,12 +213,14 @@ class KnowledgeEngine:
         notify: Notify = lambda _m: None,
         progress: Progress | None = None,
         params: FusionParams | None = None,
+        reranker: Reranker | None = None,
     ) -> KnowledgeEngine:
         """Build the engine the settings describe (embedder, index; ``params``: the retrieval
-        weights, default ``FusionParams()``) and return it."""
+        weights, default ``FusionParams()``; ``reranker``: the cross-encoder stage, none by
+        default) and return it."""
         embedder = embedder or make_embedder(settings.embedder)
         index = open_index(settings, embedder, notify, progress)
-        return cls(index, embedder, top_k=settings.top_k, params=params)
+        return cls(index, embedder, top_k=settings.top_k, params=params, reranker=reranker)
 
     def ask(self, question: str, *, k: int | None = None, per_section: bool = True) -> Answer:
         """Answer ``question`` with up to ``k`` quoted passages (default: the settings' top_k).

@@ -31,6 +31,11 @@ encoders do not already carry: a learned re-weighting of the scores above gained
 leave-one-set-out cross-validation, the examples 14 of 216 questions at hit@1 (README). They
 rank, they do not count as evidence.
 
+Cross-encoder (``cross_rerank``, bot/core/retrieval/rerank.py; off unless the team names a
+model): a model that reads the question and each passage together re-orders the head of the
+fused ranking (after e5), handing the head's fused scores out again in its order. Abstention
+does not read it.
+
 Close reading (``_read_head``, bot/core/reading.py): the ``reading_depth`` best candidates
 are read sentence by sentence: the highlight, a second passage of a quoted section, and each
 passage's coverage of the question's words.
@@ -51,7 +56,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -66,6 +71,7 @@ from bot.core.knowledge.sections import SectionKeys
 from bot.core.language import detect_language
 from bot.core.retrieval.example_bonus import ExampleBonus
 from bot.core.retrieval.reading import Coverage, PassageReader, QuestionWords
+from bot.core.retrieval.rerank import Reranker
 from bot.core.retrieval.words import Neighbours, PageWords
 
 
@@ -186,7 +192,9 @@ class Pool:
     sentence_sims: np.ndarray
     sentence_offsets: np.ndarray
     evidence: float
-    before_e5: int | None = None  # the best passage before e5 re-ranked (None: it did not)
+    # The best passage before a re-ranking stage (e5, the cross-encoder) moved the order
+    # (None: none ran): abstention reads its coverage, as it reads the primary evidence.
+    before_rerank: int | None = None
     neighbours: Neighbours | None = None  # the words' nearest vocabulary rows, if searched
 
     def head(self, depth: int) -> np.ndarray:
@@ -245,11 +253,17 @@ class Retriever:
     """Searches a loaded ``KnowledgeIndex`` with the embedder that built it."""
 
     def __init__(
-        self, index: KnowledgeIndex, embedder: Embedder, params: FusionParams | None = None
+        self,
+        index: KnowledgeIndex,
+        embedder: Embedder,
+        params: FusionParams | None = None,
+        *,
+        reranker: Reranker | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.params = params or FusionParams()
+        self.reranker = reranker  # the optional cross-encoder stage (None: off)
         # With the dual embedder, the stored vectors are [USE, e5] / sqrt(2): the USE half,
         # scaled back, gives the primary scores (titles, sentences, word expansion, evidence).
         self._dual = embedder if isinstance(embedder, DualEmbedder) else None
@@ -426,21 +440,22 @@ class Retriever:
     def search(self, question: str, language: str | None = None) -> SearchResult:
         """Rank the passages for ``question``. Returns a ``SearchResult``, best hits first.
 
-        The stages: ``pool`` (candidates and their fused score), ``_read_head`` (the head read
-        closely: highlight, overlap and coverage), then abstention (``support``) on the
-        evidence and the best passage's coverage.
+        The stages: ``pool`` (candidates, their fused score, e5), ``cross_rerank`` (the
+        optional cross-encoder), ``_read_head`` (the head read closely: highlight, overlap
+        and coverage), then abstention (``support``) on the evidence and the coverage of the
+        best passage before re-ranking.
         """
         p = self.params
         lang = language or detect_language(question)
         if not len(self.index.passages):
             return SearchResult([], lang, True, 0.0, p.quote_margin)
-        pool = self.pool(question, lang)
+        pool = self.cross_rerank(question, self.pool(question, lang))
         reading = self.reading(pool)
         fused, highlights, coverage = self._read_head(pool, reading)
         ranking = np.argsort(-fused, kind="stable")
         cand = pool.cand
         # Abstention reads USE's best passage, as it reads USE's evidence.
-        top = int(cand[ranking[0]]) if pool.before_e5 is None else pool.before_e5
+        top = int(cand[ranking[0]]) if pool.before_rerank is None else pool.before_rerank
         top_coverage = coverage[top] if top in coverage else self.reader.coverage(top, reading)
         hits = []
         for i in ranking[:HITS_KEPT]:
@@ -539,7 +554,7 @@ class Retriever:
             sentence_sims=sentence_sims,
             sentence_offsets=offsets,
             evidence=evidence,
-            before_e5=before_e5,
+            before_rerank=before_e5,
             neighbours=neighbours,
         )
 
@@ -566,6 +581,25 @@ class Retriever:
             return fused, None
         before = int(cand[int(np.argmax(fused))])
         return fused + self.params.ranker_weight * self._ranker_cosines(question, cand), before
+
+    def cross_rerank(self, question: str, pool: Pool) -> Pool:
+        """The cross-encoder stage (when one is configured): the ``reranker.top`` best
+        candidates re-ordered by the model, their fused scores handed out again in its order
+        (the best to its first); the rest as it was. Returns ``pool`` itself when off, else a
+        copy that remembers the best passage before it, for abstention."""
+        reranker = self.reranker
+        if reranker is None or len(pool.cand) < 2:
+            return pool
+        head = pool.head(reranker.top)
+        passages = self.index.passages
+        texts = [passages[int(pool.cand[i])].embedding_text for i in head]
+        scores = reranker.score(question, texts)
+        fused = pool.fused.copy()
+        fused[head[np.argsort(-scores, kind="stable")]] = pool.fused[head]
+        before = pool.before_rerank
+        return replace(
+            pool, fused=fused, before_rerank=int(pool.cand[head[0]]) if before is None else before
+        )
 
     def _reranks(self, example: dict[int, float]) -> bool:
         """Whether e5 may re-rank this question: the dual embedder, a ``ranker_weight``, and
