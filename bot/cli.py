@@ -117,7 +117,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Answer one question."""
     from bot.adapters.console import render_text
-    from bot.core.retrieval.engine import EmptyQuestion
+    from bot.core.retrieval.engine import EmptyQuestion, SmallTalk
     from bot.core.serialize import answer_to_dict
 
     question = " ".join(args.question)
@@ -128,6 +128,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     assistant = _assistant(settings, quiet=args.json)
     try:
         answer = assistant.ask(question, _cli_asker(), k=args.k, per_section=not args.all_passages)
+    except SmallTalk as exc:  # a reply, not a usage error
+        if args.json:
+            said = {"question": question, "language": exc.language, "smalltalk": exc.act}
+            print(json.dumps({**said, "reply": str(exc)}, ensure_ascii=False, indent=2))
+        else:
+            print(str(exc))
+        return 0
     except EmptyQuestion as exc:
         _stderr(str(exc))
         return EXIT_USAGE
@@ -215,7 +222,14 @@ def _summary_line(summary: Summary) -> str:
         + (f" ({kinds})" if kinds else "")
         + f", hedged {summary['hedged_out_of_scope']}"
     )
+    if summary["smalltalk"]:
+        parts.append(
+            f"smalltalk declined {summary['smalltalk_declined']}/{summary['smalltalk']}"
+            f" ({summary['smalltalk_replies']} small-talk replies in all)"
+        )
     parts.append(f"in scope wrongly abstained {summary['abstained_in_scope']}")
+    if summary["smalltalk_in_scope"]:
+        parts.append(f"in scope taken for small talk {summary['smalltalk_in_scope']}")
     parts.append(
         f"in scope hedged {summary['hedged_in_scope']} ({summary['hedged_right']} of them right)"
     )
@@ -242,7 +256,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         )
         if wanted and o.question.answers and o.rank == 1 and o.answer_rank != 1:
             mark = "PASSAGE" if o.answer_rank is None else f"P@{o.answer_rank}"
-        got = "abstained" if o.abstained else (o.cited[0] if o.cited else "-")
+        got = "small talk" if o.smalltalk else "abstained" if o.abstained else "-"
+        got = o.cited[0] if o.cited and not o.abstained else got
         got += " (hedged)" if o.hedged else ""
         print(f"{mark:8} [{o.language}] {o.question.question}  →  {got}")
     print()

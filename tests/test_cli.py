@@ -2,6 +2,7 @@
 
 import json
 
+from bot.core.messages import message
 from tests.conftest import ROOT
 from tests.helpers import copy_knowledge, run
 
@@ -24,6 +25,10 @@ EVAL_KEYS = {
     "hedged_out_of_scope",
     "hedged_in_scope",
     "hedged_right",
+    "smalltalk",
+    "smalltalk_declined",
+    "smalltalk_replies",
+    "smalltalk_in_scope",
     "latency_ms",
     "by_language",
 }
@@ -54,6 +59,17 @@ def test_ask_plain_text_and_base_url(workdir):
         "https://wiki.example.com/docs/commercialisation/#le-mod%C3%A8le-open-core" in asked.stdout
     )
     assert "the link settings changed" in asked.stderr  # the index was rebuilt for the new links
+
+
+def test_ask_small_talk_prints_the_invitation_not_a_quote(workdir):
+    asked = run(workdir, "ask", "thanks!")
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.strip() == message("en", "smalltalk_thanks")
+    asked = run(workdir, "ask", "--json", "merci", "!")
+    assert asked.returncode == 0, asked.stderr
+    data = json.loads(asked.stdout)
+    assert data["smalltalk"] == "thanks" and data["language"] == "fr"
+    assert data["reply"].startswith("Avec plaisir !") and "quotes" not in data
 
 
 def test_eval_json_has_exactly_the_public_keys(workdir):

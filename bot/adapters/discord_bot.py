@@ -133,13 +133,17 @@ class PlaybookDiscord(discord.Client):
         log.info("Discord: connected as %s (%s)", self.user, self.user.id if self.user else "?")
 
     async def on_message(self, msg: discord.Message) -> None:
-        """Answer a message that mentions the bot (as a reply) or a direct message."""
+        """Answer a message that mentions the bot (as a reply) or a direct message. A reply
+        to the bot's message mentions it without naming it in the text: that follow-up is
+        not addressed to the bot, and small talk there ("thanks 👍") gets no reply."""
         if msg.author.bot or self.user is None or msg.author.id == self.user.id:
             return
         direct = msg.guild is None
         if not direct and self.user not in msg.mentions:
             return
-        question = " ".join(re.sub(rf"<@!?{self.user.id}>", " ", msg.content).split())
+        named = re.compile(rf"<@!?{self.user.id}>")
+        addressed = direct or bool(named.search(msg.content))
+        question = " ".join(named.sub(" ", msg.content).split())
         asker = Asker("discord", str(msg.channel.id), str(msg.author.id))
 
         async def send(reply: Reply) -> None:
@@ -148,7 +152,7 @@ class PlaybookDiscord(discord.Client):
             else:
                 await msg.reply(mention_author=False, **reply_message(reply))
 
-        await self.conversation.turn(question, asker, send)
+        await self.conversation.turn(question, asker, send, addressed=addressed)
 
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.adapters.slack_render import reply_payload
 from bot.core.assistant import Asker
-from bot.core.conversation import ANSWER, NOTICE, Reply
+from bot.core.conversation import ANSWER, NOTICE, SMALLTALK, Reply
 from bot.core.messages import message
 
 if TYPE_CHECKING:
@@ -77,8 +77,8 @@ class QuestionListeners:
             return  # the app_mention event answers it
         assistant = self.bot.assistant
         known = await asyncio.to_thread(assistant.is_bot_thread, "slack", channel, thread)
-        if known and await self._first(body):
-            await self._reply(question_text(text), asker, thread)
+        if known and await self._first(body):  # not addressed: small talk gets no reply
+            await self._reply(question_text(text), asker, thread, addressed=False)
 
     async def on_ask(self, ack, command: dict, respond) -> None:
         """``/ask <question>``: a private answer with a "Share in channel" button."""
@@ -94,21 +94,23 @@ class QuestionListeners:
 
         await self.bot.conversation.turn(question, asker, answer_privately)
 
-    async def _reply(self, question: str, asker: Asker, thread: str | None) -> None:
+    async def _reply(
+        self, question: str, asker: Asker, thread: str | None, *, addressed: bool = True
+    ) -> None:
         """Answer in ``asker.channel`` (in ``thread`` when given): the conversation's turn,
-        posted as a message."""
+        posted as a message (``addressed``: see ``Conversation.turn``)."""
         bot = self.bot
 
         async def post(reply: Reply) -> None:
             await bot.client.chat_postMessage(
                 channel=asker.channel, thread_ts=thread, unfurl_links=False, **reply_payload(reply)
             )
-            if thread and reply.kind in (ANSWER, NOTICE):  # a thread the bot speaks in
+            if thread and reply.kind in (ANSWER, NOTICE, SMALLTALK):  # the bot speaks in it
                 await asyncio.to_thread(
                     bot.assistant.remember_thread, "slack", asker.channel, thread
                 )
 
-        await bot.conversation.turn(question, asker, post)
+        await bot.conversation.turn(question, asker, post, addressed=addressed)
 
     async def _first(self, body: dict) -> bool:
         """Whether this is the first delivery of the event (Slack retries unanswered ones)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.core.messages import message
 from bot.core.metrics import Metrics
-from bot.core.retrieval.engine import EmptyQuestion, KnowledgeEngine
+from bot.core.retrieval.engine import EmptyQuestion, KnowledgeEngine, SmallTalk
 from bot.core.serialize import answer_from_dict, answer_to_dict
 from bot.core.team.learning import CHOSEN_WEIGHT, CONFIRMED_WEIGHT, Teaching, gather
 from bot.core.team.lookup import ChecklistBook
@@ -84,7 +84,8 @@ class Assistant:
         """Answer ``question``; log it (platform, channel, hashed user, outcome, latency) to the
         database, the metrics and one structured log line.
 
-        Raises ``SlowDown`` past the per-user rate limit and ``EmptyQuestion`` for no text.
+        Raises ``SlowDown`` past the per-user rate limit, ``EmptyQuestion`` for no text and
+        ``SmallTalk`` (logged as ``smalltalk``) for a message that asks nothing.
         """
         started = time.perf_counter()
         outcome, answer = "error", None
@@ -96,6 +97,9 @@ class Assistant:
             answer = self.engine.ask(question, k=k, per_section=per_section)
             outcome = "abstained" if answer.abstained else "answered"
             return answer
+        except SmallTalk:
+            outcome = "smalltalk"
+            raise
         except EmptyQuestion:
             outcome = "empty"
             raise

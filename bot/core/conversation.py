@@ -1,9 +1,12 @@
 """One turn of a chat, the same on every platform: a question comes in, the bot says one
 thing back. While the process shuts down that thing is "I am restarting"; otherwise the
 assistant answers (and remembers the answer for its buttons), or says why it will not (no
-question, too many questions); when answering or delivering fails, the user gets an apology
-and the log the detail. Adapters give ``turn`` a way to deliver a ``Reply`` and only render
-it: no question goes unanswered without a word, whichever platform it came from."""
+question, too many questions), or answers small talk ("merci !", "ok 👍") with a short
+invitation to ask; when answering or delivering fails, the user gets an apology and the log the
+detail. Adapters give ``turn`` a way to deliver a ``Reply`` and only render it: no question goes
+unanswered without a word, whichever platform it came from. The one silence: small talk in a
+conversation the user did not address to the bot (a "thanks 👍" in a thread the bot answered
+in, without a mention), where a reply would only be noise."""
 
 from __future__ import annotations
 
@@ -16,19 +19,21 @@ from bot.core.assistant import Asker, Assistant, SlowDown
 from bot.core.inflight import InFlight
 from bot.core.language import detect_language
 from bot.core.messages import message
-from bot.core.retrieval.engine import EmptyQuestion
+from bot.core.retrieval.engine import EmptyQuestion, SmallTalk
 from bot.core.types import Answer
 
 log = logging.getLogger("playbook")
 
 ANSWER, NOTICE, RESTARTING, APOLOGY = "answer", "notice", "restarting", "apology"
+SMALLTALK = "smalltalk"
 
 
 @dataclass(frozen=True)
 class Reply:
     """What the bot says back. ``kind`` is ``answer`` (``answer`` and the ``answer_id`` its
     buttons carry), ``notice`` (a short word to the asker: how to ask, slow down),
-    ``restarting`` or ``apology``; the last three carry ``text`` only."""
+    ``smalltalk`` (the invitation to ask that answers a message asking nothing), ``restarting``
+    or ``apology``; all but ``answer`` carry ``text`` only (no buttons)."""
 
     kind: str
     language: str
@@ -58,6 +63,8 @@ class Conversation:
         language = detect_language(question)
         try:
             answer = self.assistant.ask(question, asker)
+        except SmallTalk as exc:
+            return Reply(SMALLTALK, exc.language, str(exc))
         except EmptyQuestion as exc:
             return Reply(NOTICE, language, str(exc))
         except SlowDown:
@@ -73,17 +80,22 @@ class Conversation:
         *,
         on_slow: Callable[[], Awaitable[None]] | None = None,
         slow_after: float = 2.0,
+        addressed: bool = True,
     ) -> Reply | None:
         """Answer ``question`` through ``deliver``, counted in flight. ``on_slow`` runs
         once when the reply takes longer than ``slow_after`` seconds (a platform that wants
-        an early acknowledgement). Returns what was delivered, ``None`` when even the
-        apology could not be."""
+        an early acknowledgement). ``addressed``: the user spoke to the bot (a mention, a
+        direct message, a command); when not (a follow-up in a thread), small talk gets no
+        reply. Returns what was delivered, ``None`` when nothing was (small talk not
+        addressed to the bot) or even the apology could not be."""
         language = detect_language(question)
         async with self.inflight.track():  # the "restarting" reply is counted too
             if self.inflight.closing:
                 return await self._say(deliver, Reply.saying(RESTARTING, language, "restarting"))
             try:
                 reply = await self._compose(question, asker, on_slow, slow_after)
+                if reply.kind == SMALLTALK and not addressed:
+                    return None
                 await deliver(reply)
                 return reply
             except Exception:

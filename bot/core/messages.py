@@ -20,6 +20,22 @@ MESSAGES = {
             "réponde à cette question. Les sections les plus proches :"
         ),
         "truncated": "Question raccourcie à {limit} caractères.",
+        # small talk (bot/core/smalltalk.py): the invitation to ask, by what the message was
+        "smalltalk_thanks": (
+            "Avec plaisir ! Posez-moi une autre question sur la base de connaissances quand "
+            "vous voulez."
+        ),
+        "smalltalk_farewell": (
+            "Bonne journée ! Revenez quand vous avez une question sur la base de connaissances."
+        ),
+        "smalltalk_greeting": (
+            "Bonjour ! Posez-moi une question sur la base de connaissances : je réponds en "
+            "citant ses pages."
+        ),
+        "smalltalk_other": (
+            "Je réponds aux questions sur la base de connaissances en citant ses pages : "
+            "posez-m'en une."
+        ),
         "empty": "Posez une question, par exemple : « Qu'est-ce que le value-market fit ? »",
         "sorry": (
             "Désolé, une erreur m'a empêché de répondre. Elle est enregistrée ; "
@@ -115,6 +131,19 @@ MESSAGES = {
             "this question. The closest sections:"
         ),
         "truncated": "Question cut to {limit} characters.",
+        # small talk (bot/core/smalltalk.py): the invitation to ask, by what the message was
+        "smalltalk_thanks": (
+            "You're welcome! Ask me another question about the knowledge base whenever you like."
+        ),
+        "smalltalk_farewell": (
+            "Have a good day! Come back whenever you have a question about the knowledge base."
+        ),
+        "smalltalk_greeting": (
+            "Hello! Ask me a question about the knowledge base: I answer by quoting its pages."
+        ),
+        "smalltalk_other": (
+            "I answer questions about the knowledge base by quoting its pages: ask me one."
+        ),
         "empty": "Ask a question, for example: “What is value-market fit?”",
         "sorry": "Sorry, an error kept me from answering. It has been logged; try again shortly.",
         "slow_down": "You are asking a lot of questions: please wait a little before the next one.",

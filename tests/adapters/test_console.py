@@ -4,6 +4,7 @@ import pytest
 
 from bot.adapters.console import chat, render_checklist, render_text
 from bot.core.assistant import Asker, Assistant
+from bot.core.messages import message
 from bot.core.serialize import answer_from_dict, answer_to_dict
 from bot.core.team.checklists import load_checklists
 from bot.core.team.lookup import ChecklistBook
@@ -135,3 +136,14 @@ def test_an_answer_survives_a_database_that_cannot_log(assistant, caplog):
 
 def _fail(**_kwargs):
     raise OSError("read-only file system")
+
+
+def test_chat_answers_small_talk_with_the_invitation(assistant):
+    lines = iter(["bonjour", "thanks 👍", "/good", "/quit"])
+    out = io.StringIO()
+    chat(assistant, ASKER, read=lambda _prompt: next(lines), out=out, color=False)
+    text = out.getvalue()
+    assert message("fr", "smalltalk_greeting") in text
+    assert message("en", "smalltalk_thanks") in text
+    assert "Here is what the knowledge base says" not in text
+    assert "Ask a question first" in text  # nothing was answered to rate

@@ -17,6 +17,7 @@ from bot.adapters.discord_bot import (
 )
 from bot.adapters.discord_render import answer_embed, checklist_embed
 from bot.core.assistant import Assistant
+from bot.core.messages import message
 from bot.core.team.checklists import Checklist, ChecklistItem, load_checklists
 from bot.core.team.lookup import ChecklistBook
 from bot.core.team.progress import ChecklistState, ItemState
@@ -339,6 +340,36 @@ def test_an_unsure_answer_says_so_before_its_quotes(engine, tmp_path):
                 "closest:"
             )
             assert "commercialisation.md#" in json.dumps(reply.body)
+
+    run(scenario())
+
+
+def test_small_talk_gets_the_invitation_when_addressed_and_no_reply_to_a_reply(engine, tmp_path):
+    """A mention "merci !" gets the French invitation as plain text (no embed, no buttons); a
+    reply to the bot's message saying "thanks 👍" (the bot is mentioned by the reply, not
+    named in the text) gets nothing, while a question asked that way is answered."""
+
+    def reply_to_bot(content: str) -> dict:
+        data = message_create(content, mentions=[BOT_USER])
+        data["message_reference"] = {"message_id": "1", "channel_id": CHANNEL_ID}
+        return data
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            route = f"/channels/{CHANNEL_ID}/messages"
+            await h.fake.push(
+                "MESSAGE_CREATE", message_create(f"<@{BOT_ID}> merci !", mentions=[BOT_USER])
+            )
+            (invitation,) = await h.fake.wait_for(route)
+            assert invitation.body["content"] == message("fr", "smalltalk_thanks")
+            assert invitation.body["content"].startswith("Avec plaisir !")
+            assert not invitation.body.get("embeds") and not invitation.body.get("components")
+            await h.fake.push("MESSAGE_CREATE", reply_to_bot("thanks 👍"))
+            await h.settled()
+            assert len(h.fake.of(route)) == 1
+            await h.fake.push("MESSAGE_CREATE", reply_to_bot("Red Hat, quel modèle ?"))
+            posts = await h.fake.wait_for(route, 2)
+            assert "Le modèle de support" in posts[1].body["embeds"][0]["description"]
 
     run(scenario())
 

@@ -178,6 +178,45 @@ def test_thread_follow_up_without_mention_and_setting_off(engine, tmp_path):
     run(scenario(False, 1))
 
 
+def test_small_talk_gets_the_invitation_when_addressed_and_no_reply_in_a_thread(engine, tmp_path):
+    """A mention "merci !" gets the French invitation as plain text (no quote, no buttons);
+    "thanks 👍" in that thread without a mention gets nothing, while a question there is still
+    answered; ``/ask thanks!`` gets the English invitation privately."""
+    follow = {
+        "type": "message",
+        "user": "U0ALICE",
+        "thread_ts": "1700000001.000100",
+        "channel": "C0CHAN",
+        "channel_type": "channel",
+    }
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.event(mention("merci !"), "Ev1")
+            (invitation,) = await h.fake.wait_for("chat.postMessage")
+            assert invitation.body["text"] == message("fr", "smalltalk_thanks")
+            assert invitation.body["text"].startswith("Avec plaisir !")
+            assert invitation.body["thread_ts"] == "1700000001.000100"
+            assert not invitation.body.get("blocks")  # no quote, no vote buttons
+            thanks = {**follow, "text": "thanks 👍", "ts": "1700000001.000200"}
+            await h.event(thanks, "Ev2")
+            await h.settled()
+            assert len(h.fake.of("chat.postMessage")) == 1
+            question = {**follow, "text": "Red Hat, quel modèle ?", "ts": "1700000001.000300"}
+            await h.event(question, "Ev3")
+            posts = await h.fake.wait_for("chat.postMessage", 2)
+            assert "Le modèle de support" in blocks_text(posts[1].body)
+            await h.command("/ask", "thanks!")
+            (response,) = await h.fake.wait_for("response")
+            assert response.body["response_type"] == "ephemeral"
+            assert response.body["text"] == message("en", "smalltalk_thanks")
+            assert not response.body.get("blocks")
+            await h.settled()
+            assert len(h.fake.of("chat.postMessage")) == 2
+
+    run(scenario())
+
+
 def test_direct_message_is_answered_and_noise_ignored(engine, tmp_path):
     dm = direct_message("Why do customers dislike vendor lock-in?", ts="1700000002.000100")
 

@@ -130,3 +130,24 @@ def test_figures_read_the_quotes_as_the_user_sees_them(engine):
     assert summary["first_quote_chars"] > 0
     assert set(summary["by_language"]) == {"fr", "en"}
     assert summary["by_language"]["en"]["out_of_scope"] == 1
+
+
+def test_small_talk_items_are_right_when_declined(engine, tmp_path):
+    """``kind: smalltalk`` loads; the small-talk reply and an abstention both decline; an
+    in-scope question is never taken for small talk."""
+    path = tmp_path / "chat.yaml"
+    path.write_text(
+        '- {question: "merci !", lang: fr, section: null, answer: null, kind: smalltalk}\n'
+        '- {question: "c\'est quoi ça ?", section: null, answer: null, kind: smalltalk}\n'
+        '- {question: "Red Hat, quel modèle ?", sections: [Le modèle de support]}\n',
+        encoding="utf-8",
+    )
+    thanks, vague, support = evaluate(engine, load_questions(path))
+    assert thanks.smalltalk and thanks.abstained and thanks.cited == ()
+    assert not vague.smalltalk and vague.abstained  # a question, without a content word
+    assert not support.smalltalk and support.rank == 1
+    summary = summarise([thanks, vague, support])
+    assert summary["smalltalk"] == 2 and summary["smalltalk_declined"] == 2
+    assert summary["smalltalk_replies"] == 1 and summary["smalltalk_in_scope"] == 0
+    assert summary["out_of_scope_by_kind"] == {"smalltalk": {"questions": 2, "abstained": 2}}
+    assert summary["by_language"]["fr"]["smalltalk_declined"] == 2

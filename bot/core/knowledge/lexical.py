@@ -109,6 +109,13 @@ def content_words(text: str) -> list[str]:
     return list(seen)
 
 
+def function_word(word: str) -> bool:
+    """Whether ``word`` carries no meaning of its own: a stop word or a question word of French
+    or English (case and accents ignored)."""
+    folded = _fold(word)
+    return folded in _stop_words() or folded in _QUESTION_WORDS
+
+
 def analyse(text: str, language: str) -> list[str]:
     """Return the index terms of ``text``: words without stop words, stemmed, accents folded.
 

@@ -25,6 +25,7 @@ from bot.core.messages import message
 from bot.core.retrieval.answers import compose_answer
 from bot.core.retrieval.learned import LearnedExample, resolved
 from bot.core.retrieval.search import FusionParams, Retriever
+from bot.core.smalltalk import small_talk, small_talk_language
 from bot.core.types import Answer, Citation
 
 Notify = Callable[[str], None]
@@ -32,6 +33,18 @@ Notify = Callable[[str], None]
 
 class EmptyQuestion(ValueError):
     """The question has no text."""
+
+
+class SmallTalk(EmptyQuestion):
+    """The message asks nothing (greetings, thanks, an acknowledgement, emoji or punctuation
+    alone: ``bot.core.smalltalk``). Its text is the reply, an invitation to ask a question in
+    ``language``; ``act`` is what the message was (``thanks``, ``farewell``, ``greeting``,
+    ``other``)."""
+
+    def __init__(self, act: str, language: str) -> None:
+        super().__init__(message(language, f"smalltalk_{act}"))
+        self.act = act
+        self.language = language
 
 
 def build(
@@ -199,12 +212,16 @@ class KnowledgeEngine:
     def ask(self, question: str, *, k: int | None = None, per_section: bool = True) -> Answer:
         """Answer ``question`` with up to ``k`` quoted passages (default: the settings' top_k).
 
-        Raises ``EmptyQuestion`` when the question has no text. A question longer than
+        Raises ``EmptyQuestion`` when the question has no text, ``SmallTalk`` (one) when it
+        asks nothing (``bot.core.smalltalk``): neither is searched. A question longer than
         ``MAX_QUESTION_CHARS`` is cut, and the answer carries a note saying so.
         """
         text = " ".join(question.split())
         if not text:
             raise EmptyQuestion(message(detect_language(question), "empty"))
+        act = small_talk(text)
+        if act is not None:
+            raise SmallTalk(act, small_talk_language(text))
         notes: tuple[str, ...] = ()
         if len(text) > MAX_QUESTION_CHARS:
             text = text[:MAX_QUESTION_CHARS]

@@ -12,7 +12,8 @@ and, optionally:
   of that page's (titles repeat across pages of a site);
 - ``answer``: a verbatim span of the section's text that answers the question (or a list of
   such spans, any of which answers);
-- ``kind``: ``near-topic`` or ``unrelated`` for out-of-scope items;
+- ``kind``: ``near-topic``, ``unrelated`` or ``smalltalk`` (thanks, greetings, no real
+  question) for out-of-scope items;
 - ``lang``: ``fr`` or ``en`` (else detected from the question).
 
 Section-level figures (``hit@k``): a question hits at rank r when the r-th distinct cited
@@ -21,6 +22,10 @@ the page to match too. Passage-level figures read the quotes as the user sees th
 included: ``answer@k`` when the span, or a contiguous run of at least 3/4 of its words, is inside
 the text of one of the first k quotes; ``highlight@1`` when the first quote's highlighted
 sentence holds a contiguous run of more than half of the span's words.
+
+A message the engine takes for small talk (``SmallTalk``: the invitation to ask, no quote)
+counts as declined, as an abstention does: right for an out-of-scope item (``smalltalk`` items
+must be declined), wrong for an in-scope one (``smalltalk_in_scope`` counts those).
 """
 
 from __future__ import annotations
@@ -38,11 +43,11 @@ import yaml
 
 from bot.core.knowledge.examples import example_key, title_key
 from bot.core.language import detect_language
-from bot.core.retrieval.engine import KnowledgeEngine
+from bot.core.retrieval.engine import KnowledgeEngine, SmallTalk
 from bot.core.types import Answer
 
 T = TypeVar("T")
-KINDS = ("near-topic", "unrelated")
+KINDS = ("near-topic", "unrelated", "smalltalk")
 ANSWER_RUN = 0.75  # answer@k: share of the span's words that must appear as one run
 HIGHLIGHT_RUN = 0.5  # highlight@1: the highlighted run must hold more than this share
 
@@ -83,6 +88,7 @@ class EvalOutcome:
     highlighted: bool = False
     first_quote_chars: int | None = None
     hedged: bool = False  # answered with the lead that says it may not answer
+    smalltalk: bool = False  # taken for small talk: the invitation to ask (``abstained`` too)
 
 
 class AnswerScore(TypedDict):
@@ -132,6 +138,10 @@ Summary = TypedDict(
         "hedged_out_of_scope": int,
         "hedged_in_scope": int,
         "hedged_right": int,
+        "smalltalk": int,
+        "smalltalk_declined": int,
+        "smalltalk_replies": int,
+        "smalltalk_in_scope": int,
         "latency_ms": Latency,
         "by_language": NotRequired[dict[str, "Summary"]],
     },
@@ -279,7 +289,10 @@ def evaluate_one(
     """Ask one question and record where the right section and the answer rank (``sources``:
     ``passage_sources(engine)``, read now when not given)."""
     started = time.perf_counter()
-    answer = engine.ask(question.question)
+    try:
+        answer = engine.ask(question.question)
+    except SmallTalk:
+        return declined(question, (time.perf_counter() - started) * 1000)
     latency = (time.perf_counter() - started) * 1000
     return EvalOutcome(
         question=question,
@@ -289,6 +302,19 @@ def evaluate_one(
         latency_ms=latency,
         hedged=answer.hedged,
         **score_answer(question, answer, passage_sources(engine) if sources is None else sources),
+    )
+
+
+def declined(question: EvalQuestion, latency_ms: float) -> EvalOutcome:
+    """The outcome of a question the engine took for small talk: declined, nothing cited."""
+    return EvalOutcome(
+        question=question,
+        language=question.lang or detect_language(question.question),
+        rank=None,
+        abstained=True,
+        cited=(),
+        latency_ms=latency_ms,
+        smalltalk=True,
     )
 
 
@@ -310,11 +336,15 @@ def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> Summa
     ``out_of_scope``, ``abstained_out_of_scope`` and ``out_of_scope_by_kind`` ({kind:
     {questions, abstained}}); ``abstained_in_scope`` counts wrong abstentions. Answers led by
     the warning that the knowledge base may not answer: ``hedged_out_of_scope``,
-    ``hedged_in_scope`` and, of those, ``hedged_right`` (the right section first). ``latency_ms``:
+    ``hedged_in_scope`` and, of those, ``hedged_right`` (the right section first). Small talk:
+    ``smalltalk`` items, ``smalltalk_declined`` (those given the small-talk reply or an
+    abstention: right), ``smalltalk_replies`` (all questions given the small-talk reply) and
+    ``smalltalk_in_scope`` (in-scope questions taken for small talk: wrong). ``latency_ms``:
     p50, p95, max. ``by_language``: the same figures for each language (fr, en) apart.
     """
     in_scope = [o for o in outcomes if o.question.sections]
     out_scope = [o for o in outcomes if not o.question.sections]
+    chat = [o for o in out_scope if o.question.kind == "smalltalk"]
     spans = [o for o in in_scope if o.question.answers]
     n = len(in_scope)
     latencies = np.array([o.latency_ms for o in outcomes]) if outcomes else np.zeros(1)
@@ -343,6 +373,10 @@ def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> Summa
         "hedged_out_of_scope": sum(o.hedged for o in out_scope),
         "hedged_in_scope": sum(o.hedged for o in in_scope),
         "hedged_right": sum(o.hedged and o.page_rank == 1 for o in in_scope),
+        "smalltalk": len(chat),
+        "smalltalk_declined": sum(o.abstained for o in chat),
+        "smalltalk_replies": sum(o.smalltalk for o in outcomes),
+        "smalltalk_in_scope": sum(o.smalltalk for o in in_scope),
         "latency_ms": {
             "p50": round(float(np.percentile(latencies, 50)), 2),
             "p95": round(float(np.percentile(latencies, 95)), 2),
@@ -368,8 +402,8 @@ def evaluate(engine: KnowledgeEngine, questions: list[EvalQuestion]) -> list[Eva
     previous = retriever.ignored_examples
     retriever.ignored_examples = frozenset(example_key(q.question) for q in questions)
     try:
-        if questions:
-            engine.ask(questions[0].question)  # warm caches so latency is the steady state
+        if questions:  # warm caches so latency is the steady state
+            evaluate_one(engine, questions[0], {})
         sources = passage_sources(engine)
         return [evaluate_one(engine, q, sources) for q in questions]
     finally:

@@ -145,9 +145,11 @@ class PassageReader:
         )
 
     def coverage(self, number: int, question: QuestionWords) -> Coverage:
-        """How much of the question passage ``number`` speaks of (see the module docstring)."""
+        """How much of the question passage ``number`` speaks of (see the module docstring).
+        A question without a content word ("c'est quoi ça ?") covers nothing: no passage can
+        be shown to speak of it."""
         if not question.words:
-            return Coverage(1.0, 1.0)
+            return Coverage(0.0, 0.0)
         language = self._language(number)
         terms = self.passage_terms(number)
         rows = self._rows(number)

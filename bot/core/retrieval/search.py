@@ -478,7 +478,9 @@ class Retriever:
             # Close example questions do not lift the hedge: at the examples' floor they
             # also point near-topic questions the pages do not answer to a section (measured
             # on the bundled sets: hedged out-of-scope answers would fall from 6 of 16 to 2).
-            hedged=not abstain and support < p.min_evidence + p.hedge_margin,
+            # Without a content word nothing backs a quote but the encoder's guess: never a
+            # confident answer (in-scope questions without one in the dev sets: none).
+            hedged=not abstain and (support < p.min_evidence + p.hedge_margin or not pool.words),
         )
 
     def support(self, evidence: float, coverage: Coverage) -> float:
