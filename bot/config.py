@@ -35,7 +35,7 @@ class Settings:
     knowledge_dir: Path = Path("knowledge")
     index_dir: Path = Path(".playbook/index")
     base_url: str = ""
-    embedder: str = "use-multilingual"
+    embedder: str = "use+e5"
     top_k: int = 3
     database_url: str = "sqlite:///.playbook/playbook.db"
     user_salt: str = ""  # secret: salts the hashes of user ids in the log and feedback
