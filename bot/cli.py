@@ -162,11 +162,17 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
         link_root=settings.link_root,
         max_bytes=settings.max_page_bytes,
     )
+    count = 0
     for page in pages:
+        # Every page has its row (pages without headings, branch pages and bundles too),
+        # named with the site's sections above it; its headings follow, indented.
+        print(f"{' › '.join((*page.trail, page.title))}  (page)  {page.link}")
         for section in page.sections:
-            indent = "  " * max(0, section.level - 1)
-            anchor = f"#{section.anchor}" if section.anchor else "(page)"
-            print(f"{indent}{section.title}  {anchor}  {section.link}")
+            if section.anchor:  # the text before the first heading is the page's own row
+                count += 1
+                indent = "  " * max(1, section.level - 1)
+                print(f"{indent}{section.title}  #{section.anchor}  {section.link}")
+    print(f"{len(pages)} page(s), {count} heading(s).")
     for error in errors:
         _stderr(f"Skipped {error}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import sys
 from pathlib import Path
 
 from bot.app import open_board, open_checklists, open_engine, open_store
@@ -34,6 +35,7 @@ def cmd_checklist(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps([_summary(c) for c in book.checklists], ensure_ascii=False, indent=2))
         else:
             print(render_checklist_index(book.checklists))
+        _note_progress_without_checklist(settings, book)
         return 0
     found = book.find(" ".join(args.name))
     if found.checklist is None:
@@ -58,6 +60,27 @@ def cmd_checklist(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(render_checklist(state))
     return 0
+
+
+def _note_progress_without_checklist(settings: Settings, book) -> None:
+    """Name, on stderr, the checklists that have stored progress but are no longer in the
+    book (a list the pages no longer hold, or no longer make a checklist): their ticks are
+    kept, and come back with the checklist."""
+    from bot.app import StoreUnavailable
+
+    try:
+        stored = open_store(settings).checklists_with_progress()
+    except StoreUnavailable:
+        return  # the list needs no database; without one there is no progress to speak of
+    gone = sorted(stored - {c.id for c in book.checklists})
+    if gone:
+        print(
+            f"Progress is stored for {len(gone)} checklist(s) the knowledge base no longer has: "
+            f"{', '.join(gone)}. It is kept: a list comes back as a checklist with "
+            "'checklists: true' (or its heading) in its page's front matter, or with its id "
+            "in checklists/aliases.yaml.",
+            file=sys.stderr,
+        )
 
 
 def _summary(checklist) -> dict:

@@ -220,3 +220,26 @@ class ThreadedFake:
         self.call(self.fake.stop())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+
+
+# What a passage must never be: markup left over instead of text. Once URLs, HTML tags,
+# shortcodes and file names are taken out, nothing but punctuation, "image" or tag names.
+_RESIDUE_OUT = re.compile(
+    r"(?:https?://|www\.)\S+|</?[A-Za-z][^>]*>|\{\{[<%].*?[>%]\}\}|\S+\.(?:png|jpe?g|gif|svg)\b",
+    re.S | re.I,
+)
+_RESIDUE_WORDS = {"image", "img", "div", "span", "br", "p", "a", "alt", "figure", "src"}
+_MARKUP_MARKS = ("{{<", "{{%", "<div", "![", "<!--", "<br", "<span")
+
+
+def residue_passages(texts) -> list[str]:
+    """The texts among ``texts`` that are markup residue, or that still hold raw markup
+    (``{{<``, ``{{%``, ``<div``, ``![``, …)."""
+    found = []
+    for text in texts:
+        words = re.findall(r"\w+", _RESIDUE_OUT.sub(" ", text))
+        if all(w.casefold() in _RESIDUE_WORDS for w in words) or any(
+            mark in text for mark in _MARKUP_MARKS
+        ):
+            found.append(text)
+    return found

@@ -167,6 +167,38 @@ def test_sections_lists_anchors(workdir):
     )
 
 
+def test_sections_gives_every_page_its_row(tmp_path):
+    """Pages without headings, branch pages (``_index.md``) and bundles (``folder/index.md``)
+    each have their row, named with the site's sections above them and linked to their
+    folder's URL; a page whose front matter never closes is named, not listed."""
+    kb = tmp_path / "knowledge"
+    files = {
+        "_index.md": "---\ntitle: Accueil\n---\n",
+        "domaines/_index.md": "---\ntitle: Domaines\n---\n",
+        "domaines/vente/_index.md": "---\ntitle: Vente\n---\nTout sur la vente.\n",
+        "domaines/vente/acheteur/index.md": "---\ntitle: L'acheteur\n---\n## Ses questions\nQui.\n",
+        "domaines/vente/prix.md": "---\ntitle: Le prix\n---\nSans titre de section.\n",
+        "domaines/vente/open.md": '---\ntitle: "No close"\n\nTexte.\n',
+    }
+    for name, text in files.items():
+        (kb / name).parent.mkdir(parents=True, exist_ok=True)
+        (kb / name).write_text(text)
+    result = run(tmp_path, "sections", env={"PLAYBOOK_BASE_URL": "https://kb.example/"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Accueil  (page)  https://kb.example/",
+        "Domaines  (page)  https://kb.example/domaines/",
+        "Domaines › Vente  (page)  https://kb.example/domaines/vente/",
+        "Domaines › Vente › L'acheteur  (page)  https://kb.example/domaines/vente/acheteur/",
+        "  Ses questions  #ses-questions  https://kb.example/domaines/vente/acheteur/#ses-questions",
+        "Domaines › Vente › Le prix  (page)  https://kb.example/domaines/vente/prix/",
+        "5 page(s), 1 heading(s).",
+    ]
+    assert "Skipped domaines/vente/open.md: front matter opened by --- is never closed" in (
+        result.stderr
+    )
+
+
 def test_serve_without_tokens_offers_the_terminal_chat(workdir):
     result = run(workdir, "serve", stdin="Red Hat, quel modèle ?\n/quit\n")
     assert result.returncode == 0, result.stderr
@@ -184,9 +216,11 @@ def test_help_is_instant_and_lists_commands(workdir):
 def test_index_names_a_broken_page_and_indexes_the_rest(tmp_path):
     copy_knowledge(tmp_path)
     (tmp_path / "knowledge" / "broken.md").write_text("---\ntitle: [oops\n---\nText\n")
+    (tmp_path / "knowledge" / "open.md").write_text('---\ntitle: "No close"\n\nText\n')
     result = run(tmp_path, "index")
     assert result.returncode == 1
     assert "Skipped broken.md: front matter does not parse" in result.stderr
+    assert "Skipped open.md: front matter opened by --- is never closed" in result.stderr
     assert "from 15 sections of 1 page(s)" in result.stdout
     asked = run(tmp_path, "ask", "Red Hat, quel modèle ?")
     assert asked.returncode == 0 and "Le modèle de support" in asked.stdout

@@ -168,3 +168,46 @@ def test_examples_taught_in_the_chat_are_listed_exported_and_removed(workdir):
     assert "No example taught yet" in run(workdir, "examples").stdout
     unknown = run(workdir, "examples", "--remove", "999")
     assert unknown.returncode != 0 and "No learned example 999" in unknown.stderr
+
+
+def _page(path, body, front=""):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\ntitle: {path.parent.name}\n{front}---\n\n{body}")
+
+
+def test_every_listed_id_is_unique_and_opens(tmp_path):
+    """Pages in bundles (``folder/_index.md``) with the same section titles: each list gets
+    its own id, and ``playbook checklist ID`` opens the checklist that id names."""
+    steps = "## Introduction\n\nAvant de livrer :\n\n- Vérifier les tests.\n- Relire le journal.\n"
+    for folder in ("alpha", "beta", "docs/alpha", "guides/alpha"):
+        _page(tmp_path / "knowledge" / folder / "_index.md", steps)
+    _page(tmp_path / "knowledge" / "facts" / "_index.md", "## Faits\n\n- Trois.\n- Deux.\n")
+    listed = json.loads(run(tmp_path, "checklist", "--json").stdout)
+    ids = [c["id"] for c in listed]
+    assert ids == [
+        "introduction",
+        "beta-introduction",
+        "alpha-introduction",
+        "guides-alpha-introduction",
+    ]
+    for checklist in listed:
+        shown = run(tmp_path, "checklist", checklist["id"], "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["id"] == checklist["id"]
+
+
+def test_progress_of_a_list_that_is_no_longer_a_checklist_is_kept_and_named(tmp_path):
+    page = tmp_path / "knowledge" / "team" / "_index.md"
+    body = "## Chiffres\n\nEn bref :\n\n- Trois clients.\n- Deux produits.\n"
+    _page(page, body, front="checklists: true\n")
+    ticked = run(tmp_path, "checklist", "chiffres", "--tick", "2", "--channel", "c", "--json")
+    assert json.loads(ticked.stdout)["items"][1]["done"] is True
+    _page(page, body)  # the page no longer opts in: a list of facts is not a checklist
+    listed = run(tmp_path, "checklist")
+    assert "chiffres" not in listed.stdout
+    assert "Progress is stored for 1 checklist(s) the knowledge base no longer has: chiffres." in (
+        listed.stderr
+    )
+    _page(page, body, front="checklists: [Chiffres]\n")
+    back = json.loads(run(tmp_path, "checklist", "chiffres", "--channel", "c", "--json").stdout)
+    assert [i["done"] for i in back["items"]] == [False, True]

@@ -13,6 +13,7 @@ class CitationData(TypedDict):
     section: str
     breadcrumb: list[str]
     link: str
+    trail: NotRequired[list[str]]  # the site's sections above the page; absent from old rows
 
 
 class QuoteData(CitationData):
@@ -41,7 +42,9 @@ class AnswerData(TypedDict):
 
 
 def _citation(data: CitationData) -> Citation:
-    return Citation(data["section"], tuple(data["breadcrumb"]), data["link"])
+    return Citation(
+        data["section"], tuple(data["breadcrumb"]), data["link"], tuple(data.get("trail", ()))
+    )
 
 
 def answer_to_dict(answer: Answer) -> AnswerData:
@@ -60,13 +63,19 @@ def answer_to_dict(answer: Answer) -> AnswerData:
                 "after": q.after,
                 "section": q.citation.section,
                 "breadcrumb": list(q.citation.breadcrumb),
+                "trail": list(q.citation.trail),
                 "link": q.citation.link,
                 "score": q.score,
             }
             for q in answer.quotes
         ],
         "suggestions": [
-            {"section": c.section, "breadcrumb": list(c.breadcrumb), "link": c.link}
+            {
+                "section": c.section,
+                "breadcrumb": list(c.breadcrumb),
+                "trail": list(c.trail),
+                "link": c.link,
+            }
             for c in answer.suggestions
         ],
         "notes": list(answer.notes),

@@ -16,7 +16,9 @@ class ListItem:
 
 @dataclass(frozen=True)
 class Block:
-    """A block of a section: ``kind`` is ``paragraph``, ``list``, ``code`` or ``other``."""
+    """A block of a section: ``kind`` is ``paragraph``, ``list``, ``code``, ``table`` (its
+    first line the header row), ``aside`` (an image's caption or a line of links: text that
+    goes with the text around it, never alone) or ``other``."""
 
     kind: str
     text: str
@@ -25,15 +27,26 @@ class Block:
 
 @dataclass(frozen=True)
 class Citation:
-    """Where a passage comes from: the section title, its breadcrumb and a link to it."""
+    """Where a passage comes from: the section title, its breadcrumb within the page (the
+    page title, then the headings above it) and a link to it; ``trail`` holds the site's
+    sections above the page (the titles of the parent folders' ``_index.md`` pages)."""
 
     section: str
     breadcrumb: tuple[str, ...]
     link: str
+    trail: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
-        """The breadcrumb joined for display, e.g. ``Commercialisation › Le modèle SaaS``."""
+        """The site's sections, then the breadcrumb, joined for display, e.g.
+        ``Domaines › Vente › Commercialisation › Le modèle SaaS``."""
+        return " › ".join((*self.trail, *self.breadcrumb))
+
+    @property
+    def page_label(self) -> str:
+        """The breadcrumb within the page joined, the site's sections left out: what is
+        embedded and indexed with a passage (with the sections too, site-dev-hard lost a
+        section and two answers at rank 1, and nothing moved up)."""
         return " › ".join(self.breadcrumb)
 
 
@@ -49,11 +62,14 @@ class Section:
     breadcrumb: tuple[str, ...]
     link: str
     blocks: tuple[Block, ...]
+    trail: tuple[str, ...] = ()  # the site's sections above the page (``Citation.trail``)
 
     @property
     def citation(self) -> Citation:
         """The citation of this section."""
-        return Citation(section=self.title, breadcrumb=self.breadcrumb, link=self.link)
+        return Citation(
+            section=self.title, breadcrumb=self.breadcrumb, link=self.link, trail=self.trail
+        )
 
     @property
     def text(self) -> str:
@@ -72,8 +88,9 @@ class Passage:
 
     @property
     def embedding_text(self) -> str:
-        """The text that is embedded and indexed: breadcrumb, then the passage."""
-        return f"{self.citation.label}\n{self.text}"
+        """The text that is embedded and indexed: the breadcrumb within the page, then the
+        passage."""
+        return f"{self.citation.page_label}\n{self.text}"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ import pytest
 
 from bot.core.team.checklists import fold, item_id, load_checklists
 from bot.core.team.lookup import ChecklistBook
-from tests.conftest import KNOWLEDGE
+from tests.conftest import KNOWLEDGE, ROOT
+
+SITE = ROOT.parent / "shared" / "corpora" / "second-cerveau"
 
 
 @pytest.fixture(scope="module")
@@ -15,17 +17,15 @@ def book():
 
 
 def test_derived_checklists_of_the_bundled_page(book):
+    """The page's lists of actions, duties and questions are checklists; its lists of facts
+    (revenue sources, examples of value, the SaaS advantages, the two ways of selling) are not."""
     derived = {c.id: c for c in book.checklists if c.source == "derived"}
     assert list(derived) == [
         "le-cercle-vertueux-de-lopen-source",
-        "le-cercle-vertueux-de-lopen-source-2",
         "les-trois-piliers-du-succes",
         "product-market-fit",
         "value-market-fit",
-        "value-market-fit-2",
-        "le-modele-saas",
         "consideration-gestion-du-produit",
-        "achat-et-expansion-ventes-internes-et-sur-le-terrain",
     ]
     pillars = derived["les-trois-piliers-du-succes"]
     assert pillars.title == "Les trois piliers du succès"
@@ -52,32 +52,30 @@ def test_derived_checklists_of_the_bundled_page(book):
     offer = derived["value-market-fit"]
     assert offer.description.startswith("Ainsi, lors de la réflexion sur une offre commerciale")
     assert len(offer.items) == 3
-    assert [i.text for i in derived["value-market-fit-2"].items] == [
-        "Fiabilité, disponibilité, sécurité.",
-        "Outillage, aide au développement.",
-        "Performance.",
-        "Audit.",
-        "Prestations de service.",
-    ]
-    assert derived["value-market-fit-2"].title == "Value-market fit (2)"
-    assert [i.text for i in derived["le-modele-saas"].items] == [
-        'Les entreprises n\'aiment pas le "vendor lock-in".',
-        "Les entreprises préfèrent acheter à ceux qui ont fait le code.",
-        "Vos concurrents n'ont pas votre expertise.",
-    ]
     duties = derived["consideration-gestion-du-produit"]
     assert duties.description == "Une gestion de produit efficace s'occupera de :"
     assert duties.items[0].text == (
         "Gérer les feuilles de route du projet open source et de sa version closed source."
     )
-    selling = derived["achat-et-expansion-ventes-internes-et-sur-le-terrain"]
-    assert [i.text[:20] for i in selling.items] == ["En libre-service : l", "En vente-service(top"]
-    revenue = derived["le-cercle-vertueux-de-lopen-source-2"]
-    assert [i.text for i in revenue.items] == [
-        "La vente de services et de support.",
-        "La vente de licences particulière (Open Source).",
-        "Le mode SaaS.",
+
+
+def test_lists_of_facts_keep_their_ids_for_when_a_page_opts_in(kb):
+    """A list the rule drops still owns its id: opting the page in brings it back under the
+    same id (and so with the progress stored against it), and no other checklist is renamed."""
+    before = {c.id for c in load_checklists(kb)[0]}
+    page = kb / "commercialisation.md"
+    page.write_text(page.read_text().replace("draft: false", "draft: false\nchecklists: true"))
+    checklists, errors = load_checklists(kb)
+    assert errors == []
+    derived = {c.id: c for c in checklists if c.source == "derived"}
+    assert before <= {c.id for c in checklists}
+    assert [i.text for i in derived["value-market-fit-2"].items][:2] == [
+        "Fiabilité, disponibilité, sécurité.",
+        "Outillage, aide au développement.",
     ]
+    assert derived["value-market-fit-2"].title == "Value-market fit (2)"
+    assert {"le-cercle-vertueux-de-lopen-source-2", "le-modele-saas"} <= set(derived)
+    assert "achat-et-expansion-ventes-internes-et-sur-le-terrain" in derived
 
 
 def test_curated_checklists_load_and_cite_sections(book):
@@ -104,7 +102,7 @@ def test_curated_checklists_load_and_cite_sections(book):
         ("three pilars", "les-trois-piliers-du-succes"),  # typo
         ("LES TROIS PILIERS DU SUCCES", "les-trois-piliers-du-succes"),  # accents, case
         ("prodcut market fit", "product-market-fit"),
-        ("cloud giants", "le-modele-saas"),
+        ("cloud giants", "choose-business-model"),
         ("offre commerciale", "prepare-commercial-offer"),
         ("prepare-commercial-offer", "prepare-commercial-offer"),
         ("Considération - Gestion du produit", "consideration-gestion-du-produit"),
@@ -156,3 +154,92 @@ def test_item_ids_are_stable_across_spacing_and_case():
     assert item_id("Audit.") == item_id("  audit. ")
     assert item_id("Audit.") != item_id("Performance.")
     assert fold("Le Modèle  SaaS !") == "le modele saas"
+
+
+def _page(path, body, front=""):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\ntitle: {path.parent.name or path.stem}\n{front}---\n\n{body}")
+
+
+STEPS = "## Étapes\n\nAvant de livrer :\n\n- Vérifier les tests.\n- Relire le changelog.\n"
+INTRO = "## Introduction\n\nD'abord :\n\n- Lire la page.\n- Poser les questions.\n"
+
+
+@pytest.fixture
+def colliding(tmp_path):
+    """A knowledge dir whose pages repeat section titles, most of them in page bundles
+    (``folder/_index.md``) whose file names are all the same."""
+    kb = tmp_path / "kb"
+    _page(kb / "alpha" / "_index.md", STEPS + INTRO)
+    _page(kb / "beta" / "_index.md", STEPS)
+    _page(kb / "docs" / "alpha" / "index.md", STEPS)  # same folder name as alpha/
+    _page(kb / "guides" / "alpha" / "index.md", STEPS)  # and again
+    _page(kb / "zeta.md", INTRO + "\n" + STEPS)
+    return kb
+
+
+def test_colliding_list_titles_get_unique_ids_that_open(colliding):
+    checklists, errors = load_checklists(colliding)
+    assert errors == []
+    ids = [c.id for c in checklists]
+    assert ids == [
+        "etapes",
+        "introduction",
+        "beta-etapes",
+        "alpha-etapes",
+        "guides-alpha-etapes",
+        "zeta-introduction",
+        "zeta-etapes",
+    ]
+    book = ChecklistBook(checklists)
+    for checklist in checklists:  # an id opens its own checklist, even one titled like another
+        assert book.find(checklist.id).checklist is checklist
+    assert book.find("zeta-introduction").checklist.citation.link.endswith("zeta.md#introduction")
+    again, _ = load_checklists(colliding)
+    assert [c.id for c in again] == ids  # stable from one reading to the next
+
+
+def test_front_matter_opts_lists_in_and_out(tmp_path):
+    kb = tmp_path / "kb"
+    facts = "## Chiffres\n\nEn bref :\n\n- Trois clients.\n- Deux produits.\n"
+    people = "## Équipe\n\nQui :\n\n- Alice.\n- Bob.\n"
+    questions = "## Questions\n\nAvant :\n\n- Qui paie ?\n- Pour quand ?\n"
+    _page(kb / "rule.md", facts + questions)
+    _page(kb / "all.md", facts, front="checklists: true\n")
+    _page(kb / "none.md", questions, front="checklists: false\n")
+    _page(kb / "some.md", facts + people, front="checklists: [Chiffres]\n")
+    _page(kb / "anchor.md", people, front="checklists: '#equipe'\n")
+    checklists, errors = load_checklists(kb, link_root="")
+    assert errors == []
+    kept = {(c.citation.link.split("#")[0], c.title) for c in checklists}
+    assert kept == {
+        ("anchor.md", "Équipe"),
+        ("all.md", "Chiffres"),
+        ("rule.md", "Questions"),
+        ("some.md", "Chiffres"),
+    }
+
+
+def test_aliases_keep_a_list_the_rule_drops(kb):
+    (kb / "checklists" / "aliases.yaml").write_text("le-modele-saas: [cloud advantages]\n")
+    checklists, errors = load_checklists(kb)
+    assert errors == []
+    book = ChecklistBook(checklists)
+    assert book.find("cloud advantages").checklist.id == "le-modele-saas"
+
+
+def test_every_checklist_of_the_site_has_a_unique_id_that_opens():
+    if not SITE.is_dir():
+        pytest.skip(f"the site corpus is expected at {SITE} (../shared/corpora from the project)")
+    checklists, errors = load_checklists(SITE)
+    assert errors == []
+    ids = [c.id for c in checklists]
+    assert len(ids) == len(set(ids))
+    book = ChecklistBook(checklists)
+    refused = [c.id for c in checklists if book.find(c.id).checklist is not c]
+    assert refused == []
+    # Lists of actions and questions, not every list: the site has 174 lists.
+    assert 30 <= len(checklists) <= 70
+    titles = {c.title for c in checklists}
+    assert "Comment décider ?" in titles  # six steps to a decision
+    assert "Qui sont nos ennemis ?" not in titles  # bacteria, viruses, protozoa

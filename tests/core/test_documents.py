@@ -141,3 +141,161 @@ def test_huge_and_binary_pages_are_named_not_indexed(tmp_path):
     named = {e.path: e.reason for e in errors}
     assert "above the page size limit of 1.0 MB (PLAYBOOK_MAX_PAGE_KB)" in named["huge.md"]
     assert "binary content" in named["nul.md"]
+
+
+def _texts(markdown: str) -> list[str]:
+    """The text of each passage a page gives, as a user would see them quoted."""
+    from bot.core.knowledge.passages import build_passages
+
+    return [p.text for p in build_passages(parse_page(markdown, "p.md").sections)]
+
+
+def test_an_image_alone_is_no_passage_and_a_placeholder_alt_is_dropped():
+    # A book cover linked to a shop, with the placeholder alt text converters write.
+    texts = _texts("---\ntitle: Livre\n---\n[![image](cover.jpg)](https://shop.example/b)\n")
+    assert texts == []
+    texts = _texts(
+        "## Chiffres\n\nNous voulons reconnaître des chiffres comme ceux-ci : ![image](d.png)\n"
+    )
+    assert texts == ["Nous voulons reconnaître des chiffres comme ceux-ci :"]
+
+
+def test_an_image_alt_text_joins_the_sentence_around_it_never_stands_alone():
+    texts = _texts(
+        "## Flux\n\nLe schéma ![des flux de trésorerie](flux.png) montre la saisonnalité "
+        "des ventes.\n\n"
+        "## Gaz\n\nL'Europe exportait plus de gaz naturel que la Russie il y a quinze ans.\n\n"
+        "![Production de gaz en Europe et en Russie](gaz.jpeg)\n\n"
+        "## Figure seule\n\n![Courbe des émissions par personne](co2.png)\n"
+    )
+    assert texts[0] == "Le schéma des flux de trésorerie montre la saisonnalité des ventes."
+    assert texts[1] == (
+        "L'Europe exportait plus de gaz naturel que la Russie il y a quinze ans. "
+        "Production de gaz en Europe et en Russie"
+    )
+    assert len(texts) == 2  # the section holding a figure only has nothing to quote
+
+
+def test_shortcodes_keep_their_text_and_lose_their_tags():
+    page = parse_page(
+        "## Leçons\n\n"
+        '{{< alert icon="👉" text="À retenir : faire du vertical." />}}\n\n'
+        "{{< alert >}}Un produit résout **un** problème.{{< /alert >}}\n\n"
+        "{{% notice info %}}\nLe premier client s'achète.\n{{% /notice %}}\n\n"
+        '{{< details title="Plus" >}}\n{{< tab >}}Un onglet dans un détail.{{< /tab >}}\n'
+        "{{< /details >}}\n\n"
+        '{{< youtube id="dQw4w9WgXcQ" >}}\n\n'
+        "{{< toc />}}\n",
+        "p.md",
+    )
+    texts = [b.text for b in page.sections[0].blocks]
+    assert texts == [
+        "À retenir : faire du vertical.",
+        "Un produit résout un problème.",
+        "Le premier client s'achète.",
+        "Plus Un onglet dans un détail.",
+    ]
+
+
+def test_raw_html_keeps_its_text_and_loses_tags_and_comments():
+    page = parse_page(
+        "## Html\n\n"
+        '<div class="note">\n<p>Le support se vend <b>par contrat</b> &amp; par an.</p>\n'
+        "<!-- à relire -->\n</div>\n\n"
+        "<!--\nUn brouillon caché\n-->\n\n"
+        "Une ligne<br>coupée avec <span>un mot</span> <!-- caché --> mis en valeur.\n",
+        "p.md",
+    )
+    texts = [b.text for b in page.sections[0].blocks]
+    assert texts == [
+        "Le support se vend par contrat & par an.",
+        "Une ligne coupée avec un mot mis en valeur.",
+    ]
+
+
+def test_a_table_reads_as_lines_of_cells_under_its_header():
+    from bot.core.knowledge.passages import MAX_CHARS
+
+    rows = "".join(f"| Offre {n} | {n * 10} € par mois pour l'équipe |\n" for n in range(60))
+    texts = _texts(f"## Prix\n\n| Offre | Prix |\n|---|---|\n{rows}")
+    assert texts[0].split("\n")[:3] == [
+        "Offre — Prix",
+        "Offre 0 — 0 € par mois pour l'équipe",
+        "Offre 1 — 10 € par mois pour l'équipe",
+    ]
+    assert len(texts) > 1 and all(len(t) <= MAX_CHARS for t in texts)
+    assert all(t.startswith("Offre — Prix\n") for t in texts)  # every part keeps the header
+
+
+def test_code_is_kept_verbatim_and_split_between_lines_only():
+    code = "\n".join(f"deploy --region eu-{n}. Then restart worker {n}" for n in range(80))
+    texts = _texts(f"## Script\n\nLancez :\n\n```sh\n{code}\n```\n")
+    lines = [line for t in texts for line in t.split("\n")]
+    assert lines == ["Lancez :", *code.split("\n")]
+
+
+def test_a_front_matter_that_never_closes_is_named_and_the_rest_indexed(tmp_path):
+    (tmp_path / "good.md").write_text("---\ntitle: Good\n---\n## A\nFine text.\n")
+    (tmp_path / "open.md").write_text('---\ntitle: "No close"\ndraft: false\n\n## A\nText.\n')
+    (tmp_path / "toml.md").write_text('+++\ntitle = "No close"\n\nText.\n')
+    (tmp_path / "empty.md").write_text("---\n---\n## Vide\nUne page sans métadonnées.\n")
+    pages, errors = load_pages(tmp_path)
+    assert [p.source for p in pages] == ["empty.md", "good.md"]
+    reported = {e.path: e.reason for e in errors}
+    assert reported["open.md"].startswith("front matter opened by --- is never closed")
+    assert reported["toml.md"].startswith("front matter opened by +++ is never closed")
+    assert not any("No close" in b.text for p in pages for s in p.sections for b in s.blocks)
+
+
+def _site(tmp_path: Path) -> Path:
+    """A small Hugo site: branch pages (``_index.md``), bundles, a leaf page, a folder
+    without ``_index.md`` and a page without headings."""
+    files = {
+        "_index.md": "---\ntitle: Accueil\n---\nBienvenue.\n",
+        "domaines/_index.md": "---\ntitle: Domaines\n---\n",
+        "domaines/vente/_index.md": "---\ntitle: Compétence - Vente\n---\n",
+        "domaines/vente/acheteur/index.md": (
+            "---\ntitle: L'acheteur\n---\n## Ses questions\n\nIl veut savoir ce qu'il gagne.\n"
+        ),
+        "domaines/vente/prix.md": "---\ntitle: Le prix\n---\nLe prix se discute en dernier.\n",
+        "livres/resume/index.md": (
+            "---\ntitle: Résumé\n---\n## Idée\n\nLire peu mais souvent, chaque jour.\n"
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_breadcrumbs_follow_the_sites_sections_and_links_its_urls(tmp_path):
+    pages, errors = load_pages(_site(tmp_path), base_url="https://kb.example/")
+    assert errors == []
+    by_source = {p.source: p for p in pages}
+    buyer = by_source["domaines/vente/acheteur/index.md"]
+    (questions,) = buyer.sections
+    assert questions.citation.label == "Domaines › Compétence - Vente › L'acheteur › Ses questions"
+    assert questions.breadcrumb == ("L'acheteur", "Ses questions")  # the page's own part
+    assert questions.link == "https://kb.example/domaines/vente/acheteur/#ses-questions"
+    price = by_source["domaines/vente/prix.md"].sections[0]
+    assert price.citation.label == "Domaines › Compétence - Vente › Le prix"
+    assert price.link == "https://kb.example/domaines/vente/prix/"
+    branch = by_source["domaines/vente/_index.md"]
+    assert branch.trail == ("Domaines",) and branch.link == "https://kb.example/domaines/vente/"
+    # No _index.md in livres/: the breadcrumb is the page's own, as before.
+    (idea,) = by_source["livres/resume/index.md"].sections
+    assert idea.citation.label == "Résumé › Idée"
+    assert by_source["_index.md"].sections[0].citation.label == "Accueil"
+
+
+def test_a_figure_shortcode_is_read_as_an_image_its_caption_never_alone():
+    texts = _texts(
+        "## Ventes\n\nLes ventes doublent chaque hiver depuis que le support est inclus.\n\n"
+        '{{< figure src="ventes.png" caption="Courbe des ventes par saison" >}}\n\n'
+        "## Figure seule\n\n"
+        '{{< figure src="seule.png" title="Une figure" caption="Sans texte autour d\'elle" >}}\n'
+    )
+    assert texts == [
+        "Les ventes doublent chaque hiver depuis que le support est inclus. "
+        "Courbe des ventes par saison"
+    ]

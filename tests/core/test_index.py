@@ -248,3 +248,26 @@ def test_a_renamed_page_keeps_its_vectors(kb, tmp_path):
     assert report.embedded == 0
     index = load_index(tmp_path / "idx")
     assert {p.source for p in index.passages} == {"vendre.md"}
+
+
+def test_retitling_a_section_page_updates_the_breadcrumbs_of_the_pages_under_it(kb, tmp_path):
+    """A page's citations carry the titles of its parent folders' ``_index.md``: when one
+    is retitled, the pages under it are read again though their own bytes did not change."""
+    idx = tmp_path / "idx"
+    (kb / "vente").mkdir()
+    (kb / "vente" / "_index.md").write_text("---\ntitle: Vente\n---\n")
+    (kb / "vente" / "acheteur").mkdir()
+    (kb / "vente" / "acheteur" / "index.md").write_text(
+        "---\ntitle: L'acheteur\n---\n## Ses questions\n\nIl veut savoir ce qu'il gagne.\n"
+    )
+    build_index(kb, idx, FakeEmbedder())
+    labels = {c.label for c in load_index(idx).sections}
+    assert "Vente › L'acheteur › Ses questions" in labels
+    (kb / "vente" / "_index.md").write_text("---\ntitle: Compétence - Vente\n---\n")
+    build_index(kb, idx, FakeEmbedder())
+    index = load_index(idx)
+    labels = {c.label for c in index.sections}
+    assert "Compétence - Vente › L'acheteur › Ses questions" in labels
+    assert "Vente › L'acheteur › Ses questions" not in labels
+    quoted = next(p for p in index.passages if "gagne" in p.text)
+    assert quoted.citation.label == "Compétence - Vente › L'acheteur › Ses questions"

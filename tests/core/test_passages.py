@@ -36,7 +36,7 @@ def test_every_passage_cites_its_section_and_ids_are_stable():
     assert [p.id for p in first] == [p.id for p in second]
     assert len({p.id for p in first}) == len(first)
     for p in first:
-        assert p.embedding_text.startswith(p.citation.label)
+        assert p.embedding_text.startswith(p.citation.page_label)
         assert len(p.text) >= MIN_CHARS
 
 
@@ -62,3 +62,34 @@ def test_a_paragraph_repeated_in_a_section_gets_an_id_per_copy_at_once():
     assert len(ids) == len(set(ids)) == len(passages) > 100
     again = build_passages(parse_page("## Répétitions\n\n" + paragraph, "rep.md").sections)
     assert again[0].id == ids[0]
+
+
+def test_no_passage_is_markup_residue():
+    """A page with every kind of markup gives passages of text only: an image alone, one in a
+    sentence, shortcodes paired, self-closing and nested, raw HTML, a comment, a line of
+    links, a table and code."""
+    from tests.helpers import residue_passages
+
+    page = parse_page(
+        "---\ntitle: Tout\n---\n"
+        "[![image](cover.jpg)](https://shop.example/book)\n\n"
+        "## Images\n\n![image](a.png)\n\nUn texte avec ![image](b.png) au milieu.\n\n"
+        "![](c.png)\n\n"
+        '## Shortcodes\n\n{{< figure src="f.png" >}}\n\n{{< toc >}}\n\n'
+        "{{% notice %}}{{< badge >}}{{% /notice %}}\n\n"
+        "{{< alert >}}Une alerte qui dit quelque chose.{{< /alert >}}\n\n"
+        '## Html\n\n<div>\n<img src="x.png" alt="image">\n</div>\n\n<!-- note -->\n\n'
+        "<br>\n\n"
+        "## Liens\n\nhttps://example.com/a https://example.com/b\n\n"
+        "- https://example.com/c\n- ![image](d.png)\n\n"
+        "## Table\n\n| a | b |\n|---|---|\n| Prix | 10 € |\n\n"
+        "## Code\n\n```\nmake deploy\n```\n",
+        "p.md",
+    )
+    passages = build_passages(page.sections)
+    texts = [p.text for p in passages]
+    assert residue_passages(texts) == []
+    assert texts[0] == "Un texte avec au milieu."
+    assert any("Une alerte qui dit quelque chose." in t for t in texts)
+    assert any("Prix — 10 €" in t for t in texts) and any("make deploy" in t for t in texts)
+    assert not any("example.com" in t and len(t) < 60 for t in texts)

@@ -58,3 +58,20 @@ def test_an_answer_on_the_site_quotes_and_links_its_page(site_engine):
     first = answer.quotes[0]
     assert "temps de guerre" in first.text.casefold()
     assert "resume_hard_things" in first.citation.link
+
+
+def test_no_passage_of_the_site_is_markup_residue():
+    """Every passage of the site is text a reader sees on the published page: no image
+    placeholder, shortcode, HTML or line of links alone (8 passages read « image » and 6
+    quoted a shortcode before pages were read as Hugo publishes them)."""
+    from bot.core.knowledge.documents import load_pages
+    from bot.core.knowledge.passages import build_passages
+    from tests.helpers import residue_passages
+
+    if not SITE.is_dir():
+        pytest.skip(f"the site corpus is expected at {SITE} (../shared/corpora from the project)")
+    pages, errors = load_pages(SITE)
+    assert errors == [] and len(pages) == 116
+    texts = [p.text for p in build_passages(s for page in pages for s in page.sections)]
+    assert len(texts) > 1000
+    assert residue_passages(texts) == []

@@ -106,30 +106,30 @@ def test_an_item_removed_from_the_knowledge_base_is_reported_retired(db_url, tmp
     kb = tmp_path / "kb"
     shutil.copytree(KNOWLEDGE, kb)
     checklists, _ = load_checklists(kb)
-    saas = next(c for c in checklists if c.id == "le-modele-saas")
+    pmf = next(c for c in checklists if c.id == "product-market-fit")
     store = Store(db_url)
     conv = conversation_key("discord", "G1", "C9")
-    for item in saas.items[:2]:
-        store.tick(conv, saas.id, item.id, item.text, "carol")
+    for item in pmf.items[:2]:
+        store.tick(conv, pmf.id, item.id, item.text, "carol")
     page = kb / "commercialisation.md"
     page.write_text(
         page.read_text()
-        .replace("- Vos concurrents n'ont pas votre expertise.\n", "")
+        .replace("- Quelles sont les alternatives sur le marché ?\n", "")
         .replace(
-            '- Les entreprises n\'aiment pas le "vendor lock-in".',
-            "- Les entreprises détestent l'enfermement.",
+            "- Quel est le problème que le logiciel open source aide à résoudre ?",
+            "- Quel problème le logiciel résout-il ?",
         )
     )
     checklists, _ = load_checklists(kb)
-    saas = next(c for c in checklists if c.id == "le-modele-saas")
-    state = checklist_state(store, conv, saas)
+    pmf = next(c for c in checklists if c.id == "product-market-fit")
+    state = checklist_state(store, conv, pmf)
     assert [s.item.text for s in state.items] == [
-        "Les entreprises détestent l'enfermement.",
-        "Les entreprises préfèrent acheter à ceux qui ont fait le code.",
+        "Quel problème le logiciel résout-il ?",
+        "Pour qui résout-il ce problème ?",
     ]
     assert [s.done for s in state.items] == [False, True]  # progress stays on its item
     assert [t.item_text for t in state.retired] == [
-        'Les entreprises n\'aiment pas le "vendor lock-in".'
+        "Quel est le problème que le logiciel open source aide à résoudre ?"
     ]
     assert state.retired[0].by == "carol"
 

@@ -1,6 +1,7 @@
 """Reading the pages and building the index.
 
-``documents`` (Markdown pages, front matter, sections) → ``passages`` (paragraph and
+``documents`` (Markdown pages, front matter, sections; ``markup`` reads shortcodes, HTML
+and images as the published page shows them) → ``passages`` (paragraph and
 sentence-window passages) → ``embedders`` (USE, e5, sentence-transformers; ``usem3_pooling``)
 and ``vectors`` (the dense index) with ``lexical`` (BM25 over fields), ``glossary`` and
 ``examples`` (the team's curated files) → ``build`` (an atomic, checksummed build folder) →

@@ -26,7 +26,9 @@ from bot.core.knowledge.documents import (
     KnowledgeDirError,
     Page,
     page_files,
+    page_trail,
     read_page,
+    section_titles,
 )
 from bot.core.knowledge.embedders import DualEmbedder, Embedder, embed_groups
 from bot.core.knowledge.examples import (
@@ -220,6 +222,14 @@ def _new_page(page: Page, digest: str, previous: Previous | None) -> PageParts:
     )
 
 
+def page_digest(file_hash: str, trail: tuple[str, ...]) -> str:
+    """What tells an unchanged page: its file's hash and, when it has one, the site's
+    sections above it (a parent ``_index.md`` retitled changes its citations too)."""
+    if not file_hash or not trail:
+        return file_hash
+    return f"{file_hash}:{text_key(chr(31).join(trail))}"
+
+
 def _read_pages(
     files: list[tuple[Path, str]],
     hashes: dict[str, str],
@@ -232,13 +242,17 @@ def _read_pages(
     """Every page's parts: unchanged pages from ``previous``, the others parsed now."""
     parts: list[PageParts] = []
     errors: list[DocumentError] = []
+    titles = section_titles(files)
     for path, source in files:
         check()
-        digest = hashes.get(source, "")
+        trail = page_trail(source, titles)
+        digest = page_digest(hashes.get(source, ""), trail)
         if previous is not None and previous.unchanged(source, digest):
             parts.append(_reused_page(source, digest, previous))
             continue
-        page = read_page(path, source, base_url=base_url, link_root=root, max_bytes=max_bytes)
+        page = read_page(
+            path, source, base_url=base_url, link_root=root, max_bytes=max_bytes, trail=trail
+        )
         if isinstance(page, DocumentError):
             errors.append(page)
         elif not page.draft:
@@ -294,7 +308,7 @@ class _VectorStream:
     def embed(self, passage: Passage, sentences: list[str]) -> None:
         """Embed one passage and its sentences."""
         self._pending.items.append(("embed", len(self._pending.groups), len(sentences)))
-        self._pending.groups.append([passage.citation.label, *sentences])
+        self._pending.groups.append([passage.citation.page_label, *sentences])
         self._pending.wholes.append(passage.embedding_text)
         if len(self._pending.groups) >= GROUP_BATCH:
             self.flush()

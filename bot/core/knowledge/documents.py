@@ -1,4 +1,12 @@
-"""Markdown pages with Hugo front matter → sections (title, breadcrumb, anchor, link, blocks)."""
+"""Markdown pages with Hugo front matter → sections (title, breadcrumb, anchor, link, blocks).
+
+Pages are read as Hugo publishes them: shortcodes (``{{< >}}``, ``{{% %}}``) keep the text
+they show and lose their tags, raw HTML keeps its text and loses its tags and comments, an
+image is its alt text (or nothing when the alt text is a placeholder such as "image") and
+joins the text around it, tables become "cell — cell" lines. Markup residue (a paragraph of
+URLs, punctuation or placeholders only) never stands as text of its own. A page's citations
+carry the site's sections above it: the titles of its parent folders' ``_index.md`` pages.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import os
 import re
 import tomllib
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -14,6 +23,12 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from bot.core.knowledge.markup import (
+    html_text,
+    is_placeholder_alt,
+    markup_residue,
+    strip_shortcodes,
+)
 from bot.core.types import Block, ListItem, Section
 
 # libyaml's safe loader where PyYAML was built with it (front matter parses ~10× faster).
@@ -37,15 +52,25 @@ class DocumentError:
 
 @dataclass(frozen=True)
 class Page:
-    """A parsed page: its path relative to the knowledge directory, title and sections."""
+    """A parsed page: its path relative to the knowledge directory, title and sections, the
+    link to the page itself and the site's sections above it (``Citation.trail``).
+
+    ``checklists`` is the page's front matter ``checklists:``: ``True`` (every list of the page
+    is a checklist), ``False`` (none is), the headings (titles or anchors) whose lists are, or
+    ``None`` when the page does not say (``bot.core.team.tickable`` decides).
+    """
 
     source: str
     title: str
     draft: bool
     sections: tuple[Section, ...]
+    link: str = ""
+    trail: tuple[str, ...] = ()
+    checklists: bool | tuple[str, ...] | None = None
 
 
-_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\r?\n(.*?)\r?\n\1[ \t]*(?:\r?\n|\Z)", re.S)
+_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\r?\n(?:(.*?)\r?\n)?\1[ \t]*(?:\r?\n|\Z)", re.S)
+_FRONT_MATTER_OPENS = re.compile(r"\A(---|\+\+\+)[ \t]*(?:\r?\n|\Z)")
 _SPACES = re.compile(r"\s+")
 
 
@@ -68,12 +93,19 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
     """Split YAML (``---``) or TOML (``+++``) front matter from the body.
 
     Returns ``(metadata, body)``, the metadata as the page wrote it (any names and values);
-    raises ``ValueError`` when the front matter does not parse.
+    raises ``ValueError`` when the front matter does not parse or is never closed.
     """
     match = _FRONT_MATTER.match(text)
     if not match:
+        opened = _FRONT_MATTER_OPENS.match(text)
+        if opened:
+            delimiter = opened.group(1)
+            raise ValueError(
+                f"front matter opened by {delimiter} is never closed (no {delimiter} line "
+                "after it): not indexed"
+            )
         return {}, text
-    raw = match.group(2)
+    raw = match.group(2) or ""
     try:
         meta = (
             yaml.load(raw, Loader=_YAML_LOADER) if match.group(1) == "---" else tomllib.loads(raw)
@@ -112,6 +144,13 @@ def section_link(source: str, anchor: str, base_url: str, link_root: str) -> str
     return f"{root}/{source}{fragment}" if root else f"{source}{fragment}"
 
 
+def _image_alt(token: Token) -> str:
+    """An image's alt text as a reader would read it, or ``""`` for a placeholder."""
+    alt = "".join(c.content for c in token.children or [] if c.type in ("text", "code_inline"))
+    alt = _SPACES.sub(" ", alt or token.content).strip()
+    return "" if is_placeholder_alt(alt, str(token.attrs.get("src") or "")) else alt
+
+
 def _inline_text(token: Token) -> str:
     parts: list[str] = []
     for child in token.children or []:
@@ -120,8 +159,23 @@ def _inline_text(token: Token) -> str:
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
         elif child.type == "image":
-            parts.append(child.content)
+            parts.append(_image_alt(child))
+        elif child.type == "html_inline":  # a tag or a comment: its text is around it
+            parts.append(" " if _LINE_BREAK_TAG.match(child.content) else "")
     return _SPACES.sub(" ", "".join(parts)).strip()
+
+
+_LINE_BREAK_TAG = re.compile(r"<br\b", re.I)
+_NOT_TEXT = frozenset({"link_open", "link_close", "softbreak", "hardbreak", "html_inline"})
+
+
+def _only_images(token: Token) -> bool:
+    """Whether an inline holds images and nothing else to read (links, breaks, tags aside)."""
+    children = token.children or []
+    return any(c.type == "image" for c in children) and all(
+        c.type in _NOT_TEXT or c.type == "image" or (c.type == "text" and not c.content.strip())
+        for c in children
+    )
 
 
 def _item_title(token: Token) -> tuple[str | None, str]:
@@ -166,7 +220,9 @@ def _list_block(tokens: list[Token]) -> Block:
         elif token.type == "list_item_close":
             depth -= 1
             if depth == 0:
-                items.append(ListItem(text=" ".join(current).strip(), title=title))
+                text = " ".join(c for c in current if c).strip()
+                if text and markup_residue(text) != "empty":
+                    items.append(ListItem(text=text, title=title))
         elif token.type == "inline" and depth >= 1:
             if not current and depth == 1:
                 title, body = _item_title(token)
@@ -179,10 +235,35 @@ def _list_block(tokens: list[Token]) -> Block:
     return Block(kind="list", text=text, items=tuple(items))
 
 
+def _table_block(tokens: list[Token]) -> Block | None:
+    """A table as lines of ``cell — cell``, the header row first; ``None`` when empty."""
+    rows: list[str] = []
+    cells: list[str] = []
+    for t in tokens:
+        if t.type == "inline":
+            cells.append(_inline_text(t))
+        elif t.type == "tr_close":
+            line = " — ".join(c for c in cells if c)
+            if line:
+                rows.append(line)
+            cells = []
+    return Block(kind="table", text="\n".join(rows)) if rows else None
+
+
+def _text_block(text: str) -> Block | None:
+    """A paragraph of ``text``; an aside when it holds links only (it goes with the text
+    around it), ``None`` when nothing is left to read."""
+    residue = markup_residue(text)
+    if residue == "empty":
+        return None
+    return Block(kind="aside" if residue else "paragraph", text=text)
+
+
 def _blocks_and_headings(body: str) -> list[tuple[int, str] | Block]:
     """Parse a page body into a flat sequence of headings ``(level, title)`` and blocks."""
-    tokens = MarkdownIt("commonmark").enable("table").parse(body)
+    tokens = MarkdownIt("commonmark").enable("table").parse(strip_shortcodes(body))
     out: list[tuple[int, str] | Block] = []
+    found: Block | None
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -191,25 +272,28 @@ def _blocks_and_headings(body: str) -> list[tuple[int, str] | Block]:
             i = _closing(tokens, i) + 1
         elif token.type in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
-            block = _list_block(tokens[i : end + 1])
-            if block.items:
-                out.append(block)
+            found = _list_block(tokens[i : end + 1])
+            if found.items:  # a list of links only goes with the text around it
+                out.append(
+                    Block(kind="aside", text=found.text) if markup_residue(found.text) else found
+                )
             i = end + 1
         elif token.type == "table_open":
             end = _closing(tokens, i)
-            rows, cells = [], []
-            for t in tokens[i:end]:
-                if t.type == "inline":
-                    cells.append(_inline_text(t))
-                elif t.type == "tr_close":
-                    rows.append(" | ".join(cells))
-                    cells = []
-            out.append(Block(kind="other", text="\n".join(rows)))
+            found = _table_block(tokens[i:end])
+            if found:
+                out.append(found)
             i = end + 1
         elif token.type == "inline":
             text = _inline_text(token)
-            if text:
-                out.append(Block(kind="paragraph", text=text))
+            found = _text_block(text) if text else None
+            if found and _only_images(token):  # a figure: its caption goes with the text
+                found = Block(kind="aside", text=text)
+            if found:
+                out.append(found)
+            i += 1
+        elif token.type == "html_block":
+            out.extend(b for b in map(_text_block, html_text(token.content)) if b)
             i += 1
         elif token.type in ("fence", "code_block"):
             if token.content.strip():
@@ -220,11 +304,33 @@ def _blocks_and_headings(body: str) -> list[tuple[int, str] | Block]:
     return out
 
 
-def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "knowledge") -> Page:
+def checklist_option(meta: dict[str, object]) -> bool | tuple[str, ...] | None:
+    """The front matter's ``checklists:`` as ``Page.checklists`` has it: a yes/no, the
+    headings it names (one heading or a list of them), or ``None`` (absent or not readable)."""
+    value = meta.get("checklists")
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip():
+        return (value.strip(),)
+    if isinstance(value, list):
+        return tuple(str(v).strip() for v in value if str(v).strip())
+    return None
+
+
+def parse_page(
+    text: str,
+    source: str,
+    *,
+    base_url: str = "",
+    link_root: str = "knowledge",
+    trail: tuple[str, ...] = (),
+) -> Page:
     """Parse one Markdown page into sections.
 
-    ``source`` is the page's path relative to the knowledge directory. The text before the first
-    heading forms a section named after the page title. Raises ``ValueError`` on bad front matter.
+    ``source`` is the page's path relative to the knowledge directory; ``trail`` the site's
+    sections above it (``page_trail``), carried by every citation. The text before the first
+    heading forms a section named after the page title. Raises ``ValueError`` on front matter
+    that does not parse or is never closed.
     """
     meta, body = split_front_matter(text)
     items = _blocks_and_headings(body)
@@ -243,7 +349,7 @@ def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "
     def flush() -> None:
         crumbs: tuple[str, ...]
         if heading is None:  # the text before the first heading, named after the page
-            if not blocks:
+            if all(block.kind == "aside" for block in blocks):
                 return
             name, level, anchor, crumbs = title, 1, "", (title,)
         else:
@@ -256,7 +362,9 @@ def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "
                 used[anchor] = 0
             crumbs = (title, *(t for lvl, t in stack if not (lvl == 1 and t == title)))
         link = section_link(source, anchor, base_url, link_root)
-        sections.append(Section(source, title, name, level, anchor, crumbs, link, tuple(blocks)))
+        sections.append(
+            Section(source, title, name, level, anchor, crumbs, link, tuple(blocks), trail)
+        )
 
     for item in items:
         if isinstance(item, tuple):
@@ -272,7 +380,15 @@ def parse_page(text: str, source: str, *, base_url: str = "", link_root: str = "
     # A heading with no text under it still exists (it can be cited and listed) unless it is
     # the page title repeated as an H1.
     sections = [s for s in sections if s.blocks or not (s.level == 1 and s.title == title)]
-    return Page(source=source, title=title, draft=draft, sections=tuple(sections))
+    return Page(
+        source=source,
+        title=title,
+        draft=draft,
+        sections=tuple(sections),
+        link=section_link(source, "", base_url, link_root),
+        trail=trail,
+        checklists=checklist_option(meta),
+    )
 
 
 def page_files(
@@ -334,6 +450,42 @@ def page_files(
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # the default of PLAYBOOK_MAX_PAGE_KB
 
 
+_TITLE_BYTES = 256 * 1024  # how much of an ``_index.md`` is read for its front matter
+
+
+def section_titles(files: Iterable[tuple[Path, str]]) -> dict[str, str]:
+    """The title of each folder of the site that has an ``_index.md`` page (its front
+    matter's ``linkTitle``, else its ``title``), by the folder's POSIX path (``""`` for the
+    root); a page that cannot be read or has no title gives none."""
+    titles: dict[str, str] = {}
+    for path, source in files:
+        folder, _, name = source.rpartition("/")
+        if name != "_index.md":
+            continue
+        try:
+            with path.open("rb") as handle:
+                text = handle.read(_TITLE_BYTES).decode("utf-8-sig", errors="replace")
+            meta, _ = split_front_matter(text)
+        except (OSError, ValueError):
+            continue
+        title = str(meta.get("linkTitle") or meta.get("title") or "").strip()
+        if title:
+            titles[folder] = title
+    return titles
+
+
+def page_trail(source: str, titles: dict[str, str]) -> tuple[str, ...]:
+    """The site's sections above a page, as Hugo's breadcrumbs show them: the titles of the
+    folders that hold it (``section_titles``), from the top, the site's home left out. A
+    bundle (``folder/index.md``) and a branch page (``folder/_index.md``) are their folder,
+    so the trail starts above it; a folder without a titled ``_index.md`` is skipped."""
+    parts = source.split("/")[:-1]
+    if source.rsplit("/", 1)[-1] in ("index.md", "_index.md"):
+        parts = parts[:-1]
+    folders = ("/".join(parts[: n + 1]) for n in range(len(parts)))
+    return tuple(titles[f] for f in folders if f in titles)
+
+
 def read_page(
     path: Path,
     source: str,
@@ -341,9 +493,11 @@ def read_page(
     base_url: str = "",
     link_root: str = "knowledge",
     max_bytes: int = MAX_PAGE_BYTES,
+    trail: tuple[str, ...] = (),
 ) -> Page | DocumentError:
-    """Read and parse one page file; what went wrong when it cannot be read, is larger than
-    ``max_bytes`` or is not text."""
+    """Read and parse one page file (its citations carrying ``trail``, ``page_trail``);
+    what went wrong when it cannot be read, is larger than ``max_bytes``, is not text or its
+    front matter is broken."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -361,35 +515,45 @@ def read_page(
     except OSError as exc:
         return DocumentError(source, f"cannot be read ({exc.strerror})")
     try:
-        return parse_page(text, source, base_url=base_url, link_root=link_root)
+        return parse_page(text, source, base_url=base_url, link_root=link_root, trail=trail)
     except ValueError as exc:
         return DocumentError(source, str(exc))
 
 
-_CacheKey = tuple[int, int, str, str, int]
+_CacheKey = tuple[int, int, str, str, int, tuple[str, ...]]
 
 
 class PageCache:
     """Parsed pages kept by a long-running process (the server's reloads), each reused while
-    its file's size and modification time stay the same and the link settings too."""
+    its file's size and modification time stay the same, and the link settings and the
+    site's sections above it too."""
 
     def __init__(self) -> None:
-        # By source: the file's size, mtime and the link settings it was read with, and the page.
+        # By source: the file's size, mtime, the link settings and trail it was read with,
+        # and the page.
         self._pages: dict[str, tuple[_CacheKey, Page | DocumentError]] = {}
 
     def read(
-        self, path: Path, source: str, base_url: str, link_root: str, max_bytes: int
+        self,
+        path: Path,
+        source: str,
+        base_url: str,
+        link_root: str,
+        max_bytes: int,
+        trail: tuple[str, ...] = (),
     ) -> Page | DocumentError:
         """``read_page``, from the cache when the file did not change."""
         try:
             info = path.stat()
         except OSError as exc:
             return DocumentError(source, f"cannot be read ({exc.strerror})")
-        key = (info.st_size, info.st_mtime_ns, base_url, link_root, max_bytes)
+        key = (info.st_size, info.st_mtime_ns, base_url, link_root, max_bytes, trail)
         found = self._pages.get(source)
         if found is not None and found[0] == key:
             return found[1]
-        page = read_page(path, source, base_url=base_url, link_root=link_root, max_bytes=max_bytes)
+        page = read_page(
+            path, source, base_url=base_url, link_root=link_root, max_bytes=max_bytes, trail=trail
+        )
         self._pages[source] = (key, page)
         return page
 
@@ -420,11 +584,15 @@ def load_pages(
     files = page_files(knowledge_dir, errors)
     if cache is not None:
         cache.keep_only({source for _, source in files})
+    titles = section_titles(files)
     for path, source in files:
+        trail = page_trail(source, titles)
         page = (
-            cache.read(path, source, base_url, root, max_bytes)
+            cache.read(path, source, base_url, root, max_bytes, trail)
             if cache is not None
-            else read_page(path, source, base_url=base_url, link_root=root, max_bytes=max_bytes)
+            else read_page(
+                path, source, base_url=base_url, link_root=root, max_bytes=max_bytes, trail=trail
+            )
         )
         if isinstance(page, DocumentError):
             errors.append(page)

@@ -30,7 +30,7 @@ from bot.core.knowledge.rowfile import RowFile, save_array, save_bytes
 from bot.core.knowledge.vectors import VectorSearch
 from bot.core.types import Citation, Passage
 
-FORMAT_VERSION = 7  # bump whenever parsing, chunking or the stored layout changes
+FORMAT_VERSION = 8  # bump whenever parsing, chunking or the stored layout changes
 CURRENT = "CURRENT"
 
 Progress = Callable[[int, int], None]
@@ -110,6 +110,7 @@ class StoredSection(TypedDict):
     breadcrumb: list[str]
     link: str
     source: str
+    trail: list[str]  # the site's sections above the page (``Citation.trail``)
 
 
 class StoredExample(TypedDict):
@@ -476,7 +477,13 @@ def _texts(parts: BuildParts) -> StoredTexts:
             )
         ],
         "sections": [
-            {"section": c.section, "breadcrumb": list(c.breadcrumb), "link": c.link, "source": src}
+            {
+                "section": c.section,
+                "breadcrumb": list(c.breadcrumb),
+                "link": c.link,
+                "source": src,
+                "trail": list(c.trail),
+            }
             for c, src in zip(parts.sections, parts.section_sources, strict=True)
         ],
         "vocabulary": list(zip(vocabulary.words, vocabulary.terms, strict=True)),
@@ -556,7 +563,8 @@ def _read_texts(
     """From ``passages.json``: the sections, each section's page, each passage's section
     number and the passages."""
     sections = [
-        Citation(s["section"], tuple(s["breadcrumb"]), s["link"]) for s in payload["sections"]
+        Citation(s["section"], tuple(s["breadcrumb"]), s["link"], tuple(s["trail"]))
+        for s in payload["sections"]
     ]
     sources = [s["source"] for s in payload["sections"]]
     passage_section = np.fromiter(

@@ -49,23 +49,46 @@ def _pack(pieces: list[str], limit: int, sep: str, prefix: str = "") -> list[str
 
 
 def _units(blocks: Iterable[Block]) -> list[str]:
-    """Group blocks: a list stays with the paragraph that leads into it; long units split."""
+    """Group blocks: a list stays with the paragraph that leads into it; long units split
+    (a table's rows under its header, a code block between its lines); an aside joins the
+    unit before it, else the one after it, else is left out."""
     units: list[str] = []
     pending_lead: str | None = None
+    waiting: list[str] = []  # asides before any unit
+
+    def add(new: list[str]) -> None:
+        if waiting and new:
+            new[0] = "\n".join([*waiting, new[0]])
+            waiting.clear()
+        units.extend(new)
+
     for block in blocks:
+        if block.kind == "aside":
+            if pending_lead is not None:
+                pending_lead = f"{pending_lead}\n{block.text}"
+            elif units:
+                units[-1] = f"{units[-1]}\n{block.text}"
+            else:
+                waiting.append(block.text)
+            continue
         if block.kind == "list":
             lines = [f"- {item.text}" for item in block.items]
             lead = f"{pending_lead}\n" if pending_lead else ""
             pending_lead = None
-            units.extend(_pack(lines, MAX_CHARS, "\n", prefix=lead))
+            add(_pack(lines, MAX_CHARS, "\n", prefix=lead))
             continue
         if pending_lead is not None:
-            units.extend(_pack(split_sentences(pending_lead), MAX_CHARS, " "))
+            add(_pack(split_sentences(pending_lead), MAX_CHARS, " "))
         pending_lead = block.text if block.kind == "paragraph" else None
-        if block.kind != "paragraph":
-            units.append(block.text)
+        if block.kind == "table":
+            header, *rows = block.text.split("\n")
+            add(_pack(rows, MAX_CHARS, "\n", prefix=f"{header}\n") if rows else [header])
+        elif block.kind == "code":
+            add(_pack(block.text.split("\n"), MAX_CHARS, "\n"))
+        elif block.kind != "paragraph":
+            add([block.text])
     if pending_lead is not None:
-        units.extend(_pack(split_sentences(pending_lead), MAX_CHARS, " "))
+        add(_pack(split_sentences(pending_lead), MAX_CHARS, " "))
     return units
 
 

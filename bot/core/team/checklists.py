@@ -1,9 +1,20 @@
-"""Checklists: every Markdown list of the knowledge base, plus curated YAML checklists.
+"""Checklists: the lists of the knowledge base a team would tick, plus curated YAML checklists.
 
-Derived checklists: one per list, titled after its section (``Title (2)`` for a section's second
-list), described by the sentence that leads into the list; a bold item prefix becomes the item's
-title. Curated checklists live in ``<knowledge>/checklists/*.yaml``; ``aliases.yaml`` there adds
-names to derived checklists. Lookup forgives accents, case, typos and abbreviations.
+Derived checklists: one per list that asks something of its reader (actions, duties or
+questions: the rule of ``bot.core.team.tickable``), titled after its section (``Title (2)`` for a
+section's second list), described by the sentence that leads into the list; a bold item prefix
+becomes the item's title. A page overrides the rule in its front matter: ``checklists: true``
+(every list of the page), ``checklists: false`` (none), or ``checklists: [Heading, #anchor]``
+(the lists under those headings, the others by the rule).
+
+Ids are unique and stable: a list's id is its section's slug (``-2`` for the section's second
+list); when an earlier page has taken it, the page's name (its folder for ``index.md`` and
+``_index.md``) comes first, then its whole path. Every list gets its id whether it is kept or
+not, so choosing which lists are checklists never renames one.
+
+Curated checklists live in ``<knowledge>/checklists/*.yaml`` and are always kept;
+``aliases.yaml`` there adds names to derived checklists (and keeps the lists it names).
+Lookup forgives accents, case, typos and abbreviations.
 """
 
 from __future__ import annotations
@@ -18,7 +29,8 @@ import yaml
 
 from bot.core.knowledge.documents import MAX_PAGE_BYTES, DocumentError, Page, PageCache, load_pages
 from bot.core.knowledge.passages import split_sentences
-from bot.core.types import Citation
+from bot.core.team.tickable import is_tickable
+from bot.core.types import Block, Citation, Section
 
 CURATED_DIR = "checklists"
 ALIASES_FILE = "aliases.yaml"
@@ -81,9 +93,55 @@ def _acronym(title: str) -> str | None:
     return "".join(w[0] for w in words) if len(words) >= 2 else None
 
 
-def derive_checklists(pages: list[Page]) -> list[Checklist]:
-    """One checklist per Markdown list in ``pages``, in reading order."""
-    checklists: list[Checklist] = []
+def page_slug(source: str) -> str:
+    """The page's own name, as Hugo gives it: the file's stem, or its folder's name for a page
+    bundle (``guide/_index.md``, ``guide/index.md`` → ``guide``)."""
+    path = Path(source)
+    if path.stem in ("index", "_index") and path.parent.name:
+        return slug(path.parent.name)
+    return slug(path.stem)
+
+
+def _unique_id(base: str, source: str, used: set[str]) -> str:
+    """``base``, or, when an earlier list took it, ``base`` prefixed with the page's name, then
+    with the page's whole path, then numbered: the same pages always give the same ids."""
+    path = Path(source)
+    folder = path.stem in ("index", "_index") and path.parent.name
+    whole = slug(str(path.parent if folder else path.with_suffix("")).replace("/", " "))
+    for candidate in (base, f"{page_slug(source)}-{base}", f"{whole}-{base}"):
+        if candidate not in used:
+            return candidate
+    number = 2
+    while f"{whole}-{base}-{number}" in used:
+        number += 1
+    return f"{whole}-{base}-{number}"
+
+
+def _opted_in(page: Page, section: Section) -> bool | None:
+    """What the page's front matter says of the lists of ``section`` (``None``: nothing)."""
+    choice = page.checklists
+    if choice is None or isinstance(choice, bool):
+        return choice
+    names = {fold(name.lstrip("#")) for name in choice}
+    return True if names & {fold(section.title), fold(section.anchor)} else None
+
+
+@dataclass(frozen=True)
+class DerivedList:
+    """A list of a page as a checklist, and whether it is kept as one: by the page's front
+    matter, else by the rule of ``bot.core.team.tickable``."""
+
+    checklist: Checklist
+    kept: bool
+
+
+def page_lists(pages: list[Page]) -> list[DerivedList]:
+    """Every Markdown list of ``pages`` as a checklist, in reading order, with unique ids.
+
+    Ids are given to every list, kept or not, so that deciding which lists are checklists
+    (the rule, a page opting in or out) never renames another checklist.
+    """
+    lists: list[DerivedList] = []
     used: set[str] = set()
     for page in pages:
         for section in page.sections:
@@ -98,28 +156,41 @@ def derive_checklists(pages: list[Page]) -> list[Checklist]:
                     base = (
                         slug(section.title) if ordinal == 1 else f"{slug(section.title)}-{ordinal}"
                     )
-                    cid = base if base not in used else f"{slug(Path(page.source).stem)}-{base}"
+                    cid = _unique_id(base, page.source, used)
                     used.add(cid)
-                    title = section.title if ordinal == 1 else f"{section.title} ({ordinal})"
-                    citation = section.citation
-                    items = tuple(
-                        ChecklistItem(item_id(i.text), i.text, i.title, citation)
-                        for i in block.items
+                    checklist = _derived(section, block, cid, ordinal, lead)
+                    choice = _opted_in(page, section)
+                    kept = (
+                        choice
+                        if choice is not None
+                        else is_tickable([i.text for i in block.items], lead)
                     )
-                    acronym = _acronym(section.title) if ordinal == 1 else None
-                    checklists.append(
-                        Checklist(
-                            id=cid,
-                            title=title,
-                            description=lead,
-                            items=items,
-                            aliases=(acronym,) if acronym else (),
-                            source="derived",
-                            citation=citation,
-                        )
-                    )
+                    lists.append(DerivedList(checklist, kept))
                 previous = block
-    return checklists
+    return lists
+
+
+def _derived(section: Section, block: Block, cid: str, ordinal: int, lead: str) -> Checklist:
+    """The checklist of ``block``, the ``ordinal``-th list of ``section``."""
+    title = section.title if ordinal == 1 else f"{section.title} ({ordinal})"
+    citation = section.citation
+    items = tuple(ChecklistItem(item_id(i.text), i.text, i.title, citation) for i in block.items)
+    acronym = _acronym(section.title) if ordinal == 1 else None
+    return Checklist(
+        id=cid,
+        title=title,
+        description=lead,
+        items=items,
+        aliases=(acronym,) if acronym else (),
+        source="derived",
+        citation=citation,
+    )
+
+
+def derive_checklists(pages: list[Page]) -> list[Checklist]:
+    """The checklists of the lists of ``pages`` a team would tick (see ``page_lists``), in
+    reading order."""
+    return [d.checklist for d in page_lists(pages) if d.kept]
 
 
 def _resolve_section(ref: str, pages: list[Page]) -> Citation | None:
@@ -236,9 +307,11 @@ def build_checklists(
     knowledge_dir: Path, pages: list[Page]
 ) -> tuple[list[Checklist], list[DocumentError]]:
     """All checklists of the knowledge base (derived, then curated) and the curated files'
-    errors."""
-    derived = derive_checklists(pages)
-    curated, extra, errors = load_curated(knowledge_dir, pages, derived)
+    errors. A list ``aliases.yaml`` names is kept even when the rule would drop it: the team
+    named it, so it uses it."""
+    lists = page_lists(pages)
+    every = [d.checklist for d in lists]
+    curated, extra, errors = load_curated(knowledge_dir, pages, every)
     derived = [
         Checklist(
             c.id,
@@ -249,7 +322,8 @@ def build_checklists(
             c.source,
             c.citation,
         )
-        for c in derived
+        for c, kept in ((d.checklist, d.kept) for d in lists)
+        if kept or c.id in extra
     ]
     return derived + curated, errors
 

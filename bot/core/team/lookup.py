@@ -25,6 +25,9 @@ class ChecklistBook:
 
     def __init__(self, checklists: list[Checklist]) -> None:
         self.checklists = list(checklists)
+        # By folded id ("product market fit"): an id names one checklist, whatever titles or
+        # aliases other checklists share with it.
+        self._ids = {fold(c.id): c for c in self.checklists}
         self._names: list[tuple[str, Checklist]] = []
         for checklist in self.checklists:
             names = {checklist.id.replace("-", " "), checklist.title, *checklist.aliases}
@@ -48,10 +51,13 @@ class ChecklistBook:
         return sorted(best.values(), key=lambda pair: -pair[0])
 
     def find(self, name: str, suggestions: int = 3) -> Lookup:
-        """Find the checklist called ``name``; when none matches well, the closest ones."""
+        """Find the checklist called ``name``: the one whose id it is, else the one a title or
+        alias names; when none matches well, the closest ones."""
         query = fold(name)
         if not query:
             return Lookup(None, tuple(self.checklists[:suggestions]))
+        if query in self._ids:
+            return Lookup(self._ids[query], ())
         exact = {c.id: c for folded, c in self._names if folded == query}
         if len(exact) == 1:
             return Lookup(next(iter(exact.values())), ())

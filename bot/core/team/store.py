@@ -507,6 +507,12 @@ class Store:
             for r in rows
         }
 
+    def checklists_with_progress(self) -> set[str]:
+        """The ids of the checklists any conversation has ticked an item of."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(progress_table.c.checklist_id).distinct()).all()
+        return {r.checklist_id for r in rows}
+
     # --- question log and feedback --------------------------------------------------------
     def log_question(
         self,
