@@ -40,6 +40,17 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+_OPEN_ENTITY = re.compile(r"&[a-z]*$")
+
+
+def cut_escaped(text: str, limit: int) -> str:
+    """Escaped ``text`` shortened to ``limit`` characters like ``cut``, never inside an entity
+    (``&amp;``): escaping after the cut would make it longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    return _OPEN_ENTITY.sub("", text[: limit - 1]).rstrip() + "…"
+
+
 def link(citation: Citation) -> str:
     """A mrkdwn link to a citation, labelled with its breadcrumb."""
     url = citation.link.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
@@ -112,7 +123,7 @@ def answer_fallback(answer: Answer) -> str:
         lines.append(f"“{quote.text}” — {quote.citation.label} {quote.citation.link}")
     for citation in answer.suggestions:
         lines.append(f"• {citation.label} {citation.link}")
-    return escape(cut("\n".join(lines), MAX_FALLBACK))
+    return cut_escaped(escape("\n".join(lines)), MAX_FALLBACK)
 
 
 def answer_payload(

@@ -18,6 +18,8 @@ from bot.adapters.discord_bot import (
 from bot.adapters.discord_render import answer_embed, checklist_embed
 from bot.core.assistant import Assistant
 from bot.core.messages import message
+from bot.core.retrieval.answers import HARD_LIMIT
+from bot.core.retrieval.quotes import QuoteShape
 from bot.core.team.checklists import Checklist, ChecklistItem, load_checklists
 from bot.core.team.lookup import ChecklistBook
 from bot.core.team.progress import ChecklistState, ItemState
@@ -523,6 +525,18 @@ def test_embeds_stay_within_discord_limits_and_never_ping():
     big = checklist_embed(state, "en")
     assert len(big) <= 6000 and len(big.title) <= 256
     assert "@everyone" not in json.dumps(big.to_dict())
+
+
+def test_the_longest_quotes_the_engine_can_make_fit_one_embed_whole():
+    """Three quotes of the most a quote can hold (a sentence at the hard limit, or a list's
+    room) are shown whole, each highlight in bold, within Discord's limits."""
+    longest = max(HARD_LIMIT + 1, QuoteShape().list_chars, QuoteShape().chars)
+    sentences = ("Phrase importante. " * (longest // 19)).strip()
+    citation = Citation("Section", ("Page", "Section"), "https://x.example/p/#a")
+    quote = Quote("p", "", sentences, "", citation, 0.5)
+    embed = answer_embed(Answer("q", "fr", "Voici :", (quote,) * 3, False))
+    assert len(embed) <= 6000 and len(embed.description) <= 4096
+    assert embed.description.count(f"> **{sentences}**") == 3
 
 
 def test_slow_answers_are_deferred_then_followed_up(engine, tmp_path, monkeypatch):

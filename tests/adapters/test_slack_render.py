@@ -10,6 +10,8 @@ from bot.adapters.slack_render import (
     checklist_payload,
     escape,
 )
+from bot.core.retrieval.answers import HARD_LIMIT
+from bot.core.retrieval.quotes import QuoteShape
 from bot.core.team.checklists import Checklist, ChecklistItem
 from bot.core.team.progress import ChecklistState, ItemState
 from bot.core.types import Answer, Citation, Quote
@@ -85,3 +87,35 @@ def test_long_checklist_fits_and_keeps_checkboxes():
     boxes = [b for b in payload["blocks"] if b.get("accessory", {}).get("type") == "checkboxes"]
     assert 10 <= len(boxes) < 50
     assert boxes[0]["block_id"] == "big|i-0"
+
+
+def test_the_engines_longest_quotes_render_whole_with_their_highlight(engine):
+    """The engine's quotes (here a list with its lead-in) are shown whole within Slack's
+    limits, each with its highlighted sentence in bold."""
+    answer = engine.ask("Quels sont les trois piliers du succès d'un projet open source ?")
+    payload = answer_payload(answer, answer_id="abc")
+    _limits(payload)
+    sections = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
+    for quote, text in zip(answer.quotes, sections[1:], strict=True):
+        assert f"*{escape(quote.highlight.split(chr(10))[0].removeprefix('- '))}*" in text
+        last = escape(quote.text.split("\n")[-1].removeprefix("- "))
+        assert text.rstrip("*").endswith(last)  # nothing was cut
+    first = sections[1]
+    assert first.startswith(
+        "> *Pour être un succès, votre projet open source doit passer par trois étapes :*\n"
+        "> - *Project-community fit"
+    )
+
+
+def test_the_longest_quote_the_engine_can_make_fits(engine):
+    """Three quotes of the most a quote can hold (a sentence at the hard limit, or a list's
+    room) still fit one section each, the first one's highlight in bold."""
+    longest = max(HARD_LIMIT + 1, QuoteShape().list_chars, QuoteShape().chars)
+    sentences = ("Phrase importante. " * (longest // 19)).strip()
+    quote = Quote("p", "", sentences, "", CITATION, 0.5)
+    answer = Answer("q", "fr", "Voici :", (quote,) * 3, False)
+    payload = answer_payload(answer, answer_id="abc")
+    _limits(payload)
+    sections = [b for b in payload["blocks"] if b["type"] == "section"]
+    assert len(sections) == 4  # the lead and three whole quotes: nothing was left out
+    assert sections[1]["text"]["text"] == f"> *{quote.highlight}*"

@@ -1,9 +1,13 @@
 import pytest
 
 from bot.config import MAX_QUESTION_CHARS, Settings
-from bot.core.retrieval.answers import trim_around
+from bot.core.knowledge.build import build_index
+from bot.core.knowledge.index import load_index
+from bot.core.knowledge.passages import split_sentences
+from bot.core.retrieval.answers import make_quote
 from bot.core.retrieval.engine import EmptyQuestion, KnowledgeEngine
-from bot.core.retrieval.search import FusionParams
+from bot.core.retrieval.quotes import QuoteShape
+from bot.core.retrieval.search import FusionParams, Hit
 from bot.core.serialize import answer_from_dict, answer_to_dict
 from tests.conftest import KNOWLEDGE
 
@@ -131,12 +135,94 @@ def test_empty_and_huge_questions(engine):
     assert answer.notes == ("Question raccourcie à 2000 caractères.",)
 
 
-def test_trim_around_keeps_the_highlight_and_marks_cuts():
-    text = " ".join(f"mot{i}" for i in range(300))
-    start = text.index("mot150")
-    end = start + len("mot150 mot151")
-    before, highlight, after = trim_around(text, start, end, limit=100)
-    assert highlight == "mot150 mot151"
-    assert before.startswith("…") and after.endswith("…")
-    assert len(before + highlight + after) <= 104
-    assert trim_around("short text", 0, 5) == ("", "short", " text")
+# A page whose first section holds one long paragraph (cut into two passages at about 900
+# characters), a list with its lead-in, then a second section.
+_LONG = [
+    f"Phrase {n} du long paragraphe, qui parle de la strategie numero {n} en detail et longuement."
+    for n in range(1, 17)
+]
+PAGE = (
+    "---\ntitle: Essai\n---\n\n## Premiere section\n\n"
+    + " ".join(_LONG)
+    + "\n\nLes trois regles de la maison :\n\n"
+    + "- Regle une, toujours relire son code avant de le publier.\n"
+    + "- Regle deux, ecrire les tests avant de corriger un bogue.\n"
+    + "- Regle trois, ne jamais publier le vendredi soir.\n\n"
+    + "## Seconde section\n\nCe texte appartient a une autre section et ne doit pas suivre.\n"
+)
+
+
+@pytest.fixture
+def page_index(tmp_path, fake_embedder):
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "essai.md").write_text(PAGE, encoding="utf-8")
+    build_index(tmp_path / "kb", tmp_path / "idx", fake_embedder)
+    return load_index(tmp_path / "idx")
+
+
+def _hit(index, sentence):
+    """A hit whose highlight is the sentence that starts with ``sentence``."""
+    number = next(i for i, s in enumerate(index.sentences[:]) if s.startswith(sentence))
+    return Hit(int(index.sentence_owner[number]), 1.0, 1.0, 1.0, 1.0, number)
+
+
+def _ends_a_sentence(text):
+    return text.rstrip().endswith((".", ":", "!", "?"))
+
+
+def test_the_quote_runs_on_into_the_next_passage_of_its_section(page_index):
+    """The paragraph is cut into two passages; a highlight at the end of the first one is
+    followed by the next sentences, from the second passage, cut between sentences."""
+    owners = {
+        int(page_index.sentence_owner[i])
+        for i, s in enumerate(page_index.sentences[:])
+        if s.startswith("Phrase")
+    }
+    assert len(owners) == 2  # the paragraph straddles two passages
+    first_passage = page_index.passages[min(owners)].text
+    last = [s for s in _LONG if s in first_passage][-1]
+    following = _LONG[_LONG.index(last) + 1]
+    quote = make_quote(page_index, _hit(page_index, last[:12]))
+    assert quote.highlight == last
+    assert following in quote.after  # the answer goes on in the next passage: shown
+    assert len(quote.text) <= QuoteShape().chars
+    assert _ends_a_sentence(quote.text) and quote.text[0].isupper()
+    assert "…" not in quote.text
+    assert all(s in _LONG for s in split_sentences(quote.text.replace(". ", ".\n")))
+
+
+def test_a_list_is_quoted_with_its_lead_in(page_index):
+    quote = make_quote(page_index, _hit(page_index, "Regle deux"))
+    assert quote.highlight == "- Regle deux, ecrire les tests avant de corriger un bogue."
+    assert quote.before.startswith("Les trois regles de la maison :\n- Regle une")
+    assert quote.after == "\n- Regle trois, ne jamais publier le vendredi soir."
+
+
+def test_a_lead_in_highlight_shows_its_items(page_index):
+    quote = make_quote(page_index, _hit(page_index, "Les trois regles"))
+    assert quote.text.startswith("Les trois regles de la maison :\n- Regle une")
+    assert quote.text.endswith("- Regle trois, ne jamais publier le vendredi soir.")
+
+
+def test_a_quote_never_crosses_into_another_section(page_index):
+    for sentence in ("Regle trois", "Phrase 16", "Ce texte"):
+        quote = make_quote(page_index, _hit(page_index, sentence))
+        own_section = "Ce texte" in quote.text
+        assert own_section is (sentence == "Ce texte")
+        assert not own_section or ("Phrase" not in quote.text and "Regle" not in quote.text)
+
+
+@pytest.mark.parametrize("chars", [120, 200, 300, 480])
+def test_a_quote_is_cut_between_sentences_only(page_index, chars):
+    """Whatever the room, every sentence shown is whole and the highlight is kept."""
+    shape = QuoteShape(chars=chars, list_chars=chars)
+    whole = set(page_index.sentences[:])
+    for number, sentence in enumerate(page_index.sentences[:]):
+        hit = Hit(int(page_index.sentence_owner[number]), 1.0, 1.0, 1.0, 1.0, number)
+        quote = make_quote(page_index, hit, shape)
+        assert sentence in quote.highlight
+        shown = [
+            s.removeprefix("- ") for line in quote.text.split("\n") for s in split_sentences(line)
+        ]
+        assert all(s in whole for s in shown), shown
+        assert len(quote.text) <= max(chars, len(quote.highlight))

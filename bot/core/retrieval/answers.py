@@ -4,53 +4,82 @@ from __future__ import annotations
 
 from bot.core.knowledge.index import KnowledgeIndex
 from bot.core.messages import message
+from bot.core.retrieval.quotes import (
+    ELLIPSIS,
+    LEADS_ON,
+    Piece,
+    QuoteShape,
+    cut,
+    piece_text,
+    window,
+)
 from bot.core.retrieval.search import Hit, SearchResult
 from bot.core.types import Answer, Citation, Quote
 
-QUOTE_CHARS = 480
-ELLIPSIS = "…"
+HARD_LIMIT = 1000  # a single sentence longer than this is cut at a word (rare)
 
 
-def trim_around(text: str, start: int, end: int, limit: int = QUOTE_CHARS) -> tuple[str, str, str]:
-    """Split ``text`` into (before, highlight, after) around ``text[start:end]``, trimmed.
-
-    The context on each side is cut at a word boundary so that the whole stays near ``limit``
-    characters; a cut is marked with ``…``. The highlight itself is never cut unless it alone
-    exceeds the limit.
-    """
-    highlight = text[start:end]
-    if len(highlight) > limit:
-        cut = highlight[:limit].rsplit(" ", 1)[0]
-        return "", cut + ELLIPSIS, ""
-    room = limit - len(highlight)
-    before, after = text[:start], text[end:]
-    take_before = min(len(before), room // 3 if len(after) > room // 2 else room - len(after))
-    take_after = room - take_before
-    if len(before) > take_before:
-        piece = before[len(before) - take_before :]
-        piece = piece.split(" ", 1)[1] if " " in piece else ""
-        before = ELLIPSIS + piece
-    if len(after) > take_after:
-        piece = after[:take_after]
-        piece = piece.rsplit(" ", 1)[0] if " " in piece else ""
-        after = piece + ELLIPSIS
-    return before, highlight, after
+def _join(index: KnowledgeIndex, pieces: list[Piece], first: int, last: int) -> str:
+    """The sentences ``first..last`` of the window as one text: a space between sentences of
+    one line (a paragraph, or a list item), a line break between lines."""
+    out = ""
+    for i in range(first, last + 1):
+        if i > first:
+            out += _separator(pieces[i - 1], pieces[i])
+        out += piece_text(index, pieces[i])
+    return out
 
 
-def make_quote(index: KnowledgeIndex, hit: Hit) -> Quote:
-    """Quote the passage of ``hit`` with its most relevant sentence highlighted."""
+def _separator(a: Piece, b: Piece) -> str:
+    """What stands between two consecutive pieces of the window."""
+    return " " if a.line == b.line else "\n"
+
+
+def _shorten(text: str, limit: int) -> str:
+    """``text`` cut at the last word that fits in ``limit`` characters, marked with ``…``."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + ELLIPSIS
+
+
+def _highlight_span(
+    index: KnowledgeIndex, pieces: list[Piece], hit: Hit, run_on: bool
+) -> tuple[int, int]:
+    """The highlight's first and last piece in the window: the hit's sentences, run on into
+    the next passage when the hit's last sentence announces what follows there."""
+    base = int(index.sentence_starts[hit.number])
+    first = hit.best_sentence - base
+    last = max(first, hit.last_sentence - base)
+    own = sum(1 for p in pieces if p.passage == hit.number)
+    if (
+        run_on
+        and last == own - 1
+        and last + 1 < len(pieces)
+        and piece_text(index, pieces[last]).rstrip().endswith(LEADS_ON)
+    ):
+        last += 1
+    return first, last
+
+
+def make_quote(index: KnowledgeIndex, hit: Hit, shape: QuoteShape | None = None) -> Quote:
+    """Quote the answering unit of ``hit`` (bot/core/retrieval/quotes.py) with its most
+    relevant sentence highlighted, cut between sentences only."""
+    shape = shape or QuoteShape()
     passage = index.passages[hit.number]
-    sentence = index.sentences[hit.best_sentence] if hit.best_sentence >= 0 else ""
-    start = passage.text.find(sentence) if sentence else -1
-    if start < 0:
-        start, end = 0, 0
+    pieces = window(index, hit.number, shape.run_on)
+    if hit.best_sentence < 0 or not pieces:
+        before, highlight, after = "", "", _shorten(passage.text, shape.chars)
     else:
-        end = start + len(sentence)
-        if hit.last_sentence > hit.best_sentence:  # the highlight runs on to a later sentence
-            last = index.sentences[hit.last_sentence]
-            found = passage.text.find(last, end)
-            end = found + len(last) if found >= 0 else end
-    before, highlight, after = trim_around(passage.text, start, end)
+        first, last = _highlight_span(index, pieces, hit, shape.highlight_on)
+        shown = cut(index, pieces, first, last, shape)
+        highlight = _shorten(_join(index, pieces, first, last), HARD_LIMIT)
+        before = after = ""
+        if shown.first < first:
+            before = _join(index, pieces, shown.first, first - 1)
+            before += _separator(pieces[first - 1], pieces[first])
+        if shown.last > last:
+            after = _separator(pieces[last], pieces[last + 1])
+            after += _join(index, pieces, last + 1, shown.last)
     return Quote(
         passage_id=passage.id,
         before=before,
