@@ -35,7 +35,7 @@ class Settings:
     knowledge_dir: Path = Path("knowledge")
     index_dir: Path = Path(".playbook/index")
     base_url: str = ""
-    embedder: str = "use-multilingual"
+    embedder: str = "use+e5"
     # A sentence-transformers CrossEncoder (Hugging Face name or local folder) that re-orders
     # the ``rerank_top`` best passages after fusion; empty: no re-ranking (the default).
     reranker: str = ""

@@ -16,7 +16,7 @@ def test_environment_wins_over_env_file(tmp_path):
     assert settings.top_k == 5
     assert settings.knowledge_dir == Path("kb")
     assert settings.index_dir == Path(".playbook/index")
-    assert settings.embedder == "use-multilingual"
+    assert settings.embedder == "use+e5"
 
 
 def test_bad_number_names_the_variable(tmp_path):

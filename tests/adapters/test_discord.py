@@ -281,8 +281,9 @@ def test_feedback_buttons_work_after_a_restart(engine, tmp_path):
 def test_a_section_picked_after_thumbs_down_is_cited_first_for_the_next_asker(engine, tmp_path):
     """👎 → a private menu of the closest sections → a pick → the same question asked by
     another member (a mention) cites the picked section first."""
-    question = "Qu'est-ce que l'entonnoir ?"
-    right = "L'open source comme en tête de l'entonnoir."
+    # A question the default engine answers with another section (Value-market fit).
+    question = "pmf ça se mesure comment ?"
+    right = "Les trois piliers du succès"
 
     async def scenario():
         async with Harness(engine, tmp_path) as h:

@@ -338,8 +338,9 @@ def _chosen(value: str) -> dict:
 def test_a_section_picked_after_thumbs_down_is_cited_first_for_the_next_asker(engine, tmp_path):
     """👎 → "Which section answers it?" with the closest sections → a pick → the same question
     asked by someone else cites the picked section first; "None" lands in the gaps."""
-    question = "Qu'est-ce que l'entonnoir ?"
-    right = "L'open source comme en tête de l'entonnoir."
+    # A question the default engine answers with another section (Value-market fit).
+    question = "pmf ça se mesure comment ?"
+    right = "Les trois piliers du succès"
 
     async def scenario():
         async with Harness(engine, tmp_path) as h:

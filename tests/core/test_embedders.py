@@ -4,8 +4,8 @@ import pytest
 from bot.config import Settings
 from bot.core.knowledge.embedders import (
     BUNDLED_MINILM,
+    DualEmbedder,
     EmbedderError,
-    UseMultilingualEmbedder,
     make_embedder,
 )
 from bot.core.retrieval.engine import KnowledgeEngine
@@ -48,10 +48,11 @@ def test_use_runs_on_the_cpp_tokenizer_with_the_same_vectors(use_embedder):
     assert np.allclose(use_embedder.embed(texts), reference, atol=1e-5)
 
 
-def test_default_embedder_is_use(default_embedder):
-    assert isinstance(default_embedder, UseMultilingualEmbedder)
+def test_default_embedder_is_use_and_e5(default_embedder):
+    assert isinstance(default_embedder, DualEmbedder)
     assert default_embedder.id.startswith("use-multilingual@")
-    assert default_embedder.embed(["Le modèle SaaS"]).shape == (1, 512)
+    assert "+e5-multilingual@" in default_embedder.id
+    assert default_embedder.embed(["Le modèle SaaS"]).shape == (1, 512 + 384)
 
 
 def test_use_and_e5_side_by_side(dual_embedder, use_embedder):

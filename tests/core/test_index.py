@@ -231,6 +231,25 @@ def test_a_build_asked_to_stop_leaves_the_current_index_and_no_folder(kb, tmp_pa
     assert not list(idx.glob(".tmp-*"))
 
 
+def test_a_new_base_url_relinks_without_embedding_again(kb, tmp_path):
+    build_index(kb, tmp_path / "idx", FakeEmbedder(), base_url="https://old.example/kb/")
+    report = build_index(kb, tmp_path / "idx", FakeEmbedder(), base_url="https://new.example/")
+    assert report.embedded == 0
+    assert report.reused > 500
+    index = load_index(tmp_path / "idx")
+    assert all(p.citation.link.startswith("https://new.example/") for p in index.passages)
+    assert all(c.link.startswith("https://new.example/") for c in index.sections)
+
+
+def test_a_renamed_page_keeps_its_vectors(kb, tmp_path):
+    build_index(kb, tmp_path / "idx", FakeEmbedder())
+    (kb / "commercialisation.md").rename(kb / "vendre.md")
+    report = build_index(kb, tmp_path / "idx", FakeEmbedder())
+    assert report.embedded == 0
+    index = load_index(tmp_path / "idx")
+    assert {p.source for p in index.passages} == {"vendre.md"}
+
+
 def test_retitling_a_section_page_updates_the_breadcrumbs_of_the_pages_under_it(kb, tmp_path):
     """A page's citations carry the titles of its parent folders' ``_index.md``: when one
     is retitled, the pages under it are read again though their own bytes did not change."""

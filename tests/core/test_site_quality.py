@@ -32,20 +32,24 @@ def site_engine(tmp_path_factory, default_embedder) -> KnowledgeEngine:
 
 
 @pytest.mark.parametrize(
-    ("path", "floors", "abstained", "wrongly"),
+    ("path", "floors", "declined", "wrongly"),
     [
-        (SHARED / "eval" / "site-dev.yaml", (0.82, 0.74, 0.78), 6, 1),
-        (ROOT / "eval" / "site-business.yaml", (0.70, 0.58, 0.72), 6, 2),
+        # Measured with use+e5: 0.93 / 0.86 / 0.88, 13 of 15 declined, none wrongly abstained.
+        (SHARED / "eval" / "site-dev.yaml", (0.90, 0.82, 0.85), 12, 1),
+        # Measured: 0.80 / 0.72 / 0.83, 13 of 15 declined, one wrongly abstained.
+        (ROOT / "eval" / "site-business.yaml", (0.77, 0.69, 0.80), 12, 2),
     ],
     ids=["site-dev", "site-business"],
 )
-def test_site_floors(site_engine, path, floors, abstained, wrongly):
+def test_site_floors(site_engine, path, floors, declined, wrongly):
+    """Out-of-scope questions are declined when the bot abstains or leads with "not sure"."""
     section1, answer1, answer3 = floors
     summary = summarise(evaluate(site_engine, load_questions(path)))
     assert summary["section@1"] >= section1, summary
     assert summary["answer@1"] >= answer1, summary
     assert summary["answer@3"] >= answer3, summary
-    assert summary["abstained_out_of_scope"] >= abstained, summary
+    out_declined = summary["abstained_out_of_scope"] + summary["hedged_out_of_scope"]
+    assert out_declined >= declined, summary
     assert summary["abstained_in_scope"] <= wrongly, summary
 
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -111,29 +112,35 @@ class PageRows:
 
 @dataclass
 class Previous:
-    """The current build, when its rows can be reused (same embedder, format, settings)."""
+    """The current build, when its rows can be reused (same embedder and format).
+
+    ``relink`` says the link settings changed since (``PLAYBOOK_BASE_URL``, the link root):
+    every page is then parsed again for its new links, but a passage whose text is in this
+    build keeps its vectors, since links are not part of what is embedded."""
 
     index: KnowledgeIndex
     pages: dict[str, PageRows]  # by source
+    relink: bool = False
 
     def unchanged(self, source: str, digest: str) -> bool:
-        """Whether ``source`` is in this build with the same bytes (``digest``)."""
+        """Whether ``source`` is in this build with the same bytes (``digest``) and links."""
         found = self.pages.get(source)
-        return bool(digest) and found is not None and found.digest == digest
+        return not self.relink and bool(digest) and found is not None and found.digest == digest
 
     @property
     def sentence_starts(self) -> np.ndarray:
         """Passage p's sentences in the previous build: [starts[p], starts[p + 1])."""
         return self.index.sentence_starts
 
-    def page_passages(self, source: str) -> dict[str, int]:
-        """The passages of ``source`` in the previous build, by text key."""
-        found = self.pages.get(source)
-        if found is None:
-            return {}
-        start = found.passage
-        passages = self.index.passages[start : start + found.passages]
-        return {text_key(p.embedding_text): start + i for i, p in enumerate(passages)}
+    @cached_property
+    def passage_rows(self) -> dict[str, int]:
+        """Every passage of the previous build, by text key (of what was embedded: breadcrumb
+        and text): a passage keeps its vectors wherever it moved (another page, a renamed
+        file, a new link)."""
+        rows: dict[str, int] = {}
+        for number, passage in enumerate(self.index.passages):
+            rows.setdefault(text_key(passage.embedding_text), number)
+        return rows
 
 
 def _previous(
@@ -158,11 +165,7 @@ def _previous(
         if not isinstance(exc, IndexMissing):
             log.warning("The current index cannot be read (%s); rebuilding it from the pages.", exc)
         return None
-    if (
-        index.embedder_id != embedder.id
-        or index.manifest.get("format") != FORMAT_VERSION
-        or index.manifest.get("settings") != settings
-    ):
+    if index.embedder_id != embedder.id or index.manifest.get("format") != FORMAT_VERSION:
         return None
     pages = {}
     passage, section = 0, 0
@@ -172,7 +175,7 @@ def _previous(
         )
         passage += entry["passages"]
         section += entry["sections"]
-    return Previous(index, pages)
+    return Previous(index, pages, relink=index.manifest.get("settings") != settings)
 
 
 def _reused_page(source: str, digest: str, previous: Previous) -> PageParts:
@@ -204,7 +207,7 @@ def _new_page(page: Page, digest: str, previous: Previous | None) -> PageParts:
         for word in content_words(passage.embedding_text):
             words.setdefault(word, lang)
     groups = [[sentence_text(s) for s in split_sentences(p.text)] for p in passages]
-    known = previous.page_passages(page.source) if previous else {}
+    known = previous.passage_rows if previous else {}
     return PageParts(
         source=page.source,
         digest=digest,

