@@ -227,6 +227,7 @@ def _summary_line(summary: Summary) -> str:
         f"out of scope abstained {summary['abstained_out_of_scope']}/{summary['out_of_scope']}"
         + (f" ({kinds})" if kinds else "")
         + f", hedged {summary['hedged_out_of_scope']}"
+        + f", declined {summary['declined_out_of_scope']}/{summary['out_of_scope']}"
     )
     if summary["smalltalk"]:
         parts.append(

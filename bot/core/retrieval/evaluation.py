@@ -136,6 +136,7 @@ Summary = TypedDict(
         "out_of_scope_by_kind": dict[str, KindCount],
         "abstained_in_scope": int,
         "hedged_out_of_scope": int,
+        "declined_out_of_scope": int,
         "hedged_in_scope": int,
         "hedged_right": int,
         "smalltalk": int,
@@ -336,7 +337,9 @@ def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> Summa
     ``out_of_scope``, ``abstained_out_of_scope`` and ``out_of_scope_by_kind`` ({kind:
     {questions, abstained}}); ``abstained_in_scope`` counts wrong abstentions. Answers led by
     the warning that the knowledge base may not answer: ``hedged_out_of_scope``,
-    ``hedged_in_scope`` and, of those, ``hedged_right`` (the right section first). Small talk:
+    ``hedged_in_scope`` and, of those, ``hedged_right`` (the right section first);
+    ``declined_out_of_scope``: out-of-scope questions abstained or hedged (what the asker is
+    told: the pages may not answer). Small talk:
     ``smalltalk`` items, ``smalltalk_declined`` (those given the small-talk reply or an
     abstention: right), ``smalltalk_replies`` (all questions given the small-talk reply) and
     ``smalltalk_in_scope`` (in-scope questions taken for small talk: wrong). ``latency_ms``:
@@ -371,6 +374,7 @@ def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> Summa
         "out_of_scope_by_kind": kinds,
         "abstained_in_scope": sum(o.abstained for o in in_scope),
         "hedged_out_of_scope": sum(o.hedged for o in out_scope),
+        "declined_out_of_scope": sum(o.abstained or o.hedged for o in out_scope),
         "hedged_in_scope": sum(o.hedged for o in in_scope),
         "hedged_right": sum(o.hedged and o.page_rank == 1 for o in in_scope),
         "smalltalk": len(chat),
