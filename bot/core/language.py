@@ -5,6 +5,7 @@ question's language (``detect_language``) and the language to answer a command i
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _WORDS = re.compile(r"[a-zàâäçéèêëîïôöùûüÿœæ]+", re.I)
 # A French elision: "l'open", "d'utiliser", "qu'est", "s'adresse", "jusqu'au". Detection counts
@@ -190,3 +191,13 @@ def command_language(typed: str) -> str:
     locale with a command, so the words typed are all both platforms go by: the same command
     gets the same language in Slack and in Discord."""
     return detect_language(typed, default=COMMAND_LANGUAGE)
+
+
+def normalise_text(text: str) -> str:
+    """``text`` as every reader of a question sees it: NFKC-normalised (decomposed accents
+    composed, as macOS pastes them; fullwidth letters made plain), format characters removed
+    (zero-width spaces and joiners, soft hyphens, byte-order marks) and runs of whitespace made
+    one space. Returns the cleaned text (empty when nothing is left)."""
+    folded = unicodedata.normalize("NFKC", text)
+    kept = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    return " ".join(kept.split())

@@ -2,7 +2,7 @@ import string
 
 import pytest
 
-from bot.core.language import command_language, detect_language
+from bot.core.language import command_language, detect_language, normalise_text
 from bot.core.messages import MESSAGES
 
 
@@ -73,3 +73,22 @@ def test_what_a_reload_did_is_told_in_the_admins_language():
         "Connaissances NON rechargées (a page changed) ; l'ancien index continue de servir : "
     )
     assert ReloadResult(False, "x").describe() == "Knowledge unchanged (x)."
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Qu'est-ce que le modèle Sa\u200baS ?",  # a zero-width space inside a word
+        "Qu'est-ce que le modèle Sa\u00adaS ?",  # a soft hyphen
+        "Qu'est-ce que le mode\u0300le SaaS ?",  # a decomposed accent, as macOS pastes it
+        "Qu'est-ce que le modèle ＳａａＳ ?",  # fullwidth letters
+        "\ufeffQu'est-ce que le  modèle\tSaaS ?",  # a byte-order mark, odd spaces
+    ],
+)
+def test_invisible_and_composed_characters_do_not_change_the_answer(engine, typed):
+    """Each of these, read as typed, cited another section (Le modèle de support, or Le
+    cercle vertueux de l'open source for the decomposed accent)."""
+    assert normalise_text(typed) == "Qu'est-ce que le modèle SaaS ?"
+    answer = engine.ask(typed)
+    assert answer.quotes[0].citation.section == "Le modèle SaaS"
+    assert answer.question == "Qu'est-ce que le modèle SaaS ?"

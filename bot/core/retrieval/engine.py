@@ -20,7 +20,7 @@ from bot.core.knowledge.index import (
     remove_abandoned_builds,
     stale_reason,
 )
-from bot.core.language import detect_language
+from bot.core.language import detect_language, normalise_text
 from bot.core.messages import message
 from bot.core.retrieval.answers import compose_answer
 from bot.core.retrieval.learned import LearnedExample, resolved
@@ -190,7 +190,7 @@ class KnowledgeEngine:
         passages, those whose titles are closest to the question fill the list."""
         retriever = self.retriever
         index = retriever.index
-        text = " ".join(question.split())
+        text = normalise_text(question)
         seen: dict[int, None] = {}
         for hit in retriever.search(text).hits:
             seen.setdefault(int(index.passage_section[hit.number]), None)
@@ -229,7 +229,7 @@ class KnowledgeEngine:
         asks nothing (``bot.core.smalltalk``): neither is searched. A question longer than
         ``MAX_QUESTION_CHARS`` is cut, and the answer carries a note saying so.
         """
-        text = " ".join(question.split())
+        text = normalise_text(question)
         if not text:
             raise EmptyQuestion(message(detect_language(question), "empty"))
         act = small_talk(text)
