@@ -18,6 +18,23 @@ from pathlib import Path
 from typing import IO
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
+SHARED = KNOWLEDGE.parents[1] / "shared"
+
+
+def site_corpus() -> Path:
+    """The second-cerveau site that the site tests read: ``PLAYBOOK_TEST_SITE``, else
+    ``../shared/corpora/second-cerveau`` beside the project."""
+    return Path(os.environ.get("PLAYBOOK_TEST_SITE") or SHARED / "corpora" / "second-cerveau")
+
+
+def skip_without_site(site: Path) -> None:
+    """Skip the calling test, saying where the site was looked for (CI fails on any skip)."""
+    import pytest
+
+    if not site.is_dir():
+        pytest.skip(f"the site corpus is expected at {site} (set PLAYBOOK_TEST_SITE)")
+
+
 _OURS = ("PLAYBOOK_", "SLACK_", "DISCORD_")
 
 

@@ -4,9 +4,10 @@ import pytest
 
 from bot.core.team.checklists import fold, item_id, load_checklists
 from bot.core.team.lookup import ChecklistBook
-from tests.conftest import KNOWLEDGE, ROOT
+from tests.conftest import KNOWLEDGE
+from tests.helpers import site_corpus, skip_without_site
 
-SITE = ROOT.parent / "shared" / "corpora" / "second-cerveau"
+SITE = site_corpus()
 
 
 @pytest.fixture(scope="module")
@@ -228,9 +229,9 @@ def test_aliases_keep_a_list_the_rule_drops(kb):
     assert book.find("cloud advantages").checklist.id == "le-modele-saas"
 
 
+@pytest.mark.site
 def test_every_checklist_of_the_site_has_a_unique_id_that_opens():
-    if not SITE.is_dir():
-        pytest.skip(f"the site corpus is expected at {SITE} (../shared/corpora from the project)")
+    skip_without_site(SITE)
     checklists, errors = load_checklists(SITE)
     assert errors == []
     ids = [c.id for c in checklists]

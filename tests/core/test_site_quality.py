@@ -1,8 +1,9 @@
 """Quality floors on a whole real knowledge base: the second-cerveau site (116 pages), with no
 glossary or example questions of its own, so a regression of the engine itself fails CI.
 
-The corpus is test data outside the project (``../shared/corpora/second-cerveau``); where it is
-absent these tests skip and say where it is expected (CI has it, and fails on any skip).
+The corpus is test data outside the project (``PLAYBOOK_TEST_SITE``, by default
+``../shared/corpora/second-cerveau``); where it is absent these tests skip and say where it is
+expected (CI has it, and fails on any skip). They are left out of ``make test-fast``.
 
 Measured when these floors were set (playbook eval FILE with PLAYBOOK_KNOWLEDGE_DIR at the
 site, default embedder), section@1 / answer@1 / answer@3, out of scope abstained:
@@ -18,15 +19,15 @@ from bot.config import Settings
 from bot.core.retrieval.engine import KnowledgeEngine
 from bot.core.retrieval.evaluation import evaluate, load_questions, summarise
 from tests.conftest import ROOT
+from tests.helpers import SHARED, site_corpus, skip_without_site
 
-SHARED = ROOT.parent / "shared"
-SITE = SHARED / "corpora" / "second-cerveau"
+SITE = site_corpus()
+pytestmark = pytest.mark.site
 
 
 @pytest.fixture(scope="module")
 def site_engine(tmp_path_factory, default_embedder) -> KnowledgeEngine:
-    if not SITE.is_dir():
-        pytest.skip(f"the site corpus is expected at {SITE} (../shared/corpora from the project)")
+    skip_without_site(SITE)
     settings = Settings(knowledge_dir=SITE, index_dir=tmp_path_factory.mktemp("site") / "index")
     return KnowledgeEngine.open(settings, embedder=default_embedder)
 
@@ -75,8 +76,7 @@ def test_no_passage_of_the_site_is_markup_residue():
     from bot.core.knowledge.passages import build_passages
     from tests.helpers import residue_passages
 
-    if not SITE.is_dir():
-        pytest.skip(f"the site corpus is expected at {SITE} (../shared/corpora from the project)")
+    skip_without_site(SITE)
     pages, errors = load_pages(SITE)
     assert errors == [] and len(pages) == 116
     texts = [p.text for p in build_passages(s for page in pages for s in page.sections)]
