@@ -353,3 +353,84 @@ def _figures(summary: dict) -> dict:
         for key, value in summary.items()
         if key != "latency_ms"
     }
+
+
+# The knowledge folder is a boundary for every file read from it: the pages, the curated
+# checklists, the glossary and the example questions. Each hostile file below is put at the
+# four places at once; the command must finish (the helper's timeout bounds it), name each
+# file with the reason, and load the rest.
+HOSTILE_PLACES = ("checklists/x.yaml", "glossary.yaml", "examples.yaml", "x.md")
+
+
+def _plant(knowledge, make) -> None:
+    """Replace (or add) the file at each of ``HOSTILE_PLACES`` with ``make(path)``."""
+    for place in HOSTILE_PLACES:
+        path = knowledge / place
+        path.unlink(missing_ok=True)
+        make(path)
+
+
+def _names_each(stderr: str, reason: str) -> None:
+    for place in HOSTILE_PLACES:
+        assert any(place in line and reason in line for line in stderr.splitlines()), (
+            place,
+            stderr,
+        )
+
+
+def test_a_named_pipe_in_the_knowledge_folder_is_named_and_never_opened(tmp_path):
+    """A named pipe blocked ``playbook index`` for ever (its reader waits for a writer)."""
+    import os
+
+    knowledge = copy_knowledge(tmp_path) / "knowledge"
+    _plant(knowledge, os.mkfifo)
+    built = run(tmp_path, "index")
+    assert built.returncode == 1
+    assert "from 15 sections of 1 page(s)" in built.stdout
+    _names_each(built.stderr, "not a regular file (a named pipe)")
+    listed = run(tmp_path, "checklist")
+    assert listed.returncode == 0, listed.stderr
+    assert "walk-the-funnel" in listed.stdout
+    assert "checklists/x.yaml: not a regular file (a named pipe)" in listed.stderr
+
+
+def test_a_link_to_a_device_is_never_read(tmp_path):
+    """A checklist linked to /dev/zero grew past 6 GB: a device is never opened."""
+    knowledge = copy_knowledge(tmp_path) / "knowledge"
+    _plant(knowledge, lambda path: path.symlink_to("/dev/zero"))
+    built = run(tmp_path, "index")
+    assert built.returncode == 1
+    assert "from 15 sections of 1 page(s)" in built.stdout
+    _names_each(built.stderr, "a link to a file outside the knowledge folder")
+    listed = run(tmp_path, "checklist")
+    assert listed.returncode == 0, listed.stderr
+    assert "checklists/x.yaml: a link to a file outside the knowledge folder" in listed.stderr
+
+
+def test_a_link_to_a_file_outside_the_knowledge_folder_is_never_shown(tmp_path):
+    """A checklist linked to a file outside the folder printed that file's secret item."""
+    knowledge = copy_knowledge(tmp_path) / "knowledge"
+    secret = "xoxb-SECRET-ITEM"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.yaml").write_text(
+        f"id: leaked\ntitle: Leaked\nitems:\n  - text: {secret}\n", encoding="utf-8"
+    )
+    (outside / "glossary.yaml").write_text(
+        f"- fr: [astreinte]\n  en: [{secret}]\n", encoding="utf-8"
+    )
+    (outside / "examples.yaml").write_text(
+        f"- question: {secret}?\n  sections: [Le modèle de support]\n", encoding="utf-8"
+    )
+    (outside / "x.md").write_text(f"## Secret\n\n{secret}\n", encoding="utf-8")
+    _plant(knowledge, lambda path: path.symlink_to(outside / path.name))
+    shown = run(tmp_path, "checklist", "leaked")
+    assert secret not in shown.stdout + shown.stderr
+    assert "checklists/x.yaml: a link to a file outside the knowledge folder" in shown.stderr
+    glossary = run(tmp_path, "glossary", "Qui est d'astreinte ?")
+    assert secret not in glossary.stdout + glossary.stderr
+    assert "glossary.yaml: a link to a file outside the knowledge folder" in glossary.stderr
+    built = run(tmp_path, "index")
+    assert built.returncode == 1
+    assert secret not in built.stdout + built.stderr
+    _names_each(built.stderr, "a link to a file outside the knowledge folder")

@@ -400,3 +400,27 @@ def test_a_checklist_added_while_serving_can_be_found_and_ticked(engine, tmp_pat
     assert checklist is not None and checklist.title == "Hire a devrel"
     state = board.tick("cli:local:x", checklist, "2", "erin")
     assert [s.done for s in state.items] == [False, True]
+
+
+def test_a_named_pipe_among_the_checklists_is_named_and_later_edits_still_load(engine, tmp_path):
+    """A named pipe at checklists/x.yaml held the reload for ever: no later edit loaded and
+    /playbook reindex never replied. It is named, and the next edit loads."""
+    import os
+
+    kb, live, watcher = _watched_copy(engine, tmp_path)
+    assert watcher.changed() is None
+    os.mkfifo(kb / "checklists" / "x.yaml")
+    reason = watcher.changed()
+    assert reason is not None
+    results = []
+    reloading = threading.Thread(target=lambda: results.append(watcher.reload(reason)), daemon=True)
+    reloading.start()
+    reloading.join(60)
+    assert results, "the reload is still blocked on the named pipe"
+    assert not results[0].swapped
+    assert "checklists/x.yaml: not a regular file (a named pipe)" in results[0].describe()
+    (kb / "checklists" / "x.yaml").unlink()
+    page = kb / "commercialisation.md"
+    page.write_text(page.read_text().replace("Redhat est le plus ancien", "Red Hat, pionnier,"))
+    assert watcher.reload(watcher.changed()).swapped
+    assert "Red Hat, pionnier," in " ".join(p.text for p in live.index.passages)

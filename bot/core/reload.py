@@ -8,8 +8,9 @@ file that fails to parse keeps the old index and checklists serving, and the err
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import logging
+import stat
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.core.assistant import Assistant
+from bot.core.knowledge.boundary import file_digest
 from bot.core.knowledge.documents import DocumentError, PageCache
 from bot.core.knowledge.examples import EXAMPLES_FILE, ExamplesError, load_examples
 from bot.core.knowledge.glossary import GLOSSARY_FILE, GlossaryError, load_glossary
@@ -56,15 +58,20 @@ Signature = tuple[tuple[str, int, int], ...]  # every file's path, size and mtim
 
 
 def _signature(knowledge_dir: Path) -> Signature:
-    """A cheap fingerprint of the knowledge directory: every file's path, size and mtime."""
+    """A cheap fingerprint of the knowledge directory: every entry's path, size and mtime
+    (a named pipe, a device or a link to nothing included, so that adding one is noticed and
+    named). Nothing is opened."""
     entries = []
     for path in sorted(knowledge_dir.rglob("*")):
         try:
-            if path.is_file():
-                stat = path.stat()
-                entries.append((str(path), stat.st_size, stat.st_mtime_ns))
-        except OSError:
+            info = path.lstat()
+        except OSError:  # removed since it was listed
             continue
+        if stat.S_ISLNK(info.st_mode):
+            with contextlib.suppress(OSError):  # a link to nothing: the link itself
+                info = path.stat()  # a link: its target's changes count
+        if not stat.S_ISDIR(info.st_mode):
+            entries.append((str(path), info.st_size, info.st_mtime_ns))
     return tuple(entries)
 
 
@@ -77,14 +84,13 @@ def _current_name(index_dir: Path) -> str | None:
 
 
 def _checklist_hashes(knowledge_dir: Path) -> dict[str, str]:
+    """A digest of every curated checklist file; a file that must not be read (a named pipe,
+    a device, a link outside the folder) is never opened: its digest says why."""
     folder = knowledge_dir / CURATED_DIR
     if not folder.is_dir():
         return {}
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.glob("*.y*ml"))
-        if p.is_file()
-    }
+    root = knowledge_dir.resolve()
+    return {p.name: file_digest(p, root) for p in sorted(folder.glob("*.y*ml"))}
 
 
 class KnowledgeWatcher:

@@ -271,3 +271,22 @@ def test_retitling_a_section_page_updates_the_breadcrumbs_of_the_pages_under_it(
     assert "Vente › L'acheteur › Ses questions" not in labels
     quoted = next(p for p in index.passages if "gagne" in p.text)
     assert quoted.citation.label == "Compétence - Vente › L'acheteur › Ses questions"
+
+
+def test_the_source_hashes_read_only_regular_files_inside_the_folder(kb, tmp_path):
+    """What tells a change is read like the files themselves: a glossary linked to a file
+    outside the folder, a named pipe of examples and a page linked to a device are never
+    opened (a pipe would block the reload watcher for ever)."""
+    import os
+
+    from bot.core.knowledge.index import source_hashes
+
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("- fr: [secret]\n  en: [secret]\n")
+    (kb / "glossary.yaml").unlink()
+    (kb / "glossary.yaml").symlink_to(outside)
+    (kb / "examples.yaml").unlink()
+    os.mkfifo(kb / "examples.yaml")
+    (kb / "zero.md").symlink_to("/dev/zero")
+    hashes = source_hashes(kb)
+    assert sorted(hashes) == ["commercialisation.md"]

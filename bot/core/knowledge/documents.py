@@ -23,6 +23,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from bot.core.knowledge.boundary import FileRefused, FileTooLarge, read_bytes, refusal
 from bot.core.knowledge.markup import (
     html_text,
     is_placeholder_alt,
@@ -396,8 +397,9 @@ def page_files(
 ) -> list[tuple[Path, str]]:
     """Every ``*.md`` file under ``knowledge_dir`` (recursively), with its POSIX path relative
     to it, in path order (folder by folder, as sorted paths compare). The folder is a
-    boundary: a link to a file outside it, a link to nothing and a sub-folder that cannot be
-    read are left out and, when ``problems`` is given, named there. Raises
+    boundary (``boundary.refusal``): a link to a file outside it, a link to nothing, a named
+    pipe, a device and a sub-folder that cannot be read are left out and, when ``problems``
+    is given, named there; nothing is opened. Raises
     ``KnowledgeDirError`` when the directory is missing."""
     if not knowledge_dir.is_dir():
         raise KnowledgeDirError(
@@ -424,22 +426,9 @@ def page_files(
                     pending.append((entry.path, parts))
                 elif not entry.name.endswith(".md"):
                     continue
-                elif entry.is_symlink():
-                    target = Path(entry.path).resolve()
-                    if not target.is_file():
-                        report(
-                            DocumentError("/".join(parts), "a link to a file that does not exist")
-                        )
-                    elif not target.is_relative_to(root):
-                        report(
-                            DocumentError(
-                                "/".join(parts),
-                                "a link to a file outside the knowledge folder: not indexed",
-                            )
-                        )
-                    else:
-                        found.append((parts, entry.path))
-                elif entry.is_file():
+                elif reason := refusal(entry.path, root):
+                    report(DocumentError("/".join(parts), f"{reason}: not indexed"))
+                else:
                     found.append((parts, entry.path))
             except OSError:
                 continue
@@ -463,10 +452,9 @@ def section_titles(files: Iterable[tuple[Path, str]]) -> dict[str, str]:
         if name != "_index.md":
             continue
         try:
-            with path.open("rb") as handle:
-                text = handle.read(_TITLE_BYTES).decode("utf-8-sig", errors="replace")
-            meta, _ = split_front_matter(text)
-        except (OSError, ValueError):
+            data = read_bytes(path, _root_of(path, source), _TITLE_BYTES, prefix=True)
+            meta, _ = split_front_matter(data.decode("utf-8-sig", errors="replace"))
+        except (OSError, ValueError, FileRefused):
             continue
         title = str(meta.get("linkTitle") or meta.get("title") or "").strip()
         if title:
@@ -486,6 +474,13 @@ def page_trail(source: str, titles: dict[str, str]) -> tuple[str, ...]:
     return tuple(titles[f] for f in folders if f in titles)
 
 
+def _root_of(path: Path, source: str) -> Path:
+    """The knowledge folder (resolved) of the page ``path`` whose relative path is
+    ``source``."""
+    depth = len(Path(source).parts)
+    return path.parents[depth - 1].resolve() if depth else path.parent.resolve()
+
+
 def read_page(
     path: Path,
     source: str,
@@ -499,17 +494,18 @@ def read_page(
     what went wrong when it cannot be read, is larger than ``max_bytes``, is not text or its
     front matter is broken."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            return DocumentError(
-                source,
-                f"{size / 1e6:.1f} MB, above the page size limit of {max_bytes / 1e6:.1f} MB "
-                "(PLAYBOOK_MAX_PAGE_KB): not indexed",
-            )
-        data = path.read_bytes()
+        data = read_bytes(path, _root_of(path, source), max_bytes)
         if b"\0" in data[:8192]:
             return DocumentError(source, "binary content, not a text page: not indexed")
         text = data.decode("utf-8-sig")
+    except FileTooLarge as exc:
+        return DocumentError(
+            source,
+            f"{exc.size / 1e6:.1f} MB, above the page size limit of {max_bytes / 1e6:.1f} MB "
+            "(PLAYBOOK_MAX_PAGE_KB): not indexed",
+        )
+    except FileRefused as exc:
+        return DocumentError(source, f"{exc}: not indexed")
     except UnicodeDecodeError:
         return DocumentError(source, "not UTF-8 text")
     except OSError as exc:

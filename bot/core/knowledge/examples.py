@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.knowledge.boundary import FileRefused, read_optional_text
 from bot.core.knowledge.lexical import content_words
 
 EXAMPLES_FILE = "examples.yaml"
@@ -82,16 +83,21 @@ def parse_examples(data: object) -> list[Example]:
 def load_examples(knowledge_dir: Path) -> list[Example]:
     """Read ``examples.yaml`` from ``knowledge_dir``; no examples when there is none.
 
-    Raises ``ExamplesError`` when the file exists but is not valid YAML or has a bad entry.
+    Raises ``ExamplesError`` when the file exists but is not valid YAML or has a bad entry, or
+    must not be read (``boundary.read_text``: a link outside the folder, not a regular file,
+    too large).
     """
     import yaml
 
-    path = knowledge_dir / EXAMPLES_FILE
-    if not path.is_file():
+    try:
+        text = read_optional_text(knowledge_dir, EXAMPLES_FILE)
+    except FileRefused as exc:
+        raise ExamplesError(f"{exc}: not loaded") from None
+    if text is None:
         return []
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ExamplesError(f"cannot be read as YAML ({first})") from None
     return parse_examples(data)

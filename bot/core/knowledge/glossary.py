@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from bot.core.knowledge.boundary import FileRefused, read_optional_text
 from bot.core.knowledge.lexical import analyse, content_words
 
 GLOSSARY_FILE = "glossary.yaml"
@@ -165,16 +166,21 @@ def uncovered_words(glossary: Glossary, texts: Iterable[tuple[str, str]]) -> lis
 def load_glossary(knowledge_dir: Path) -> Glossary:
     """Read ``glossary.yaml`` from ``knowledge_dir``; an empty glossary when there is none.
 
-    Raises ``GlossaryError`` when the file exists but is not valid YAML or has a bad entry.
+    Raises ``GlossaryError`` when the file exists but is not valid YAML or has a bad entry, or
+    must not be read (``boundary.read_text``: a link outside the folder, not a regular file,
+    too large).
     """
     import yaml
 
-    path = knowledge_dir / GLOSSARY_FILE
-    if not path.is_file():
+    try:
+        text = read_optional_text(knowledge_dir, GLOSSARY_FILE)
+    except FileRefused as exc:
+        raise GlossaryError(f"{exc}: not loaded") from None
+    if text is None:
         return Glossary()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise GlossaryError(f"cannot be read as YAML ({first})") from None
     if data is None:

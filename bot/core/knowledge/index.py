@@ -22,6 +22,7 @@ from typing import TypedDict, overload
 import numpy as np
 import orjson
 
+from bot.core.knowledge.boundary import file_digest, refusal
 from bot.core.knowledge.documents import DocumentError, page_files
 from bot.core.knowledge.examples import EXAMPLES_FILE, query_texts
 from bot.core.knowledge.glossary import GLOSSARY_FILE, Glossary, GlossaryError
@@ -253,15 +254,6 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, read a megabyte at a time (a large file is never held whole)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def file_checksum(path: Path) -> str:
     """A checksum of an index file that tells a damaged file (CRC-32, read a megabyte at a
     time: twice as fast as SHA-256 on the index's large arrays)."""
@@ -281,13 +273,15 @@ def source_files(
     knowledge_dir: Path, pages: list[tuple[Path, str]] | None = None
 ) -> list[tuple[Path, str]]:
     """The files an index is built from: every page (``pages``, when already listed), the
-    glossary and the example questions (those that exist), with their POSIX paths relative
-    to ``knowledge_dir``."""
+    glossary and the example questions (those that exist and may be read: a regular file
+    inside the folder, ``boundary.refusal``), with their POSIX paths relative to
+    ``knowledge_dir``."""
     if not knowledge_dir.is_dir():
         return []
     files = list(page_files(knowledge_dir) if pages is None else pages)
+    root = knowledge_dir.resolve()
     for name in (GLOSSARY_FILE, EXAMPLES_FILE):
-        if (knowledge_dir / name).is_file():
+        if refusal(knowledge_dir / name, root) is None:
             files.append((knowledge_dir / name, name))
     return files
 
@@ -306,7 +300,8 @@ def source_state(
     pages: list[tuple[Path, str]] | None = None,
 ) -> tuple[dict[str, str], dict[str, list[int]]]:
     """``source_hashes`` and each file's [size, mtime_ns], as an index's manifest keeps them
-    (``pages``: the pages, when already listed)."""
+    (``pages``: the pages, when already listed). A file is only opened when it is a regular
+    file inside the folder (``boundary.file_digest``), never a named pipe or a device."""
     known = (manifest.get("sources") if manifest else None) or {}
     stats = (manifest.get("stats") if manifest else None) or {}
     hashes: dict[str, str] = {}
@@ -314,13 +309,14 @@ def source_state(
     # A file modified in the last seconds could change again within the same timestamp tick
     # without its size changing: its state is not recorded, so it is hashed again next time.
     recent = time.time_ns() - RACY_NS
+    root = knowledge_dir.resolve()
     for path, source in source_files(knowledge_dir, pages):
         try:
             info = path.stat()
             stat = [info.st_size, info.st_mtime_ns]
             recorded = known.get(source)
             hashes[source] = (
-                recorded if recorded and stats.get(source) == stat else file_sha256(path)
+                recorded if recorded and stats.get(source) == stat else file_digest(path, root)
             )
             if info.st_mtime_ns < recent:
                 seen[source] = stat

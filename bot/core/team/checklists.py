@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.core.knowledge.boundary import FileRefused, read_text
 from bot.core.knowledge.documents import MAX_PAGE_BYTES, DocumentError, Page, PageCache, load_pages
 from bot.core.knowledge.passages import split_sentences
 from bot.core.team.tickable import is_tickable
@@ -258,7 +259,8 @@ def load_curated(
     """Read ``<knowledge_dir>/checklists/*.yaml``.
 
     Returns ``(curated checklists, extra aliases by derived id, errors)``; a bad file is
-    reported in ``errors`` with the reason and the others still load.
+    reported in ``errors`` with the reason and the others still load. Only regular files
+    inside the knowledge folder are read, at most ``boundary.MAX_YAML_BYTES`` each.
     """
     folder = knowledge_dir / CURATED_DIR
     curated: list[Checklist] = []
@@ -267,11 +269,15 @@ def load_curated(
     if not folder.is_dir():
         return curated, extra, errors
     taken = {c.id: "a list of the pages" for c in derived}
+    root = knowledge_dir.resolve()
     for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
         name = path.relative_to(knowledge_dir).as_posix()
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            data = yaml.safe_load(read_text(path, root))
+        except FileRefused as exc:
+            errors.append(DocumentError(name, f"{exc}: not loaded"))
+            continue
+        except (OSError, yaml.YAMLError) as exc:
             errors.append(
                 DocumentError(name, f"cannot be read as YAML ({str(exc).splitlines()[0]})")
             )
