@@ -60,11 +60,11 @@ class Assistant:
     ) -> None:
         self.engine = engine
         self.store = store
-        self.board = ChecklistBoard(checklists, store)
+        self.recorder = Recorder()  # database writes come second to answering
+        self.board = ChecklistBoard(checklists, store, self.recorder)
         self.log_questions = log_questions
         self.limiter = RateLimiter(rate_limit_per_minute)
         self.metrics = metrics
-        self.recorder = Recorder()  # database writes come second to answering
         self.knowledge = knowledge  # what taught examples are stored under
         self._taught_version: tuple[int, int] | None = None
         self._taught_checked = float("-inf")

@@ -452,6 +452,51 @@ def test_checklist_list_post_tick_untick_and_reset(engine, tmp_path):
     run(scenario())
 
 
+def read_only(store: Store) -> None:
+    """From now on ``store`` reads its SQLite file but cannot write it, as when the file
+    turns read-only under the bot."""
+    from sqlalchemy import create_engine
+
+    path = store.engine.url.database
+    store.engine.dispose()
+    store.engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+
+
+def test_a_tick_or_reset_that_cannot_be_stored_is_apologised_for(engine, tmp_path):
+    """With the database read-only, ticking an item and ``/checklist pmf reset`` each tell
+    the user privately that it did not work; the message is not shown as ticked."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.command("/checklist", "pmf")
+            (post,) = await h.fake.wait_for("chat.postMessage")
+            second = [
+                b for b in post.body["blocks"] if b.get("accessory", {}).get("type") == "checkboxes"
+            ][1]
+            tick = {
+                "type": "checkboxes",
+                "action_id": "checklist_item",
+                "block_id": second["block_id"],
+                "selected_options": [second["accessory"]["options"][0]],
+            }
+            read_only(h.store)
+            status, _ = await h.action(tick, message_ts="1700000000.000001")
+            assert status == 200
+            (sorry,) = await h.fake.wait_for("response")
+            assert sorry.body["response_type"] == "ephemeral"
+            assert sorry.body["text"] == message("en", "sorry")
+            await h.settled()
+            assert all("*1/3* done" not in blocks_text(u.body) for u in h.fake.of("chat.update"))
+            await h.command("/checklist", "pmf reset")
+            responses = await h.fake.wait_for("response", 2)
+            assert responses[1].body["response_type"] == "ephemeral"
+            assert responses[1].body["text"] == message("en", "sorry")
+            await h.settled()
+            assert len(h.fake.of("chat.postMessage")) == 1  # no checklist shown as cleared
+
+    run(scenario())
+
+
 def test_a_checklist_asked_for_in_french_is_posted_ticked_and_explained_in_french(engine, tmp_path):
     """``/checklist les piliers`` reads French: the checklist's own words are French, and stay
     French when someone ticks it; the replies about it (an item or a checklist gone, a name
