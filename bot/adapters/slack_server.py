@@ -46,11 +46,12 @@ def loop_time() -> float:
 async def serve_socket(
     bot: SlackBot, app_token: str, stop: asyncio.Event, drain_seconds: float = 10
 ) -> None:
-    """Connect to Slack in Socket Mode and serve until ``stop`` is set; then let the answers
-    in flight finish (bounded) and disconnect."""
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    """Connect to Slack in Socket Mode and serve until ``stop`` is set (an envelope bolt
+    cannot read is acknowledged and dropped); then let the answers in flight finish (bounded)
+    and disconnect."""
+    from bot.adapters.slack_middleware import GuardedSocketModeHandler
 
-    handler = AsyncSocketModeHandler(bot.app, app_token)
+    handler = GuardedSocketModeHandler(bot.app, app_token)
     bot.socket_handler = handler
     await handler.connect_async()
     log.info("Slack: connected in Socket Mode")

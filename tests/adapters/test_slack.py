@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import pytest
 from aiohttp import ClientSession
@@ -34,7 +35,7 @@ from tests.adapters.fake_slack import (
     sign,
 )
 from tests.conftest import KNOWLEDGE
-from tests.helpers import serve_app
+from tests.helpers import serve_app, wait_for_calls
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -796,5 +797,96 @@ def test_a_broken_database_loses_no_question_and_answers_retries_once(engine, tm
             metadata.create_all(h.store.engine)  # the database is back
             h.assistant.recorder.run("checking the database", h.store.probe, None)
             assert h.assistant.recorder.problem is None
+
+    run(scenario())
+
+
+def _event_with(**changes) -> str:
+    """An Events API body with top-level fields replaced."""
+    body = json.loads(event_body(mention("Red Hat, quel modèle ?"), "EvMal"))
+    body.update(changes)
+    return json.dumps(body)
+
+
+def _actions_with(**changes) -> str:
+    """A ``block_actions`` form body with payload fields replaced."""
+    share = {"type": "button", "action_id": "share_answer", "value": "0123456789abcdef"}
+    form = parse_qs(action_body(share, "http://127.0.0.1:9/response/a"))
+    payload = json.loads(form["payload"][0])
+    payload.update(changes)
+    return urlencode({"payload": json.dumps(payload)})
+
+
+MALFORMED = [
+    (_actions_with(actions=[]), FORM),
+    (_actions_with(actions="share_answer"), FORM),
+    (_actions_with(actions={"action_id": "share_answer"}), FORM),
+    (_actions_with(actions=[None]), FORM),
+    (_actions_with(actions=[7]), FORM),
+    (_actions_with(user="U0BOB", channel=["C0CHAN"]), FORM),
+    (_actions_with(team=5), FORM),
+    (_event_with(event=None), JSON),
+    (_event_with(event="app_mention"), JSON),
+    (_event_with(event=["app_mention"]), JSON),
+    (_event_with(event={"text": "<@U0BOT> hi"}), JSON),
+    (_event_with(event={**mention("hi"), "channel": None}), JSON),
+    (_event_with(event={**mention("hi"), "text": ["hi"]}), JSON),
+    (_event_with(event={**mention("hi"), "user": {"id": 5}}), JSON),
+    (_event_with(authorizations=[None]), JSON),
+    (_event_with(authorizations="T0TEAM"), JSON),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type"), MALFORMED, ids=range(len(MALFORMED)))
+def test_a_signed_but_malformed_payload_is_refused_quietly(
+    engine, tmp_path, caplog, body, content_type
+):
+    """A signed body whose actions, event or the like have the wrong shape is refused with a
+    4xx in one log line: never a 500, never a traceback, nothing posted."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            with caplog.at_level(logging.INFO):
+                status, text = await h.post(body, content_type)
+                await h.settled()
+            assert 400 <= status < 500 and len(text) < 80, (status, text)
+            assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+            assert len([r for r in caplog.records if "refused" in r.getMessage()]) == 1
+            assert not h.fake.of("chat.postMessage") and not h.fake.of("response")
+
+    run(scenario())
+
+
+def test_a_malformed_socket_mode_envelope_is_acknowledged_quietly(engine, tmp_path, caplog):
+    """In Socket Mode, an envelope whose event is null or whose actions are empty is
+    acknowledged and dropped in one log line, without a traceback; the next one is answered."""
+    from bot.adapters.slack_server import serve_socket
+
+    def envelope(envelope_id: str, kind: str, payload: dict) -> dict:
+        return {"envelope_id": envelope_id, "type": kind, "payload": payload}
+
+    async def scenario():
+        async with Harness(engine, tmp_path, app_token=APP_TOKEN) as h:
+            stop = asyncio.Event()
+            serving = asyncio.create_task(serve_socket(h.bot, APP_TOKEN, stop, 1))
+            try:
+                await wait_for_calls(lambda: h.fake.of("apps.connections.open"), 1, 15, "socket")
+                event = json.loads(_event_with(event=None))
+                actions = json.loads(parse_qs(_actions_with(actions=[]))["payload"][0])
+                command = dict(parse_qsl(command_body("/ask", "Red Hat", h.fake.response_url())))
+                with caplog.at_level(logging.INFO):
+                    await h.fake.ws_envelopes.put(envelope("env-1", "events_api", event))
+                    await h.fake.ws_envelopes.put(envelope("env-2", "interactive", actions))
+                    await h.fake.ws_envelopes.put(envelope("env-3", "slash_commands", command))
+                    (response,) = await h.fake.wait_for("response")
+                    acked = lambda: [a for a in h.fake.ws_acks if a.get("envelope_id")]  # noqa: E731
+                    await wait_for_calls(acked, 3, 15, "the acknowledgements")
+                assert "Le modèle de support" in blocks_text(response.body)
+                assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+                assert len([r for r in caplog.records if "refused" in r.getMessage()]) == 2
+                assert not h.fake.of("chat.postMessage")
+            finally:
+                stop.set()
+                await serving
 
     run(scenario())
