@@ -285,6 +285,39 @@ def test_ask_is_private_then_shared_publicly(engine, tmp_path):
     run(scenario())
 
 
+def test_an_answer_is_shared_once_and_only_where_it_was_given(engine, tmp_path):
+    """ "Share in channel" clicked five times at once, the first click naming another channel:
+    the answer is posted once, in the channel where it was asked; the other clicks are told
+    it was already shared."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.command("/ask", "Quels sont les trois piliers du succès ?")
+            (response,) = await h.fake.wait_for("response")
+            share = next(
+                e
+                for b in response.body["blocks"]
+                if b["type"] == "actions"
+                for e in b["elements"]
+                if e["action_id"] == "share_answer"
+            )
+            url = h.fake.response_url("a")
+            channels = ["C0OTHER", "C0CHAN", "C0CHAN", "C0CHAN", "C0CHAN"]
+            clicks = [h.post(action_body(share, url, channel=c), FORM) for c in channels]
+            assert [status for status, _ in await asyncio.gather(*clicks)] == [200] * 5
+            await h.settled()
+            (post,) = h.fake.of("chat.postMessage")
+            assert post.body["channel"] == "C0CHAN"
+            assert "Les trois piliers du succès" in blocks_text(post.body)
+            told = [r.body.get("text") for r in h.fake.of("response")[1:]]
+            assert told.count(message("fr", "already_shared")) == 4
+            assert message("fr", "already_shared") == (
+                "Cette réponse a déjà été partagée dans le canal."
+            )
+
+    run(scenario())
+
+
 def test_ask_without_text_answers_with_usage(engine, tmp_path):
     async def scenario():
         async with Harness(engine, tmp_path) as h:
