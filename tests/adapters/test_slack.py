@@ -923,3 +923,31 @@ def test_a_malformed_socket_mode_envelope_is_acknowledged_quietly(engine, tmp_pa
                 await serving
 
     run(scenario())
+
+
+def _strips_within(text_code: str, seconds: float) -> bool:
+    """Whether ``question_text`` of the text ``text_code`` builds returns within ``seconds``,
+    in a child process killed at the deadline (the regex engine holds the GIL: a thread of
+    this process could not even time it out)."""
+    import subprocess
+    import sys
+
+    code = f"from bot.adapters.slack_questions import question_text; question_text({text_code})"
+    try:
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def test_mentions_are_stripped_in_linear_time():
+    """A message of ``<@A|`` repeated (no ``>``) made the mention pattern backtrack over the
+    rest of the message from every ``<@``: quadratic, 4 s for Slack's 40,000 characters on
+    the event loop. Ten times that is stripped well within a generous deadline (quadratic, it
+    would take minutes), and mentions are still taken out of a question."""
+    from bot.adapters.slack_questions import question_text
+
+    assert _strips_within("'<@A|' * 100_000", 20.0)
+    assert _strips_within("'<@UAAAAAAAA' * 40_000 + ' x'", 20.0)
+    assert question_text("<@U0BOT> Red Hat, <@U0BOB|bob> quel modèle ?") == "Red Hat, quel modèle ?"
+    assert question_text("<@A|" * 3 + "why?") == "<@A|" * 3 + "why?"
