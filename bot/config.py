@@ -54,6 +54,9 @@ class Settings:
     health_port: int = 9090  # /healthz and /metrics while serving; 0: off; AUTO_PORT: any
     watch_seconds: int = 5  # how often serve looks for knowledge changes; 0 turns it off
     drain_seconds: int = 10  # on SIGTERM, how long answers in flight may take to finish
+    # How long the HTTP servers (Slack's endpoint, /healthz) wait for a request's headers, and
+    # keep an idle connection open: a client that never finishes its headers is cut off.
+    header_timeout_seconds: int = 10
     admins: str = ""  # comma-separated user ids allowed to /playbook reindex
     max_page_kb: int = 4096  # a page larger than this is skipped (and named) when indexing
 

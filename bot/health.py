@@ -37,14 +37,27 @@ def health_app(status: Status, metrics: Metrics) -> web.Application:
     return app
 
 
-async def start_health(host: str, port: int, status: Status, metrics: Metrics) -> web.AppRunner:
+async def start_health(
+    host: str, port: int, status: Status, metrics: Metrics, header_timeout: float = 10
+) -> web.AppRunner:
     """Start serving on ``host:port`` (``AUTO_PORT``: a free port the system picks) and log
-    where. Returns the runner (``await runner.cleanup()`` stops it)."""
-    runner = web.AppRunner(health_app(status, metrics), access_log=None)
+    where; a connection that has not sent a request's headers within ``header_timeout``
+    seconds (or stays idle that long) is closed. Returns the runner (``await
+    runner.cleanup()`` stops it)."""
+    runner = http_runner(health_app(status, metrics), header_timeout)
     await runner.setup()
     await web.TCPSite(runner, host, 0 if port == AUTO_PORT else port).start()
     log.info("Health: http://%s:%s/healthz and /metrics", host, bound_port(runner))
     return runner
+
+
+def http_runner(app: web.Application, header_timeout: float) -> web.AppRunner:
+    """The runner of an aiohttp ``app`` (no access log) that closes a connection which has
+    not sent a request's headers within ``header_timeout`` seconds. aiohttp's keep-alive
+    timer does it: it runs from the connection's start and from the end of each response
+    until the next request's headers are read, and closes a connection still waiting for
+    them (a request being handled is never cut)."""
+    return web.AppRunner(app, access_log=None, keepalive_timeout=header_timeout)
 
 
 def bound_port(runner: web.BaseRunner) -> int:

@@ -148,7 +148,13 @@ async def run_platforms(
     health = None
     if health_port:
         status = _health_problems(serving, connections)
-        health = await start_health(settings.health_host, health_port, status, serving.metrics)
+        health = await start_health(
+            settings.health_host,
+            health_port,
+            status,
+            serving.metrics,
+            settings.header_timeout_seconds,
+        )
     tasks += _upkeep(serving, stop)
     try:
         await asyncio.gather(*tasks)
@@ -227,7 +233,9 @@ async def _slack(
         raise ServeError(str(exc)) from exc
     if config.socket_mode(force_http=http):
         return bot.connected, serve_socket(bot, config.app_token, stop, settings.drain_seconds)
-    return bot.connected, serve_http(bot, host, port, stop, settings.drain_seconds)
+    return bot.connected, serve_http(
+        bot, host, port, stop, settings.drain_seconds, settings.header_timeout_seconds
+    )
 
 
 def _discord(

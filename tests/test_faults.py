@@ -355,3 +355,34 @@ def test_an_unreadable_folder_is_named_and_the_rest_indexed():
         "pages": ["page.md"],
         "errors": ["private: folder cannot be read (Permission denied)"],
     }
+
+
+def _closed_by_server(port: int, seconds: float) -> bool:
+    """Open a connection to 127.0.0.1:``port``, send half a request line and never finish
+    the headers: whether the server closes it within ``seconds``."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as conn:
+        conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow")
+        try:
+            return conn.recv(1024) == b""
+        except TimeoutError:
+            return False
+
+
+def test_connections_that_never_finish_their_headers_are_closed(workdir):
+    """Connections to the Slack endpoint and to /healthz that send part of a request and then
+    nothing are closed once PLAYBOOK_HEADER_TIMEOUT_SECONDS has passed (1 s here, the default
+    is 10 s), and the bot still answers."""
+    with ThreadedFake(FakeSlack) as slack:
+        bot = Served(workdir, slack, PLAYBOOK_HEADER_TIMEOUT_SECONDS="1")
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            ports = [bot.port] * 10 + [bot.health] * 10
+            closed = list(pool.map(lambda port: _closed_by_server(port, 30), ports))
+        assert closed == [True] * 20
+        assert bot.ask("Red Hat, quel modèle ?", "14.1", "EvSlow") == 200
+        wait_until(lambda: bot.replies("14.1"), 30, "the answer")
+        code, err, _ = bot.stop()
+    assert code == 0, err
+    assert "Le modèle de support" in _text(bot.replies("14.1")[0])
+    assert "Traceback" not in err

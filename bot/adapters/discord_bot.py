@@ -36,6 +36,7 @@ from bot.core.conversation import APOLOGY, RESTARTING, Conversation, Reply
 from bot.core.inflight import InFlight
 from bot.core.language import COMMAND_LANGUAGE, command_language
 from bot.core.messages import message
+from bot.core.team.progress import ProgressNotSaved
 from bot.core.types import Admin
 
 log = logging.getLogger("playbook.discord")
@@ -256,9 +257,13 @@ async def on_checklist(
         return
     conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
     board = client.assistant.board
-    state = await asyncio.to_thread(
-        board.reset if reset else board.state, conversation, found.checklist
-    )
+    try:
+        state = await asyncio.to_thread(
+            board.reset if reset else board.state, conversation, found.checklist
+        )
+    except ProgressNotSaved:  # logged once by the board; the asker is told
+        await interaction.response.send_message(message(language, "sorry"), ephemeral=True)
+        return
     await interaction.response.send_message(
         embed=checklist_embed(state, language),
         view=checklist_view(state, language),

@@ -26,7 +26,7 @@ from bot.core.knowledge.sections import digest
 from bot.core.language import COMMAND_LANGUAGE
 from bot.core.messages import message
 from bot.core.team.learning import NONE_CHOICE, choice_labels, taught_text
-from bot.core.team.progress import ChecklistState
+from bot.core.team.progress import ChecklistState, ProgressNotSaved
 from bot.core.team.store import conversation_key
 from bot.core.types import Answer, Citation
 
@@ -189,7 +189,8 @@ class ChecklistSelect(
         return cls(match["id"], match["language"] or COMMAND_LANGUAGE)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        """Store the ticks and unticks, then update the message for everyone."""
+        """Store the ticks and unticks, then update the message for everyone; when the
+        database cannot take them, the user alone is told so."""
         assistant: Assistant = interaction.client.assistant  # type: ignore[attr-defined]
         checklist = assistant.checklists.get(self.checklist_id)
         if checklist is None:
@@ -197,15 +198,21 @@ class ChecklistSelect(
                 message(self.language, "checklist_gone"), ephemeral=True
             )
             return
-        state = await asyncio.to_thread(
-            assistant.board.select,
-            discord_conversation(interaction.guild_id, interaction.channel_id),
-            checklist,
-            set(_selected(interaction)),
-            str(interaction.user.id),
-            interaction.user.display_name,
-            offered=MAX_OPTIONS,
-        )
+        try:
+            state = await asyncio.to_thread(
+                assistant.board.select,
+                discord_conversation(interaction.guild_id, interaction.channel_id),
+                checklist,
+                set(_selected(interaction)),
+                str(interaction.user.id),
+                interaction.user.display_name,
+                offered=MAX_OPTIONS,
+            )
+        except ProgressNotSaved:  # logged once by the board
+            await interaction.response.send_message(
+                message(self.language, "sorry"), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
         await interaction.response.edit_message(
             embed=checklist_embed(state, self.language),
             view=checklist_view(state, self.language),

@@ -141,7 +141,8 @@ class SlackBot:
 
     def web_app(self, path: str = "/slack/events", port: int = 3000) -> web.Application:
         """The HTTP app serving Slack's requests on ``path``, behind a guard that answers a
-        request that is not signed (401) or cannot be parsed (400) itself, with one short log
+        request that is not signed (401) or cannot be parsed or read (400: not JSON, or an
+        event, actions or ids of the wrong shape) itself, with one short log
         line, before anything else reads it."""
         app = self.app.web_app(path=path, port=port)
         app.middlewares.append(request_guard(self.config.signing_secret))

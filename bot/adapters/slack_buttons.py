@@ -50,12 +50,18 @@ class AnswerButtons:
         app.action(TEACH)(self.on_teach)
 
     async def on_share(self, ack, body: dict, action: dict, respond) -> None:
-        """ "Share in channel": post the private answer publicly."""
+        """ "Share in channel": post the private answer publicly, once, in the channel where
+        it was given (whatever channel the click names); a later click is told it was
+        shared already."""
         await ack()
         answer = await self._recall(action, respond)
         if answer is None:
             return
-        channel = body.get("channel", {}).get("id", "")
+        claim = self.bot.assistant.claim_share
+        channel = await asyncio.to_thread(claim, "slack", action.get("value", ""))
+        if channel is None:
+            await private(respond, message(answer.language, "already_shared"))
+            return
         user = body.get("user", {}).get("id", "")
         try:
             payload = answer_payload(answer, answer_id=action["value"], shared_by=user)

@@ -21,7 +21,7 @@ from bot.adapters.slack_replies import private, slack_error
 from bot.core.language import command_language
 from bot.core.messages import message
 from bot.core.team.checklists import Checklist
-from bot.core.team.progress import ItemNotFound
+from bot.core.team.progress import ItemNotFound, ProgressNotSaved
 from bot.core.team.store import conversation_key
 
 if TYPE_CHECKING:
@@ -70,7 +70,11 @@ class ChecklistListeners:
         conversation = conversation_key("slack", command.get("team_id", ""), channel)
         board = self.bot.assistant.board
         method = board.reset if reset else board.state
-        state = await asyncio.to_thread(method, conversation, checklist)
+        try:
+            state = await asyncio.to_thread(method, conversation, checklist)
+        except ProgressNotSaved:  # logged once by the board; the asker is told
+            await respond(response_type="ephemeral", text=message(language, "sorry"))
+            return
         try:
             payload = checklist_payload(state, language)
             await self.bot.client.chat_postMessage(channel=channel, **payload)
@@ -82,7 +86,8 @@ class ChecklistListeners:
             await respond(response_type="ephemeral", text=message(language, "sorry"))
 
     async def on_checklist_item(self, ack, body: dict, action: dict, respond) -> None:
-        """A checkbox of a posted checklist: store the tick and update the message."""
+        """A checkbox of a posted checklist: store the tick and update the message; when the
+        database cannot take it, the clicker alone is told so."""
         await ack()
         checklist_id, item_id, language = read_item_block_id(action.get("block_id", ""))
         checklist = self.bot.assistant.checklists.get(checklist_id)
@@ -106,6 +111,9 @@ class ChecklistListeners:
         except ItemNotFound:
             state = await asyncio.to_thread(board.state, conversation, checklist)
             await private(respond, message(language, "item_gone"))
+        except ProgressNotSaved:  # logged once by the board
+            await private(respond, message(language, "sorry"))
+            return
         await self.bot.client.chat_update(
             channel=channel,
             ts=body.get("message", {}).get("ts", ""),

@@ -8,18 +8,25 @@ import logging
 from aiohttp import web
 
 from bot.adapters.slack_app import SlackBot
+from bot.health import http_runner
 
 log = logging.getLogger("playbook.slack")
 EVENTS_PATH = "/slack/events"
 
 
 async def serve_http(
-    bot: SlackBot, host: str, port: int, stop: asyncio.Event, drain_seconds: float = 10
+    bot: SlackBot,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    drain_seconds: float = 10,
+    header_timeout: float = 10,
 ) -> None:
     """Serve Slack's requests on ``http://host:port/slack/events`` (port 0: a free port the
     system picks, logged) until ``stop`` is set; then stop listening, let the answers in flight
-    finish (bounded) and close."""
-    runner = web.AppRunner(bot.web_app(EVENTS_PATH, port), access_log=None)
+    finish (bounded) and close. A connection that has not sent a request's headers within
+    ``header_timeout`` seconds (or stays idle that long) is closed."""
+    runner = http_runner(bot.web_app(EVENTS_PATH, port), header_timeout)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -46,11 +53,12 @@ def loop_time() -> float:
 async def serve_socket(
     bot: SlackBot, app_token: str, stop: asyncio.Event, drain_seconds: float = 10
 ) -> None:
-    """Connect to Slack in Socket Mode and serve until ``stop`` is set; then let the answers
-    in flight finish (bounded) and disconnect."""
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    """Connect to Slack in Socket Mode and serve until ``stop`` is set (an envelope bolt
+    cannot read is acknowledged and dropped); then let the answers in flight finish (bounded)
+    and disconnect."""
+    from bot.adapters.slack_middleware import GuardedSocketModeHandler
 
-    handler = AsyncSocketModeHandler(bot.app, app_token)
+    handler = GuardedSocketModeHandler(bot.app, app_token)
     bot.socket_handler = handler
     await handler.connect_async()
     log.info("Slack: connected in Socket Mode")

@@ -60,11 +60,11 @@ class Assistant:
     ) -> None:
         self.engine = engine
         self.store = store
-        self.board = ChecklistBoard(checklists, store)
+        self.recorder = Recorder()  # database writes come second to answering
+        self.board = ChecklistBoard(checklists, store, self.recorder)
         self.log_questions = log_questions
         self.limiter = RateLimiter(rate_limit_per_minute)
         self.metrics = metrics
-        self.recorder = Recorder()  # database writes come second to answering
         self.knowledge = knowledge  # what taught examples are stored under
         self._taught_version: tuple[int, int] | None = None
         self._taught_checked = float("-inf")
@@ -316,6 +316,19 @@ class Assistant:
         return self.recorder.first_delivery(
             f"{platform}:{event_id}", lambda: self.store.first_delivery(platform, event_id)
         )
+
+    def claim_share(self, platform: str, answer_id: str) -> str | None:
+        """The channel where the answer kept under ``answer_id`` was given, the first time
+        it is shared; ``None`` when it was shared already (or its channel cannot be read). The
+        first share wins across replicas through the database, in memory while the database
+        cannot be written."""
+        self.recorder.flush(timeout=2.0)  # an answer just kept may still be queued
+        channel = self.recorder.run(
+            "reading a kept answer", lambda: self.store.answer_channel(answer_id), None, write=False
+        )
+        if channel is None or not self.first_delivery(platform, f"share:{answer_id}"):
+            return None
+        return channel
 
     def remember_thread(self, platform: str, channel: str, thread: str) -> None:
         """Note a thread the bot answered in (its follow-ups need no mention), in the

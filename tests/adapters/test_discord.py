@@ -194,6 +194,45 @@ def test_autocomplete_checklist_show_and_tick(engine, tmp_path):
     run(scenario())
 
 
+def test_a_tick_or_reset_that_cannot_be_stored_is_apologised_for(engine, tmp_path):
+    """With the database read-only, ticking an item and ``/checklist pmf reset: True`` each
+    tell the user privately that it did not work; the message is not shown as ticked."""
+    from tests.adapters.test_slack import read_only
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            shown = await h.command(
+                "checklist", [{"name": "name", "type": 3, "value": "pmf"}], token="show"
+            )
+            select = shown["data"]["components"][0]["components"][0]
+            posted = h.fake.message(CHANNEL_ID, shown["data"])
+            read_only(h.store)
+            values = [select["options"][1]["value"]]
+            click = interaction(
+                3,
+                {"custom_id": "cl:product-market-fit", "component_type": 3, "values": values},
+                token="tick",
+                message=posted,
+            )
+            await h.fake.push("INTERACTION_CREATE", click)
+            (sorry,) = await h.fake.wait_for("/tick/callback")
+            assert sorry.body["type"] == 4  # a new message, not the checklist updated
+            assert sorry.body["data"]["content"] == message("en", "sorry")
+            assert sorry.body["data"]["flags"] & 64
+            reset = await h.command(
+                "checklist",
+                [
+                    {"name": "name", "type": 3, "value": "pmf"},
+                    {"name": "reset", "type": 5, "value": True},
+                ],
+                token="reset",
+            )
+            assert reset["data"]["content"] == message("en", "sorry")
+            assert reset["data"]["flags"] & 64
+
+    run(scenario())
+
+
 def test_a_checklist_asked_for_in_french_is_shown_and_ticked_in_french(engine, tmp_path):
     """``/checklist name: les piliers`` reads French: the embed's own words and the menu are
     French, and stay French when someone ticks; a name not found and a checklist gone are

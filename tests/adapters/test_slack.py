@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import pytest
 from aiohttp import ClientSession
@@ -34,7 +35,7 @@ from tests.adapters.fake_slack import (
     sign,
 )
 from tests.conftest import KNOWLEDGE
-from tests.helpers import serve_app
+from tests.helpers import serve_app, wait_for_calls
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -284,6 +285,39 @@ def test_ask_is_private_then_shared_publicly(engine, tmp_path):
     run(scenario())
 
 
+def test_an_answer_is_shared_once_and_only_where_it_was_given(engine, tmp_path):
+    """ "Share in channel" clicked five times at once, the first click naming another channel:
+    the answer is posted once, in the channel where it was asked; the other clicks are told
+    it was already shared."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.command("/ask", "Quels sont les trois piliers du succès ?")
+            (response,) = await h.fake.wait_for("response")
+            share = next(
+                e
+                for b in response.body["blocks"]
+                if b["type"] == "actions"
+                for e in b["elements"]
+                if e["action_id"] == "share_answer"
+            )
+            url = h.fake.response_url("a")
+            channels = ["C0OTHER", "C0CHAN", "C0CHAN", "C0CHAN", "C0CHAN"]
+            clicks = [h.post(action_body(share, url, channel=c), FORM) for c in channels]
+            assert [status for status, _ in await asyncio.gather(*clicks)] == [200] * 5
+            await h.settled()
+            (post,) = h.fake.of("chat.postMessage")
+            assert post.body["channel"] == "C0CHAN"
+            assert "Les trois piliers du succès" in blocks_text(post.body)
+            told = [r.body.get("text") for r in h.fake.of("response")[1:]]
+            assert told.count(message("fr", "already_shared")) == 4
+            assert message("fr", "already_shared") == (
+                "Cette réponse a déjà été partagée dans le canal."
+            )
+
+    run(scenario())
+
+
 def test_ask_without_text_answers_with_usage(engine, tmp_path):
     async def scenario():
         async with Harness(engine, tmp_path) as h:
@@ -448,6 +482,51 @@ def test_checklist_list_post_tick_untick_and_reset(engine, tmp_path):
             await h.command("/checklist", "budget spreadsheet")
             responses = await h.fake.wait_for("response", 2)
             assert responses[1].body["text"].startswith("No checklist by that name. The closest:")
+
+    run(scenario())
+
+
+def read_only(store: Store) -> None:
+    """From now on ``store`` reads its SQLite file but cannot write it, as when the file
+    turns read-only under the bot."""
+    from sqlalchemy import create_engine
+
+    path = store.engine.url.database
+    store.engine.dispose()
+    store.engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+
+
+def test_a_tick_or_reset_that_cannot_be_stored_is_apologised_for(engine, tmp_path):
+    """With the database read-only, ticking an item and ``/checklist pmf reset`` each tell
+    the user privately that it did not work; the message is not shown as ticked."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.command("/checklist", "pmf")
+            (post,) = await h.fake.wait_for("chat.postMessage")
+            second = [
+                b for b in post.body["blocks"] if b.get("accessory", {}).get("type") == "checkboxes"
+            ][1]
+            tick = {
+                "type": "checkboxes",
+                "action_id": "checklist_item",
+                "block_id": second["block_id"],
+                "selected_options": [second["accessory"]["options"][0]],
+            }
+            read_only(h.store)
+            status, _ = await h.action(tick, message_ts="1700000000.000001")
+            assert status == 200
+            (sorry,) = await h.fake.wait_for("response")
+            assert sorry.body["response_type"] == "ephemeral"
+            assert sorry.body["text"] == message("en", "sorry")
+            await h.settled()
+            assert all("*1/3* done" not in blocks_text(u.body) for u in h.fake.of("chat.update"))
+            await h.command("/checklist", "pmf reset")
+            responses = await h.fake.wait_for("response", 2)
+            assert responses[1].body["response_type"] == "ephemeral"
+            assert responses[1].body["text"] == message("en", "sorry")
+            await h.settled()
+            assert len(h.fake.of("chat.postMessage")) == 1  # no checklist shown as cleared
 
     run(scenario())
 
@@ -753,3 +832,122 @@ def test_a_broken_database_loses_no_question_and_answers_retries_once(engine, tm
             assert h.assistant.recorder.problem is None
 
     run(scenario())
+
+
+def _event_with(**changes) -> str:
+    """An Events API body with top-level fields replaced."""
+    body = json.loads(event_body(mention("Red Hat, quel modèle ?"), "EvMal"))
+    body.update(changes)
+    return json.dumps(body)
+
+
+def _actions_with(**changes) -> str:
+    """A ``block_actions`` form body with payload fields replaced."""
+    share = {"type": "button", "action_id": "share_answer", "value": "0123456789abcdef"}
+    form = parse_qs(action_body(share, "http://127.0.0.1:9/response/a"))
+    payload = json.loads(form["payload"][0])
+    payload.update(changes)
+    return urlencode({"payload": json.dumps(payload)})
+
+
+MALFORMED = [
+    (_actions_with(actions=[]), FORM),
+    (_actions_with(actions="share_answer"), FORM),
+    (_actions_with(actions={"action_id": "share_answer"}), FORM),
+    (_actions_with(actions=[None]), FORM),
+    (_actions_with(actions=[7]), FORM),
+    (_actions_with(user="U0BOB", channel=["C0CHAN"]), FORM),
+    (_actions_with(team=5), FORM),
+    (_event_with(event=None), JSON),
+    (_event_with(event="app_mention"), JSON),
+    (_event_with(event=["app_mention"]), JSON),
+    (_event_with(event={"text": "<@U0BOT> hi"}), JSON),
+    (_event_with(event={**mention("hi"), "channel": None}), JSON),
+    (_event_with(event={**mention("hi"), "text": ["hi"]}), JSON),
+    (_event_with(event={**mention("hi"), "user": {"id": 5}}), JSON),
+    (_event_with(authorizations=[None]), JSON),
+    (_event_with(authorizations="T0TEAM"), JSON),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type"), MALFORMED, ids=range(len(MALFORMED)))
+def test_a_signed_but_malformed_payload_is_refused_quietly(
+    engine, tmp_path, caplog, body, content_type
+):
+    """A signed body whose actions, event or the like have the wrong shape is refused with a
+    4xx in one log line: never a 500, never a traceback, nothing posted."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            with caplog.at_level(logging.INFO):
+                status, text = await h.post(body, content_type)
+                await h.settled()
+            assert 400 <= status < 500 and len(text) < 80, (status, text)
+            assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+            assert len([r for r in caplog.records if "refused" in r.getMessage()]) == 1
+            assert not h.fake.of("chat.postMessage") and not h.fake.of("response")
+
+    run(scenario())
+
+
+def test_a_malformed_socket_mode_envelope_is_acknowledged_quietly(engine, tmp_path, caplog):
+    """In Socket Mode, an envelope whose event is null or whose actions are empty is
+    acknowledged and dropped in one log line, without a traceback; the next one is answered."""
+    from bot.adapters.slack_server import serve_socket
+
+    def envelope(envelope_id: str, kind: str, payload: dict) -> dict:
+        return {"envelope_id": envelope_id, "type": kind, "payload": payload}
+
+    async def scenario():
+        async with Harness(engine, tmp_path, app_token=APP_TOKEN) as h:
+            stop = asyncio.Event()
+            serving = asyncio.create_task(serve_socket(h.bot, APP_TOKEN, stop, 1))
+            try:
+                await wait_for_calls(lambda: h.fake.of("apps.connections.open"), 1, 15, "socket")
+                event = json.loads(_event_with(event=None))
+                actions = json.loads(parse_qs(_actions_with(actions=[]))["payload"][0])
+                command = dict(parse_qsl(command_body("/ask", "Red Hat", h.fake.response_url())))
+                with caplog.at_level(logging.INFO):
+                    await h.fake.ws_envelopes.put(envelope("env-1", "events_api", event))
+                    await h.fake.ws_envelopes.put(envelope("env-2", "interactive", actions))
+                    await h.fake.ws_envelopes.put(envelope("env-3", "slash_commands", command))
+                    (response,) = await h.fake.wait_for("response")
+                    acked = lambda: [a for a in h.fake.ws_acks if a.get("envelope_id")]  # noqa: E731
+                    await wait_for_calls(acked, 3, 15, "the acknowledgements")
+                assert "Le modèle de support" in blocks_text(response.body)
+                assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+                assert len([r for r in caplog.records if "refused" in r.getMessage()]) == 2
+                assert not h.fake.of("chat.postMessage")
+            finally:
+                stop.set()
+                await serving
+
+    run(scenario())
+
+
+def _strips_within(text_code: str, seconds: float) -> bool:
+    """Whether ``question_text`` of the text ``text_code`` builds returns within ``seconds``,
+    in a child process killed at the deadline (the regex engine holds the GIL: a thread of
+    this process could not even time it out)."""
+    import subprocess
+    import sys
+
+    code = f"from bot.adapters.slack_questions import question_text; question_text({text_code})"
+    try:
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def test_mentions_are_stripped_in_linear_time():
+    """A message of ``<@A|`` repeated (no ``>``) made the mention pattern backtrack over the
+    rest of the message from every ``<@``: quadratic, 4 s for Slack's 40,000 characters on
+    the event loop. Ten times that is stripped well within a generous deadline (quadratic, it
+    would take minutes), and mentions are still taken out of a question."""
+    from bot.adapters.slack_questions import question_text
+
+    assert _strips_within("'<@A|' * 100_000", 20.0)
+    assert _strips_within("'<@UAAAAAAAA' * 40_000 + ' x'", 20.0)
+    assert question_text("<@U0BOT> Red Hat, <@U0BOB|bob> quel modèle ?") == "Red Hat, quel modèle ?"
+    assert question_text("<@A|" * 3 + "why?") == "<@A|" * 3 + "why?"

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TypedDict
 
 from bot.core.team.checklists import Checklist, ChecklistItem
 from bot.core.team.lookup import ChecklistBook, Lookup
+from bot.core.team.recording import Recorder
 from bot.core.team.store import Store, Tick
 
 
 class ItemNotFound(ValueError):
     """An item reference (number or id) that the checklist does not have."""
+
+
+class ProgressNotSaved(RuntimeError):
+    """A tick, an untick or a reset the database could not take (the failure is logged once
+    and named for ``/healthz`` by the board's recorder); the user is to be told."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +80,20 @@ class ChecklistBoard:
     """The team's checklists and the progress each conversation stores: what ``/checklist``
     shows and changes, on every platform and in the CLI."""
 
-    def __init__(self, book: ChecklistBook, store: Store) -> None:
+    def __init__(self, book: ChecklistBook, store: Store, recorder: Recorder | None = None) -> None:
         self.book = book
         self.store = store
+        self.recorder = recorder or Recorder()
+
+    def _write(self, what: str, action: Callable[[], object]) -> None:
+        """Run the write ``action``; raise ``ProgressNotSaved`` when the database fails."""
+
+        def done() -> bool:
+            action()
+            return True
+
+        if not self.recorder.run(what, done, False):
+            raise ProgressNotSaved(f"{what}: {self.recorder.problem or 'the database failed'}")
 
     def find(self, name: str) -> Lookup:
         """Look a checklist up by any of its names (see ``ChecklistBook.find``)."""
@@ -108,11 +125,20 @@ class ChecklistBoard:
         user: str,
         user_name: str | None,
     ) -> None:
-        """Store ``item`` as done (by ``user``) or not done."""
+        """Store ``item`` as done (by ``user``) or not done (``ProgressNotSaved`` when the
+        database cannot take it)."""
         if done:
-            self.store.tick(conversation, checklist.id, item.id, item.text, user, user_name)
+            self._write(
+                "ticking a checklist item",
+                lambda: self.store.tick(
+                    conversation, checklist.id, item.id, item.text, user, user_name
+                ),
+            )
         else:
-            self.store.untick(conversation, checklist.id, item.id)
+            self._write(
+                "unticking a checklist item",
+                lambda: self.store.untick(conversation, checklist.id, item.id),
+            )
 
     def select(
         self,
@@ -136,8 +162,9 @@ class ChecklistBoard:
         return self.state(conversation, checklist) if changed else state
 
     def reset(self, conversation: str, checklist: Checklist) -> ChecklistState:
-        """Clear the checklist's progress in the conversation. Returns the (empty) state."""
-        self.store.reset(conversation, checklist.id)
+        """Clear the checklist's progress in the conversation. Returns the (empty) state
+        (``ProgressNotSaved`` when the database cannot take it)."""
+        self._write("resetting a checklist", lambda: self.store.reset(conversation, checklist.id))
         return self.state(conversation, checklist)
 
 

@@ -631,6 +631,14 @@ class Store:
         payload: AnswerData = json.loads(value)  # as ``save_answer`` wrote it
         return payload
 
+    def answer_channel(self, answer_id: str) -> str | None:
+        """The channel where the answer saved under ``answer_id`` was given, or ``None``."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(answers_table.c.channel).where(answers_table.c.id == answer_id)
+            ).scalar()
+        return None if value is None else str(value)
+
     def remember_thread(self, platform: str, channel: str, thread: str) -> None:
         """Note that the bot answered in this thread."""
         with contextlib.suppress(IntegrityError), self.engine.begin() as conn:
