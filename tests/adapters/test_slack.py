@@ -178,6 +178,38 @@ def test_thread_follow_up_without_mention_and_setting_off(engine, tmp_path):
     run(scenario(False, 1))
 
 
+def test_a_thread_follow_up_sent_the_moment_the_answer_arrives_is_answered(engine, tmp_path):
+    """The user replies in the thread as soon as the answer shows in Slack, before the bot
+    has even heard back from ``chat.postMessage``: the thread was noted before the answer was
+    delivered, so the follow-up (no mention) is answered."""
+    follow = {
+        "type": "message",
+        "user": "U0ALICE",
+        "text": "Et qu'est-ce que le modèle open core ?",
+        "ts": "1700000001.000200",
+        "thread_ts": "1700000001.000100",
+        "channel": "C0CHAN",
+        "channel_type": "channel",
+    }
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            delivered = asyncio.Event()
+            h.fake.hold("chat.postMessage", delivered)  # the answer is in Slack, not yet acked
+            await h.event(mention("Red Hat, quel modèle ?"), "Ev1")
+            await h.fake.wait_for("chat.postMessage")
+            await h.event(follow, "Ev2")
+            try:
+                calls = await h.fake.wait_for("chat.postMessage", 2, timeout=20)
+            finally:
+                delivered.set()
+            await h.settled()
+            assert calls[1].body["thread_ts"] == "1700000001.000100"
+            assert "Le modèle Open core" in blocks_text(calls[1].body)
+
+    run(scenario())
+
+
 def test_small_talk_gets_the_invitation_when_addressed_and_no_reply_in_a_thread(engine, tmp_path):
     """A mention "merci !" gets the French invitation as plain text (no quote, no buttons);
     "thanks 👍" in that thread without a mention gets nothing, while a question there is still
