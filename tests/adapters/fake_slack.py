@@ -31,6 +31,7 @@ class Call:
     headers: dict
     body: dict
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    name: str = ""  # the response URL's name (``/response/<name>``)
 
 
 @dataclass
@@ -108,7 +109,8 @@ class FakeSlack:
 
     async def _response(self, request: web.Request) -> web.Response:
         body = await self._body(request)
-        self.calls.append(Call("response", dict(request.headers), body))
+        name = request.match_info["name"]
+        self.calls.append(Call("response", dict(request.headers), body, name=name))
         return web.json_response({"ok": True})
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:
