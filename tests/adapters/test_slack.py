@@ -149,6 +149,25 @@ def test_an_unsure_answer_says_so_before_its_quotes(engine, tmp_path):
     run(scenario())
 
 
+def test_a_burst_right_after_start_asks_slack_who_the_bot_is_once(engine, tmp_path):
+    """30 mentions arriving together on a bot just started are all answered, and Slack is
+    asked ``auth.test`` once (at start), not once per waiting request: each extra call waits
+    on Slack and counts against its rate limit."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            asked = [
+                h.event(mention("Red Hat, quel modèle ?", ts=f"1700000100.{n:06d}"), f"EvB{n}")
+                for n in range(30)
+            ]
+            assert [status for status, _ in await asyncio.gather(*asked)] == [200] * 30
+            await h.fake.wait_for("chat.postMessage", 30, timeout=60)
+            await h.settled()
+            assert len(h.fake.of("auth.test")) == 1
+
+    run(scenario())
+
+
 def test_thread_follow_up_without_mention_and_setting_off(engine, tmp_path):
     follow = {
         "type": "message",
