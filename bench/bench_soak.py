@@ -15,13 +15,14 @@ exit code and how long the exit took. Asserts nothing.
 
 A burst instead (``--burst N``): N questions posted together through the Slack HTTP
 endpoint; prints the time from the first POST to the last answer reaching Slack (and p50).
-With ``--sigterm-after K`` the bot gets SIGTERM once K of them were sent, with a drain of
-``--drain`` seconds (PLAYBOOK_DRAIN_SECONDS): prints how many acknowledged questions got no
-reply at all (target 0), besides the answers and "I am restarting" notices.
+With ``--sigterm-after K`` the bot gets SIGTERM once K of them were answered, with a drain
+of ``--drain`` seconds (PLAYBOOK_DRAIN_SECONDS): prints how many acknowledged questions got
+no reply at all (target 0), besides the answers and "I am restarting" notices.
+``--repeat R`` makes each question R times longer (dearer to answer: a drain that runs out).
 
 Run: python bench/bench_soak.py [--questions N] [--seconds S]
      python bench/bench_soak.py --burst 200
-     python bench/bench_soak.py --burst 200 --sigterm-after 100 --drain 2
+     python bench/bench_soak.py --burst 200 --sigterm-after 50 --drain 2 --repeat 20
 """
 
 from __future__ import annotations
@@ -194,7 +195,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--log", type=Path, help="write the bot's log there")
     parser.add_argument("--burst", type=int, help="post this many questions together instead")
-    parser.add_argument("--sigterm-after", type=int, help="in a burst: SIGTERM after this many")
+    parser.add_argument("--sigterm-after", type=int, help="in a burst: SIGTERM after K answers")
+    parser.add_argument("--repeat", type=int, default=1, help="in a burst: questions R times")
     parser.add_argument("--drain", type=int, default=10, help="PLAYBOOK_DRAIN_SECONDS")
     args = parser.parse_args()
     items = yaml.safe_load((ROOT / "eval" / "questions.yaml").read_text(encoding="utf-8"))
@@ -204,7 +206,8 @@ def main() -> None:
         with ThreadedFake(FakeSlack) as slack:
             if args.burst:
                 soak = Soak(workdir, slack, PLAYBOOK_DRAIN_SECONDS=str(args.drain))
-                err = burst(soak, questions, args.burst, args.sigterm_after)
+                longer = [" ".join([q] * args.repeat) for q in questions]
+                err = burst(soak, longer, args.burst, args.sigterm_after)
             else:
                 soak = Soak(workdir, slack)
                 err = run(soak, questions, args.questions, args.seconds)
@@ -244,7 +247,8 @@ def run(soak: Soak, questions: list[str], count: int, seconds: float) -> str:
 
 def burst(soak: Soak, questions: list[str], count: int, sigterm_after: int | None) -> str:
     """Post ``count`` questions together (one client thread each, released at once), SIGTERM
-    after ``sigterm_after`` of them when given, and print the figures. Returns the bot's log."""
+    once ``sigterm_after`` were answered when given, and print the figures. Returns the bot's
+    log."""
     start = threading.Barrier(count)
 
     def ask(n: int) -> None:
@@ -255,7 +259,8 @@ def burst(soak: Soak, questions: list[str], count: int, sigterm_after: int | Non
     with concurrent.futures.ThreadPoolExecutor(count) as pool:
         sent = [pool.submit(ask, n) for n in range(count)]
         if sigterm_after is not None:
-            wait_until(lambda: len(soak.sent) >= sigterm_after, 60, "the burst")
+            every = [f"1800000000.{n:06d}" for n in range(count)]
+            wait_until(lambda: _replied(soak, every) >= sigterm_after, 120, "the answers")
             code, exit_seconds, err = soak.stop()
         for future in sent:
             future.result()
