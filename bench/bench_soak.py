@@ -13,7 +13,16 @@ restarting"), lost (acknowledged, never replied to: target 0), replied to twice,
 the reply reaching Slack); the seconds /healthz was 503; whether the edit was served; the
 exit code and how long the exit took. Asserts nothing.
 
+A burst instead (``--burst N``): N questions posted together through the Slack HTTP
+endpoint; prints the time from the first POST to the last answer reaching Slack (and p50).
+With ``--sigterm-after K`` the bot gets SIGTERM once K of them were answered, with a drain
+of ``--drain`` seconds (PLAYBOOK_DRAIN_SECONDS): prints how many acknowledged questions got
+no reply at all (target 0), besides the answers and "I am restarting" notices.
+``--repeat R`` makes each question R times longer (dearer to answer: a drain that runs out).
+
 Run: python bench/bench_soak.py [--questions N] [--seconds S]
+     python bench/bench_soak.py --burst 200
+     python bench/bench_soak.py --burst 200 --sigterm-after 50 --drain 2 --repeat 20
 """
 
 from __future__ import annotations
@@ -66,7 +75,7 @@ EDIT_QUESTION = "Quand tourne le cabestan de l'équipe ?"
 class Soak:
     """The bot, its fake Slack, and what was sent and seen."""
 
-    def __init__(self, workdir: Path, slack: ThreadedFake) -> None:
+    def __init__(self, workdir: Path, slack: ThreadedFake, **extra: str) -> None:
         self.workdir, self.slack = workdir, slack.fake
         self.database = workdir / ".playbook" / "playbook.db"
         env = {
@@ -76,6 +85,7 @@ class Soak:
             "PLAYBOOK_HEALTH_PORT": "auto",
             "PLAYBOOK_WATCH_SECONDS": "1",
             "PLAYBOOK_RATE_LIMIT_PER_MINUTE": "0",
+            **extra,
         }
         # The bot binds its ports itself (port 0, auto) and names them in its log, which is
         # read as it comes (a pipe nobody read would fill and block the bot).
@@ -85,6 +95,7 @@ class Soak:
         wait_until(lambda: self._healthz() == 200, 120, "the bot")
         self.sent: dict[str, float] = {}  # thread ts -> when the POST left
         self.status: dict[str, int | str] = {}
+        self.acked: dict[str, float] = {}  # thread ts -> seconds until the POST returned
         self.unhealthy: list[float] = []
         self.events: list[str] = []
 
@@ -106,6 +117,7 @@ class Soak:
             self.status[ts] = exc.code
         except OSError as exc:
             self.status[ts] = type(exc).__name__
+        self.acked[ts] = time.monotonic() - self.sent[ts]
 
     def watch_health(self, stop: threading.Event, every: float = 0.25) -> None:
         """Sample /healthz until ``stop``; each 503 counts ``every`` seconds."""
@@ -182,14 +194,23 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--log", type=Path, help="write the bot's log there")
+    parser.add_argument("--burst", type=int, help="post this many questions together instead")
+    parser.add_argument("--sigterm-after", type=int, help="in a burst: SIGTERM after K answers")
+    parser.add_argument("--repeat", type=int, default=1, help="in a burst: questions R times")
+    parser.add_argument("--drain", type=int, default=10, help="PLAYBOOK_DRAIN_SECONDS")
     args = parser.parse_args()
     items = yaml.safe_load((ROOT / "eval" / "questions.yaml").read_text(encoding="utf-8"))
     questions = [item["question"] for item in items if item.get("sections")]
     workdir = copy_knowledge(Path(tempfile.mkdtemp(prefix="playbook-soak-")))
     try:
         with ThreadedFake(FakeSlack) as slack:
-            soak = Soak(workdir, slack)
-            err = run(soak, questions, args.questions, args.seconds)
+            if args.burst:
+                soak = Soak(workdir, slack, PLAYBOOK_DRAIN_SECONDS=str(args.drain))
+                longer = [" ".join([q] * args.repeat) for q in questions]
+                err = burst(soak, longer, args.burst, args.sigterm_after)
+            else:
+                soak = Soak(workdir, slack)
+                err = run(soak, questions, args.questions, args.seconds)
             if args.log:
                 args.log.write_text(err, encoding="utf-8")
     finally:
@@ -222,6 +243,65 @@ def run(soak: Soak, questions: list[str], count: int, seconds: float) -> str:
     watcher.join()
     report(soak, edit_asked, code, exit_seconds, err)
     return err
+
+
+def burst(soak: Soak, questions: list[str], count: int, sigterm_after: int | None) -> str:
+    """Post ``count`` questions together (one client thread each, released at once), SIGTERM
+    once ``sigterm_after`` were answered when given, and print the figures. Returns the bot's
+    log."""
+    start = threading.Barrier(count)
+
+    def ask(n: int) -> None:
+        start.wait()
+        soak.ask(n, questions[n % len(questions)])
+
+    code = exit_seconds = err = None
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        sent = [pool.submit(ask, n) for n in range(count)]
+        if sigterm_after is not None:
+            every = [f"1800000000.{n:06d}" for n in range(count)]
+            wait_until(lambda: _replied(soak, every) >= sigterm_after, 120, "the answers")
+            code, exit_seconds, err = soak.stop()
+        for future in sent:
+            future.result()
+    if sigterm_after is None:
+        acknowledged = [ts for ts, status in soak.status.items() if status == 200]
+        wait_until(lambda: _replied(soak, acknowledged) == len(acknowledged), 300, "the answers")
+        code, exit_seconds, err = soak.stop()
+    report_burst(soak, code, exit_seconds, err)
+    return err
+
+
+def _replied(soak: Soak, threads: list[str]) -> int:
+    got = {call.body.get("thread_ts") for call in soak.slack.of("chat.postMessage")}
+    return sum(ts in got for ts in threads)
+
+
+def report_burst(soak: Soak, code: int, exit_seconds: float, err: str) -> None:
+    """Print a burst's figures: time to the last answer, acknowledged without a reply."""
+    first: dict[str, float] = {}
+    apologised = set()
+    for call in soak.slack.of("chat.postMessage"):
+        ts = call.body.get("thread_ts")
+        first.setdefault(ts, call.at)
+        if call.body.get("text", "") in APOLOGIES:
+            apologised.add(ts)
+    acknowledged = [ts for ts, status in soak.status.items() if status == 200]
+    lost = [ts for ts in acknowledged if ts not in first]
+    answered = [ts for ts in acknowledged if ts in first and ts not in apologised]
+    began = min(soak.sent.values())
+    times = [first[ts] - began for ts in answered]
+    p50, top = np.percentile(times, [50, 100]) if times else (0, 0)
+    refused = Counter(str(s) for s in soak.status.values() if s != 200)
+    print(f"sent {len(soak.status)}, acknowledged {len(acknowledged)}, refused {dict(refused)}")
+    print(f"answered {len(answered)}, restarting/apology {len(apologised)}, ", end="")
+    print(f"acknowledged without a reply {len(lost)}")
+    print(f"from the first POST: answer p50 {p50:.2f} s, last answer {top:.2f} s")
+    acks = [soak.acked[ts] for ts in acknowledged]
+    ack50, ack_top = np.percentile(acks, [50, 100]) if acks else (0, 0)
+    print(f"acknowledgement (Slack allows 3 s): p50 {ack50:.2f} s, max {ack_top:.2f} s")
+    print(f"exit code {code} after {exit_seconds:.1f} s; tracebacks: {err.count('Traceback')}")
+    print(f"Web API calls: {dict(Counter(call.method for call in soak.slack.calls))}")
 
 
 def report(soak: Soak, edit_asked: list[str], code: int, exit_seconds: float, err: str) -> None:

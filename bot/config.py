@@ -53,7 +53,9 @@ class Settings:
     health_host: str = "127.0.0.1"
     health_port: int = 9090  # /healthz and /metrics while serving; 0: off; AUTO_PORT: any
     watch_seconds: int = 5  # how often serve looks for knowledge changes; 0 turns it off
-    drain_seconds: int = 10  # on SIGTERM, how long answers in flight may take to finish
+    # on SIGTERM, how long answers in flight may take to finish; then each still waiting is
+    # told "I am restarting" (posting those notices may take up to 5 s more)
+    drain_seconds: int = 10
     # How long the HTTP servers (Slack's endpoint, /healthz) wait for a request's headers, and
     # keep an idle connection open: a client that never finishes its headers is cut off.
     header_timeout_seconds: int = 10

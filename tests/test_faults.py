@@ -42,6 +42,7 @@ from tests.adapters.fake_slack import (
     BOT_TOKEN,
     SIGNING_SECRET,
     FakeSlack,
+    command_body,
     event_body,
     mention,
     sign,
@@ -96,6 +97,21 @@ class Served:
             return exc.code
         except OSError as exc:
             return type(exc).__name__
+
+    def ask_privately(self, text: str, name: str) -> int | str:
+        """Post a signed ``/ask`` whose response URL is ``name``; as ``ask``."""
+        body = command_body("/ask", text, self.slack.response_url(name))
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+        try:
+            return http_post(f"http://127.0.0.1:{self.port}/slack/events", body, headers)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except OSError as exc:
+            return type(exc).__name__
+
+    def responses(self, name: str) -> list[dict]:
+        """The bot's responses to the ``/ask`` of response URL ``name``."""
+        return [c.body for c in self.slack.of("response") if c.name == name]
 
     def replies(self, ts: str) -> list[dict]:
         """The messages the bot posted in the thread of ``ts``."""
@@ -250,6 +266,43 @@ def test_sigterm_in_a_burst_loses_no_acknowledged_question(workdir):
         assert "Le modèle de support" in text or "Je redémarre : reposez votre question" in text
     assert code == 0, err
     assert seconds < DRAIN_SECONDS + 10
+    assert "Traceback" not in err
+
+
+def test_when_the_drain_time_runs_out_every_acknowledged_question_is_told(workdir):
+    """A burst of 100 mentions and 100 ``/ask`` far longer than a 2 s drain, SIGTERM in the
+    middle: at the deadline every acknowledged question still queued or being answered is
+    told "restarting" (an answer or that notice each, never silence), then the bot exits 0."""
+    drain = 2
+    with ThreadedFake(FakeSlack) as slack:
+        bot = Served(workdir, slack, PLAYBOOK_DRAIN_SECONDS=str(drain))
+        with concurrent.futures.ThreadPoolExecutor(64) as pool:
+            mentions, asks = {}, {}
+            for n in range(200):
+                # a long question (under the limit) costs the engine more than a short one
+                question = f"Red Hat, quel modèle ? ({n}) " * 70
+                if n % 2:
+                    asks[n] = pool.submit(bot.ask_privately, question, f"ask{n}")
+                else:
+                    ts, user = f"14.{n:04d}", f"U{n:04d}"
+                    mentions[n] = pool.submit(bot.ask, question, ts, f"EvD{n}", user)
+                if n == 150:
+                    stopping = pool.submit(bot.stop)
+            code, err, seconds = stopping.result()
+            statuses = {n: f.result() for n, f in (mentions | asks).items()}
+    acknowledged = [n for n, status in statuses.items() if status == 200]
+    assert len(acknowledged) >= 100, Counter(statuses.values())  # the burst was under way
+    silent = []
+    for n in acknowledged:
+        got = bot.responses(f"ask{n}") if n in asks else bot.replies(f"14.{n:04d}")
+        if len(got) != 1:
+            silent.append((n, len(got)))
+            continue
+        text = _text(got[0])
+        assert "Le modèle de support" in text or "Je redémarre : reposez votre question" in text
+    assert not silent, f"{len(silent)} of {len(acknowledged)} acknowledged: {silent[:10]}"
+    assert code == 0, err
+    assert seconds < drain + 10
     assert "Traceback" not in err
 
 

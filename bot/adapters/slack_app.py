@@ -19,9 +19,12 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_client import AsyncSlackResponse, AsyncWebClient
 
 from bot.adapters.slack_buttons import AnswerButtons
 from bot.adapters.slack_checklists import ChecklistListeners
@@ -170,7 +173,17 @@ class SlackBot:
             ) from exc
         self.bot_user_id = str(result.get("user_id", ""))
         self.verified = True
+        self._share_identity(result)
         return self.bot_user_id
+
+    def _share_identity(self, result: AsyncSlackResponse) -> None:
+        """Give bolt's authorization the ``auth.test`` answer ``verify`` got: bolt asks for it
+        on its first request otherwise, once per request until one answer is back, so a burst
+        right after start made one ``auth.test`` call per question (each waiting on Slack,
+        each counting against its rate limit)."""
+        for middleware in self.app._async_middleware_list:  # bolt has no public hook for it
+            if isinstance(middleware, AsyncSingleTeamAuthorization):
+                middleware.auth_test_result = result
 
     def connected(self) -> bool:
         """Whether Slack can reach the bot: token verified and, in Socket Mode, the socket up."""

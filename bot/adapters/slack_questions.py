@@ -104,13 +104,12 @@ class QuestionListeners:
         bot = self.bot
 
         async def post(reply: Reply) -> None:
+            if thread and reply.kind in (ANSWER, NOTICE, SMALLTALK):  # the bot speaks in it
+                # Noted before it is posted: the user may reply the moment it shows.
+                bot.assistant.remember_thread("slack", asker.channel, thread)
             await bot.client.chat_postMessage(
                 channel=asker.channel, thread_ts=thread, unfurl_links=False, **reply_payload(reply)
             )
-            if thread and reply.kind in (ANSWER, NOTICE, SMALLTALK):  # the bot speaks in it
-                await asyncio.to_thread(
-                    bot.assistant.remember_thread, "slack", asker.channel, thread
-                )
 
         await bot.conversation.turn(question, asker, post, addressed=addressed)
 

@@ -14,7 +14,7 @@ from bot.core.team.learning import CHOSEN_WEIGHT, CONFIRMED_WEIGHT, Teaching, ga
 from bot.core.team.lookup import ChecklistBook
 from bot.core.team.progress import ChecklistBoard
 from bot.core.team.ratelimit import RateLimiter
-from bot.core.team.recording import Recorder
+from bot.core.team.recording import NotedThreads, Recorder
 from bot.core.team.store import CitedPassage, Store, new_answer_id
 from bot.core.types import Answer, Citation
 
@@ -68,6 +68,7 @@ class Assistant:
         self.knowledge = knowledge  # what taught examples are stored under
         self._taught_version: tuple[int, int] | None = None
         self._taught_checked = float("-inf")
+        self._threads = NotedThreads()  # noted at once, written to the database later
 
     @property
     def checklists(self) -> ChecklistBook:
@@ -331,8 +332,10 @@ class Assistant:
         return channel
 
     def remember_thread(self, platform: str, channel: str, thread: str) -> None:
-        """Note a thread the bot answered in (its follow-ups need no mention), in the
-        background."""
+        """Note a thread the bot answers in (its follow-ups need no mention): known to this
+        process at once, so call it before the answer is delivered; written to the database
+        in the background."""
+        self._threads.add((platform, channel, thread))
         self.recorder.later(
             "noting a thread", lambda: self.store.remember_thread(platform, channel, thread)
         )
@@ -351,7 +354,10 @@ class Assistant:
             self.recorder.run("checking the database", self.store.probe, None)
 
     def is_bot_thread(self, platform: str, channel: str, thread: str) -> bool:
-        """Whether the bot answered in this thread (``False`` when the database fails)."""
+        """Whether the bot answered in this thread: noted by this process (even if its write
+        is still queued), or in the database (``False`` when the database fails)."""
+        if (platform, channel, thread) in self._threads:
+            return True
         return self.recorder.run(
             "reading the threads",
             lambda: self.store.is_bot_thread(platform, channel, thread),

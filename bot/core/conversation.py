@@ -93,7 +93,13 @@ class Conversation:
             if self.inflight.closing:
                 return await self._say(deliver, Reply.saying(RESTARTING, language, "restarting"))
             try:
-                reply = await self._compose(question, asker, on_slow, slow_after)
+                reply = await self._before_deadline(
+                    self._compose(question, asker, on_slow, slow_after)
+                )
+                if reply is None:  # the drain time ran out before the answer was ready
+                    return await self._say(
+                        deliver, Reply.saying(RESTARTING, language, "restarting")
+                    )
                 if reply.kind == SMALLTALK and not addressed:
                     return None
                 await deliver(reply)
@@ -101,6 +107,19 @@ class Conversation:
             except Exception:
                 log.exception("answering on %s in %s failed", asker.platform, asker.channel)
                 return await self._say(deliver, Reply.saying(APOLOGY, language, "sorry"))
+
+    async def _before_deadline(self, work: Awaitable[Reply]) -> Reply | None:
+        """``work``'s reply, or ``None`` (``work`` cancelled) when the drain time runs out
+        first."""
+        task = asyncio.ensure_future(work)
+        deadline = asyncio.ensure_future(self.inflight.deadline())
+        try:
+            await asyncio.wait({task, deadline}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            deadline.cancel()
+            if not task.done():
+                task.cancel()
+        return task.result() if task.done() and not task.cancelled() else None
 
     async def _compose(
         self,
@@ -110,13 +129,16 @@ class Conversation:
         slow_after: float,
     ) -> Reply:
         task = asyncio.ensure_future(asyncio.to_thread(self.compose, question, asker))
-        if on_slow is None:
-            return await task
         try:
-            return await asyncio.wait_for(asyncio.shield(task), slow_after)
-        except TimeoutError:
-            await on_slow()
-            return await task
+            if on_slow is None:
+                return await task
+            try:
+                return await asyncio.wait_for(asyncio.shield(task), slow_after)
+            except TimeoutError:
+                await on_slow()
+                return await task
+        finally:
+            task.cancel()  # given up (shutdown): a question still queued for a thread is not run
 
     async def _say(self, deliver: Deliver, reply: Reply) -> Reply | None:
         try:

@@ -1,10 +1,14 @@
-"""Answers in flight: counted, so that SIGTERM can let them finish before the process exits."""
+"""Answers in flight: counted, so that SIGTERM can let them finish before the process exits,
+and told when the drain time ran out, so that each still waiting says "I am restarting"
+instead of going silent."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
+NOTICE_SECONDS = 5.0  # after the drain deadline, to post "restarting" to what is still waiting
 
 
 class InFlight:
@@ -17,6 +21,21 @@ class InFlight:
         self.closing = False
         self._idle: asyncio.Event | None = None
         self._held: set[asyncio.Future[object]] = set()
+        self._deadline: asyncio.Event | None = None
+
+    def _deadline_event(self) -> asyncio.Event:
+        if self._deadline is None:
+            self._deadline = asyncio.Event()
+        return self._deadline
+
+    @property
+    def expired(self) -> bool:
+        """Whether the drain time ran out: what is still waiting says "restarting" now."""
+        return self._deadline is not None and self._deadline.is_set()
+
+    async def deadline(self) -> None:
+        """Return when the drain time runs out (never, unless the process shuts down)."""
+        await self._deadline_event().wait()
 
     def _event(self) -> asyncio.Event:
         if self._idle is None:
@@ -63,8 +82,15 @@ class InFlight:
             return False
         return True
 
-    async def drain(self, timeout: float) -> bool:
+    async def drain(self, timeout: float, notice_seconds: float = NOTICE_SECONDS) -> bool:
         """Refuse new questions from now on and wait (at most ``timeout`` s) for those in
-        flight. Returns whether they all finished."""
+        flight. When they have not all finished by then, the deadline passes: each answer
+        still being composed or queued gives way to "restarting", and those notices get
+        ``notice_seconds`` more to be posted. Returns whether everything finished within
+        ``timeout``."""
         self.closing = True
-        return await self.idle(timeout)
+        if await self.idle(timeout):
+            return True
+        self._deadline_event().set()
+        await self.idle(notice_seconds)
+        return False

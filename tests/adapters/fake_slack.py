@@ -31,6 +31,7 @@ class Call:
     headers: dict
     body: dict
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    name: str = ""  # the response URL's name (``/response/<name>``)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class FakeSlack:
     failures: dict[str, list[tuple[int, dict, dict]]] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)  # seconds before answering a method
     answered: list[str] = field(default_factory=list)  # methods whose response was sent
+    holds: dict[str, list[asyncio.Event]] = field(default_factory=dict)
     ws_envelopes: asyncio.Queue | None = None
     ws_acks: list[dict] = field(default_factory=list)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -57,6 +59,11 @@ class FakeSlack:
     def fail(self, method: str, status: int = 200, body: dict | None = None, headers=None) -> None:
         """Make the next call of ``method`` answer ``status``/``body`` (e.g. 429)."""
         self.failures.setdefault(method, []).append((status, body or {}, headers or {}))
+
+    def hold(self, method: str, release: asyncio.Event) -> None:
+        """Make the next call of ``method`` arrive (it is recorded: the message is in Slack)
+        but its response wait until ``release`` is set."""
+        self.holds.setdefault(method, []).append(release)
 
     async def start(self) -> FakeSlack:
         app = web.Application()
@@ -83,6 +90,8 @@ class FakeSlack:
         self.calls.append(Call(method, dict(request.headers), body))
         if self.delays.get(method):
             await asyncio.sleep(self.delays[method])
+        if self.holds.get(method):
+            await self.holds[method].pop(0).wait()
         self.answered.append(method)
         if self.failures.get(method):
             status, data, headers = self.failures[method].pop(0)
@@ -100,7 +109,8 @@ class FakeSlack:
 
     async def _response(self, request: web.Request) -> web.Response:
         body = await self._body(request)
-        self.calls.append(Call("response", dict(request.headers), body))
+        name = request.match_info["name"]
+        self.calls.append(Call("response", dict(request.headers), body, name=name))
         return web.json_response({"ok": True})
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:

@@ -150,6 +150,25 @@ def test_an_unsure_answer_says_so_before_its_quotes(engine, tmp_path):
     run(scenario())
 
 
+def test_a_burst_right_after_start_asks_slack_who_the_bot_is_once(engine, tmp_path):
+    """30 mentions arriving together on a bot just started are all answered, and Slack is
+    asked ``auth.test`` once (at start), not once per waiting request: each extra call waits
+    on Slack and counts against its rate limit."""
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            asked = [
+                h.event(mention("Red Hat, quel modèle ?", ts=f"1700000100.{n:06d}"), f"EvB{n}")
+                for n in range(30)
+            ]
+            assert [status for status, _ in await asyncio.gather(*asked)] == [200] * 30
+            await h.fake.wait_for("chat.postMessage", 30, timeout=60)
+            await h.settled()
+            assert len(h.fake.of("auth.test")) == 1
+
+    run(scenario())
+
+
 def test_thread_follow_up_without_mention_and_setting_off(engine, tmp_path):
     follow = {
         "type": "message",
@@ -177,6 +196,38 @@ def test_thread_follow_up_without_mention_and_setting_off(engine, tmp_path):
 
     run(scenario(True, 2))
     run(scenario(False, 1))
+
+
+def test_a_thread_follow_up_sent_the_moment_the_answer_arrives_is_answered(engine, tmp_path):
+    """The user replies in the thread as soon as the answer shows in Slack, before the bot
+    has even heard back from ``chat.postMessage``: the thread was noted before the answer was
+    delivered, so the follow-up (no mention) is answered."""
+    follow = {
+        "type": "message",
+        "user": "U0ALICE",
+        "text": "Et qu'est-ce que le modèle open core ?",
+        "ts": "1700000001.000200",
+        "thread_ts": "1700000001.000100",
+        "channel": "C0CHAN",
+        "channel_type": "channel",
+    }
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            delivered = asyncio.Event()
+            h.fake.hold("chat.postMessage", delivered)  # the answer is in Slack, not yet acked
+            await h.event(mention("Red Hat, quel modèle ?"), "Ev1")
+            await h.fake.wait_for("chat.postMessage")
+            await h.event(follow, "Ev2")
+            try:
+                calls = await h.fake.wait_for("chat.postMessage", 2, timeout=20)
+            finally:
+                delivered.set()
+            await h.settled()
+            assert calls[1].body["thread_ts"] == "1700000001.000100"
+            assert "Le modèle Open core" in blocks_text(calls[1].body)
+
+    run(scenario())
 
 
 def test_small_talk_gets_the_invitation_when_addressed_and_no_reply_in_a_thread(engine, tmp_path):

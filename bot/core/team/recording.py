@@ -107,3 +107,29 @@ class Recorder:
             was, self.problem = self.problem, None
         if was is not None:
             log.warning("The database works again.")
+
+
+REMEMBERED_THREADS = 10_000
+
+
+class NotedThreads:
+    """The threads this process noted lately, known at once (their database write runs
+    later, on the recorder's thread): a follow-up that comes before that write is not
+    ignored. Bounded; thread-safe."""
+
+    def __init__(self, size: int = REMEMBERED_THREADS) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._threads: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+
+    def add(self, key: tuple[str, str, str]) -> None:
+        """Note ``key`` (platform, channel, thread)."""
+        with self._lock:
+            self._threads[key] = None
+            self._threads.move_to_end(key)
+            while len(self._threads) > self._size:
+                self._threads.popitem(last=False)
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._threads
