@@ -271,3 +271,43 @@ def test_retitling_a_section_page_updates_the_breadcrumbs_of_the_pages_under_it(
     assert "Vente › L'acheteur › Ses questions" not in labels
     quoted = next(p for p in index.passages if "gagne" in p.text)
     assert quoted.citation.label == "Compétence - Vente › L'acheteur › Ses questions"
+
+
+def test_a_megabyte_line_without_punctuation_indexes_in_bounded_time_and_memory(tmp_path):
+    """A pasted base64 blob (1 MB, one line, no sentence end) is cut into bounded passages:
+    the build takes seconds and little memory, not minutes and gigabytes."""
+    import base64
+    import random
+    import subprocess
+    import sys
+
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    blob = base64.b64encode(random.Random(3).randbytes(750_000)).decode()
+    (kb / "log.md").write_text(f"# Log\n\n{blob}\n", encoding="utf-8")
+    (kb / "ok.md").write_text("# Ok\n\nUne page ordinaire sur les tarifs.\n", encoding="utf-8")
+    script = f"""
+import json, resource
+from pathlib import Path
+from bot.core.knowledge.build import build_index
+from bot.core.knowledge.index import load_index
+from bot.core.knowledge.passages import split_sentences
+from tests.conftest import FakeEmbedder
+report = build_index(Path({str(kb)!r}), Path({str(tmp_path / "idx")!r}), FakeEmbedder())
+index = load_index(Path({str(tmp_path / "idx")!r}))
+print(json.dumps({{
+    "passages": [len(p.text) for p in index.passages],
+    "sentences": max(len(s) for p in index.passages for s in split_sentences(p.text)),
+    "errors": [str(e) for e in report.errors],
+    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    result = json.loads(done.stdout)
+    assert result["errors"] == []
+    assert len(result["passages"]) > 500  # the megabyte is indexed, in pieces
+    assert max(result["passages"]) <= 1800
+    assert result["sentences"] <= 900
+    assert result["peak_mb"] < 600
