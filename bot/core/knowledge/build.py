@@ -29,6 +29,7 @@ from bot.core.knowledge.documents import (
     page_trail,
     read_page,
     section_titles,
+    unexpected_error,
 )
 from bot.core.knowledge.embedders import DualEmbedder, Embedder, embed_groups
 from bot.core.knowledge.examples import (
@@ -256,7 +257,10 @@ def _read_pages(
         if isinstance(page, DocumentError):
             errors.append(page)
         elif not page.draft:
-            parts.append(_new_page(page, digest, previous))
+            try:
+                parts.append(_new_page(page, digest, previous))
+            except Exception as exc:  # one page never fails the others
+                errors.append(unexpected_error(source, exc))
     return parts, errors
 
 
