@@ -387,3 +387,30 @@ def test_an_unexpected_failure_on_one_page_names_it_and_the_rest_loads(tmp_path,
     assert [p.source for p in pages] == ["good.md"]
     assert [e.path for e in errors] == ["bad.md"]
     assert "cannot be read" in errors[0].reason
+
+
+def test_a_huge_heading_or_title_is_shortened_so_no_passage_carries_it(tmp_path):
+    """A heading of 100 KB (a pasted blob after ``##``) above 200 paragraphs would be embedded
+    with every one of them: titles are cut to a few hundred characters, at a space."""
+    from bot.core.knowledge.documents import MAX_TITLE_CHARS
+    from bot.core.knowledge.passages import build_passages
+
+    blob = "x" * 100_000
+    words = " ".join(["mot"] * 10_000)
+    body = "\n\n".join(
+        f"Le paragraphe numéro {n} parle des tarifs et des remises." for n in range(200)
+    )
+    (tmp_path / "p.md").write_text(f"---\ntitle: {words}\n---\n## {blob}\n\n{body}\n")
+    pages, errors = load_pages(tmp_path)
+    assert errors == []
+    (page,) = pages
+    assert len(page.title) <= MAX_TITLE_CHARS and page.title.startswith("mot mot")
+    assert page.title.endswith("…") and not page.title.endswith(" …")
+    (section,) = page.sections
+    assert len(section.title) <= MAX_TITLE_CHARS and section.title.startswith("xxx")
+    assert len(section.citation.link) < 2 * MAX_TITLE_CHARS
+    passages = build_passages(page.sections)
+    assert len(passages) > 5
+    assert max(len(p.embedding_text) for p in passages) < 900 + 2 * MAX_TITLE_CHARS + 10
+    # An ordinary heading is untouched.
+    assert parse_page("## Le prix\n\nTexte.\n", "x.md").sections[0].title == "Le prix"

@@ -41,6 +41,9 @@ MAX_FRONT_MATTER_BYTES = 64 * 1024
 # YAML aliases (``*name``) repeat a node without copying it: a few are harmless, nested ones
 # grow exponentially when the value is read (an "alias bomb"), so a page may use only a few.
 MAX_YAML_ALIASES = 8
+# A page or section title longer than this (a pasted blob after ``##``) is cut: every passage
+# of its section carries it when embedded, and every reply citing it shows it.
+MAX_TITLE_CHARS = 300
 # The front matter values that are shown as text: a list or a mapping there is a mistake.
 _TEXT_FIELDS = ("title", "linkTitle", "description")
 
@@ -97,6 +100,16 @@ def hugo_anchor(title: str) -> str:
         elif char == "_" or char.isalnum():
             out.append(char.lower())
     return "".join(out)
+
+
+def short_title(title: str) -> str:
+    """``title`` as a citation shows it: whole up to ``MAX_TITLE_CHARS``, else cut at the last
+    space before that (else at the limit) and ended with ``…``."""
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    cut = title[: MAX_TITLE_CHARS - 1]
+    space = cut.rfind(" ", MAX_TITLE_CHARS // 2)
+    return (cut[:space] if space > 0 else cut).rstrip() + "…"
 
 
 def split_front_matter(text: str) -> tuple[dict[str, object], str]:
@@ -302,7 +315,7 @@ def _blocks_and_headings(body: str) -> list[tuple[int, str] | Block]:
     while i < len(tokens):
         token = tokens[i]
         if token.type == "heading_open" and token.level == 0:
-            out.append((int(token.tag[1]), _inline_text(tokens[i + 1])))
+            out.append((int(token.tag[1]), short_title(_inline_text(tokens[i + 1]))))
             i = _closing(tokens, i) + 1
         elif token.type in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
@@ -368,10 +381,11 @@ def parse_page(
     """
     meta, body = split_front_matter(text)
     items = _blocks_and_headings(body)
-    title = str(meta.get("title") or "").strip()
+    title = short_title(str(meta.get("title") or "").strip())
     if not title:
         first_h1 = next((it[1] for it in items if isinstance(it, tuple) and it[0] == 1), None)
-        title = first_h1 or Path(source).stem.replace("-", " ").replace("_", " ").capitalize()
+        stem = Path(source).stem.replace("-", " ").replace("_", " ").capitalize()
+        title = first_h1 or short_title(stem)
     draft = bool(meta.get("draft", False))
 
     sections: list[Section] = []
@@ -502,7 +516,7 @@ def section_titles(files: Iterable[tuple[Path, str]]) -> dict[str, str]:
             meta, _ = split_front_matter(text)
         except Exception:  # the page itself is named when it is read
             continue
-        title = str(meta.get("linkTitle") or meta.get("title") or "").strip()
+        title = short_title(str(meta.get("linkTitle") or meta.get("title") or "").strip())
         if title:
             titles[folder] = title
     return titles
