@@ -299,3 +299,118 @@ def test_a_figure_shortcode_is_read_as_an_image_its_caption_never_alone():
         "Les ventes doublent chaque hiver depuis que le support est inclus. "
         "Courbe des ventes par saison"
     ]
+
+
+def _alias_bomb(key: str = "title") -> str:
+    """YAML front matter whose ``key`` is nine levels of nine references (9^9 leaves)."""
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level in range(1, 10):
+        refs = ", ".join([f"*a{level - 1}"] * 9)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    lines.append(f"{key}: *a9")
+    return "---\n" + "\n".join(lines) + "\n---\n## A\n\nUne phrase du corps de la page.\n"
+
+
+def test_a_yaml_alias_bomb_is_named_and_skipped_and_the_rest_loads(tmp_path):
+    (tmp_path / "good.md").write_text("---\ntitle: Good\n---\n## A\nFine text.\n")
+    (tmp_path / "bomb.md").write_text(_alias_bomb())
+    (tmp_path / "list").mkdir()
+    (tmp_path / "list" / "_index.md").write_text(_alias_bomb("linkTitle"))
+    (tmp_path / "list" / "page.md").write_text(_alias_bomb("checklists"))
+    pages, errors = load_pages(tmp_path)
+    assert [p.source for p in pages] == ["good.md"]
+    reported = {e.path: e.reason for e in errors}
+    assert set(reported) == {"bomb.md", "list/_index.md", "list/page.md"}
+    assert all("alias" in reason for reason in reported.values())
+
+
+def test_a_title_that_is_not_text_is_named_and_the_rest_loads(tmp_path):
+    (tmp_path / "good.md").write_text("---\ntitle: Good\n---\n## A\nFine text.\n")
+    (tmp_path / "list.md").write_text("---\ntitle: [un, deux]\n---\n## A\nText.\n")
+    (tmp_path / "map.md").write_text('+++\ndescription = "x"\n[title]\nfr = "Titre"\n+++\nText.\n')
+    (tmp_path / "number.md").write_text("---\ntitle: 2024\n---\n## A\nText of the year.\n")
+    pages, errors = load_pages(tmp_path)
+    assert [(p.source, p.title) for p in pages] == [("good.md", "Good"), ("number.md", "2024")]
+    reported = {e.path: e.reason for e in errors}
+    assert reported == {
+        "list.md": "front matter: title must be text",
+        "map.md": "front matter: title must be text",
+    }
+
+
+def test_a_huge_front_matter_is_named_and_skipped(tmp_path):
+    (tmp_path / "good.md").write_text("---\ntitle: Good\n---\n## A\nFine text.\n")
+    params = "\n".join(f"p{n}: {'x' * 60}" for n in range(4000))
+    (tmp_path / "big.md").write_text(f"---\ntitle: Big\n{params}\n---\n## A\nText.\n")
+    pages, errors = load_pages(tmp_path)
+    assert [p.source for p in pages] == ["good.md"]
+    assert [e.path for e in errors] == ["big.md"]
+    assert "front matter" in errors[0].reason and "limit" in errors[0].reason
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        "+++\n" + "a = " + "[" * 3000 + "]" * 3000 + "\n+++\n",
+        "+++\n" + "a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n+++\n",
+        "---\na: " + "[" * 3000 + "]" * 3000 + "\n---\n",
+        "---\na: " + "{b: " * 3000 + "1" + "}" * 3000 + "\n---\n",
+    ],
+    ids=["toml-arrays", "toml-tables", "yaml-lists", "yaml-maps"],
+)
+def test_front_matter_nested_thousands_deep_is_named_and_the_rest_loads(tmp_path, front):
+    (tmp_path / "good.md").write_text("---\ntitle: Good\n---\n## A\nFine text.\n")
+    (tmp_path / "deep.md").write_text(front + "## A\nText.\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "_index.md").write_text(front + "## B\nText.\n")
+    pages, errors = load_pages(tmp_path)
+    assert [p.source for p in pages] == ["good.md"]
+    reported = {e.path: e.reason for e in errors}
+    assert set(reported) == {"deep.md", "sub/_index.md"}
+    assert all(reason.startswith("front matter") for reason in reported.values())
+
+
+def test_an_unexpected_failure_on_one_page_names_it_and_the_rest_loads(tmp_path, monkeypatch):
+    import bot.core.knowledge.documents as documents
+
+    real = documents._blocks_and_headings
+
+    def failing(body):
+        if "boom" in body:
+            raise KeyError("boom")
+        return real(body)
+
+    monkeypatch.setattr(documents, "_blocks_and_headings", failing)
+    (tmp_path / "good.md").write_text("---\ntitle: Good\n---\n## A\nFine text.\n")
+    (tmp_path / "bad.md").write_text("## A\nboom\n")
+    pages, errors = load_pages(tmp_path)
+    assert [p.source for p in pages] == ["good.md"]
+    assert [e.path for e in errors] == ["bad.md"]
+    assert "cannot be read" in errors[0].reason
+
+
+def test_a_huge_heading_or_title_is_shortened_so_no_passage_carries_it(tmp_path):
+    """A heading of 100 KB (a pasted blob after ``##``) above 200 paragraphs would be embedded
+    with every one of them: titles are cut to a few hundred characters, at a space."""
+    from bot.core.knowledge.documents import MAX_TITLE_CHARS
+    from bot.core.knowledge.passages import build_passages
+
+    blob = "x" * 100_000
+    words = " ".join(["mot"] * 10_000)
+    body = "\n\n".join(
+        f"Le paragraphe numéro {n} parle des tarifs et des remises." for n in range(200)
+    )
+    (tmp_path / "p.md").write_text(f"---\ntitle: {words}\n---\n## {blob}\n\n{body}\n")
+    pages, errors = load_pages(tmp_path)
+    assert errors == []
+    (page,) = pages
+    assert len(page.title) <= MAX_TITLE_CHARS and page.title.startswith("mot mot")
+    assert page.title.endswith("…") and not page.title.endswith(" …")
+    (section,) = page.sections
+    assert len(section.title) <= MAX_TITLE_CHARS and section.title.startswith("xxx")
+    assert len(section.citation.link) < 2 * MAX_TITLE_CHARS
+    passages = build_passages(page.sections)
+    assert len(passages) > 5
+    assert max(len(p.embedding_text) for p in passages) < 900 + 2 * MAX_TITLE_CHARS + 10
+    # An ordinary heading is untouched.
+    assert parse_page("## Le prix\n\nTexte.\n", "x.md").sections[0].title == "Le prix"

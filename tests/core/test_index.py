@@ -290,3 +290,75 @@ def test_the_source_hashes_read_only_regular_files_inside_the_folder(kb, tmp_pat
     (kb / "zero.md").symlink_to("/dev/zero")
     hashes = source_hashes(kb)
     assert sorted(hashes) == ["commercialisation.md"]
+
+
+def test_a_megabyte_line_without_punctuation_indexes_in_bounded_time_and_memory(tmp_path):
+    """A pasted base64 blob (1 MB, one line, no sentence end) is cut into bounded passages:
+    the build takes seconds and little memory, not minutes and gigabytes."""
+    import base64
+    import random
+    import subprocess
+    import sys
+
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    blob = base64.b64encode(random.Random(3).randbytes(750_000)).decode()
+    (kb / "log.md").write_text(f"# Log\n\n{blob}\n", encoding="utf-8")
+    (kb / "ok.md").write_text("# Ok\n\nUne page ordinaire sur les tarifs.\n", encoding="utf-8")
+    script = f"""
+import json, resource
+from pathlib import Path
+from bot.core.knowledge.build import build_index
+from bot.core.knowledge.index import load_index
+from bot.core.knowledge.passages import split_sentences
+from tests.conftest import FakeEmbedder
+report = build_index(Path({str(kb)!r}), Path({str(tmp_path / "idx")!r}), FakeEmbedder())
+index = load_index(Path({str(tmp_path / "idx")!r}))
+print(json.dumps({{
+    "passages": [len(p.text) for p in index.passages],
+    "sentences": max(len(s) for p in index.passages for s in split_sentences(p.text)),
+    "errors": [str(e) for e in report.errors],
+    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    result = json.loads(done.stdout)
+    assert result["errors"] == []
+    assert len(result["passages"]) > 500  # the megabyte is indexed, in pieces
+    assert max(result["passages"]) <= 1800
+    assert result["sentences"] <= 900
+    assert result["peak_mb"] < 600
+
+
+def test_identical_passages_and_titles_are_embedded_once_per_build(tmp_path):
+    """A page of thousands of copies of one paragraph, or of one heading and its text, costs
+    one embedding per distinct text, and every copy still has its vectors and is found."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    paragraph = "Le même paragraphe revient, mot pour mot, et il est assez long pour rester seul."
+    (kb / "same.md").write_text("# Copies\n\n" + "\n\n".join([paragraph] * 3000) + "\n")
+    (kb / "notes.md").write_text(
+        "# Journal\n\n"
+        + "".join("## Notes\n\nUn texte court sur la paie.\n\n" for _ in range(2000))
+    )
+    embedder = FakeEmbedder()
+    report = build_index(kb, tmp_path / "idx", embedder)
+    index = load_index(tmp_path / "idx")
+    assert report.passages == len(index.passages) >= 3000 + 2000
+    # Two distinct passages (each: itself, its label, its sentences), two titles, the words.
+    assert embedder.texts < 100
+    copies = [n for n, p in enumerate(index.passages) if p.text.startswith("Le même")]
+    vectors = np.asarray(index.vectors.range(0, len(index.passages)))
+    assert np.allclose(vectors[copies], vectors[copies[0]])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    owners = index.sentence_owner
+    sentences = np.asarray(index.sentence_vectors.range(0, len(owners)), np.float32)
+    last = int(np.flatnonzero(owners == copies[-1])[0])
+    first = int(np.flatnonzero(owners == copies[0])[0])
+    assert np.allclose(sentences[last], sentences[first], atol=1e-3)
+    assert np.allclose(np.linalg.norm(sentences, axis=1), 1.0, atol=1e-2)
+    titles = [n for n, c in enumerate(index.sections) if c.section == "Notes"]
+    assert len(titles) == 2000
+    assert np.allclose(index.title_vectors[titles], index.title_vectors[titles[0]])

@@ -93,3 +93,39 @@ def test_no_passage_is_markup_residue():
     assert any("Une alerte qui dit quelque chose." in t for t in texts)
     assert any("Prix — 10 €" in t for t in texts) and any("make deploy" in t for t in texts)
     assert not any("example.com" in t and len(t) < 60 for t in texts)
+
+
+def _base64_like(size: int) -> str:
+    import base64
+    import random
+
+    return base64.b64encode(random.Random(7).randbytes(size * 3 // 4)).decode()
+
+
+def test_long_unpunctuated_text_is_cut_into_passages_and_sentences_of_bounded_length():
+    """A pasted log, CSV line or base64 blob has no sentence end: it is still cut (at spaces,
+    else anywhere), in a paragraph, a list item, a table row, a code line or a list's lead."""
+    blob = _base64_like(60_000)
+    words = " ".join(["journal"] * 12_000)  # one long line of words, no punctuation
+    text = (
+        f"## Blob\n\n{blob}\n\n## Words\n\n{words}\n\n## Item\n\n- {blob}\n- court\n\n"
+        f"## Row\n\n| a | b |\n|---|---|\n| {blob} | x |\n\n## Code\n\n```\n{blob}\n```\n\n"
+        f"## Lead\n\n{words}\n\n- un\n- deux\n"
+    )
+    page = parse_page(text, "log.md")
+    passages = build_passages(page.sections)
+    assert {p.citation.section for p in passages} == {
+        "Blob",
+        "Words",
+        "Item",
+        "Row",
+        "Code",
+        "Lead",
+    }
+    assert max(len(p.text) for p in passages) <= 2 * MAX_CHARS
+    assert max(len(s) for p in passages for s in split_sentences(p.text)) <= MAX_CHARS
+    blob_passages = [p for p in passages if p.citation.section == "Blob"]
+    assert "".join(p.text for p in blob_passages) == blob  # nothing lost, nothing added
+    word_passages = [p for p in passages if p.citation.section == "Words"]
+    assert all(p.text.startswith("journal") and p.text.endswith("journal") for p in word_passages)
+    assert split_sentences("x" * 2000) == ["x" * MAX_CHARS, "x" * MAX_CHARS, "x" * 200]

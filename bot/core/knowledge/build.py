@@ -4,8 +4,10 @@ A build is incremental by page: a page whose bytes did not change since the curr
 everything it contributed (its sections, passages, sentences, words, their vectors and BM25 rows),
 copied by row ranges from the current build's files, never parsed or embedded again; only the
 pages that changed are parsed, analysed and embedded, and within a changed page a passage whose
-text did not change keeps its vectors. The vectors are written to the new build as they come,
-a block at a time, so no step holds a whole matrix, and every step is linear in the passages.
+text did not change keeps its vectors. A text that comes many times in a build (a repeated
+paragraph, a heading used on every section) is embedded and analysed once. The vectors are
+written to the new build as they come, a block at a time, so no step holds a whole matrix, and
+every step is linear in the passages.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bot.core.knowledge.documents import (
     page_trail,
     read_page,
     section_titles,
+    unexpected_error,
 )
 from bot.core.knowledge.embedders import DualEmbedder, Embedder, embed_groups
 from bot.core.knowledge.examples import (
@@ -201,9 +204,17 @@ def _reused_page(source: str, digest: str, previous: Previous) -> PageParts:
 
 def _new_page(page: Page, digest: str, previous: Previous | None) -> PageParts:
     passages = build_passages(page.sections)
-    languages = [detect_language(p.text) for p in passages]
+    language_of: dict[str, str] = {}  # a text repeated on the page is read once
+    for passage in passages:
+        if passage.text not in language_of:
+            language_of[passage.text] = detect_language(passage.text)
+    languages = [language_of[p.text] for p in passages]
     words: dict[str, str] = {}
+    read: set[str] = set()
     for passage, lang in zip(passages, languages, strict=True):
+        if passage.embedding_text in read:
+            continue
+        read.add(passage.embedding_text)
         for word in content_words(passage.embedding_text):
             words.setdefault(word, lang)
     groups = [[sentence_text(s) for s in split_sentences(p.text)] for p in passages]
@@ -256,7 +267,10 @@ def _read_pages(
         if isinstance(page, DocumentError):
             errors.append(page)
         elif not page.draft:
-            parts.append(_new_page(page, digest, previous))
+            try:
+                parts.append(_new_page(page, digest, previous))
+            except Exception as exc:  # one page never fails the others
+                errors.append(unexpected_error(source, exc))
     return parts, errors
 
 
@@ -268,6 +282,8 @@ class _Pending:
     items: list[tuple[str, int, int]] = field(default_factory=list)  # kind, start, count
     groups: list[list[str]] = field(default_factory=list)
     wholes: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # per group: its text key
+    copies: list[str] = field(default_factory=list)  # for "same" items: the text key
 
 
 class _VectorStream:
@@ -298,6 +314,10 @@ class _VectorStream:
         self._progress = progress
         self._todo = todo
         self.embedded = 0
+        # Passages of this build embedded so far, by text key: their first passage row, first
+        # sentence row and sentence count. A passage with the same text is copied from there.
+        self._rows: dict[str, tuple[int, int, int]] = {}
+        self._queued: set[str] = set()  # text keys of the groups pending
 
     def copy(self, passage: int, count: int, sentence: int, sentences: int) -> None:
         """Copy ``count`` passages (from ``passage``) and their ``sentences`` sentences (from
@@ -305,12 +325,21 @@ class _VectorStream:
         self._pending.items.append(("copy", passage, count))
         self._pending.items.append(("copy-sentences", sentence, sentences))
 
-    def embed(self, passage: Passage, sentences: list[str]) -> None:
-        """Embed one passage and its sentences."""
-        self._pending.items.append(("embed", len(self._pending.groups), len(sentences)))
-        self._pending.groups.append([passage.citation.page_label, *sentences])
-        self._pending.wholes.append(passage.embedding_text)
-        if len(self._pending.groups) >= GROUP_BATCH:
+    def embed(self, passage: Passage, sentences: list[str], key: str) -> None:
+        """Embed one passage and its sentences; ``key`` is the text key of what is embedded
+        (``Passage.embedding_text``): a passage of this build with the same key is embedded
+        once, the others copy its vectors."""
+        pending = self._pending
+        if key in self._rows or key in self._queued:
+            pending.items.append(("same", len(pending.copies), len(sentences)))
+            pending.copies.append(key)
+            return
+        self._queued.add(key)
+        pending.items.append(("embed", len(pending.groups), len(sentences)))
+        pending.groups.append([passage.citation.page_label, *sentences])
+        pending.wholes.append(passage.embedding_text)
+        pending.keys.append(key)
+        if len(pending.groups) >= GROUP_BATCH:
             self.flush()
 
     def flush(self) -> None:
@@ -333,9 +362,16 @@ class _VectorStream:
                     stop = min(start + count, at + 8192)
                     self._sentences.write(old.sentence_vectors.range(at, stop))
             elif kind == "embed" and group_vectors is not None and text_vectors is not None:
+                row = (self._passages.written, self._sentences.written, count)
+                self._rows[pending.keys[start]] = row
                 self._passages.write(group_vectors[start])
                 first = int(starts[start]) + 1  # the label's own vector is not kept
                 self._sentences.write(text_vectors[first : first + count])
+            elif kind == "same":
+                passage, sentence, sentences = self._rows[pending.copies[start]]
+                self._passages.write(self._passages.read(passage, passage + 1))
+                self._sentences.write(self._sentences.read(sentence, sentence + sentences))
+        self._queued.clear()
         if self._progress and pending.groups:
             self._progress(self.embedded, self._todo)
 
@@ -357,12 +393,16 @@ def _write_vectors(
     """Write the passage and sentence vectors; returns how many passages were embedded and
     each passage's number in the previous build (-1 for an embedded one)."""
     origin: list[int] = []
+    keys: list[list[str]] = []  # each new page's passages' text keys
+    new: set[str] = set()  # the text keys of the passages to embed
     for page in parts:
         if page.old_passage >= 0:
             origin.extend(range(page.old_passage, page.old_passage + len(page.passages)))
-        else:
-            origin.extend(page.same_text)
-    todo = sum(n < 0 for n in origin)
+            continue
+        origin.extend(page.same_text)
+        keys.append([text_key(p.embedding_text) for p in page.passages])
+        new.update(k for k, same in zip(keys[-1], page.same_text, strict=True) if same < 0)
+    todo = len(new)
     total_sentences = sum(sum(page.sentence_counts) for page in parts)
     stream = _VectorStream(
         folder, embedder, previous, (len(origin), total_sentences), progress, todo, check
@@ -370,19 +410,20 @@ def _write_vectors(
     if progress:
         progress(0, todo)
     starts = previous.sentence_starts if previous is not None else np.zeros(1, np.int64)
+    new_pages = iter(keys)
     for page in parts:
         if page.old_passage >= 0:
             count = len(page.passages)
             stream.copy(page.old_passage, count, page.old_sentence, sum(page.sentence_counts))
             continue
         at = 0
-        for passage, count, same in zip(
-            page.passages, page.sentence_counts, page.same_text, strict=True
+        for passage, count, same, key in zip(
+            page.passages, page.sentence_counts, page.same_text, next(new_pages), strict=True
         ):
             if same >= 0:
                 stream.copy(same, 1, int(starts[same]), int(starts[same + 1] - starts[same]))
             else:
-                stream.embed(passage, page.sentences[at : at + count])
+                stream.embed(passage, page.sentences[at : at + count], key)
             at += count
     stream.close()
     return stream.embedded, np.asarray(origin, np.int64)
@@ -392,18 +433,26 @@ def _embed_keyed(
     texts: Sequence[str], embedder: Embedder, old_texts: Sequence[str], old_vectors: np.ndarray
 ) -> tuple[np.ndarray, int]:
     """Vectors of ``texts`` by the primary encoder: a text of ``old_texts`` keeps its row of
-    ``old_vectors``; the others are embedded. Returns the matrix and how many were embedded."""
+    ``old_vectors``; the others are embedded, each distinct text once. Returns the matrix and
+    how many texts were embedded."""
     row_of = {t: i for i, t in enumerate(old_texts)}
     out = np.zeros((len(texts), embedder.dim), np.float32)
     found = np.array([row_of.get(t, -1) for t in texts], np.int64)
     kept = np.flatnonzero(found >= 0)
     if kept.size:
         out[kept] = np.asarray(old_vectors)[found[kept]]
-    todo = np.flatnonzero(found < 0)
+    # The new texts, each embedded once however often it comes (a heading used many times).
+    first: dict[str, int] = {}
+    for i in np.flatnonzero(found < 0).tolist():
+        first.setdefault(texts[i], i)
+    todo = np.array(list(first.values()), np.int64)
     embed = embedder.embed_primary if isinstance(embedder, DualEmbedder) else embedder.embed
     for start in range(0, len(todo), 256):
         batch = todo[start : start + 256]
         out[batch] = embed([texts[i] for i in batch])
+    for i in np.flatnonzero(found < 0).tolist():
+        if first[texts[i]] != i:
+            out[i] = out[first[texts[i]]]
     return out, int(todo.size)
 
 
@@ -471,8 +520,12 @@ def _lexical(parts: list[PageParts], previous: Previous | None) -> LexicalIndex:
             ids.append(page_ids)
             counts.append(page_counts)
             continue
+        rows: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}  # repeats read once
         for passage, lang in zip(page.passages, page.languages, strict=True):
-            numbers, tf = numbering.row(analyse(passage.embedding_text, lang))
+            key = (passage.embedding_text, lang)
+            if key not in rows:
+                rows[key] = numbering.row(analyse(passage.embedding_text, lang))
+            numbers, tf = rows[key]
             lengths.append(np.array([len(numbers)], np.int64))
             ids.append(numbers)
             counts.append(tf)

@@ -10,6 +10,7 @@ carry the site's sections above it: the titles of its parent folders' ``_index.m
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -32,8 +33,20 @@ from bot.core.knowledge.markup import (
 )
 from bot.core.types import Block, ListItem, Section
 
+log = logging.getLogger("playbook.index")
+
 # libyaml's safe loader where PyYAML was built with it (front matter parses ~10× faster).
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Front matter is a few names and values: larger is not a page's metadata (and costs parsing).
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+# YAML aliases (``*name``) repeat a node without copying it: a few are harmless, nested ones
+# grow exponentially when the value is read (an "alias bomb"), so a page may use only a few.
+MAX_YAML_ALIASES = 8
+# A page or section title longer than this (a pasted blob after ``##``) is cut: every passage
+# of its section carries it when embedded, and every reply citing it shows it.
+MAX_TITLE_CHARS = 300
+# The front matter values that are shown as text: a list or a mapping there is a mistake.
+_TEXT_FIELDS = ("title", "linkTitle", "description")
 
 
 class KnowledgeDirError(Exception):
@@ -90,6 +103,16 @@ def hugo_anchor(title: str) -> str:
     return "".join(out)
 
 
+def short_title(title: str) -> str:
+    """``title`` as a citation shows it: whole up to ``MAX_TITLE_CHARS``, else cut at the last
+    space before that (else at the limit) and ended with ``…``."""
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    cut = title[: MAX_TITLE_CHARS - 1]
+    space = cut.rfind(" ", MAX_TITLE_CHARS // 2)
+    return (cut[:space] if space > 0 else cut).rstrip() + "…"
+
+
 def split_front_matter(text: str) -> tuple[dict[str, object], str]:
     """Split YAML (``---``) or TOML (``+++``) front matter from the body.
 
@@ -107,18 +130,42 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
             )
         return {}, text
     raw = match.group(2) or ""
-    try:
-        meta = (
-            yaml.load(raw, Loader=_YAML_LOADER) if match.group(1) == "---" else tomllib.loads(raw)
+    size = len(raw.encode("utf-8", errors="replace"))
+    if size > MAX_FRONT_MATTER_BYTES:
+        raise ValueError(
+            f"front matter of {size // 1024} KB, above the limit of "
+            f"{MAX_FRONT_MATTER_BYTES // 1024} KB: not indexed"
         )
+    try:
+        meta = _yaml_front_matter(raw) if match.group(1) == "---" else tomllib.loads(raw)
     except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"front matter does not parse ({first})") from exc
+    except RecursionError as exc:
+        raise ValueError("front matter is nested too deeply: not indexed") from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
         raise ValueError("front matter is not a mapping of names to values")
+    for name in _TEXT_FIELDS:
+        if isinstance(meta.get(name), dict | list | tuple | set):
+            raise ValueError(f"front matter: {name} must be text")
     return meta, text[match.end() :]
+
+
+def _yaml_front_matter(raw: str) -> object:
+    """``raw`` YAML read as Python values; raises ``ValueError`` when it uses more than
+    ``MAX_YAML_ALIASES`` aliases (``*name``)."""
+    if "*" in raw:
+        aliases = sum(
+            isinstance(token, yaml.AliasToken) for token in yaml.scan(raw, Loader=_YAML_LOADER)
+        )
+        if aliases > MAX_YAML_ALIASES:
+            raise ValueError(
+                f"front matter uses {aliases} YAML aliases (*name), more than the "
+                f"{MAX_YAML_ALIASES} allowed: not indexed"
+            )
+    return yaml.load(raw, Loader=_YAML_LOADER)
 
 
 def page_url_path(source: str) -> str:
@@ -269,7 +316,7 @@ def _blocks_and_headings(body: str) -> list[tuple[int, str] | Block]:
     while i < len(tokens):
         token = tokens[i]
         if token.type == "heading_open" and token.level == 0:
-            out.append((int(token.tag[1]), _inline_text(tokens[i + 1])))
+            out.append((int(token.tag[1]), short_title(_inline_text(tokens[i + 1]))))
             i = _closing(tokens, i) + 1
         elif token.type in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
@@ -335,10 +382,11 @@ def parse_page(
     """
     meta, body = split_front_matter(text)
     items = _blocks_and_headings(body)
-    title = str(meta.get("title") or "").strip()
+    title = short_title(str(meta.get("title") or "").strip())
     if not title:
         first_h1 = next((it[1] for it in items if isinstance(it, tuple) and it[0] == 1), None)
-        title = first_h1 or Path(source).stem.replace("-", " ").replace("_", " ").capitalize()
+        stem = Path(source).stem.replace("-", " ").replace("_", " ").capitalize()
+        title = first_h1 or short_title(stem)
     draft = bool(meta.get("draft", False))
 
     sections: list[Section] = []
@@ -454,9 +502,9 @@ def section_titles(files: Iterable[tuple[Path, str]]) -> dict[str, str]:
         try:
             data = read_bytes(path, _root_of(path, source), _TITLE_BYTES, prefix=True)
             meta, _ = split_front_matter(data.decode("utf-8-sig", errors="replace"))
-        except (OSError, ValueError, FileRefused):
+        except Exception:  # the page itself is named when it is read
             continue
-        title = str(meta.get("linkTitle") or meta.get("title") or "").strip()
+        title = short_title(str(meta.get("linkTitle") or meta.get("title") or "").strip())
         if title:
             titles[folder] = title
     return titles
@@ -514,6 +562,15 @@ def read_page(
         return parse_page(text, source, base_url=base_url, link_root=link_root, trail=trail)
     except ValueError as exc:
         return DocumentError(source, str(exc))
+    except Exception as exc:  # one page never fails the others
+        return unexpected_error(source, exc)
+
+
+def unexpected_error(source: str, exc: Exception) -> DocumentError:
+    """A page that failed in a way nothing foresaw: logged with its traceback, and named
+    (``DocumentError``) so that the other pages are still indexed."""
+    log.warning("The page %s cannot be read:", source, exc_info=exc)
+    return DocumentError(source, f"cannot be read ({type(exc).__name__}): not indexed")
 
 
 _CacheKey = tuple[int, int, str, str, int, tuple[str, ...]]

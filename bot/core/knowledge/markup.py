@@ -55,7 +55,9 @@ _RESIDUE_WORDS = frozenset(
 )
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|<!--.*?-->|\{\{[<%].*?[>%]\}\}", re.S)
-_FILE = re.compile(r"\S+\.(?:png|jpe?g|gif|svg|webp|avif|bmp|tiff?|pdf)\b", re.I)
+# A file name: from the start of a run of non-spaces (so that a long run without one is read
+# once, not once per character) to its last image or PDF extension.
+_FILE = re.compile(r"(?<!\S)\S+\.(?:png|jpe?g|gif|svg|webp|avif|bmp|tiff?|pdf)\b", re.I)
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 

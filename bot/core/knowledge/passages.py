@@ -10,26 +10,60 @@ from bot.core.types import Block, Passage, Section
 
 MAX_CHARS = 900
 MIN_CHARS = 80
+# No passage is longer than this: text that packing cannot cut (a paragraph of links joined
+# to its neighbour) is cut here. Ordinary pages never reach it.
+HARD_MAX_CHARS = 2 * MAX_CHARS
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”)]?\s+(?=[\"«“(]?[A-ZÀ-ÖØ-Þ0-9])")
+
+
+def cut_text(text: str, limit: int = MAX_CHARS) -> list[str]:
+    """Cut ``text`` into pieces of at most ``limit`` characters: at the last space of each
+    window when one is in its second half, else at the limit (a base64 blob, a long
+    identifier). The pieces are stripped, in order; short text is returned whole."""
+    if len(text) <= limit:
+        return [text] if text else []
+    pieces: list[str] = []
+    start, end = 0, len(text)
+    while start < end:
+        stop = min(start + limit, end)
+        if stop < end and not text[stop].isspace():
+            space = text.rfind(" ", start + limit // 2, stop)
+            if space > start:
+                stop = space
+        piece = text[start:stop].strip()
+        if piece:
+            pieces.append(piece)
+        start = stop
+    return pieces
 
 
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences on ``. ! ? …`` followed by a capitalised word.
 
-    List lines (``- item``) are sentences of their own. Returns the non-empty sentences in order.
+    List lines (``- item``) are sentences of their own; a sentence longer than ``MAX_CHARS``
+    (text without sentence ends: a log, a CSV line) is cut (``cut_text``). Returns the
+    non-empty sentences in order.
     """
     sentences: list[str] = []
     for line in text.split("\n"):
         line = line.strip()
         if not line:
             continue
-        sentences.extend(s.strip() for s in _SENTENCE_END.split(line) if s.strip())
+        for sentence in _SENTENCE_END.split(line):
+            sentences.extend(cut_text(sentence.strip()))
     return sentences
 
 
 def _pack(pieces: list[str], limit: int, sep: str, prefix: str = "") -> list[str]:
-    """Greedily pack pieces into chunks of at most ``limit`` characters (a piece never splits)."""
+    """Greedily pack pieces into chunks of at most ``limit`` characters; a piece longer than
+    that stays whole up to ``HARD_MAX_CHARS`` with the prefix, and is cut beyond
+    (``cut_text``); a prefix of ``limit`` or more is cut into chunks of its own."""
+    if len(prefix) >= limit:
+        return [*cut_text(prefix.strip(), limit), *_pack(pieces, limit, sep)]
+    room = HARD_MAX_CHARS - len(prefix)  # a longer piece is cut, else it stays whole
+    if any(len(p) > room for p in pieces):
+        pieces = [cut for p in pieces for cut in (cut_text(p, limit) if len(p) > room else [p])]
     chunks: list[str] = []
     current: list[str] = []
     size = len(prefix)
@@ -117,11 +151,23 @@ def passage_id(source: str, anchor: str, text: str) -> str:
     return digest[:16]
 
 
+def _bounded(units: list[str]) -> list[str]:
+    """``units`` with any longer than ``HARD_MAX_CHARS`` cut into lines, then pieces."""
+    if all(len(u) <= HARD_MAX_CHARS for u in units):
+        return units
+    out: list[str] = []
+    for unit in units:
+        out.extend(
+            _pack(unit.split("\n"), MAX_CHARS, "\n") if len(unit) > HARD_MAX_CHARS else [unit]
+        )
+    return out
+
+
 def section_passages(section: Section) -> list[Passage]:
     """Return the passages of one section, in reading order."""
     passages: list[Passage] = []
     seen: dict[str, int] = {}
-    for text in _merge_small(_units(section.blocks)):
+    for text in _bounded(_merge_small(_units(section.blocks))):
         pid = passage_id(section.source, section.anchor, text)
         repeats = seen.get(pid, 0)
         seen[pid] = repeats + 1

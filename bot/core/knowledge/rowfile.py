@@ -144,11 +144,12 @@ class RowWriter:
         self.dtype = np.dtype(dtype)
         self._written = 0
         self._crc = 0
-        self._handle = path.open("wb")
+        self._handle = path.open("w+b")  # read back by ``read``
         header = {"descr": self.dtype.str, "fortran_order": False, "shape": (rows, width)}
         np.lib.format.write_array_header_1_0(self._handle, header)
         self._handle.flush()
         self._crc = zlib.crc32(path.read_bytes())
+        self._offset = self._handle.tell()
 
     def write(self, block: np.ndarray) -> None:
         """Append rows."""
@@ -157,6 +158,20 @@ class RowWriter:
         self._handle.write(data)
         self._crc = zlib.crc32(data, self._crc)
         self._written += len(block)
+
+    @property
+    def written(self) -> int:
+        """How many rows were written so far."""
+        return self._written
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``[start, stop)`` of those already written, read back from the file."""
+        if not 0 <= start <= stop <= self._written:
+            raise ValueError(f"{self.path.name}: rows {start}:{stop} not written yet")
+        self._handle.flush()
+        size = self.dtype.itemsize * self.width
+        data = os.pread(self._handle.fileno(), (stop - start) * size, self._offset + start * size)
+        return np.frombuffer(data, self.dtype).reshape(stop - start, self.width)
 
     def close(self) -> str:
         """Finish the file; returns its checksum. Raises ``ValueError`` when the rows written
