@@ -6,5 +6,7 @@ sentence-window passages) → ``embedders`` (USE, e5, sentence-transformers; ``u
 and ``vectors`` (the dense index) with ``lexical`` (BM25 over fields), ``glossary`` and
 ``examples`` (the team's curated files) → ``build`` (an atomic, checksummed build folder) →
 ``index`` (loading and checking it; ``rowfile`` holds its memory-mapped rows). ``sections``
-names a section so that the name survives re-indexing.
+names a section so that the name survives re-indexing. ``boundary`` decides what may be read
+from the knowledge folder at all (regular files inside it, within a size limit) for every
+reader: pages, checklists, glossary, examples.
 """
