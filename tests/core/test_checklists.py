@@ -244,3 +244,15 @@ def test_every_checklist_of_the_site_has_a_unique_id_that_opens():
     titles = {c.title for c in checklists}
     assert "Comment décider ?" in titles  # six steps to a decision
     assert "Qui sont nos ennemis ?" not in titles  # bacteria, viruses, protozoa
+
+
+def test_a_yaml_alias_bomb_among_the_checklists_is_named_and_the_others_load(kb):
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, 10):
+        refs = ", ".join([f"*a{n - 1}"] * 9)
+        levels.append(f"a{n}: &a{n} [{refs}]")
+    (kb / "checklists" / "bomb.yaml").write_text("\n".join(levels) + "\n", encoding="utf-8")
+    checklists, errors = load_checklists(kb)
+    reasons = {e.path: e.reason for e in errors}
+    assert "more than the 8 allowed" in reasons["checklists/bomb.yaml"]
+    assert "walk-the-funnel" in {c.id for c in checklists}

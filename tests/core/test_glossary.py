@@ -146,3 +146,14 @@ def test_a_glossary_word_alone_is_no_evidence(engine):
     assert "géants du cloud" in texts(engine.index.glossary.expand("AWS access keys"))
     answer = engine.ask("How do I rotate my AWS access keys?")
     assert answer.abstained and answer.quotes == ()
+
+
+def test_a_yaml_alias_bomb_in_the_glossary_is_refused_and_named(tmp_path):
+    """Nine levels of nine aliases would grow to hundreds of millions of nodes when read."""
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, 10):
+        refs = ", ".join([f"*a{n - 1}"] * 9)
+        levels.append(f"a{n}: &a{n} [{refs}]")
+    (tmp_path / "glossary.yaml").write_text("\n".join(levels) + "\n", encoding="utf-8")
+    with pytest.raises(GlossaryError, match="more than the 8 allowed"):
+        load_glossary(tmp_path)

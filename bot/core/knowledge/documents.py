@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -31,17 +30,13 @@ from bot.core.knowledge.markup import (
     markup_residue,
     strip_shortcodes,
 )
+from bot.core.knowledge.team_yaml import YamlRefused, load_yaml
 from bot.core.types import Block, ListItem, Section
 
 log = logging.getLogger("playbook.index")
 
-# libyaml's safe loader where PyYAML was built with it (front matter parses ~10× faster).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Front matter is a few names and values: larger is not a page's metadata (and costs parsing).
 MAX_FRONT_MATTER_BYTES = 64 * 1024
-# YAML aliases (``*name``) repeat a node without copying it: a few are harmless, nested ones
-# grow exponentially when the value is read (an "alias bomb"), so a page may use only a few.
-MAX_YAML_ALIASES = 8
 # A page or section title longer than this (a pasted blob after ``##``) is cut: every passage
 # of its section carries it when embedded, and every reply citing it shows it.
 MAX_TITLE_CHARS = 300
@@ -137,8 +132,10 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
             f"{MAX_FRONT_MATTER_BYTES // 1024} KB: not indexed"
         )
     try:
-        meta = _yaml_front_matter(raw) if match.group(1) == "---" else tomllib.loads(raw)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        meta = load_yaml(raw) if match.group(1) == "---" else tomllib.loads(raw)
+    except YamlRefused as exc:
+        raise ValueError(f"front matter {exc}: not indexed") from exc
+    except tomllib.TOMLDecodeError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"front matter does not parse ({first})") from exc
     except RecursionError as exc:
@@ -151,21 +148,6 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
         if isinstance(meta.get(name), dict | list | tuple | set):
             raise ValueError(f"front matter: {name} must be text")
     return meta, text[match.end() :]
-
-
-def _yaml_front_matter(raw: str) -> object:
-    """``raw`` YAML read as Python values; raises ``ValueError`` when it uses more than
-    ``MAX_YAML_ALIASES`` aliases (``*name``)."""
-    if "*" in raw:
-        aliases = sum(
-            isinstance(token, yaml.AliasToken) for token in yaml.scan(raw, Loader=_YAML_LOADER)
-        )
-        if aliases > MAX_YAML_ALIASES:
-            raise ValueError(
-                f"front matter uses {aliases} YAML aliases (*name), more than the "
-                f"{MAX_YAML_ALIASES} allowed: not indexed"
-            )
-    return yaml.load(raw, Loader=_YAML_LOADER)
 
 
 def page_url_path(source: str) -> str:

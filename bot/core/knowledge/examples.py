@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bot.core.knowledge.boundary import FileRefused, read_optional_text
 from bot.core.knowledge.lexical import content_words
+from bot.core.knowledge.team_yaml import YamlRefused, load_yaml
 
 EXAMPLES_FILE = "examples.yaml"
 
@@ -87,8 +88,6 @@ def load_examples(knowledge_dir: Path) -> list[Example]:
     must not be read (``boundary.read_text``: a link outside the folder, not a regular file,
     too large).
     """
-    import yaml
-
     try:
         text = read_optional_text(knowledge_dir, EXAMPLES_FILE)
     except FileRefused as exc:
@@ -96,10 +95,9 @@ def load_examples(knowledge_dir: Path) -> list[Example]:
     if text is None:
         return []
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ExamplesError(f"cannot be read as YAML ({first})") from None
+        data = load_yaml(text)
+    except YamlRefused as exc:
+        raise ExamplesError(f"cannot be read as YAML: it {exc}") from None
     return parse_examples(data)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.core.knowledge.boundary import FileRefused, read_optional_text
 from bot.core.knowledge.lexical import analyse, content_words
+from bot.core.knowledge.team_yaml import YamlRefused, load_yaml
 
 GLOSSARY_FILE = "glossary.yaml"
 LANGUAGES = ("fr", "en")
@@ -170,8 +171,6 @@ def load_glossary(knowledge_dir: Path) -> Glossary:
     must not be read (``boundary.read_text``: a link outside the folder, not a regular file,
     too large).
     """
-    import yaml
-
     try:
         text = read_optional_text(knowledge_dir, GLOSSARY_FILE)
     except FileRefused as exc:
@@ -179,10 +178,9 @@ def load_glossary(knowledge_dir: Path) -> Glossary:
     if text is None:
         return Glossary()
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise GlossaryError(f"cannot be read as YAML ({first})") from None
+        data = load_yaml(text)
+    except YamlRefused as exc:
+        raise GlossaryError(f"cannot be read as YAML: it {exc}") from None
     if data is None:
         return Glossary()
     if not isinstance(data, list):

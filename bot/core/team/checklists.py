@@ -25,11 +25,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from bot.core.knowledge.boundary import FileRefused, read_text
 from bot.core.knowledge.documents import MAX_PAGE_BYTES, DocumentError, Page, PageCache, load_pages
 from bot.core.knowledge.passages import split_sentences
+from bot.core.knowledge.team_yaml import YamlRefused, load_yaml
 from bot.core.team.tickable import is_tickable
 from bot.core.types import Block, Citation, Section
 
@@ -273,14 +272,15 @@ def load_curated(
     for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
         name = path.relative_to(knowledge_dir).as_posix()
         try:
-            data = yaml.safe_load(read_text(path, root))
+            data = load_yaml(read_text(path, root))
         except FileRefused as exc:
             errors.append(DocumentError(name, f"{exc}: not loaded"))
             continue
-        except (OSError, yaml.YAMLError) as exc:
-            errors.append(
-                DocumentError(name, f"cannot be read as YAML ({str(exc).splitlines()[0]})")
-            )
+        except YamlRefused as exc:
+            errors.append(DocumentError(name, f"cannot be read as YAML: it {exc}"))
+            continue
+        except OSError as exc:
+            errors.append(DocumentError(name, f"cannot be read ({exc.strerror or exc})"))
             continue
         try:
             if path.name == ALIASES_FILE:
