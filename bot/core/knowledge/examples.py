@@ -19,9 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.knowledge.boundary import FileRefused, read_optional_text
 from bot.core.knowledge.lexical import content_words
-from bot.core.knowledge.team_yaml import YamlRefused, load_yaml
+from bot.core.knowledge.team_yaml import YamlRefused, read_team_file
 
 EXAMPLES_FILE = "examples.yaml"
 
@@ -89,15 +88,9 @@ def load_examples(knowledge_dir: Path) -> list[Example]:
     too large).
     """
     try:
-        text = read_optional_text(knowledge_dir, EXAMPLES_FILE)
-    except FileRefused as exc:
-        raise ExamplesError(f"{exc}: not loaded") from None
-    if text is None:
-        return []
-    try:
-        data = load_yaml(text)
+        data = read_team_file(knowledge_dir, EXAMPLES_FILE)
     except YamlRefused as exc:
-        raise ExamplesError(f"cannot be read as YAML: it {exc}") from None
+        raise ExamplesError(str(exc)) from None
     return parse_examples(data)
 
 

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from bot.core.knowledge.boundary import FileRefused, read_optional_text
 from bot.core.knowledge.lexical import analyse, content_words
-from bot.core.knowledge.team_yaml import YamlRefused, load_yaml
+from bot.core.knowledge.team_yaml import YamlRefused, read_team_file
 
 GLOSSARY_FILE = "glossary.yaml"
 LANGUAGES = ("fr", "en")
@@ -172,15 +171,9 @@ def load_glossary(knowledge_dir: Path) -> Glossary:
     too large).
     """
     try:
-        text = read_optional_text(knowledge_dir, GLOSSARY_FILE)
-    except FileRefused as exc:
-        raise GlossaryError(f"{exc}: not loaded") from None
-    if text is None:
-        return Glossary()
-    try:
-        data = load_yaml(text)
+        data = read_team_file(knowledge_dir, GLOSSARY_FILE)
     except YamlRefused as exc:
-        raise GlossaryError(f"cannot be read as YAML: it {exc}") from None
+        raise GlossaryError(str(exc)) from None
     if data is None:
         return Glossary()
     if not isinstance(data, list):

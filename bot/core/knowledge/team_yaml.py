@@ -10,7 +10,11 @@ does not parse, so the caller names the file and loads the others.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
+
+from bot.core.knowledge.boundary import FileRefused, read_optional_text
 
 # libyaml's safe loader where PyYAML was built with it (~10× faster than the pure-Python one).
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -41,3 +45,21 @@ def load_yaml(text: str) -> object:
         raise YamlRefused(f"does not parse ({first})") from exc
     except RecursionError as exc:
         raise YamlRefused("is nested too deeply") from exc
+
+
+def read_team_file(knowledge_dir: Path, name: str) -> object:
+    """The YAML file ``name`` of ``knowledge_dir`` read as Python values, None when there is no
+    such file. Raises ``YamlRefused`` with the reason to show after the file's name when it must
+    not be read (``boundary``: a link outside the folder, not a regular file, too large) or
+    cannot be read as YAML (see ``load_yaml``)."""
+    try:
+        text = read_optional_text(knowledge_dir, name)
+    except FileRefused as exc:
+        raise YamlRefused(f"{exc}: not loaded") from None
+    if text is None:
+        return None
+    try:
+        return load_yaml(text)
+    except YamlRefused as exc:
+        raise YamlRefused(f"cannot be read as YAML: it {exc}") from None
+
