@@ -19,7 +19,6 @@ import argparse
 import itertools
 import json
 import sys
-import zlib
 from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
 
@@ -70,7 +69,7 @@ def ask_all(
 ) -> tuple[KnowledgeIndex, list[Asked]]:
     """Search every question of ``path`` that has an answer span, once."""
     engine = open_engine(knowledge, index_name, make_embedder())
-    questions = [q for q in load_questions_lenient(path) if q.answers]
+    questions = [q for q in load_questions(path) if q.answers]
     retriever = engine.retriever
     retriever.ignored_examples = frozenset(example_key(q.question) for q in questions)
     asked = []
@@ -90,17 +89,6 @@ def ask_all(
         group = base if base == "bundled" else (q.page or "none")
         asked.append(Asked(group, base, name or base, q, hits))
     return retriever.index, asked
-
-
-def load_questions_lenient(path: Path) -> list[EvalQuestion]:
-    """The questions of ``path``, less the items of a kind ``load_questions`` refuses."""
-    import yaml
-
-    items = yaml.safe_load(path.read_text(encoding="utf-8"))
-    kept = [i for i in items if i.get("kind") in (None, "near-topic", "unrelated")]
-    copy = Path("/tmp") / f"tune-quotes-{zlib.crc32(str(path).encode())}.yaml"
-    copy.write_text(yaml.safe_dump(kept, allow_unicode=True), encoding="utf-8")
-    return load_questions(copy)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ _PLACEHOLDER_ALTS = frozenset(
         "screenshot",
     }
 )
-_IMAGE_FILE = re.compile(r"^\S+\.(?:png|jpe?g|gif|svg|webp|avif|bmp|tiff?)$", re.I)
+_IMAGE_EXTENSIONS = r"png|jpe?g|gif|svg|webp|avif|bmp|tiff?"
+_IMAGE_FILE = re.compile(rf"^\S+\.(?:{_IMAGE_EXTENSIONS})$", re.I)
 # Words that are markup when nothing else is there: HTML tag names and "image".
 _RESIDUE_WORDS = frozenset(
     {
@@ -57,7 +58,7 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|<!--.*?-->|\{\{[<%].*?[>%]\}\}", re.S)
 # A file name: from the start of a run of non-spaces (so that a long run without one is read
 # once, not once per character) to its last image or PDF extension.
-_FILE = re.compile(r"(?<!\S)\S+\.(?:png|jpe?g|gif|svg|webp|avif|bmp|tiff?|pdf)\b", re.I)
+_FILE = re.compile(rf"(?<!\S)\S+\.(?:{_IMAGE_EXTENSIONS}|pdf)\b", re.I)
 _WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 

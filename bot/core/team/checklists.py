@@ -187,12 +187,6 @@ def _derived(section: Section, block: Block, cid: str, ordinal: int, lead: str) 
     )
 
 
-def derive_checklists(pages: list[Page]) -> list[Checklist]:
-    """The checklists of the lists of ``pages`` a team would tick (see ``page_lists``), in
-    reading order."""
-    return [d.checklist for d in page_lists(pages) if d.kept]
-
-
 def _resolve_section(ref: str, pages: list[Page]) -> Citation | None:
     """A section by title, ``#anchor`` or ``page.md#anchor`` (case- and accent-insensitive)."""
     page_part, _, anchor = ref.rpartition("#")
