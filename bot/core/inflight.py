@@ -28,11 +28,6 @@ class InFlight:
             self._deadline = asyncio.Event()
         return self._deadline
 
-    @property
-    def expired(self) -> bool:
-        """Whether the drain time ran out: what is still waiting says "restarting" now."""
-        return self._deadline is not None and self._deadline.is_set()
-
     async def deadline(self) -> None:
         """Return when the drain time runs out (never, unless the process shuts down)."""
         await self._deadline_event().wait()

@@ -120,6 +120,11 @@ def _words(text: str) -> tuple[list[str], list[str]]:
     return _WORD.findall(text), languages
 
 
+def _social(word: str) -> tuple[str, str] | None:
+    """The social word ``word`` is, as (act, language), in any of its spellings; else None."""
+    return next((_SOCIAL[v] for v in map(_fold, _variants(word)) if v in _SOCIAL), None)
+
+
 def small_talk(text: str) -> str | None:
     """What ``text`` is when it asks nothing: ``THANKS``, ``FAREWELL``, ``GREETING`` or
     ``OTHER`` (an acknowledgement, laughter, emoji or punctuation alone); ``None`` when one of
@@ -128,7 +133,7 @@ def small_talk(text: str) -> str | None:
     words, _ = _words(text)
     acts = set()
     for word in words:
-        social = next((_SOCIAL[v] for v in map(_fold, _variants(word)) if v in _SOCIAL), None)
+        social = _social(word)
         if social is not None:
             acts.add(social[0])
         elif not (function_word(word) or _LAUGHTER.fullmatch(_fold(word))):
@@ -142,7 +147,7 @@ def small_talk_language(text: str) -> str:
     words, languages = _words(text)
     votes = {"fr": languages.count("fr"), "en": languages.count("en")}
     for word in words:
-        social = next((_SOCIAL[v] for v in map(_fold, _variants(word)) if v in _SOCIAL), None)
+        social = _social(word)
         if social is not None and social[1] in votes:
             votes[social[1]] += 1
     if votes["fr"] != votes["en"]:

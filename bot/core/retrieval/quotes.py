@@ -66,13 +66,11 @@ class Piece:
 
 @dataclass(frozen=True)
 class Cut:
-    """A quote as pieces of the window: the first and last sentence shown, and those of the
-    highlight (indices into the window)."""
+    """A quote as pieces of the window: the first and last sentence shown (indices into the
+    window)."""
 
     first: int
     last: int
-    high_first: int
-    high_last: int
 
 
 def _pieces(index: KnowledgeIndex, number: int, line_offset: int) -> list[Piece]:
@@ -227,4 +225,4 @@ def cut(
         start, stop = _grow(
             sizes, min(lo, start), max(hi, stop), start, stop, room, shape.after_first
         )
-    return Cut(start, stop, first, last)
+    return Cut(start, stop)
