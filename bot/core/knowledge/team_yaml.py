@@ -62,4 +62,3 @@ def read_team_file(knowledge_dir: Path, name: str) -> object:
         return load_yaml(text)
     except YamlRefused as exc:
         raise YamlRefused(f"cannot be read as YAML: it {exc}") from None
-
