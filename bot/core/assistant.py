@@ -14,7 +14,7 @@ from bot.core.team.learning import CHOSEN_WEIGHT, CONFIRMED_WEIGHT, Teaching, ga
 from bot.core.team.lookup import ChecklistBook
 from bot.core.team.progress import ChecklistBoard
 from bot.core.team.ratelimit import RateLimiter
-from bot.core.team.recording import NotedThreads, Recorder
+from bot.core.team.recording import Noted, Recorder
 from bot.core.team.store import CitedPassage, Store, new_answer_id
 from bot.core.types import Answer, Citation
 
@@ -68,7 +68,9 @@ class Assistant:
         self.knowledge = knowledge  # what taught examples are stored under
         self._taught_version: tuple[int, int] | None = None
         self._taught_checked = float("-inf")
-        self._threads = NotedThreads()  # noted at once, written to the database later
+        # Noted at once, written to the database later: threads answered in, answers kept.
+        self._threads: Noted[tuple[str, str, str], bool] = Noted()
+        self._answers: Noted[str, tuple[str, Answer]] = Noted()
 
     @property
     def checklists(self) -> ChecklistBook:
@@ -305,6 +307,7 @@ class Assistant:
         answer is written in the background (its buttons say "gone" if that fails)."""
         answer_id = new_answer_id()
         payload = answer_to_dict(answer)
+        self._answers.put(answer_id, (asker.channel, answer))
         self.recorder.later(
             "keeping an answer for its buttons",
             lambda: self.store.save_answer(asker.platform, asker.channel, payload, answer_id),
@@ -323,10 +326,16 @@ class Assistant:
         it is shared; ``None`` when it was shared already (or its channel cannot be read). The
         first share wins across replicas through the database, in memory while the database
         cannot be written."""
-        self.recorder.flush(timeout=2.0)  # an answer just kept may still be queued
-        channel = self.recorder.run(
-            "reading a kept answer", lambda: self.store.answer_channel(answer_id), None, write=False
-        )
+        noted = self._answers.get(answer_id)
+        channel = noted[0] if noted else None
+        if channel is None:
+            self.recorder.flush(timeout=2.0)  # kept by another replica, or before a restart
+            channel = self.recorder.run(
+                "reading a kept answer",
+                lambda: self.store.answer_channel(answer_id),
+                None,
+                write=False,
+            )
         if channel is None or not self.first_delivery(platform, f"share:{answer_id}"):
             return None
         return channel
@@ -335,7 +344,7 @@ class Assistant:
         """Note a thread the bot answers in (its follow-ups need no mention): known to this
         process at once, so call it before the answer is delivered; written to the database
         in the background."""
-        self._threads.add((platform, channel, thread))
+        self._threads.put((platform, channel, thread), True)
         self.recorder.later(
             "noting a thread", lambda: self.store.remember_thread(platform, channel, thread)
         )
@@ -368,7 +377,10 @@ class Assistant:
     def recall(self, answer_id: str) -> Answer | None:
         """The answer kept under ``answer_id`` (``None`` when unknown, expired, or the
         database cannot be read)."""
-        self.recorder.flush(timeout=2.0)  # an answer just kept may still be queued
+        noted = self._answers.get(answer_id)
+        if noted is not None:
+            return noted[1]
+        self.recorder.flush(timeout=2.0)  # kept by another replica, or before a restart
         data = self.recorder.run(
             "reading a kept answer", lambda: self.store.load_answer(answer_id), None, write=False
         )

@@ -16,7 +16,7 @@ import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -109,27 +109,35 @@ class Recorder:
             log.warning("The database works again.")
 
 
-REMEMBERED_THREADS = 10_000
+REMEMBERED = 10_000
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-class NotedThreads:
-    """The threads this process noted lately, known at once (their database write runs
-    later, on the recorder's thread): a follow-up that comes before that write is not
-    ignored. Bounded; thread-safe."""
+class Noted(Generic[K, V]):
+    """What this process noted lately, known at once while its database write runs later on
+    the recorder's thread (the threads the bot answered in, the answers it kept for their
+    buttons): a follow-up or a click that comes before that write still finds it. Bounded,
+    oldest forgotten first; thread-safe."""
 
-    def __init__(self, size: int = REMEMBERED_THREADS) -> None:
+    def __init__(self, size: int = REMEMBERED) -> None:
         self._size = size
         self._lock = threading.Lock()
-        self._threads: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._items: OrderedDict[K, V] = OrderedDict()
 
-    def add(self, key: tuple[str, str, str]) -> None:
-        """Note ``key`` (platform, channel, thread)."""
+    def put(self, key: K, value: V) -> None:
+        """Note ``value`` under ``key``."""
         with self._lock:
-            self._threads[key] = None
-            self._threads.move_to_end(key)
-            while len(self._threads) > self._size:
-                self._threads.popitem(last=False)
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def get(self, key: K) -> V | None:
+        """What was noted under ``key``, or ``None``."""
+        with self._lock:
+            return self._items.get(key)
 
     def __contains__(self, key: object) -> bool:
         with self._lock:
-            return key in self._threads
+            return key in self._items
