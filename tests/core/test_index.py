@@ -293,8 +293,9 @@ def test_the_source_hashes_read_only_regular_files_inside_the_folder(kb, tmp_pat
 
 
 def test_a_megabyte_line_without_punctuation_indexes_in_bounded_time_and_memory(tmp_path):
-    """A pasted base64 blob (1 MB, one line, no sentence end) is cut into bounded passages:
-    the build takes seconds and little memory, not minutes and gigabytes."""
+    """A pasted log line (1 MB of words, no sentence end) is cut into bounded passages, and a
+    pasted base64 blob (1 MB, one line) is left out: the build takes seconds and little
+    memory, not minutes and gigabytes."""
     import base64
     import random
     import subprocess
@@ -303,7 +304,9 @@ def test_a_megabyte_line_without_punctuation_indexes_in_bounded_time_and_memory(
     kb = tmp_path / "kb"
     kb.mkdir()
     blob = base64.b64encode(random.Random(3).randbytes(750_000)).decode()
-    (kb / "log.md").write_text(f"# Log\n\n{blob}\n", encoding="utf-8")
+    words = " ".join(random.Random(3).choice(["GET", "200", "api", "user"]) for _ in range(250_000))
+    (kb / "log.md").write_text(f"# Log\n\n{words}\n", encoding="utf-8")
+    (kb / "blob.md").write_text(f"# Blob\n\nUne image encodée.\n\n{blob}\n", encoding="utf-8")
     (kb / "ok.md").write_text("# Ok\n\nUne page ordinaire sur les tarifs.\n", encoding="utf-8")
     script = f"""
 import json
@@ -316,6 +319,7 @@ report = build_index(Path({str(kb)!r}), Path({str(tmp_path / "idx")!r}), FakeEmb
 index = load_index(Path({str(tmp_path / "idx")!r}))
 print(json.dumps({{
     "passages": [len(p.text) for p in index.passages],
+    "blob": [p.text for p in index.passages if p.source == "blob.md"],
     "sentences": max(len(s) for p in index.passages for s in split_sentences(p.text)),
     "errors": [str(e) for e in report.errors],
     # VmHWM: this program's own peak (ru_maxrss would carry the forking test runner's).
@@ -329,7 +333,8 @@ print(json.dumps({{
     )
     result = json.loads(done.stdout)
     assert result["errors"] == []
-    assert len(result["passages"]) > 500  # the megabyte is indexed, in pieces
+    assert len(result["passages"]) > 500  # the megabyte of words is indexed, in pieces
+    assert result["blob"] == ["Une image encodée."]
     assert max(result["passages"]) <= 1800
     assert result["sentences"] <= 900
     assert result["peak_mb"] < 600

@@ -1,5 +1,11 @@
 from bot.core.knowledge.documents import load_pages, parse_page
-from bot.core.knowledge.passages import MAX_CHARS, MIN_CHARS, build_passages, split_sentences
+from bot.core.knowledge.passages import (
+    MAX_CHARS,
+    MIN_CHARS,
+    build_passages,
+    is_language,
+    split_sentences,
+)
 from tests.conftest import KNOWLEDGE
 
 
@@ -103,19 +109,20 @@ def _base64_like(size: int) -> str:
 
 
 def test_long_unpunctuated_text_is_cut_into_passages_and_sentences_of_bounded_length():
-    """A pasted log, CSV line or base64 blob has no sentence end: it is still cut (at spaces,
-    else anywhere), in a paragraph, a list item, a table row, a code line or a list's lead."""
-    blob = _base64_like(60_000)
+    """A pasted log line or a long run of words has no sentence end: it is still cut (at
+    spaces, else anywhere: a script written without spaces), in a paragraph, a list item, a
+    table row, a code line or a list's lead."""
+    unspaced = "开源软件的商业模式" * 6_000  # Chinese: no spaces, 54,000 characters
     words = " ".join(["journal"] * 12_000)  # one long line of words, no punctuation
     text = (
-        f"## Blob\n\n{blob}\n\n## Words\n\n{words}\n\n## Item\n\n- {blob}\n- court\n\n"
-        f"## Row\n\n| a | b |\n|---|---|\n| {blob} | x |\n\n## Code\n\n```\n{blob}\n```\n\n"
+        f"## Unspaced\n\n{unspaced}\n\n## Words\n\n{words}\n\n## Item\n\n- {words}\n- court\n\n"
+        f"## Row\n\n| a | b |\n|---|---|\n| {words} | x |\n\n## Code\n\n```\n{words}\n```\n\n"
         f"## Lead\n\n{words}\n\n- un\n- deux\n"
     )
     page = parse_page(text, "log.md")
     passages = build_passages(page.sections)
     assert {p.citation.section for p in passages} == {
-        "Blob",
+        "Unspaced",
         "Words",
         "Item",
         "Row",
@@ -124,8 +131,30 @@ def test_long_unpunctuated_text_is_cut_into_passages_and_sentences_of_bounded_le
     }
     assert max(len(p.text) for p in passages) <= 2 * MAX_CHARS
     assert max(len(s) for p in passages for s in split_sentences(p.text)) <= MAX_CHARS
-    blob_passages = [p for p in passages if p.citation.section == "Blob"]
-    assert "".join(p.text for p in blob_passages) == blob  # nothing lost, nothing added
+    unspaced_passages = [p for p in passages if p.citation.section == "Unspaced"]
+    assert "".join(p.text for p in unspaced_passages) == unspaced  # nothing lost or added
     word_passages = [p for p in passages if p.citation.section == "Words"]
     assert all(p.text.startswith("journal") and p.text.endswith("journal") for p in word_passages)
+
+
+def test_text_that_is_not_written_in_words_never_forms_a_passage():
+    """Pasted base64, minified code or a hex hash are not what a teammate asks about (and
+    embedding them costs many times an ordinary passage): they are left out, the prose around
+    them stays, and so do prose with long links and text in scripts without spaces."""
+    blob = _base64_like(60_000)
+    minified = "function(a,b){return a+b};var x=document.getElementById('x');" * 40
+    text = (
+        f"## Blob\n\nLe journal suit.\n\n{blob}\n\n## Code\n\n```\n{minified}\n```\n\n"
+        "## Liens\n\nUn article détaille ce qui s'est passé ici : "
+        "https://www.example.com/news/articles/2022-08-23/a-very-long-path-of-an-article-slug\n\n"
+        "## 中文\n\n开源软件的商业化模式包括支持服务、开放核心和软件即服务。\n"
+    )
+    passages = build_passages(parse_page(text, "log.md").sections)
+    texts = {p.citation.section: p.text for p in passages}
+    assert texts["Blob"] == "Le journal suit."
+    assert "Code" not in texts
+    assert texts["Liens"].startswith("Un article détaille")
+    assert texts["中文"].startswith("开源软件")
+    assert is_language("Le prix — 2023 — 45 €") and is_language("1f 2a 3b 4c")
+    assert not is_language(blob[:200]) and not is_language("")
     assert split_sentences("x" * 2000) == ["x" * MAX_CHARS, "x" * MAX_CHARS, "x" * 200]

@@ -31,7 +31,7 @@ from bot.core.knowledge.rowfile import RowFile, save_array, save_bytes
 from bot.core.knowledge.vectors import VectorSearch
 from bot.core.types import Citation, Passage
 
-FORMAT_VERSION = 8  # bump whenever parsing, chunking or the stored layout changes
+FORMAT_VERSION = 9  # bump whenever parsing, chunking or the stored layout changes
 CURRENT = "CURRENT"
 
 Progress = Callable[[int, int], None]

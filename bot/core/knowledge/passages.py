@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from bot.core.types import Block, Passage, Section
@@ -14,6 +15,13 @@ MIN_CHARS = 80
 # to its neighbour) is cut here. Ordinary pages never reach it.
 HARD_MAX_CHARS = 2 * MAX_CHARS
 
+# Words are at most this long ("anticonstitutionnellement" has 25 letters); a longer run of
+# characters without a space is not a word (base64, a hash, minified code, a long URL).
+LONGEST_WORD = 25
+# A unit is language when at least this share of its characters belong to words.
+MIN_WORD_SHARE = 0.5
+
+_URL = re.compile(r"[(<\[]?(?:https?://|www\.)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»”)]?\s+(?=[\"«“(]?[A-ZÀ-ÖØ-Þ0-9])")
 
 
@@ -163,11 +171,37 @@ def _bounded(units: list[str]) -> list[str]:
     return out
 
 
+def _is_word(token: str) -> bool:
+    return len(token) <= LONGEST_WORD and any(c.isalnum() for c in token)
+
+
+def is_language(text: str) -> bool:
+    """Whether ``text`` is written in words: at least half of its characters belong to
+    tokens that could be words (a letter or digit in them, at most ``LONGEST_WORD`` characters) or
+    are letters of scripts written without spaces (Chinese, Japanese, Thai); links are not
+    counted either way. Pasted base64,
+    hex dumps and minified code are not: a teammate never asks about them, and embedding
+    them costs up to 25 times an ordinary passage of the same length."""
+    tokens = [token for token in text.split() if not _URL.match(token)]
+    chars = sum(len(token) for token in tokens)
+    if not chars:
+        return False
+    in_words = sum(len(token) for token in tokens if _is_word(token))
+    if in_words >= MIN_WORD_SHARE * chars:
+        return True
+    unspaced = sum(1 for c in text if c.isalpha() and unicodedata.category(c) == "Lo")
+    return in_words + unspaced >= MIN_WORD_SHARE * chars
+
+
 def section_passages(section: Section) -> list[Passage]:
-    """Return the passages of one section, in reading order."""
+    """Return the passages of one section, in reading order; a unit that is not written in
+    words (``is_language``) is left out."""
     passages: list[Passage] = []
     seen: dict[str, int] = {}
-    for text in _bounded(_merge_small(_units(section.blocks))):
+    units = [unit for unit in _units(section.blocks) if is_language(unit)]
+    for text in _bounded(_merge_small(units)):
+        if not is_language(text):  # a piece of a long unit that was partly words
+            continue
         pid = passage_id(section.source, section.anchor, text)
         repeats = seen.get(pid, 0)
         seen[pid] = repeats + 1
