@@ -148,10 +148,16 @@ class PlaybookDiscord(discord.Client):
         asker = Asker("discord", str(msg.channel.id), str(msg.author.id))
 
         async def send(reply: Reply) -> None:
-            if direct or reply.kind in (RESTARTING, APOLOGY):
+            if direct:
                 await msg.channel.send(**reply_message(reply))
-            else:
-                await msg.reply(mention_author=False, **reply_message(reply))
+                return
+            # Every reply (an apology and "restarting" too) points at its question, so that in
+            # a busy channel each asker sees which question it is about; it still goes out if
+            # the question was deleted meanwhile.
+            reference = msg.to_reference(fail_if_not_exists=False)
+            await msg.channel.send(
+                reference=reference, mention_author=False, **reply_message(reply)
+            )
 
         await self.conversation.turn(question, asker, send, addressed=addressed)
 

@@ -595,3 +595,33 @@ def test_slow_answers_are_deferred_then_followed_up(engine, tmp_path, monkeypatc
             assert followup.body["allowed_mentions"] == {"parse": []}
 
     run(scenario())
+
+
+def test_when_the_drain_time_runs_out_every_question_gets_an_answer_or_restarting(engine, tmp_path):
+    """A burst of mentions far longer to answer than a short drain: when the drain time runs
+    out (as on SIGTERM), each question the bot received is answered or told "I am restarting",
+    once; none goes without a word."""
+    count = 30
+    question = " ".join(["Quels sont les modèles économiques de l'open source ?"] * 30)
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            route = f"/channels/{CHANNEL_ID}/messages"
+            for n in range(count):
+                data = message_create(f"<@{BOT_ID}> {question}", mentions=[BOT_USER])
+                data["id"] = str(900_000_000_000_000_000 + n)
+                await h.fake.push("MESSAGE_CREATE", data)
+            await h.fake.wait_for(route)  # the first answer is out: the others are queued
+            assert not await h.client.inflight.drain(0.2, notice_seconds=30)
+            replies = await h.fake.wait_for(route, count, timeout=60)
+            restarting = message("fr", "restarting")
+            said = [r.body.get("content") for r in replies]
+            answered = [r for r in replies if r.body.get("embeds")]
+            assert said.count(restarting) >= 1 and len(answered) >= 1
+            assert len(answered) + said.count(restarting) == count
+            referenced = [str(r.body["message_reference"]["message_id"]) for r in replies]
+            assert sorted(referenced) == [str(900_000_000_000_000_000 + n) for n in range(count)]
+            await h.settled()
+            assert len(h.fake.of(route)) == count  # once each
+
+    run(scenario())
