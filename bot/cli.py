@@ -1,4 +1,6 @@
-"""The ``playbook`` command: index, ask, chat, sections, eval, serve.
+"""The ``playbook`` command: index, ask, chat, sections, serve, config; ``eval`` and
+``glossary`` live in ``cli_eval``, ``checklist``, ``report`` and ``examples`` in ``cli_team``,
+``discord`` in ``cli_discord``.
 
 Heavy modules are imported inside the commands, so ``playbook --help`` answers at once. Errors a
 user can cause reach them as one clear line and an exit code, never as a traceback.
@@ -8,74 +10,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import textwrap
 import time
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot import __version__
-from bot.app import say
+from bot.cli_common import EXIT_USAGE, ProgressBar, UserError, _stderr, telling
 from bot.cli_discord import DiscordCommandError, add_discord_commands
+from bot.cli_eval import add_eval_commands
+from bot.cli_eval import fusion_params as _params  # noqa: F401  (bench_learning imports it)
 from bot.cli_team import TeamCommandError, add_team_commands
 from bot.config import Settings, load_dotenv, parse_port
-
-if TYPE_CHECKING:
-    from bot.core.retrieval.evaluation import Summary
-
-EXIT_USAGE = 2
-
-
-class UserError(Exception):
-    """A problem the user can fix; shown as one line, exit code 2."""
-
-
-_stderr = say
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr (redrawn in place on a terminal)."""
-
-    def __init__(self, label: str, stream=None) -> None:
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self._last = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        """Show ``done`` of ``total``."""
-        if total == 0:
-            return
-        width = 30
-        filled = width * done // total
-        line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-        if self.tty:
-            print(f"\r{line}", end="" if done < total else "\n", file=self.stream, flush=True)
-        elif done == total and self._last != done:
-            print(line, file=self.stream, flush=True)
-        self._last = done
-
-
-def _telling(quiet: bool) -> dict:
-    """What building an engine tells the terminal: nothing when ``quiet`` (``--json``)."""
-    if quiet:
-        return {"notify": lambda _m: None, "progress": None}
-    return {"notify": _stderr, "progress": ProgressBar("Embedding")}
-
-
-def _engine(settings: Settings, *, quiet: bool = False, params=None):
-    from bot.app import open_engine
-
-    return open_engine(settings, params=params, **_telling(quiet))
 
 
 def _assistant(settings: Settings, *, quiet: bool = False):
     """An assistant for ``ask`` and ``chat``: one person at the terminal."""
     from bot.app import build_assistant
 
-    return build_assistant(settings, shared=False, **_telling(quiet))
+    return build_assistant(settings, shared=False, **telling(quiet))
 
 
 def _cli_asker():
@@ -178,167 +130,6 @@ def cmd_sections(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _params(pairs: Sequence[str]):
-    """``FusionParams`` with the ``name=value`` overrides of ``--param``. Raises ``UserError``
-    naming an unknown parameter or a value of the wrong type."""
-    from dataclasses import fields, replace
-
-    from bot.core.retrieval.search import FusionParams
-
-    defaults = FusionParams()
-    known = {f.name: type(getattr(defaults, f.name)) for f in fields(FusionParams)}
-    changes: dict[str, object] = {}
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        name = name.strip().replace("-", "_")
-        if not sep or name not in known:
-            raise UserError(
-                f"--param {pair!r}: expected NAME=VALUE with NAME one of: {', '.join(known)}"
-            )
-        try:
-            changes[name] = known[name](raw.strip())
-        except ValueError:
-            raise UserError(f"--param {name}: {raw!r} is not a {known[name].__name__}") from None
-    return replace(defaults, **changes)  # type: ignore[arg-type]  # each checked above
-
-
-def _summary_line(summary: Summary) -> str:
-    """One line of ``playbook eval``'s figures for one group of questions."""
-    in_scope = summary["questions"] - summary["out_of_scope"]
-    parts = []
-    if in_scope:
-        parts.append(
-            f"{in_scope} in scope: hit@1 {summary['hit@1']:.3f}, hit@3 {summary['hit@3']:.3f}, "
-            f"MRR {summary['mrr']:.3f}, section@1 {summary['section@1']:.3f}, "
-            f"section@3 {summary['section@3']:.3f}"
-        )
-    if summary["answered_items"]:
-        parts.append(
-            f"answer@1 {summary['answer@1']:.3f}, answer@3 {summary['answer@3']:.3f}, "
-            f"highlight@1 {summary['highlight@1']:.3f} ({summary['answered_items']} spans), "
-            f"first quote {summary['first_quote_chars']:.0f} chars"
-        )
-    kinds = ", ".join(
-        f"{kind} {part['abstained']}/{part['questions']}"
-        for kind, part in sorted(summary["out_of_scope_by_kind"].items())
-        if kind != "unlabelled"
-    )
-    parts.append(
-        f"out of scope abstained {summary['abstained_out_of_scope']}/{summary['out_of_scope']}"
-        + (f" ({kinds})" if kinds else "")
-        + f", hedged {summary['hedged_out_of_scope']}"
-        + f", declined {summary['declined_out_of_scope']}/{summary['out_of_scope']}"
-    )
-    if summary["smalltalk"]:
-        parts.append(
-            f"smalltalk declined {summary['smalltalk_declined']}/{summary['smalltalk']}"
-            f" ({summary['smalltalk_replies']} small-talk replies in all)"
-        )
-    parts.append(f"in scope wrongly abstained {summary['abstained_in_scope']}")
-    if summary["smalltalk_in_scope"]:
-        parts.append(f"in scope taken for small talk {summary['smalltalk_in_scope']}")
-    parts.append(
-        f"in scope hedged {summary['hedged_in_scope']} ({summary['hedged_right']} of them right)"
-    )
-    return "; ".join(parts) + "."
-
-
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    """Score the engine on a labelled question file. With a re-ranker configured
-    (``PLAYBOOK_RERANKER``), the questions are also asked without it, and both summaries are
-    printed (the per-question lines are those of the bot as configured, with it)."""
-    from bot.core.retrieval.evaluation import evaluate, load_questions, summarise
-
-    questions = load_questions(Path(args.file))
-    engine = _engine(settings, quiet=args.json, params=_params(args.param or []))
-    baseline = (
-        summarise(evaluate(engine.without_reranker(), questions)) if engine.reranker else None
-    )
-    outcomes = evaluate(engine, questions)
-    summary = summarise(outcomes)
-    if args.json:
-        print(
-            json.dumps(summary if baseline is None else {**summary, "without_reranker": baseline})
-        )
-        return 0
-    for o in outcomes:
-        wanted = bool(o.question.sections)
-        mark = (
-            ("ok " if o.rank == 1 else f"@{o.rank} " if o.rank else "MISS")
-            if wanted
-            else ("ok " if o.abstained else "ANSWERED")
-        )
-        if wanted and o.question.answers and o.rank == 1 and o.answer_rank != 1:
-            mark = "PASSAGE" if o.answer_rank is None else f"P@{o.answer_rank}"
-        got = "small talk" if o.smalltalk else "abstained" if o.abstained else "-"
-        got = o.cited[0] if o.cited and not o.abstained else got
-        got += " (hedged)" if o.hedged else ""
-        print(f"{mark:8} [{o.language}] {o.question.question}  →  {got}")
-    print()
-    if baseline is not None:
-        print("Without the re-ranker:")
-        _print_summary(baseline)
-        print(f"With the re-ranker {engine.reranker.id} (top {engine.reranker.top}):")
-    _print_summary(summary)
-    return 0
-
-
-def _print_summary(summary: Summary) -> None:
-    """The figures ``playbook eval`` ends with: overall, latency, then by language."""
-    print(f"{summary['questions']} questions. " + _summary_line(summary))
-    print(f"Latency p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms.")
-    # The quality targets hold for each language: the same outcomes, split by the question's.
-    for language, part in summary["by_language"].items():
-        print(f"  {language}: " + _summary_line(part))
-
-
-def cmd_glossary(args: argparse.Namespace, settings: Settings) -> int:
-    """Show the glossary's coverage of the pages, or what it adds to one question."""
-    from bot.core.knowledge.documents import load_pages
-    from bot.core.knowledge.glossary import (
-        GLOSSARY_FILE,
-        GlossaryError,
-        load_glossary,
-        uncovered_words,
-    )
-    from bot.core.language import detect_language
-
-    path = settings.knowledge_dir / GLOSSARY_FILE
-    try:
-        glossary = load_glossary(settings.knowledge_dir)
-    except GlossaryError as exc:
-        _stderr(f"{path}: {exc}")
-        return 1
-    question = " ".join(args.question).strip()
-    if question:
-        expansion = glossary.expand(question)
-        if not expansion.terms:
-            print("No glossary entry matches this question.")
-            return 0
-        print("Also searched: " + ", ".join(t.text for t in expansion.terms))
-        return 0
-    pages, errors = load_pages(
-        settings.knowledge_dir,
-        base_url=settings.base_url,
-        link_root=settings.link_root,
-        max_bytes=settings.max_page_bytes,
-    )
-    for error in errors:
-        _stderr(f"Skipped {error}")
-    texts = [(s.text, detect_language(s.text)) for p in pages for s in p.sections if s.text]
-    missing = uncovered_words(glossary, texts)
-    print(f"{path}: {len(glossary)} {'entry' if len(glossary) == 1 else 'entries'}.")
-    if not missing:
-        print("Every content word of the pages is in an entry.")
-        return 0
-    print(
-        f"{len(missing)} words of the pages are in no entry (sections that use them, most used "
-        "first); add entries for the ones your team says in other words or languages:"
-    )
-    print(textwrap.fill(", ".join(f"{w} ({n})" for w, n in missing), width=100))
-    return 0
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot on the platforms whose credentials are set; without any, the terminal chat."""
     from bot.serve import ServeError, serve
@@ -347,8 +138,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         code = serve(
             settings,
             slack_http=args.slack_http,
-            host=args.host,
-            port=args.port,
+            host=settings.host if args.host is None else args.host,
+            port=settings.port if args.port is None else args.port,
             health_port=args.health_port,
         )
     except ServeError as exc:
@@ -378,6 +169,31 @@ def _health_port(raw: str) -> int:
         return parse_port(raw, "--health-port")
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_serve_command(sub: argparse._SubParsersAction) -> None:
+    """Register ``playbook serve``; its host and ports default to the settings'."""
+    p = sub.add_parser("serve", help="run the bot (terminal chat when no token is set)")
+    p.add_argument(
+        "--slack-http",
+        action="store_true",
+        help="Slack over HTTP (Events API) even when SLACK_APP_TOKEN is set",
+    )
+    p.add_argument("--host", default=None)
+    p.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port of --slack-http (default PLAYBOOK_PORT, 3000; 0: a free port, logged)",
+    )
+    p.add_argument(
+        "--health-port",
+        type=_health_port,
+        default=None,
+        help="port of /healthz and /metrics (default PLAYBOOK_HEALTH_PORT, 9090; 0: off; "
+        "auto: a free port, logged)",
+    )
+    p.set_defaults(func=cmd_serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -410,51 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sections", help="list the sections with their anchors and links")
     p.set_defaults(func=cmd_sections)
 
-    p = sub.add_parser(
-        "eval",
-        help="score the answers on a labelled question file (with PLAYBOOK_RERANKER set: "
-        "with and without the re-ranker)",
-    )
-    p.add_argument(
-        "file", help="YAML list of {question, sections} (or section, page, answer, kind)"
-    )
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.add_argument(
-        "--param",
-        action="append",
-        metavar="NAME=VALUE",
-        help="try a retrieval weight without editing code (repeatable)",
-    )
-    p.set_defaults(func=cmd_eval)
+    add_eval_commands(sub)
 
-    p = sub.add_parser(
-        "glossary",
-        help="list the pages' words the glossary lacks, or what it adds to a question",
-    )
-    p.add_argument("question", nargs="*", help="a question to expand (optional)")
-    p.set_defaults(func=cmd_glossary)
-
-    p = sub.add_parser("serve", help="run the bot (terminal chat when no token is set)")
-    p.add_argument(
-        "--slack-http",
-        action="store_true",
-        help="Slack over HTTP (Events API) even when SLACK_APP_TOKEN is set",
-    )
-    p.add_argument("--host", default=os.environ.get("PLAYBOOK_HOST", "127.0.0.1"))
-    p.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get("PLAYBOOK_PORT", "3000")),
-        help="port of --slack-http (default PLAYBOOK_PORT, 3000; 0: a free port, logged)",
-    )
-    p.add_argument(
-        "--health-port",
-        type=_health_port,
-        default=None,
-        help="port of /healthz and /metrics (default PLAYBOOK_HEALTH_PORT, 9090; 0: off; "
-        "auto: a free port, logged)",
-    )
-    p.set_defaults(func=cmd_serve)
+    _add_serve_command(sub)
     add_team_commands(sub)
     add_discord_commands(sub)
     p = sub.add_parser("config", help="print the effective configuration (secrets masked)")
@@ -478,6 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.core.team.progress import ItemNotFound
     from bot.core.team.report import ReportError
 
+    settings: Settings | None = None
     try:
         load_dotenv()  # platform variables (SLACK_*, DISCORD_*) may come from .env too
         settings = Settings.from_env()
@@ -503,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _stderr("")
         return 130
     except Exception as exc:  # the last line of defence: no traceback for users
-        if os.environ.get("PLAYBOOK_DEBUG"):
+        if settings is not None and settings.debug:
             raise
         _stderr(
             f"playbook: unexpected error ({type(exc).__name__}: {exc}). "

@@ -9,7 +9,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 MAX_QUESTION_CHARS = 2000
-_ZERO_ALLOWED = {"rate_limit_per_minute", "health_port", "watch_seconds", "drain_seconds"}
+_ZERO_ALLOWED = {"rate_limit_per_minute", "port", "watch_seconds", "drain_seconds"}
+MAX_PORT = 65535
 # PLAYBOOK_HEALTH_PORT=auto (or --health-port auto): a free port that the system picks when
 # the endpoint starts, named in the log line "Health: http://HOST:PORT/healthz". For several
 # bots on one machine, and for tests, which must not guess a free port before the bot binds it.
@@ -50,6 +51,10 @@ class Settings:
     slack_thread_followups: bool = True  # answer later messages of a thread without a mention
     discord_message_content: bool = True  # ask Discord for the privileged message-content intent
     log_format: str = "text"  # or "json": one JSON object per log line
+    # Address and port of Slack's HTTP endpoint (``serve --slack-http``); ``--host`` and
+    # ``--port`` win over them. Port 0: a free port the system picks, named in the log.
+    host: str = "127.0.0.1"
+    port: int = 3000
     health_host: str = "127.0.0.1"
     health_port: int = 9090  # /healthz and /metrics while serving; 0: off; AUTO_PORT: any
     watch_seconds: int = 5  # how often serve looks for knowledge changes; 0 turns it off
@@ -61,6 +66,7 @@ class Settings:
     header_timeout_seconds: int = 10
     admins: str = ""  # comma-separated user ids allowed to /playbook reindex
     max_page_kb: int = 4096  # a page larger than this is skipped (and named) when indexing
+    debug: bool = False  # an unexpected error shows its traceback instead of one line
 
     @property
     def link_root(self) -> str:
@@ -106,16 +112,23 @@ class Settings:
             elif field.name == "health_port":
                 kwargs[field.name] = parse_port(raw, f"PLAYBOOK_{field.name.upper()}")
             elif isinstance(default, int):
-                try:
-                    floor = 0 if field.name in _ZERO_ALLOWED else 1
-                    kwargs[field.name] = max(floor, int(raw))
-                except ValueError as exc:
-                    raise ValueError(
-                        f"PLAYBOOK_{field.name.upper()} must be a whole number, got {raw!r}"
-                    ) from exc
+                kwargs[field.name] = _whole_number(field.name, raw)
             else:
                 kwargs[field.name] = raw
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _whole_number(name: str, raw: str) -> int:
+    """The value of the number setting ``name``: at least 1 (0 where it means "off" or "any
+    free port"), a port at most ``MAX_PORT``. Raises ``ValueError`` naming the variable."""
+    variable = f"PLAYBOOK_{name.upper()}"
+    try:
+        value = max(0 if name in _ZERO_ALLOWED else 1, int(raw))
+    except ValueError as exc:
+        raise ValueError(f"{variable} must be a whole number, got {raw!r}") from exc
+    if name == "port" and value > MAX_PORT:
+        raise ValueError(f"{variable} must be a port number (0 to {MAX_PORT}), got {raw!r}")
+    return value
 
 
 def parse_port(raw: str, name: str = "the port") -> int:
@@ -125,9 +138,12 @@ def parse_port(raw: str, name: str = "the port") -> int:
     if value == "auto":
         return AUTO_PORT
     try:
-        return max(0, int(value))
+        port = max(0, int(value))
     except ValueError:
         raise ValueError(f"{name} must be a port number or auto, got {raw!r}") from None
+    if port > MAX_PORT:
+        raise ValueError(f"{name} must be a port number (0 to {MAX_PORT}) or auto, got {raw!r}")
+    return port
 
 
 def _boolean(raw: str, name: str) -> bool:
