@@ -9,12 +9,11 @@ import sys
 import time
 from urllib.parse import unquote, urlsplit
 
-from bot.config import PLATFORM_VARIABLES
+from bot.config import PLATFORM_VARIABLES, Settings
 
-SECRET_VARIABLES = (
-    *(v for v in PLATFORM_VARIABLES if "TOKEN" in v or "SECRET" in v),
-    "PLAYBOOK_USER_SALT",
-)
+# The platforms' secrets, read from the environment (the platforms name them); the bot's own
+# (the salt, the database password) come from ``Settings``.
+SECRET_VARIABLES = tuple(v for v in PLATFORM_VARIABLES if "TOKEN" in v or "SECRET" in v)
 
 
 class Redactor(logging.Formatter):
@@ -37,11 +36,12 @@ class Redactor(logging.Formatter):
         return line
 
 
-def secret_values(environ: dict[str, str] | None = None) -> list[str]:
-    """The secrets of the environment: tokens, signing secret, salt, the database password."""
+def secret_values(settings: Settings, environ: dict[str, str] | None = None) -> list[str]:
+    """The secrets to redact: the platforms' tokens and signing secret (from ``environ``,
+    default ``os.environ``), the salt and the database password (from ``settings``)."""
     env = os.environ if environ is None else environ
-    values = [env.get(v, "") for v in SECRET_VARIABLES]
-    url = env.get("PLAYBOOK_DATABASE_URL", "")
+    values = [env.get(v, "") for v in SECRET_VARIABLES] + [settings.user_salt]
+    url = settings.database_url
     password = urlsplit(url).password if "://" in url else None
     if password:
         values += [password, unquote(password)]
@@ -79,11 +79,12 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(log_format: str = "text") -> None:
-    """Log INFO and above to stderr, as text or JSON, with the platform secrets redacted."""
+def configure_logging(settings: Settings) -> None:
+    """Log INFO and above to stderr, as text or JSON (``settings.log_format``), with the
+    secrets redacted."""
     handler = logging.StreamHandler(sys.stderr)
-    inner = JsonFormatter() if log_format == "json" else TextFormatter()
-    handler.setFormatter(Redactor(inner, secret_values()))
+    inner = JsonFormatter() if settings.log_format == "json" else TextFormatter()
+    handler.setFormatter(Redactor(inner, secret_values(settings)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)

@@ -297,7 +297,7 @@ def serve(
 
     if not (os.environ.get("SLACK_BOT_TOKEN") or os.environ.get("DISCORD_TOKEN")):
         return None
-    configure_logging(settings.log_format)
+    configure_logging(settings)
     port_for_health = settings.health_port if health_port is None else health_port
     return asyncio.run(
         run_platforms(settings, http=slack_http, host=host, port=port, health_port=port_for_health)

@@ -1,12 +1,15 @@
 import json
 import logging
 
+from bot.config import Settings
 from bot.logs import JsonFormatter, Redactor, TextFormatter, secret_values
 
 TOKEN = "xoxb-1234-secret-token"
+SALT = "a-salt-of-the-team"
 ENV = {
     "SLACK_BOT_TOKEN": TOKEN,
     "PLAYBOOK_DATABASE_URL": "postgresql+psycopg://bot:pa%2Fss-word@db/playbook",
+    "PLAYBOOK_USER_SALT": SALT,
 }
 
 
@@ -23,8 +26,8 @@ def _record(message: str, *, fields: dict | None = None, error: Exception | None
 
 
 def test_secrets_are_redacted_in_exceptions_and_fields_in_both_formats():
-    secrets = secret_values(ENV)
-    assert "pa/ss-word" in secrets and "pa%2Fss-word" in secrets
+    secrets = secret_values(Settings.from_env(ENV, env_file=None), ENV)
+    assert "pa/ss-word" in secrets and "pa%2Fss-word" in secrets and SALT in secrets
     for inner in (TextFormatter(), JsonFormatter()):
         redactor = Redactor(inner, secrets)
         line = redactor.format(
