@@ -373,14 +373,14 @@ def test_front_matter_nested_thousands_deep_is_named_and_the_rest_loads(tmp_path
 def test_an_unexpected_failure_on_one_page_names_it_and_the_rest_loads(tmp_path, monkeypatch):
     import bot.core.knowledge.documents as documents
 
-    real = documents._blocks_and_headings
+    real = documents.blocks_and_headings
 
     def failing(body):
         if "boom" in body:
             raise KeyError("boom")
         return real(body)
 
-    monkeypatch.setattr(documents, "_blocks_and_headings", failing)
+    monkeypatch.setattr(documents, "blocks_and_headings", failing)
     (tmp_path / "good.md").write_text("---\ntitle: Good\n---\n## A\nFine text.\n")
     (tmp_path / "bad.md").write_text("## A\nboom\n")
     pages, errors = load_pages(tmp_path)
