@@ -359,7 +359,7 @@ def test_one_vote_per_user_and_answer_the_latest_counts(db_url):
 
 def test_mentions_never_reach_the_question_log(db_url):
     from bot.core.db import questions_table
-    from bot.core.team.store import strip_mentions
+    from bot.core.team.taught_rows import strip_mentions
 
     assert (
         strip_mentions("<@U0BOB> et <#C1|général>, quel modèle ? <!here>") == "et , quel modèle ?"

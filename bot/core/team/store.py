@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,14 +24,12 @@ from bot.core.db import (
     aware,
     feedback_table,
     inserted_id,
-    learned_table,
-    meta_table,
     now,
     progress_table,
     questions_table,
 )
-from bot.core.knowledge.examples import example_key
-from bot.core.team.learning import Taught
+from bot.core.team.salt import user_salt
+from bot.core.team.taught_rows import LearnedRows, strip_mentions
 
 
 class CitedPassage(TypedDict):
@@ -83,24 +78,9 @@ def conversation_key(platform: str, workspace: str, channel: str) -> str:
     return f"{platform}:{workspace}:{channel}"
 
 
-# Slack's <@U123>, <@U123|name>, <#C123|name>, <!here>; Discord's <@123>, <@!123>, <@&123>,
-# <#123>: who or where a question named is not kept with it.
-_MENTION = re.compile(r"<(?:@[!&]?|#|!)[A-Za-z0-9_.-]+(?:\|[^>]*)?>")
-
-
-def question_key(text: str) -> str:
-    """A question compared loosely (``examples.example_key``, mentions left out), cut to fit
-    its column."""
-    return example_key(strip_mentions(text))[:255]
-
-
-def strip_mentions(text: str) -> str:
-    """``text`` without platform mentions of people, roles or channels."""
-    return " ".join(_MENTION.sub(" ", text).split())
-
-
-class Store:
-    """Checklist progress, feedback and question log in one database."""
+class Store(LearnedRows):
+    """Checklist progress, feedback, the question log and the taught examples (``LearnedRows``)
+    in one database."""
 
     def __init__(
         self,
@@ -113,50 +93,12 @@ class Store:
         self.database = Database(url)  # the chat memory writes to it too
         self.engine = self.database.engine
         self.retention_days = retention_days
-        self.warnings: list[str] = []  # what the operator should know (said once at start)
-        self._salt = self._user_salt(salt, salt_file)
+        # the salt of the user hashes, and what the operator should know (said once at start)
+        self._salt, self.warnings = user_salt(self.database, salt, salt_file)
 
     def close(self) -> None:
         """Release the database connections."""
         self.database.close()
-
-    # --- privacy -------------------------------------------------------------------------
-    def _user_salt(self, configured: str, salt_file: Path | None) -> str:
-        """The salt of the user hashes, never kept in the database beside them: the
-        configured secret; else the salt file (made, readable by this user only, on first
-        use); else a salt for this process only. A salt an older version kept in the
-        database moves to the file (or is dropped when a secret is configured)."""
-        legacy = self._take_legacy_salt()
-        if configured:
-            if legacy:
-                self.warnings.append(
-                    "Removed the user-id salt an older version kept in the database "
-                    "(PLAYBOOK_USER_SALT is set)."
-                )
-            return configured
-        if salt_file is None:
-            return legacy or secrets.token_hex(16)
-        if salt_file.is_file():
-            return salt_file.read_text(encoding="utf-8").strip()
-        salt = legacy or secrets.token_hex(16)
-        salt_file.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(salt_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(salt + "\n")
-        self.warnings.append(
-            f"PLAYBOOK_USER_SALT is not set: user ids are hashed with a salt kept in {salt_file} "
-            "(readable by this user only). Set PLAYBOOK_USER_SALT to a secret of your own."
-        )
-        return salt
-
-    def _take_legacy_salt(self) -> str | None:
-        """The salt an older version stored in the database, removed from it."""
-        with self.engine.begin() as conn:
-            row = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "salt")).first()
-            if row is None:
-                return None
-            conn.execute(delete(meta_table).where(meta_table.c.key == "salt"))
-            return str(row[0])
 
     def replaced(self) -> bool:
         """Whether the SQLite file was deleted or replaced since it was opened."""
@@ -323,89 +265,6 @@ class Store:
         """Delete log, feedback, stored answers and event records older than the retention
         period. Returns how many rows went."""
         return self.database.purge(self.retention_days, now)
-
-    # --- learned examples ----------------------------------------------------------------
-    def teach(
-        self,
-        *,
-        knowledge: str,
-        question: str,
-        section: str,
-        section_title: str,
-        weight: float,
-        user: str,
-        platform: str,
-        at: datetime | None = None,
-    ) -> int:
-        """Store ``user``'s word on ``question``: ``section`` answers it (``""``: nothing in
-        the knowledge base does). Replaces the same user's earlier word on the same question.
-        Returns the row's id."""
-        text = strip_mentions(question)
-        key = question_key(text)
-        user_hash = self.user_hash(user)
-        with self.engine.begin() as conn:
-            conn.execute(
-                delete(learned_table).where(
-                    learned_table.c.knowledge == knowledge,
-                    learned_table.c.question_key == key,
-                    learned_table.c.user_hash == user_hash,
-                )
-            )
-            result = conn.execute(
-                learned_table.insert().values(
-                    knowledge=knowledge,
-                    question_key=key,
-                    question=text,
-                    section=section,
-                    section_title=section_title,
-                    weight=weight,
-                    user_hash=user_hash,
-                    platform=platform,
-                    taught_at=at or now(),
-                )
-            )
-        return int(inserted_id(result))
-
-    def taught(self, knowledge: str) -> list[Taught]:
-        """Every row taught for ``knowledge``, oldest first."""
-        query = (
-            select(learned_table)
-            .where(learned_table.c.knowledge == knowledge)
-            .order_by(learned_table.c.id)
-        )
-        with self.engine.connect() as conn:
-            return [
-                Taught(
-                    id=row.id,
-                    question=row.question,
-                    question_key=row.question_key,
-                    section=row.section,
-                    section_title=row.section_title,
-                    weight=float(row.weight),
-                    user_hash=row.user_hash,
-                    platform=row.platform,
-                    taught_at=aware(row.taught_at),
-                )
-                for row in conn.execute(query)
-            ]
-
-    def taught_version(self, knowledge: str) -> tuple[int, int]:
-        """``(rows, highest id)`` taught for ``knowledge``: changes whenever a row is added
-        or removed, so a replica knows when to read them again."""
-        query = select(func.count(), func.max(learned_table.c.id)).where(
-            learned_table.c.knowledge == knowledge
-        )
-        with self.engine.connect() as conn:
-            count, top = conn.execute(query).one()
-        return int(count), int(top or 0)
-
-    def forget_rows(self, ids: list[int]) -> int:
-        """Remove the taught rows ``ids``. Returns how many went."""
-        if not ids:
-            return 0
-        with self.engine.begin() as conn:
-            result = conn.execute(delete(learned_table).where(learned_table.c.id.in_(ids)))
-        return int(result.rowcount or 0)
 
     def questions(self, since: datetime | None = None) -> list[LoggedQuestion]:
         """Logged questions (oldest first), each a dict of the table's columns."""
