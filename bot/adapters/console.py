@@ -6,15 +6,10 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
-from bot.core.messages import message
-from bot.core.retrieval.engine import EmptyQuestion
-from bot.core.team.checklists import Checklist
-from bot.core.team.learning import choice_labels, taught_text
-from bot.core.team.progress import ChecklistState
-from bot.core.types import Answer
+from bot.core import ANSWER, APOLOGY, MENU, NONE_CHOICE, Conversation, Reply
 
 if TYPE_CHECKING:
-    from bot.core.assistant import Asker, Assistant
+    from bot.core import Answer, Asker, Assistant, Checklist, ChecklistState
 
 
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
@@ -46,51 +41,53 @@ def render_text(answer: Answer, *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _ask_which_section(
-    assistant: Assistant, answer: Answer, asker: Asker, read: Callable[[str], str], out: TextIO
+def _pick_section(
+    conversation: Conversation, menu: Reply, asker: Asker, read: Callable[[str], str], out: TextIO
 ) -> None:
-    """After /bad: the closest sections, numbered, and "0" for none; the choice is kept as
-    what answers the question (Enter keeps nothing)."""
-    choices = assistant.closest_sections(answer.question)
-    lang = answer.language
-    print(message(lang, "which_section"), file=out)
-    for number, label in enumerate(choice_labels(choices), start=1):
-        print(f"  {number}. {label}", file=out)
-    print(f"  0. {message(lang, 'none_covers')}", file=out)
+    """After /bad: the menu of the closest sections, numbered, and "0" for none; the choice
+    goes to the chat, which keeps it as what answers the question (Enter keeps nothing)."""
+    *sections, none = menu.choices
+    print(menu.text, file=out)
+    for number, choice in enumerate(sections, start=1):
+        print(f"  {number}. {choice.label}", file=out)
+    print(f"  0. {none.label}", file=out)
     try:
         picked = read("number (Enter: skip) › ").strip()
     except (EOFError, KeyboardInterrupt):
         return
     if not picked:
         return
-    if not picked.isdigit() or int(picked) > len(choices):
+    if not picked.isdigit() or int(picked) > len(sections):
         print(f"No choice {picked!r}; nothing kept.", file=out)
         return
-    key = choices[int(picked) - 1][0] if int(picked) else None
-    print(taught_text(lang, assistant.teach(answer.question, key, asker)), file=out)
+    value = sections[int(picked) - 1].value if int(picked) else NONE_CHOICE
+    print(conversation.pick(menu.answer_id, value, asker).text, file=out)
 
 
 def _rate(
-    assistant: Assistant,
-    last: Answer | None,
+    conversation: Conversation,
+    last: str | None,
     asker: Asker,
     good: bool,
     comment: str,
     read: Callable[[str], str],
     out: TextIO,
 ) -> None:
-    """``/good`` or ``/bad [comment]``: store the vote on the last answer; after ``/bad``,
-    ask which section answers it."""
+    """``/good`` or ``/bad [comment]`` on the last answer (kept under ``last``): the chat
+    stores the vote; after ``/bad``, it offers the sections to pick from."""
     if last is None:
         print("Ask a question first; /good or /bad then rates its answer.", file=out)
         return
-    saved = assistant.feedback(last, 1 if good else -1, asker, comment or None)
-    if saved is None:
+    reply = conversation.vote(last, good, asker, comment=comment or None)
+    if reply.kind == APOLOGY:
         print("Sorry, the feedback could not be saved (the database failed).", file=out)
         return
+    if not reply.answer_id:  # not about the answer: it is gone
+        print(reply.text, file=out)
+        return
     print("Thanks, your feedback is saved.", file=out)
-    if not good:
-        _ask_which_section(assistant, last, asker, read, out)
+    if reply.kind == MENU:
+        _pick_section(conversation, reply, asker, read, out)
 
 
 def chat(
@@ -109,7 +106,8 @@ def chat(
         file=out,
     )
     engine = assistant.engine
-    last: Answer | None = None
+    conversation = Conversation(assistant)
+    last: str | None = None  # the id of the last answer, for /good and /bad
     while True:
         try:
             line = read("\n› ").strip()
@@ -127,19 +125,19 @@ def chat(
             for citation in engine.index.sections:
                 print(f"{citation.label} — {citation.link}", file=out)
         elif command in ("/good", "/bad"):
-            _rate(assistant, last, asker, command == "/good", rest.strip(), read, out)
+            _rate(conversation, last, asker, command == "/good", rest.strip(), read, out)
         elif command.startswith("/"):
             print(
                 f"Unknown command {command!r}. Commands: /help, /sections, /good, /bad, /quit.",
                 file=out,
             )
         else:
-            try:
-                last = assistant.ask(line, asker)
-            except EmptyQuestion as exc:
-                print(str(exc), file=out)
-                continue
-            print(render_text(last, color=color), file=out)
+            reply = conversation.compose(line, asker, durable=False)  # one person: no database
+            if reply.kind == ANSWER and reply.answer is not None:
+                last = reply.answer_id
+                print(render_text(reply.answer, color=color), file=out)
+            else:
+                print(reply.text, file=out)
 
 
 def render_checklist(state: ChecklistState) -> str:

@@ -27,17 +27,24 @@ from bot.adapters.discord_components import (
     FeedbackButton,
     TeachSelect,
     checklist_view,
-    discord_conversation,
+    discord_asker,
     reply_message,
 )
 from bot.adapters.discord_render import NO_MENTIONS, checklist_embed, cut, escape
-from bot.core.assistant import Asker, Assistant
-from bot.core.conversation import APOLOGY, RESTARTING, Conversation, Reply
-from bot.core.inflight import InFlight
-from bot.core.language import COMMAND_LANGUAGE, command_language
+from bot.core import (
+    APOLOGY,
+    CHECKLIST,
+    CHECKLISTS,
+    COMMAND_LANGUAGE,
+    RESTARTING,
+    Admin,
+    Asker,
+    Assistant,
+    Conversation,
+    InFlight,
+    Reply,
+)
 from bot.core.messages import message
-from bot.core.team.progress import ProgressNotSaved
-from bot.core.types import Admin
 
 log = logging.getLogger("playbook.discord")
 
@@ -224,7 +231,7 @@ async def on_ask(interaction: discord.Interaction, question: str, private: bool 
     """``/ask``: the conversation's turn, in the channel or to the asker alone; Discord is
     told "thinking" when the answer takes longer than ``DEFER_AFTER``."""
     client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
-    asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
+    asker = discord_asker(interaction)
 
     async def think() -> None:  # Discord wants a first word within 3 s
         await interaction.response.defer(ephemeral=private, thinking=True)
@@ -247,34 +254,30 @@ async def on_checklist(
     or the checklist with the channel's progress (cleared first with ``reset``) and its menu,
     in the language of the name typed."""
     client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
-    language = command_language(name or "")
-    if not name:
-        lines = [f"`{c.id}` — {escape(c.title)}" for c in client.assistant.checklists.checklists]
-        heading = message(language, "checklists_heading")
-        await interaction.response.send_message(
-            cut(heading + "\n" + "\n".join(lines), 2000), ephemeral=True
-        )
-        return
-    found = client.assistant.board.find(name)
-    if found.checklist is None:
-        closest = ", ".join(f"`{c.id}` ({escape(c.title)})" for c in found.suggestions)
-        text = message(language, "no_checklist_named", name=escape(name), closest=closest)
-        await interaction.response.send_message(cut(text, 2000), ephemeral=True)
-        return
-    conversation = discord_conversation(interaction.guild_id, interaction.channel_id)
-    board = client.assistant.board
-    try:
-        state = await asyncio.to_thread(
-            board.reset if reset else board.state, conversation, found.checklist
-        )
-    except ProgressNotSaved:  # logged once by the board; the asker is told
-        await interaction.response.send_message(message(language, "sorry"), ephemeral=True)
-        return
-    await interaction.response.send_message(
-        embed=checklist_embed(state, language),
-        view=checklist_view(state, language),
-        allowed_mentions=NO_MENTIONS,
+    chat = client.conversation
+    reply = await asyncio.to_thread(
+        chat.checklist, name or "", discord_asker(interaction), reset=reset
     )
+    if reply.kind == CHECKLIST and reply.state is not None:
+        await interaction.response.send_message(
+            embed=checklist_embed(reply.state, reply.language),
+            view=checklist_view(reply.state, reply.language),
+            allowed_mentions=NO_MENTIONS,
+        )
+        return
+    text = checklists_text(reply) if reply.kind == CHECKLISTS else reply.text
+    await interaction.response.send_message(cut(text, 2000), ephemeral=True)
+
+
+def checklists_text(reply: Reply) -> str:
+    """A list of checklists: all of them, or the closest ones to the name asked for."""
+    if reply.asked:
+        closest = ", ".join(f"`{c.id}` ({escape(c.title)})" for c in reply.checklists)
+        return message(
+            reply.language, "no_checklist_named", name=escape(reply.asked), closest=closest
+        )
+    lines = [f"`{c.id}` — {escape(c.title)}" for c in reply.checklists]
+    return message(reply.language, "checklists_heading") + "\n" + "\n".join(lines)
 
 
 async def complete_checklist_name(
@@ -284,7 +287,7 @@ async def complete_checklist_name(
     client: PlaybookDiscord = interaction.client  # type: ignore[assignment]
     return [
         app_commands.Choice(name=cut(c.title, 100), value=c.id)
-        for c in client.assistant.checklists.complete(current)
+        for c in client.conversation.checklist_names(current)
     ]
 
 

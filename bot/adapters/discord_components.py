@@ -1,8 +1,9 @@
-"""Discord's message components and what they do: 👍/👎 on an answer (``FeedbackButton``), the
-menu of sections after 👎 (``TeachSelect``), the menu that ticks a checklist's items
-(``ChecklistSelect``), and the views that carry them. Each is a dynamic item: its custom id
-carries what it needs (the answer id; the checklist id and language), so the buttons and menus
-of earlier messages keep working after a restart."""
+"""Discord's message components: 👍/👎 on an answer (``FeedbackButton``), the menu of sections after
+👎 (``TeachSelect``), the menu that ticks a checklist's items (``ChecklistSelect``), and the
+views that carry them. What a click does is the chat's (``Conversation.vote``, ``pick``,
+``select``); here it is decoded and its reply rendered (``show``). Each is a dynamic item: its
+custom id carries what it needs (the answer id; the checklist id and language), so the buttons
+and menus of earlier messages keep working after a restart."""
 
 from __future__ import annotations
 
@@ -20,15 +21,20 @@ from bot.adapters.discord_render import (
     feedback_labels,
     plain,
 )
-from bot.core.assistant import Asker, Assistant
-from bot.core.conversation import Reply
-from bot.core.knowledge.sections import digest
-from bot.core.language import COMMAND_LANGUAGE
+from bot.core import (
+    CHECKLIST,
+    COMMAND_LANGUAGE,
+    MENU,
+    NONE_CHOICE,
+    TEXT,
+    Asker,
+    ChecklistState,
+    Conversation,
+    Reply,
+)
 from bot.core.messages import message
-from bot.core.team.learning import NONE_CHOICE, choice_labels, taught_text
-from bot.core.team.progress import ChecklistState, ProgressNotSaved
-from bot.core.team.store import conversation_key
-from bot.core.types import Answer, Citation
+
+MENU_CHOICES = 24  # sections offered after 👎 (25 options at most, "None" the last)
 
 
 def _selected(interaction: discord.Interaction) -> list[str]:
@@ -38,16 +44,42 @@ def _selected(interaction: discord.Interaction) -> list[str]:
     return [str(v) for v in values] if isinstance(values, list) else []
 
 
-async def _recalled(
-    interaction: discord.Interaction, answer_id: str
-) -> tuple[Assistant, Answer | None]:
-    """The assistant and the answer a button or menu belongs to; when the answer has
-    expired, the user is told so (and ``None`` comes back)."""
-    assistant: Assistant = interaction.client.assistant  # type: ignore[attr-defined]
-    answer = await asyncio.to_thread(assistant.recall, answer_id)
-    if answer is None:
-        await interaction.response.send_message(message("en", "gone"), ephemeral=True)
-    return assistant, answer
+def discord_asker(interaction: discord.Interaction) -> Asker:
+    """Who acted, and where: the channel, the user, the guild (``dm`` for a direct message)
+    and the name Discord shows."""
+    return Asker(
+        "discord",
+        str(interaction.channel_id or ""),
+        str(interaction.user.id),
+        str(interaction.guild_id or "dm"),
+        interaction.user.display_name,
+    )
+
+
+def _chat(interaction: discord.Interaction) -> Conversation:
+    """The conversation of the client the interaction came to."""
+    conversation: Conversation = interaction.client.conversation  # type: ignore[attr-defined]
+    return conversation
+
+
+async def show(interaction: discord.Interaction, reply: Reply) -> None:
+    """Render the chat's ``reply`` to a click or a pick: a checklist or a ``text`` takes the
+    place of the message acted on; a menu and any other word go to the user alone."""
+    if reply.kind == CHECKLIST and reply.state is not None:
+        await interaction.response.edit_message(
+            embed=checklist_embed(reply.state, reply.language),
+            view=checklist_view(reply.state, reply.language),
+            allowed_mentions=NO_MENTIONS,
+        )
+    elif reply.kind == TEXT:
+        await interaction.response.edit_message(
+            content=reply.text, view=None, allowed_mentions=NO_MENTIONS
+        )
+    else:
+        view = teach_view(reply) if reply.kind == MENU else discord.utils.MISSING
+        await interaction.response.send_message(
+            reply.text, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
 
 class FeedbackButton(
@@ -73,29 +105,15 @@ class FeedbackButton(
         return cls(match["vote"], match["id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        """Store the vote and thank the clicker privately."""
-        assistant, answer = await _recalled(interaction, self.answer_id)
-        if answer is None:
-            return
-        asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
-        vote = 1 if self.vote == "up" else -1
-        saved = await asyncio.to_thread(
-            assistant.feedback, answer, vote, asker, None, self.answer_id
+        """The chat's reply to the vote: thanks, or the menu of sections after 👎."""
+        reply = await asyncio.to_thread(
+            _chat(interaction).vote,
+            self.answer_id,
+            self.vote == "up",
+            discord_asker(interaction),
+            menu_size=MENU_CHOICES,
         )
-        if saved is not None and vote < 0:
-            choices = await asyncio.to_thread(assistant.closest_sections, answer.question, 24)
-            await interaction.response.send_message(
-                message(answer.language, "which_section"),
-                view=teach_view(answer.language, self.answer_id, choices),
-                ephemeral=True,
-                allowed_mentions=NO_MENTIONS,
-            )
-            return
-        await interaction.response.send_message(
-            message(answer.language, "feedback_thanks" if saved is not None else "sorry"),
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
-        )
+        await show(interaction, reply)
 
 
 class TeachSelect(
@@ -118,35 +136,24 @@ class TeachSelect(
         return cls(match["id"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        """Keep the pick and say what was kept, in place of the menu."""
-        assistant, answer = await _recalled(interaction, self.answer_id)
-        if answer is None:
-            return
+        """The chat keeps the pick; what was kept takes the place of the menu."""
         picked = (_selected(interaction) or [NONE_CHOICE])[0]
-        key = None if picked == NONE_CHOICE else assistant.section_key(picked)
-        if picked != NONE_CHOICE and key is None:
-            text = message(answer.language, "section_gone")
-        else:
-            asker = Asker("discord", str(interaction.channel_id), str(interaction.user.id))
-            taught = await asyncio.to_thread(assistant.teach, answer.question, key, asker)
-            text = taught_text(answer.language, taught)
-        await interaction.response.edit_message(
-            content=text, view=None, allowed_mentions=NO_MENTIONS
+        chat = _chat(interaction)
+        reply = await asyncio.to_thread(
+            chat.pick, self.answer_id, picked, discord_asker(interaction)
         )
+        await show(interaction, reply)
 
 
-def teach_view(lang: str, answer_id: str, choices: list[tuple[str, Citation]]) -> discord.ui.View:
-    """The menu of sections offered after 👎 (at most 24, and "None")."""
+def teach_view(reply: Reply) -> discord.ui.View:
+    """The menu of the reply's choices after 👎 (the closest sections, and "None")."""
     options = [
-        discord.SelectOption(label=label[:100], value=digest(key))
-        for label, (key, _c) in zip(choice_labels(choices[:24]), choices[:24], strict=True)
+        discord.SelectOption(label=choice.label[:100], value=choice.value)
+        for choice in reply.choices
     ]
-    options.append(
-        discord.SelectOption(label=message(lang, "none_covers")[:100], value=NONE_CHOICE)
-    )
     view = discord.ui.View(timeout=None)
-    select = TeachSelect(answer_id, options)
-    select.item.placeholder = message(lang, "choose_section")
+    select = TeachSelect(reply.answer_id, options)
+    select.item.placeholder = message(reply.language, "choose_section")
     view.add_item(select)
     return view
 
@@ -189,40 +196,17 @@ class ChecklistSelect(
         return cls(match["id"], match["language"] or COMMAND_LANGUAGE)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        """Store the ticks and unticks, then update the message for everyone; when the
-        database cannot take them, the user alone is told so."""
-        assistant: Assistant = interaction.client.assistant  # type: ignore[attr-defined]
-        checklist = assistant.checklists.get(self.checklist_id)
-        if checklist is None:
-            await interaction.response.send_message(
-                message(self.language, "checklist_gone"), ephemeral=True
-            )
-            return
-        try:
-            state = await asyncio.to_thread(
-                assistant.board.select,
-                discord_conversation(interaction.guild_id, interaction.channel_id),
-                checklist,
-                set(_selected(interaction)),
-                str(interaction.user.id),
-                interaction.user.display_name,
-                offered=MAX_OPTIONS,
-            )
-        except ProgressNotSaved:  # logged once by the board
-            await interaction.response.send_message(
-                message(self.language, "sorry"), ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
-            return
-        await interaction.response.edit_message(
-            embed=checklist_embed(state, self.language),
-            view=checklist_view(state, self.language),
-            allowed_mentions=NO_MENTIONS,
+        """The chat stores the ticks and unticks; the message is updated for everyone, or
+        the user alone is told why not."""
+        reply = await asyncio.to_thread(
+            _chat(interaction).select,
+            self.checklist_id,
+            set(_selected(interaction)),
+            discord_asker(interaction),
+            self.language,
+            offered=MAX_OPTIONS,
         )
-
-
-def discord_conversation(guild_id: int | None, channel_id: int | None) -> str:
-    """The progress key of a Discord channel (``dm`` for direct messages)."""
-    return conversation_key("discord", str(guild_id or "dm"), str(channel_id or ""))
+        await show(interaction, reply)
 
 
 def reply_message(reply: Reply) -> dict[str, Any]:

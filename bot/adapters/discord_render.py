@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import discord
 
+from bot.core import Answer, ChecklistState, Citation, Quote
 from bot.core.messages import message
-from bot.core.team.progress import ChecklistState
-from bot.core.types import Answer, Citation, Quote
 
 MAX_CONTENT = 2000
 MAX_TITLE = 256

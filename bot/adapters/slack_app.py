@@ -32,12 +32,8 @@ from bot.adapters.slack_middleware import hold_listeners, request_guard
 from bot.adapters.slack_questions import QuestionListeners
 from bot.adapters.slack_render import escape
 from bot.adapters.slack_replies import slack_error
-from bot.core.assistant import Assistant
-from bot.core.conversation import Conversation
-from bot.core.inflight import InFlight
-from bot.core.language import command_language
+from bot.core import Admin, Assistant, Conversation, InFlight, command_language
 from bot.core.messages import message
-from bot.core.types import Admin
 
 log = logging.getLogger("playbook.slack")
 

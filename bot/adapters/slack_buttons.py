@@ -1,6 +1,7 @@
 """The Slack listeners of an answer's buttons: "Share in channel" (a private answer posted
 publicly), 👍/👎 (stored; 👎 offers the menu of sections), and that menu (the section picked is
-kept as what answers the question). Each button carries the id of its answer."""
+kept as what answers the question). Each button carries the id of its answer; what a click
+does is the chat's (``Conversation.share``, ``vote``, ``pick``), rendered here."""
 
 from __future__ import annotations
 
@@ -19,10 +20,9 @@ from bot.adapters.slack_render import (
     teach_menu_payload,
 )
 from bot.adapters.slack_replies import private
-from bot.core.assistant import Asker
+from bot.core import MENU, TEXT, Asker, Reply
+from bot.core import SHARE as SHARED
 from bot.core.messages import message
-from bot.core.team.learning import NONE_CHOICE, taught_text
-from bot.core.types import Answer
 
 if TYPE_CHECKING:
     from bot.adapters.slack_app import SlackBot
@@ -50,70 +50,56 @@ class AnswerButtons:
         app.action(TEACH)(self.on_teach)
 
     async def on_share(self, ack, body: dict, action: dict, respond) -> None:
-        """ "Share in channel": post the private answer publicly, once, in the channel where
-        it was given (whatever channel the click names); a later click is told it was
-        shared already."""
+        """ "Share in channel": the chat says where to post the answer (once); it is posted
+        there and the private copy removed."""
         await ack()
-        answer = await self._recall(action, respond)
-        if answer is None:
+        answer_id = action.get("value", "")
+        clicker = _clicker(body)
+        reply = await asyncio.to_thread(self.bot.conversation.share, answer_id, clicker)
+        if reply.kind != SHARED or reply.answer is None:
+            await private(respond, reply.text)
             return
-        claim = self.bot.assistant.claim_share
-        channel = await asyncio.to_thread(claim, "slack", action.get("value", ""))
-        if channel is None:
-            await private(respond, message(answer.language, "already_shared"))
-            return
-        user = body.get("user", {}).get("id", "")
         try:
-            payload = answer_payload(answer, answer_id=action["value"], shared_by=user)
-            await self.bot.client.chat_postMessage(channel=channel, unfurl_links=False, **payload)
+            payload = answer_payload(reply.answer, answer_id=answer_id, shared_by=clicker.user)
+            await self.bot.client.chat_postMessage(
+                channel=reply.channel, unfurl_links=False, **payload
+            )
             await respond(delete_original=True)
         except Exception:
-            log.exception("sharing an answer in %s failed", channel)
-            await private(respond, message(answer.language, "sorry"))
+            log.exception("sharing an answer in %s failed", reply.channel)
+            await private(respond, message(reply.language, "sorry"))
 
     async def on_feedback(self, ack, body: dict, action: dict, respond) -> None:
-        """👍/👎 on an answer: store it; thank the clicker of 👍 privately, and offer the
-        clicker of 👎 the menu of the closest sections."""
+        """👍/👎 on an answer: the chat's reply (thanks, the menu of sections, or why not),
+        shown to the clicker alone."""
         await ack()
-        answer = await self._recall(action, respond)
-        if answer is None:
-            return
-        assistant = self.bot.assistant
-        vote = 1 if action.get("action_id") == FEEDBACK_UP else -1
-        answer_id = action.get("value") or None
-        saved = await asyncio.to_thread(
-            assistant.feedback, answer, vote, _clicker(body), None, answer_id
+        reply = await asyncio.to_thread(
+            self.bot.conversation.vote,
+            action.get("value", ""),
+            action.get("action_id") == FEEDBACK_UP,
+            _clicker(body),
+            menu_size=MENU_CHOICES,
         )
-        if saved is None:
-            await private(respond, message(answer.language, "sorry"))
+        if reply.kind == MENU:
+            menu = teach_menu_payload(reply)
+            await respond(response_type="ephemeral", replace_original=False, **menu)
             return
-        if vote > 0:
-            await private(respond, message(answer.language, "feedback_thanks"))
-            return
-        choices = await asyncio.to_thread(assistant.closest_sections, answer.question, MENU_CHOICES)
-        menu = teach_menu_payload(answer.language, answer_id or "", choices)
-        await respond(response_type="ephemeral", replace_original=False, **menu)
+        await private(respond, reply.text)
 
     async def on_teach(self, ack, body: dict, action: dict, respond) -> None:
-        """The section picked from the menu after 👎 (or "None"): kept as what answers the
-        question, used from the next question on; the picker is told what was kept."""
+        """The section picked from the menu after 👎 (or "None"): the chat keeps it; what was
+        kept takes the place of the menu."""
         await ack()
         answer_id, _, choice = (action.get("selected_option") or {}).get("value", "").partition("|")
-        answer = await self._recall({"value": answer_id}, respond)
-        if answer is None:
-            return
-        assistant = self.bot.assistant
-        key = None if choice == NONE_CHOICE else assistant.section_key(choice)
-        if choice != NONE_CHOICE and key is None:
-            await respond(replace_original=True, text=message(answer.language, "section_gone"))
-            return
-        taught = await asyncio.to_thread(assistant.teach, answer.question, key, _clicker(body))
-        await respond(replace_original=True, text=taught_text(answer.language, taught))
+        reply = await asyncio.to_thread(
+            self.bot.conversation.pick, answer_id, choice, _clicker(body)
+        )
+        await _replace_or_tell(respond, reply)
 
-    async def _recall(self, action: dict, respond) -> Answer | None:
-        """The answer a button belongs to; when it has expired, the clicker is told so (in
-        English: the answer's language went with it)."""
-        answer = await asyncio.to_thread(self.bot.assistant.recall, action.get("value", ""))
-        if answer is None:
-            await private(respond, message("en", "gone"))
-        return answer
+
+async def _replace_or_tell(respond, reply: Reply) -> None:
+    """A ``text`` reply replaces the message clicked; any other is told to the clicker alone."""
+    if reply.kind == TEXT:
+        await respond(replace_original=True, text=reply.text)
+    else:
+        await private(respond, reply.text)

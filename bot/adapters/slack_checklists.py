@@ -1,7 +1,9 @@
 """The Slack listeners of checklists: ``/checklist`` (lists them, posts one with the channel's
 progress, or clears it) and the checkbox of each item of a posted checklist (ticks or unticks
-it for the whole channel and updates the message). A posted checklist speaks the language it
-was asked for in, which its checkboxes' block ids carry."""
+it for the whole channel and updates the message). What each does is the chat's
+(``Conversation.checklist``, ``tick``); here the command and the checkbox are read and the
+reply posted. A posted checklist speaks the language it was asked for in, which its
+checkboxes' block ids carry."""
 
 from __future__ import annotations
 
@@ -18,17 +20,13 @@ from bot.adapters.slack_render import (
     read_item_block_id,
 )
 from bot.adapters.slack_replies import private, slack_error
-from bot.core.language import command_language
+from bot.core import CHECKLIST, CHECKLISTS, Asker, ChecklistState
 from bot.core.messages import message
-from bot.core.team.checklists import Checklist
-from bot.core.team.progress import ItemNotFound, ProgressNotSaved
-from bot.core.team.store import conversation_key
 
 if TYPE_CHECKING:
     from bot.adapters.slack_app import SlackBot
 
 log = logging.getLogger("playbook.slack")
-RESET_WORDS = ("reset", "réinitialiser", "reinitialiser")  # ``/checklist <name> reset``
 NOT_THERE = ("not_in_channel", "channel_not_found")  # Slack's errors for a channel not joined
 
 
@@ -47,34 +45,23 @@ class ChecklistListeners:
         """``/checklist`` lists; ``/checklist <name>`` posts one; ``… reset`` clears it.
         Unknown names get the closest ones."""
         await ack()
-        words = command.get("text", "").split()
-        language = command_language(" ".join(words))
-        if not words:
-            payload = checklist_index_payload(self.bot.assistant.checklists.checklists, language)
-            await respond(response_type="ephemeral", **payload)
-            return
-        reset = len(words) > 1 and words[-1].lower() in RESET_WORDS
-        found = self.bot.assistant.board.find(" ".join(words[:-1] if reset else words))
-        if found.checklist is None:
-            payload = checklist_index_payload(list(found.suggestions), language, suggestions=True)
-            await respond(response_type="ephemeral", **payload)
-            return
-        await self._post(command, found.checklist, reset, language, respond)
-
-    async def _post(
-        self, command: dict, checklist: Checklist, reset: bool, language: str, respond
-    ) -> None:
-        """Post ``checklist`` with the channel's progress (cleared first when ``reset``); when
-        it cannot be posted, the asker alone is told why."""
         channel = command.get("channel_id", "")
-        conversation = conversation_key("slack", command.get("team_id", ""), channel)
-        board = self.bot.assistant.board
-        method = board.reset if reset else board.state
-        try:
-            state = await asyncio.to_thread(method, conversation, checklist)
-        except ProgressNotSaved:  # logged once by the board; the asker is told
-            await respond(response_type="ephemeral", text=message(language, "sorry"))
-            return
+        asker = Asker("slack", channel, command.get("user_id", ""), command.get("team_id", ""))
+        text = command.get("text", "")
+        reply = await asyncio.to_thread(self.bot.conversation.checklist, text, asker)
+        if reply.kind == CHECKLISTS:
+            payload = checklist_index_payload(
+                list(reply.checklists), reply.language, suggestions=bool(reply.asked)
+            )
+            await respond(response_type="ephemeral", **payload)
+        elif reply.kind == CHECKLIST and reply.state is not None:
+            await self._post(channel, reply.state, reply.language, respond)
+        else:
+            await respond(response_type="ephemeral", text=reply.text)
+
+    async def _post(self, channel: str, state: ChecklistState, language: str, respond) -> None:
+        """Post the checklist ``state``; when it cannot be posted, the asker alone is told
+        why."""
         try:
             payload = checklist_payload(state, language)
             await self.bot.client.chat_postMessage(channel=channel, **payload)
@@ -86,36 +73,29 @@ class ChecklistListeners:
             await respond(response_type="ephemeral", text=message(language, "sorry"))
 
     async def on_checklist_item(self, ack, body: dict, action: dict, respond) -> None:
-        """A checkbox of a posted checklist: store the tick and update the message; when the
-        database cannot take it, the clicker alone is told so."""
+        """A checkbox of a posted checklist: the chat stores the tick; the message is updated,
+        and the clicker alone is told what went wrong, if anything."""
         await ack()
         checklist_id, item_id, language = read_item_block_id(action.get("block_id", ""))
-        checklist = self.bot.assistant.checklists.get(checklist_id)
-        if checklist is None:
-            await private(respond, message(language, "checklist_gone"))
-            return
         channel = body.get("channel", {}).get("id", "")
-        conversation = conversation_key("slack", body.get("team", {}).get("id", ""), channel)
-        board = self.bot.assistant.board
         user = body.get("user", {})
-        try:
-            state = await asyncio.to_thread(
-                board.tick,
-                conversation,
-                checklist,
-                item_id,
-                user.get("id", ""),
-                bool(action.get("selected_options")),
-                user.get("name") or user.get("username"),
-            )
-        except ItemNotFound:
-            state = await asyncio.to_thread(board.state, conversation, checklist)
-            await private(respond, message(language, "item_gone"))
-        except ProgressNotSaved:  # logged once by the board
-            await private(respond, message(language, "sorry"))
+        clicker = Asker(
+            "slack",
+            channel,
+            user.get("id", ""),
+            body.get("team", {}).get("id", ""),
+            user.get("name") or user.get("username"),
+        )
+        done = bool(action.get("selected_options"))
+        reply = await asyncio.to_thread(
+            self.bot.conversation.tick, checklist_id, item_id, done, clicker, language
+        )
+        if reply.text:
+            await private(respond, reply.text)
+        if reply.state is None:
             return
         await self.bot.client.chat_update(
             channel=channel,
             ts=body.get("message", {}).get("ts", ""),
-            **checklist_payload(state, language),
+            **checklist_payload(reply.state, reply.language),
         )

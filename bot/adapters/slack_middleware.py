@@ -22,7 +22,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.core.inflight import InFlight
+from bot.core import InFlight
 
 log = logging.getLogger("playbook.slack")
 

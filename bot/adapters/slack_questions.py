@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from bot.adapters.slack_render import reply_payload
-from bot.core.assistant import Asker
-from bot.core.conversation import ANSWER, NOTICE, SMALLTALK, Reply
+from bot.core import Asker, Reply
 from bot.core.messages import message
 
 if TYPE_CHECKING:
@@ -77,8 +76,8 @@ class QuestionListeners:
             return
         if self.bot.bot_user_id and f"<@{self.bot.bot_user_id}" in text:
             return  # the app_mention event answers it
-        assistant = self.bot.assistant
-        known = await asyncio.to_thread(assistant.is_bot_thread, "slack", channel, thread)
+        conversation = self.bot.conversation
+        known = await asyncio.to_thread(conversation.is_bot_thread, "slack", channel, thread)
         if known and await self._first(body):  # not addressed: small talk gets no reply
             await self._reply(question_text(text), asker, thread, addressed=False)
 
@@ -99,26 +98,24 @@ class QuestionListeners:
     async def _reply(
         self, question: str, asker: Asker, thread: str | None, *, addressed: bool = True
     ) -> None:
-        """Answer in ``asker.channel`` (in ``thread`` when given): the conversation's turn,
-        posted as a message (``addressed``: see ``Conversation.turn``)."""
+        """Answer in ``asker.channel`` (in ``thread`` when given, which the conversation notes
+        as the bot's): the conversation's turn, posted as a message (``addressed``: see
+        ``Conversation.turn``)."""
         bot = self.bot
 
         async def post(reply: Reply) -> None:
-            if thread and reply.kind in (ANSWER, NOTICE, SMALLTALK):  # the bot speaks in it
-                # Noted before it is posted: the user may reply the moment it shows.
-                bot.assistant.remember_thread("slack", asker.channel, thread)
             await bot.client.chat_postMessage(
                 channel=asker.channel, thread_ts=thread, unfurl_links=False, **reply_payload(reply)
             )
 
-        await bot.conversation.turn(question, asker, post, addressed=addressed)
+        await bot.conversation.turn(question, asker, post, addressed=addressed, thread=thread or "")
 
     async def _first(self, body: dict) -> bool:
         """Whether this is the first delivery of the event (Slack retries unanswered ones)."""
         event_id = body.get("event_id")
         if not event_id:
             return True
-        first = await asyncio.to_thread(self.bot.assistant.first_delivery, "slack", event_id)
+        first = await asyncio.to_thread(self.bot.conversation.first_delivery, "slack", event_id)
         if not first:
             log.info("ignoring a retry of event %s", event_id)
         return first

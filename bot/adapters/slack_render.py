@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import re
 
-from bot.core.conversation import Reply
-from bot.core.knowledge.sections import digest
-from bot.core.language import COMMAND_LANGUAGE
+from bot.core import COMMAND_LANGUAGE, Answer, ChecklistState, Citation, ItemState, Quote, Reply
 from bot.core.messages import message
-from bot.core.team.learning import NONE_CHOICE, choice_labels
-from bot.core.team.progress import ChecklistState, ItemState
-from bot.core.types import Answer, Citation, Quote
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -252,32 +247,25 @@ def checklist_index_payload(checklists: list, language: str, suggestions: bool =
     }
 
 
-def teach_menu_payload(language: str, answer_id: str, choices: list[tuple[str, Citation]]) -> dict:
-    """The private message after 👎: "Which section answers it?" with a menu of the closest
-    sections (Slack filters the options as the user types) and "None"."""
+def teach_menu_payload(reply: Reply) -> dict:
+    """The private message after 👎: "Which section answers it?" with the menu of the reply's
+    choices (Slack filters the options as the user types), each carrying the answer's id."""
     options = [
         {
-            "text": {"type": "plain_text", "text": cut(label, OPTION_CHARS)},
-            "value": f"{answer_id}|{digest(key)}",
+            "text": {"type": "plain_text", "text": cut(choice.label, OPTION_CHARS)},
+            "value": f"{reply.answer_id}|{choice.value}",
         }
-        for label, (key, _citation) in zip(choice_labels(choices), choices, strict=True)
+        for choice in reply.choices
     ]
-    options.append(
-        {
-            "text": {"type": "plain_text", "text": cut(message(language, "none_covers"), 75)},
-            "value": f"{answer_id}|{NONE_CHOICE}",
-        }
-    )
-    question = message(language, "which_section")
     menu = {
         "type": "static_select",
         "action_id": TEACH,
-        "placeholder": {"type": "plain_text", "text": message(language, "choose_section")},
+        "placeholder": {"type": "plain_text", "text": message(reply.language, "choose_section")},
         "options": options,
     }
     return {
-        "text": question,
+        "text": reply.text,
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": question}, "accessory": menu}
+            {"type": "section", "text": {"type": "mrkdwn", "text": reply.text}, "accessory": menu}
         ],
     }

@@ -10,8 +10,134 @@ Beside them, used by all: ``types`` (Answer, Citation, Quote), ``language`` (Fre
 English: a question's, and the one to answer a command in), ``messages`` (every sentence
 users read, in both), ``smalltalk`` (a message that asks nothing, such as "merci !" or
 "ok 👍": the engine answers it with an invitation to ask before searching; it reads the
-stop words of ``knowledge.lexical``). On top of them: ``assistant``
-(ask, remember, feedback, teach, checklists: what every adapter calls), ``conversation`` (one
-turn of a chat: the shutdown gate, the reply or the apology), ``reload`` (re-indexing while
-serving), ``inflight`` (answers in flight at shutdown), ``metrics``, ``serialize``.
+stop words of ``knowledge.lexical``). On top of them: ``db`` (the
+schema and migrations of the one database), ``assistant`` (ask, feedback, teach, checklists),
+``chat`` (the front door: a turn of a chat, votes, picks, shares, checklists and ticks, each
+returning a ``Reply``; see its docstring for the path from a Slack event to the reply),
+``reload`` (re-indexing while serving), ``inflight`` (answers in flight at shutdown),
+``metrics``, ``serialize``.
+
+This module is the core's face: the adapters import from the core only the names below (and
+the sentences of ``bot.core.messages``). They are loaded on first use, so that importing a
+small part of the core (``bot.core.types``) does not load the engine.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.assistant import (
+        Asker,
+        Assistant,
+    )
+    from bot.core.chat import (
+        ANSWER,
+        APOLOGY,
+        CHECKLIST,
+        CHECKLISTS,
+        MENU,
+        NOTICE,
+        RESTARTING,
+        SHARE,
+        SMALLTALK,
+        TEXT,
+        ChatMemory,
+        Choice,
+        Conversation,
+        Deliver,
+        Reply,
+    )
+    from bot.core.inflight import (
+        InFlight,
+    )
+    from bot.core.language import (
+        COMMAND_LANGUAGE,
+        command_language,
+    )
+    from bot.core.team.checklists import (
+        Checklist,
+    )
+    from bot.core.team.learning import (
+        NONE_CHOICE,
+    )
+    from bot.core.team.progress import (
+        ChecklistState,
+        ItemState,
+    )
+    from bot.core.types import (
+        Admin,
+        Answer,
+        Citation,
+        Quote,
+    )
+
+_HOMES = {
+    "Asker": "bot.core.assistant",
+    "Assistant": "bot.core.assistant",
+    "ANSWER": "bot.core.chat",
+    "APOLOGY": "bot.core.chat",
+    "CHECKLIST": "bot.core.chat",
+    "CHECKLISTS": "bot.core.chat",
+    "MENU": "bot.core.chat",
+    "NOTICE": "bot.core.chat",
+    "RESTARTING": "bot.core.chat",
+    "SHARE": "bot.core.chat",
+    "SMALLTALK": "bot.core.chat",
+    "TEXT": "bot.core.chat",
+    "ChatMemory": "bot.core.chat",
+    "Choice": "bot.core.chat",
+    "Conversation": "bot.core.chat",
+    "Deliver": "bot.core.chat",
+    "Reply": "bot.core.chat",
+    "InFlight": "bot.core.inflight",
+    "COMMAND_LANGUAGE": "bot.core.language",
+    "command_language": "bot.core.language",
+    "Checklist": "bot.core.team.checklists",
+    "NONE_CHOICE": "bot.core.team.learning",
+    "ChecklistState": "bot.core.team.progress",
+    "ItemState": "bot.core.team.progress",
+    "Admin": "bot.core.types",
+    "Answer": "bot.core.types",
+    "Citation": "bot.core.types",
+    "Quote": "bot.core.types",
+}
+__all__ = [
+    "ANSWER",
+    "APOLOGY",
+    "CHECKLIST",
+    "CHECKLISTS",
+    "COMMAND_LANGUAGE",
+    "MENU",
+    "NONE_CHOICE",
+    "NOTICE",
+    "RESTARTING",
+    "SHARE",
+    "SMALLTALK",
+    "TEXT",
+    "Admin",
+    "Answer",
+    "Asker",
+    "Assistant",
+    "ChatMemory",
+    "Checklist",
+    "ChecklistState",
+    "Choice",
+    "Citation",
+    "Conversation",
+    "Deliver",
+    "InFlight",
+    "ItemState",
+    "Quote",
+    "Reply",
+    "command_language",
+]
+
+
+def __getattr__(name: str) -> object:
+    """The face's ``name``, imported from its module on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -1,4 +1,5 @@
-"""What every adapter calls: answers that are logged, feedback on them, and team checklists."""
+"""Answers that are logged, feedback on them, what the team teaches, and the team's
+checklists: what the chat (``bot.core.chat``) and the CLI call."""
 
 from __future__ import annotations
 
@@ -9,13 +10,12 @@ from dataclasses import dataclass
 from bot.core.messages import message
 from bot.core.metrics import Metrics
 from bot.core.retrieval.engine import EmptyQuestion, KnowledgeEngine, SmallTalk
-from bot.core.serialize import answer_from_dict, answer_to_dict
 from bot.core.team.learning import CHOSEN_WEIGHT, CONFIRMED_WEIGHT, Teaching, gather
 from bot.core.team.lookup import ChecklistBook
 from bot.core.team.progress import ChecklistBoard
 from bot.core.team.ratelimit import RateLimiter
-from bot.core.team.recording import Noted, Recorder
-from bot.core.team.store import CitedPassage, Store, new_answer_id
+from bot.core.team.recording import Recorder
+from bot.core.team.store import CitedPassage, Store, conversation_key
 from bot.core.types import Answer, Citation
 
 log = logging.getLogger("playbook")
@@ -29,11 +29,19 @@ class SlowDown(Exception):
 
 @dataclass(frozen=True)
 class Asker:
-    """Who asks, and where: the platform, the channel (or conversation) and the user id."""
+    """Who asks, clicks or ticks, and where: the platform, the channel (or conversation), the
+    user id; for a checklist, the workspace (Slack team, Discord guild) and the name shown."""
 
     platform: str
     channel: str
     user: str
+    workspace: str = ""
+    name: str | None = None
+
+    @property
+    def conversation(self) -> str:
+        """The key checklist progress is kept under in this channel."""
+        return conversation_key(self.platform, self.workspace, self.channel)
 
 
 def cited_passages(answer: Answer) -> list[CitedPassage]:
@@ -68,9 +76,6 @@ class Assistant:
         self.knowledge = knowledge  # what taught examples are stored under
         self._taught_version: tuple[int, int] | None = None
         self._taught_checked = float("-inf")
-        # Noted at once, written to the database later: threads answered in, answers kept.
-        self._threads: Noted[tuple[str, str, str], bool] = Noted()
-        self._answers: Noted[str, tuple[str, Answer]] = Noted()
 
     @property
     def checklists(self) -> ChecklistBook:
@@ -302,53 +307,6 @@ class Assistant:
             ),
         )
 
-    def remember(self, answer: Answer, asker: Asker) -> str:
-        """Keep ``answer`` for its buttons (share, feedback). Returns its id at once; the
-        answer is written in the background (its buttons say "gone" if that fails)."""
-        answer_id = new_answer_id()
-        payload = answer_to_dict(answer)
-        self._answers.put(answer_id, (asker.channel, answer))
-        self.recorder.later(
-            "keeping an answer for its buttons",
-            lambda: self.store.save_answer(asker.platform, asker.channel, payload, answer_id),
-        )
-        return answer_id
-
-    def first_delivery(self, platform: str, event_id: str) -> bool:
-        """Whether a platform event is seen for the first time (a retry is not): across
-        processes through the database, in memory while the database cannot be written."""
-        return self.recorder.first_delivery(
-            f"{platform}:{event_id}", lambda: self.store.first_delivery(platform, event_id)
-        )
-
-    def claim_share(self, platform: str, answer_id: str) -> str | None:
-        """The channel where the answer kept under ``answer_id`` was given, the first time
-        it is shared; ``None`` when it was shared already (or its channel cannot be read). The
-        first share wins across replicas through the database, in memory while the database
-        cannot be written."""
-        noted = self._answers.get(answer_id)
-        channel = noted[0] if noted else None
-        if channel is None:
-            self.recorder.flush(timeout=2.0)  # kept by another replica, or before a restart
-            channel = self.recorder.run(
-                "reading a kept answer",
-                lambda: self.store.answer_channel(answer_id),
-                None,
-                write=False,
-            )
-        if channel is None or not self.first_delivery(platform, f"share:{answer_id}"):
-            return None
-        return channel
-
-    def remember_thread(self, platform: str, channel: str, thread: str) -> None:
-        """Note a thread the bot answers in (its follow-ups need no mention): known to this
-        process at once, so call it before the answer is delivered; written to the database
-        in the background."""
-        self._threads.put((platform, channel, thread), True)
-        self.recorder.later(
-            "noting a thread", lambda: self.store.remember_thread(platform, channel, thread)
-        )
-
     def check_database(self) -> None:
         """Called now and then while serving: an SQLite file deleted or replaced under the
         bot is created again (said once); while the database cannot be written, one write is
@@ -361,27 +319,3 @@ class Assistant:
             self.recorder.run("creating the database again", self.store.recreate, None)
         elif self.recorder.problem:
             self.recorder.run("checking the database", self.store.probe, None)
-
-    def is_bot_thread(self, platform: str, channel: str, thread: str) -> bool:
-        """Whether the bot answered in this thread: noted by this process (even if its write
-        is still queued), or in the database (``False`` when the database fails)."""
-        if (platform, channel, thread) in self._threads:
-            return True
-        return self.recorder.run(
-            "reading the threads",
-            lambda: self.store.is_bot_thread(platform, channel, thread),
-            False,
-            write=False,
-        )
-
-    def recall(self, answer_id: str) -> Answer | None:
-        """The answer kept under ``answer_id`` (``None`` when unknown, expired, or the
-        database cannot be read)."""
-        noted = self._answers.get(answer_id)
-        if noted is not None:
-            return noted[1]
-        self.recorder.flush(timeout=2.0)  # kept by another replica, or before a restart
-        data = self.recorder.run(
-            "reading a kept answer", lambda: self.store.load_answer(answer_id), None, write=False
-        )
-        return answer_from_dict(data) if data else None

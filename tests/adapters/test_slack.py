@@ -858,7 +858,7 @@ def test_a_broken_database_loses_no_question_and_answers_retries_once(engine, tm
     database works again, the next write clears it."""
     import sqlite3
 
-    from bot.core.team.store import metadata
+    from bot.core.db import metadata
 
     async def scenario():
         async with Harness(engine, tmp_path) as h:

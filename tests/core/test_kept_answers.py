@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from bot.core.assistant import Asker, Assistant
+from bot.core.chat.memory import ChatMemory
 from bot.core.team.lookup import ChecklistBook
 from bot.core.team.store import Store
 
@@ -25,17 +26,19 @@ def assistant(engine, tmp_path):
 
 def test_a_click_before_the_answer_is_written_finds_it_and_shares_it_once(assistant):
     answer = assistant.ask("Qu'est-ce que l'open core ?", Asker("slack", "C0CHAN", "U1"))
+    memory = ChatMemory(assistant.store.database, assistant.recorder)
     busy = threading.Event()
     assistant.recorder.later("a slow write", lambda: busy.wait(30))  # the queue is held
     try:
-        answer_id = assistant.remember(answer, Asker("slack", "C0CHAN", "U1"))
-        recalled = assistant.recall(answer_id)
+        answer_id = memory.remember(answer, "slack", "C0CHAN")
+        recalled = memory.recall(answer_id)
         assert recalled is not None
         assert recalled.quotes[0].citation.section == answer.quotes[0].citation.section
-        assert assistant.claim_share("slack", answer_id) == "C0CHAN"
-        assert assistant.claim_share("slack", answer_id) is None  # shared already
-        assert assistant.recall("0123456789abcdef") is None  # never kept
+        assert memory.claim_share("slack", answer_id) == "C0CHAN"
+        assert memory.claim_share("slack", answer_id) is None  # shared already
+        assert memory.recall("0123456789abcdef") is None  # never kept
     finally:
         busy.set()
     assert assistant.recorder.flush()
-    assert assistant.store.answer_channel(answer_id) == "C0CHAN"  # written once free
+    fresh = ChatMemory(assistant.store.database, assistant.recorder)  # another replica
+    assert fresh.recall(answer_id) == recalled  # written once free

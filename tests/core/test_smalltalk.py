@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from bot.core.assistant import Asker, Assistant
-from bot.core.conversation import ANSWER, SMALLTALK, Conversation, Reply
+from bot.core.chat import ANSWER, SMALLTALK, Conversation, Reply
 from bot.core.inflight import InFlight
 from bot.core.messages import message
 from bot.core.retrieval.engine import EmptyQuestion, SmallTalk

@@ -7,19 +7,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from bot.core.team.checklists import load_checklists
-from bot.core.team.progress import checklist_state
-from bot.core.team.report import build_report, plot_report
-from bot.core.team.store import (
+from bot.core.db import (
     SCHEMA_VERSION,
-    Store,
-    conversation_key,
     feedback_table,
     meta_table,
     metadata,
     progress_table,
     questions_table,
 )
+from bot.core.team.checklists import load_checklists
+from bot.core.team.progress import checklist_state
+from bot.core.team.report import build_report, plot_report
+from bot.core.team.store import Store, conversation_key
 from tests.conftest import KNOWLEDGE
 
 RAW_USER = "U0RAWUSER4242"
@@ -359,7 +358,8 @@ def test_one_vote_per_user_and_answer_the_latest_counts(db_url):
 
 
 def test_mentions_never_reach_the_question_log(db_url):
-    from bot.core.team.store import questions_table, strip_mentions
+    from bot.core.db import questions_table
+    from bot.core.team.taught_rows import strip_mentions
 
     assert (
         strip_mentions("<@U0BOB> et <#C1|général>, quel modèle ? <!here>") == "et , quel modèle ?"
