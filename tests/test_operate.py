@@ -367,7 +367,7 @@ def test_sigterm_during_a_live_reindex_abandons_it_and_exits_in_time(workdir):
             if proc.poll() is None:
                 proc.kill()
     assert proc.returncode == 0, err
-    assert took < 2 + 8, took
+    assert took < 2 + 15, took  # the drain, then one embedding call (slow on a busy machine)
     assert not list(index.glob(".tmp-v-*"))
     assert "Re-indexing abandoned: the bot is stopping." in err
 
