@@ -415,6 +415,7 @@ def attack_4() -> None:
 def attack_5() -> None:
     work = workdir_for("a5")
     outside = Path(tempfile.mkdtemp(prefix="attack-outside-"))
+    WORKDIRS.append(outside)
     (outside / "leaked.yaml").write_text(
         f"id: leaked\ntitle: Leaked\ndescription: outside\nitems:\n  - text: {SECRET}\n",
         encoding="utf-8",
