@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.core.retrieval import scoring
 from bot.core.retrieval.params import FusionParams
 from bot.core.retrieval.pool import Pool
 from bot.core.retrieval.reading import Coverage
-from bot.core.retrieval.scoring import abstains, hedges, support
 
 # The answer quotes at most a few passages and suggests a few sections: the ranking's first 50
 # hits are enough for both, and building every candidate's hit would cost time for nothing.
@@ -96,8 +96,8 @@ def conclude(
     pool's evidence and the ``coverage`` of the best passage before re-ranking
     (``unknown_words``: the question's words the pages do not know, asked only when the
     support would answer)."""
-    score = support(pool.evidence, coverage.mean, coverage.least, p)
-    abstain = abstains(score, p)
+    score = scoring.support(pool.evidence, coverage.mean, coverage.least, p)
+    abstain = scoring.abstains(score, p)
     unknown = [] if abstain else unknown_words(pool)
     abstain = abstain or bool(unknown)
     return SearchResult(
@@ -113,7 +113,7 @@ def conclude(
         # bundled sets: hedged out-of-scope answers would fall from 6 of 16 to 2). Without a
         # content word nothing backs a quote but the encoder's guess: never a confident
         # answer (in-scope questions without one in the dev sets: none).
-        hedged=not abstain and (hedges(score, p) or not pool.words),
+        hedged=not abstain and (scoring.hedges(score, p) or not pool.words),
     )
 
 

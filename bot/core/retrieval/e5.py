@@ -19,8 +19,8 @@ import numpy as np
 
 from bot.core.knowledge.embedders import DualEmbedder
 from bot.core.knowledge.index import KnowledgeIndex
+from bot.core.retrieval import scoring
 from bot.core.retrieval.params import FusionParams
-from bot.core.retrieval.scoring import e5_runs, with_e5
 from bot.core.retrieval.words import SQRT2
 
 
@@ -50,7 +50,7 @@ class E5Stage:
     ) -> tuple[np.ndarray, int | None]:
         """``fused`` with e5's cosines when USE hesitates and no example question (``example``:
         bonus by section) settles it, and the best passage before e5 (None: e5 did not run)."""
-        if example or not e5_runs(self._index.passage_section[cand], fused, p):
+        if example or not scoring.e5_runs(self._index.passage_section[cand], fused, p):
             return fused, None
         before = int(cand[int(np.argmax(fused))])
-        return with_e5(fused, self.cosines(question, cand), p), before
+        return scoring.with_e5(fused, self.cosines(question, cand), p), before

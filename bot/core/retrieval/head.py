@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from bot.core.knowledge.index import KnowledgeIndex
+from bot.core.retrieval import scoring
 from bot.core.retrieval.params import FusionParams
 from bot.core.retrieval.pool import Pool
 from bot.core.retrieval.reading import Coverage, PassageReader, QuestionWords
-from bot.core.retrieval.scoring import coverage_bonus, overlap_bonus, sentence_scores
 
 
 def highlight(
@@ -58,11 +58,12 @@ def read_head(
             local = pool.local(int(i))
             if overlapping:
                 overlap = reader.overlaps(number, reading)
-                local = sentence_scores(local, overlap, p)
+                local = scoring.sentence_scores(local, overlap, p)
             highlights[number] = highlight(index, span, local, p)
             if overlapping:
-                fused[i] += overlap_bonus(float(overlap[highlights[number][0] - span.start]), p)
+                best = float(overlap[highlights[number][0] - span.start])
+                fused[i] += scoring.overlap_bonus(best, p)
         if p.coverage_weight > 0:
             coverage[number] = reader.coverage(number, reading)
-            fused[i] += coverage_bonus(coverage[number].mean, p)
+            fused[i] += scoring.coverage_bonus(coverage[number].mean, p)
     return fused, highlights, coverage

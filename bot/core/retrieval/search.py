@@ -36,6 +36,7 @@ from bot.core.knowledge.index import KnowledgeIndex
 from bot.core.knowledge.lexical import content_words
 from bot.core.knowledge.sections import SectionKeys
 from bot.core.language import detect_language
+from bot.core.retrieval import scoring
 from bot.core.retrieval.abstention import HITS_KEPT, Hit, SearchResult, conclude, ranked_hits
 from bot.core.retrieval.e5 import E5Stage
 from bot.core.retrieval.example_bonus import ExampleBonus
@@ -44,7 +45,7 @@ from bot.core.retrieval.params import FusionParams
 from bot.core.retrieval.pool import Pool, candidates
 from bot.core.retrieval.reading import PassageReader, QuestionWords
 from bot.core.retrieval.rerank import Reranker, cross_rerank
-from bot.core.retrieval.scoring import evidence, fused_score, primary_score, section_lead
+from bot.core.retrieval.scoring import section_lead
 from bot.core.retrieval.signals import (
     best_per_passage,
     example_at,
@@ -198,9 +199,10 @@ class Retriever:
         sentence_sims = self.space.rows(index.sentence_vectors, rows) @ query
         sentence, best_sent = best_per_passage(sentence_sims, rows, offsets)
         dense, titles = passage_cosines(self.space, index, cand, query)
-        primary = primary_score(dense, sentence, titles, lexical.bonus.at(cand), p)
+        primary = scoring.primary_score(dense, sentence, titles, lexical.bonus.at(cand), p)
         expanded_at = expanded.at(cand)
-        fused = fused_score(primary, expanded_at, example_at(index.passage_section[cand], example))
+        examples_at = example_at(index.passage_section[cand], example)
+        fused = scoring.fused_score(primary, expanded_at, examples_at)
         before_e5 = None
         if self.e5 is not None:
             fused, before_e5 = self.e5.rerank(question, cand, fused, example, p)
@@ -218,7 +220,7 @@ class Retriever:
             best_sent=best_sent,
             sentence_sims=sentence_sims,
             sentence_offsets=offsets,
-            evidence=evidence(primary, expanded_at),
+            evidence=scoring.evidence(primary, expanded_at),
             before_rerank=before_e5,
             neighbours=neighbours,
         )
