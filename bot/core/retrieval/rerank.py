@@ -16,7 +16,7 @@ their scale, so the quote and twin margins of the answer read them as before.
 Abstention does not read the model: it reads the primary encoder's evidence and the best
 passage before any re-ranking, as without it. A re-ranker moves which passage is quoted first,
 never whether the bot answers (a model's relevance score does not tell an unrelated question
-from a related one any better than e5's cosine does, see search.py).
+from a related one any better than e5's cosine does, see e5.py).
 
 Cost, measured on the site (116 pages; its 100 development questions of site-dev.yaml; 20
 passages a question, 2 cores shared with other work, so an upper bound): all-MiniLM-L6-v2
