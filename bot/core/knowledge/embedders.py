@@ -313,6 +313,6 @@ def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     if kind == "sentence-transformers" and name.strip():
         return SentenceTransformerEmbedder(name.strip())
     raise EmbedderError(
-        f"Unknown embedder {spec!r}. Use 'use-multilingual' (the default), 'use+e5' or "
-        "'sentence-transformers:<model name or path>'."
+        f"Unknown embedder {spec!r}. Use 'use+e5' (the default), 'use-multilingual' (faster) "
+        "or 'sentence-transformers:<model name or path>'."
     )
