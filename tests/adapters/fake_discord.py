@@ -351,7 +351,7 @@ class FakeDiscord:
         return [c for c in self.calls if c.verb == verb and fragment in c.path]
 
     async def wait_for(
-        self, fragment: str, count: int = 1, verb: str = "POST", timeout: float = 15.0
+        self, fragment: str, count: int = 1, verb: str = "POST", timeout: float = 60.0
     ) -> list[Call]:
         what = f"{verb} *{fragment}* (all calls: {[(c.verb, c.path) for c in self.calls]})"
         return await wait_for_calls(lambda: self.of(fragment, verb), count, timeout, what)

@@ -138,7 +138,7 @@ class FakeSlack:
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 15.0) -> list[Call]:
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 60.0) -> list[Call]:
         """Wait until ``method`` was called ``count`` times; returns those calls."""
         what = f"{method} (all calls: {[c.method for c in self.calls]})"
         return await wait_for_calls(lambda: self.of(method), count, timeout, what)

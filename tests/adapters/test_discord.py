@@ -86,8 +86,8 @@ class Harness:
             for task in asyncio.all_tasks()
             if task.get_name().startswith("discord.py: on_") and task is not asyncio.current_task()
         ]
-        await asyncio.wait_for(asyncio.gather(*handlers, return_exceptions=True), 15)
-        assert await self.client.inflight.idle(15), "the bot was still busy after 15 s"
+        await asyncio.wait_for(asyncio.gather(*handlers, return_exceptions=True), 60)
+        assert await self.client.inflight.idle(60), "the bot was still busy after 60 s"
 
     async def command(self, name: str, options: list[dict], token: str = "itok") -> dict:
         data = {"id": "1", "name": name, "type": 1, "options": options}
@@ -97,7 +97,7 @@ class Harness:
 
 
 def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 90))
+    return asyncio.run(asyncio.wait_for(coro, 240))
 
 
 def test_ready_ask_and_private_ask(engine, tmp_path):
