@@ -1,0 +1,177 @@
+"""Reading a message in the context of the conversation's previous turn, without a language
+model and with one search per message.
+
+A follow-up ("and its main risk?", "et pour le support ?", "pourquoi ?") cannot be understood
+alone; a complete question on another subject must not be glued to the one before. The reading:
+
+1. A message without a content word (``lexical.content_words``: a bare "why?", "how?") is
+   searched as the previous question followed by it: the previous question's words carry
+   the subject.
+2. Any other message is searched alone first. It stands alone when that reading is confident
+   (neither abstained nor hedged) and the message names its subject: more than
+   ``short_words`` content words, or an evidence of at least ``standalone_evidence`` (a short
+   complete question, "what is open core?", matches its pages strongly). Otherwise it is
+   read in context: the prior below on the alone reading's hits, and, when the first hit is
+   then still not in a section the previous turn cited, a second search of the previous
+   question followed by the message (the one case that costs a second search).
+
+Read in context, each hit on a page the previous turn cited gains ``page_prior``, on a section
+it cited ``section_prior`` more, and the hits are ranked again; the evidence the prior brings
+lifts an abstention only when the best hit is then on the previous turn's page.
+
+No word list, no threshold tied to a page: the weights and the gate's word count are fitted
+on the dev conversations, cross-validated over groups of pages (``bench/`` and
+``retrieval/conversations.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from bot.core.knowledge.lexical import content_words
+from bot.core.language import detect_language
+from bot.core.retrieval.search import Hit, Retriever, SearchResult
+
+
+@dataclass(frozen=True)
+class CitedSection:
+    """A section a turn cited: its page (its link without the anchor), title and link."""
+
+    page: str
+    section: str
+    link: str
+
+
+@dataclass(frozen=True)
+class PreviousTurn:
+    """What a reading in context needs of the turn before: its question (as it was read),
+    its language and the sections its answer cited, best first."""
+
+    question: str
+    language: str
+    cited: tuple[CitedSection, ...] = ()
+
+    @property
+    def topic(self) -> str:
+        """What the turn was about, as the reply names it: its first cited section's title,
+        else its question."""
+        return self.cited[0].section if self.cited else self.question
+
+
+@dataclass(frozen=True)
+class FollowUpParams:
+    """The reading's weights (fitted on the dev conversations, see the module)."""
+
+    # A message with at most this many content words is read in context.
+    short_words: int = 2
+    # ... unless its alone reading's evidence is at least this.
+    standalone_evidence: float = 0.7
+    page_prior: float = 0.08
+    section_prior: float = 0.1
+    # Whether a confident alone reading of a longer message is kept as it is (False: the
+    # prior applies to every longer message too, for comparison).
+    gate: bool = True
+
+
+def asks_only_why(text: str, act: str | None) -> bool:
+    """Whether a message is a bare question word ("why?", "comment ?"): no content word, not
+    a thanks or a greeting (``smalltalk``'s ``other``), and a question mark."""
+    return act == "other" and "?" in text and not content_words(text)
+
+
+@dataclass
+class ContextReading:
+    """One message's reading against ``previous`` (``None``: read alone). After ``search``,
+    ``used`` says whether the message was read in context, ``changed`` whether that changed
+    the first hit or the abstention (compared with the reading alone)."""
+
+    previous: PreviousTurn | None
+    params: FollowUpParams = field(default_factory=FollowUpParams)
+    used: bool = False
+    changed: bool = False
+    read_as: str = ""  # the question as it was read (the previous question joined, or the text)
+
+    def answers(self, text: str, act: str | None) -> bool:
+        """Whether a message the engine would take for small talk is a question in this
+        conversation (a bare "why?" after a turn)."""
+        return self.previous is not None and asks_only_why(text, act)
+
+    def search(self, retriever: Retriever, text: str) -> SearchResult:
+        """The search result for ``text``: alone, or in the previous turn's context."""
+        self.read_as = text
+        previous = self.previous
+        if previous is None:
+            return retriever.search(text)
+        language = detect_language(text, previous.language)
+        words = len(content_words(text))
+        if not previous.cited:
+            return retriever.search(text)
+        if words:
+            alone = retriever.search(text)
+            p = self.params
+            stands = words > p.short_words or alone.evidence >= p.standalone_evidence
+            if p.gate and confident(alone) and stands:
+                return alone
+            result = self._with_prior(retriever, alone, previous, force=False)
+            if self._reaches(retriever, result, previous):
+                self.used, self.changed = True, result is not alone
+                self.read_as = f"{previous.question} {text}"
+                return result
+        joined = f"{previous.question} {text}"
+        result = self._with_prior(retriever, retriever.search(joined), previous, force=True)
+        self.used = self.changed = True
+        self.read_as = joined
+        return replace(result, language=language)
+
+    @staticmethod
+    def _reaches(retriever: Retriever, result: SearchResult, previous: PreviousTurn) -> bool:
+        """Whether the first hit of ``result`` is in a section the previous turn cited."""
+        links = {c.link for c in previous.cited}
+        index = retriever.index
+        return bool(result.hits) and index.passages[result.hits[0].number].citation.link in links
+
+    def _with_prior(
+        self, retriever: Retriever, result: SearchResult, previous: PreviousTurn, *, force: bool
+    ) -> SearchResult:
+        """``result``'s hits ranked again with the prior on the previous turn's pages and
+        sections; ``result`` itself when the prior changes neither the first hit nor
+        (unless ``force``) the abstention."""
+        if not result.hits or not previous.cited:
+            return result
+        index = retriever.index
+        pages = {c.page for c in previous.cited}
+        keys = retriever.section_keys
+        sections = {keys.by_link[c.link] for c in previous.cited if c.link in keys.by_link}
+        p = self.params
+
+        def prior(hit: Hit) -> float:
+            bonus = (
+                p.page_prior if page_of(index.passages[hit.number].citation.link) in pages else 0.0
+            )
+            if int(index.passage_section[hit.number]) in sections:
+                bonus += p.section_prior
+            return bonus
+
+        scored = sorted(result.hits, key=lambda h: -(h.score + prior(h)))
+        hits = [replace(h, score=h.score + prior(h)) for h in scored]
+        on_page = page_of(index.passages[hits[0].number].citation.link) in pages
+        abstain = result.abstain and not on_page
+        if not force and hits[0].number == result.hits[0].number and abstain == result.abstain:
+            return result
+        return replace(
+            result,
+            hits=hits,
+            abstain=abstain,
+            unknown=result.unknown if abstain else (),
+            hedged=result.hedged and not on_page,
+        )
+
+
+def confident(result: SearchResult) -> bool:
+    """Whether a reading alone stands on its own: it answers, without the hedge."""
+    return not result.abstain and not result.hedged
+
+
+def page_of(link: str) -> str:
+    """The page a section's link points into: the link without its anchor."""
+    return link.partition("#")[0]

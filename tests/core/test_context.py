@@ -1,0 +1,108 @@
+"""A conversation's context: a follow-up is read against the turn before (and says so), a
+complete question on another subject stands alone, the turns are kept in the database (a
+restart, another replica) and bounded, and two conversations never mix."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.core.assistant import Asker, Assistant
+from bot.core.chat import ANSWER, SMALLTALK, Conversation
+from bot.core.chat.context import ContextMemory, conversation_key
+from bot.core.db import now
+from bot.core.messages import message
+from bot.core.retrieval.followup import CitedSection, PreviousTurn
+from bot.core.team.lookup import ChecklistBook
+from bot.core.team.store import Store
+
+ALICE = Asker("slack", "C0CHAN", "U0ALICE", "T0TEAM", "alice")
+THREAD = conversation_key("slack", "C0CHAN", "1700000000.000100")
+OTHER = conversation_key("slack", "C0CHAN", "1700000000.000200")
+FIRST = "Qu'est-ce que le product-market fit ?"
+FOLLOWUP = "comment on le mesure ?"
+TOPIC = "Product-market fit"
+
+
+def _assistant(engine, url: str) -> Assistant:
+    return Assistant(engine=engine, store=Store(url), checklists=ChecklistBook([]))
+
+
+@pytest.fixture
+def url(tmp_path):
+    return f"sqlite:///{tmp_path / 'context.db'}"
+
+
+@pytest.fixture
+def chat(engine, url):
+    assistant = _assistant(engine, url)
+    yield Conversation(assistant)
+    assistant.store.close()
+
+
+def _first(reply) -> str:
+    assert reply.kind == ANSWER and reply.answer is not None and reply.answer.quotes
+    return reply.answer.quotes[0].citation.section
+
+
+def test_a_followup_is_read_in_context_and_says_what_it_understood(chat):
+    alone = chat.compose(FOLLOWUP, ALICE)
+    assert _first(alone) != TOPIC and not alone.understood  # alone it answers something else
+    assert _first(chat.compose(FIRST, ALICE, conversation=THREAD)) == TOPIC
+    reply = chat.compose(FOLLOWUP, ALICE, conversation=THREAD)
+    assert _first(reply) == TOPIC
+    assert (
+        reply.understood
+        == message("fr", "understood", topic=TOPIC)
+        == "Sur « Product-market fit » :"
+    )
+
+
+def test_a_complete_question_on_another_subject_stands_alone(chat):
+    chat.compose("Qu'est-ce que le modèle SaaS ?", ALICE, conversation=THREAD)
+    reply = chat.compose(FIRST, ALICE, conversation=THREAD)
+    assert _first(reply) == TOPIC and reply.understood == ""
+
+
+def test_a_bare_why_is_a_question_in_a_conversation_and_small_talk_outside_one(chat):
+    assert chat.compose("pourquoi ?", ALICE).kind == SMALLTALK
+    chat.compose(FIRST, ALICE, conversation=THREAD)
+    reply = chat.compose("pourquoi ?", ALICE, conversation=THREAD)
+    assert reply.kind == ANSWER and reply.understood.startswith("Sur « ")
+
+
+def test_the_context_survives_a_restart_and_two_threads_do_not_mix(chat, engine, url):
+    chat.compose(FIRST, ALICE, conversation=THREAD)
+    chat.compose("Qu'est-ce que le modèle SaaS ?", ALICE, conversation=OTHER)
+    assert chat.assistant.recorder.flush()
+    restarted = Conversation(_assistant(engine, url))  # a new process on the same database
+    try:
+        reply = restarted.compose(FOLLOWUP, ALICE, conversation=THREAD)
+        assert _first(reply) == TOPIC and TOPIC in reply.understood
+        other = restarted.compose(FOLLOWUP, ALICE, conversation=OTHER)
+        assert TOPIC not in other.understood
+    finally:
+        restarted.assistant.store.close()
+
+
+def _turn(question: str) -> PreviousTurn:
+    return PreviousTurn(question, "fr", (CitedSection("p", "S", "p#s"),))
+
+
+def test_the_turns_kept_are_bounded_in_number_and_time(chat):
+    memory = ContextMemory(
+        chat.assistant.store.database, chat.assistant.recorder, turns=2, minutes=30
+    )
+    start = now()
+    for n in range(4):
+        memory.note(THREAD, _turn(f"q{n}"), start + timedelta(minutes=n))
+    assert chat.assistant.recorder.flush()
+    assert [t.question for t in memory.recent(THREAD, start + timedelta(minutes=4))] == ["q2", "q3"]
+    assert memory.recent(THREAD, start + timedelta(minutes=40)) == []  # too old: read alone
+    fresh = ContextMemory(
+        chat.assistant.store.database, chat.assistant.recorder, turns=2, minutes=30
+    )
+    assert [t.question for t in fresh.recent(THREAD, start + timedelta(minutes=4))] == ["q2", "q3"]
+    off = ContextMemory(chat.assistant.store.database, chat.assistant.recorder, turns=0)
+    assert off.recent(THREAD) == []
