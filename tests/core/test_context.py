@@ -106,3 +106,21 @@ def test_the_turns_kept_are_bounded_in_number_and_time(chat):
     assert [t.question for t in fresh.recent(THREAD, start + timedelta(minutes=4))] == ["q2", "q3"]
     off = ContextMemory(chat.assistant.store.database, chat.assistant.recorder, turns=0)
     assert off.recent(THREAD) == []
+
+
+def test_chat_json_keeps_the_conversation_across_lines_and_new_starts_another(chat):
+    import io
+    import json
+
+    from bot.adapters.console import chat_json
+
+    out = io.StringIO()
+    lines = [FIRST, FOLLOWUP, "/new", FOLLOWUP, "", "merci !"]
+    assert chat_json(chat.assistant, ALICE, lines, out) == 0
+    first, followup, fresh, thanks = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["quotes"][0]["section"] == TOPIC and first["context"]["used"] is False
+    assert followup["quotes"][0]["section"] == TOPIC
+    assert followup["context"] == {"used": True, "understood": "Sur « Product-market fit » :"}
+    assert fresh["question"] == FOLLOWUP and fresh["context"]["used"] is False
+    assert fresh["quotes"][0]["section"] != TOPIC
+    assert thanks["kind"] == "smalltalk" and thanks["reply"] and not thanks["context"]["used"]
