@@ -18,9 +18,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from bot.core.db import Database, aware, now, turns_table
-from bot.core.retrieval.followup import CitedSection, PreviousTurn, page_of
+from bot.core.retrieval.followup import CitedSection, PreviousTurn
 from bot.core.team.recording import Noted, Recorder
-from bot.core.types import Answer
 
 DEFAULT_TURNS = 3
 DEFAULT_MINUTES = 30
@@ -39,16 +38,6 @@ class KeptTurn:
 
     asked_at: datetime
     turn: PreviousTurn
-
-
-def turn_of(answer: Answer, read_as: str = "") -> PreviousTurn:
-    """The turn ``answer`` makes (``read_as``: its question as it was read), its cited
-    sections in order, each once."""
-    cited: dict[str, CitedSection] = {}
-    for quote in answer.quotes:
-        c = quote.citation
-        cited.setdefault(c.link, CitedSection(page_of(c.link), c.section, c.link))
-    return PreviousTurn(read_as or answer.question, answer.language, tuple(cited.values()))
 
 
 class ContextMemory:

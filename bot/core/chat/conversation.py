@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.core.assistant import Asker, Assistant, SlowDown
 from bot.core.chat.checklists import ChecklistActions
-from bot.core.chat.context import ContextMemory, turn_of
+from bot.core.chat.context import ContextMemory
 from bot.core.chat.memory import ChatMemory
 from bot.core.chat.replies import (
     ANSWER,
@@ -41,7 +41,7 @@ from bot.core.knowledge.sections import digest
 from bot.core.language import detect_language
 from bot.core.messages import message
 from bot.core.retrieval.engine import EmptyQuestion, SmallTalk
-from bot.core.retrieval.followup import ContextReading
+from bot.core.retrieval.followup import ContextReading, turn_of
 from bot.core.team.learning import NONE_CHOICE, choice_labels, taught_text
 from bot.core.types import Citation
 
@@ -92,15 +92,26 @@ class Conversation(ChecklistActions):
             return self._context
 
     def compose(
-        self, question: str, asker: Asker, *, durable: bool = True, conversation: str = ""
+        self,
+        question: str,
+        asker: Asker,
+        *,
+        durable: bool = True,
+        conversation: str = "",
+        continues: str = "",
     ) -> Reply:
         """The reply to ``question`` (blocking: run it in a thread); the answer is kept for its
         buttons (in this process only unless ``durable``). ``conversation``: the key of the
         conversation it belongs to (``chat.context.conversation_key``), whose latest turn the
         question is read against when it needs it; the reply then says what it understood.
+        ``continues``: the key of the conversation this message continues when its own has no
+        turn yet (a Discord reply to the bot's answer continues the question it answered).
         Raises what answering raises beyond an empty question, small talk and the rate limit."""
         language = detect_language(question)
-        reading = ContextReading(self.context.last(conversation) if conversation else None)
+        previous = self.context.last(conversation) if conversation else None
+        if previous is None and continues:
+            previous = self.context.last(continues)
+        reading = ContextReading(previous)
         try:
             answer = self.assistant.ask(question, asker, context=reading)
         except SmallTalk as exc:
@@ -130,6 +141,7 @@ class Conversation(ChecklistActions):
         addressed: bool = True,
         thread: str = "",
         conversation: str = "",
+        continues: str = "",
     ) -> Reply | None:
         """Answer ``question`` through ``deliver``, counted in flight. ``on_slow`` runs
         once when the reply takes longer than ``slow_after`` seconds (a platform that wants
@@ -138,8 +150,8 @@ class Conversation(ChecklistActions):
         reply. ``thread``: the thread the reply goes in, noted as the bot's before the reply
         is delivered (the user may answer the moment it shows). ``conversation``: the key of
         the conversation (``chat.context.conversation_key``: platform, channel and thread,
-        reply chain or terminal session) whose recent turns give a follow-up its context.
-        Returns what was delivered,
+        reply chain or terminal session) whose recent turns give a follow-up its context;
+        ``continues``: see ``compose``. Returns what was delivered,
         ``None`` when nothing was (small talk not addressed to the bot) or even the apology
         could not be."""
         language = detect_language(question)
@@ -148,7 +160,7 @@ class Conversation(ChecklistActions):
                 return await self._say(deliver, Reply.saying(RESTARTING, language, "restarting"))
             try:
                 reply = await self._before_deadline(
-                    self._compose(question, asker, on_slow, slow_after, conversation)
+                    self._compose(question, asker, on_slow, slow_after, (conversation, continues))
                 )
                 if reply is None:  # the drain time ran out before the answer was ready
                     return await self._say(
@@ -183,10 +195,13 @@ class Conversation(ChecklistActions):
         asker: Asker,
         on_slow: Callable[[], Awaitable[None]] | None,
         slow_after: float,
-        conversation: str = "",
+        keys: tuple[str, str] = ("", ""),
     ) -> Reply:
+        conversation, continues = keys
         task = asyncio.ensure_future(
-            asyncio.to_thread(self.compose, question, asker, conversation=conversation)
+            asyncio.to_thread(
+                self.compose, question, asker, conversation=conversation, continues=continues
+            )
         )
         try:
             if on_slow is None:

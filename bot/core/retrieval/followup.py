@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from bot.core.knowledge.lexical import content_words
 from bot.core.language import detect_language
 from bot.core.retrieval.search import Hit, Retriever, SearchResult
+from bot.core.types import Answer
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class FollowUpParams:
     standalone_evidence: float = 0.7
     page_prior: float = 0.08
     section_prior: float = 0.1
+    # Whether a longer message whose alone reading is not confident is read in context too
+    # (False: a message that names its subject always stands alone).
+    unsure_in_context: bool = True
     # Whether a confident alone reading of a longer message is kept as it is (False: the
     # prior applies to every longer message too, for comparison).
     gate: bool = True
@@ -110,7 +114,7 @@ class ContextReading:
             alone = retriever.search(text)
             p = self.params
             stands = words > p.short_words or alone.evidence >= p.standalone_evidence
-            if p.gate and confident(alone) and stands:
+            if p.gate and stands and (confident(alone) or not p.unsure_in_context):
                 return alone
             result = self._with_prior(retriever, alone, previous, force=False)
             if self._reaches(retriever, result, previous):
@@ -175,3 +179,13 @@ def confident(result: SearchResult) -> bool:
 def page_of(link: str) -> str:
     """The page a section's link points into: the link without its anchor."""
     return link.partition("#")[0]
+
+
+def turn_of(answer: Answer, read_as: str = "") -> PreviousTurn:
+    """The turn ``answer`` makes for the next message's reading (``read_as``: its question as
+    it was read), its cited sections in order, each once."""
+    cited: dict[str, CitedSection] = {}
+    for quote in answer.quotes:
+        c = quote.citation
+        cited.setdefault(c.link, CitedSection(page_of(c.link), c.section, c.link))
+    return PreviousTurn(read_as or answer.question, answer.language, tuple(cited.values()))
