@@ -1,5 +1,5 @@
 """Reading a message in the context of the conversation's previous turn, without a language
-model and with one search per message.
+model and, for most messages, with one search, as alone.
 
 A follow-up ("and its main risk?", "et pour le support ?", "pourquoi ?") cannot be understood
 alone; a complete question on another subject must not be glued to the one before. The reading:
@@ -33,6 +33,8 @@ from bot.core.language import detect_language
 from bot.core.retrieval.search import Hit, Retriever, SearchResult
 from bot.core.types import Answer
 
+TOPIC_CHARS = 80  # the longest topic the "what I understood" line names
+
 
 @dataclass(frozen=True)
 class CitedSection:
@@ -55,8 +57,9 @@ class PreviousTurn:
     @property
     def topic(self) -> str:
         """What the turn was about, as the reply names it: its first cited section's title,
-        else its question."""
-        return self.cited[0].section if self.cited else self.question
+        else its question (cut to ``TOPIC_CHARS``)."""
+        topic = self.cited[0].section if self.cited else self.question
+        return topic if len(topic) <= TOPIC_CHARS else topic[: TOPIC_CHARS - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,11 @@ class FollowUpParams:
     # (False: a message that names its subject always stands alone).
     unsure_in_context: bool = True
     # Whether a confident alone reading of a longer message is kept as it is (False: the
-    # prior applies to every longer message too, for comparison).
+    # prior applies to every message, and decides alone).
     gate: bool = True
+    # What the prior's reading must reach to be kept without a second search: the
+    # previous turn's "section" or only its "page".
+    reach: str = "section"
 
 
 def asks_only_why(text: str, act: str | None) -> bool:
@@ -127,12 +133,15 @@ class ContextReading:
         self.read_as = joined
         return replace(result, language=language)
 
-    @staticmethod
-    def _reaches(retriever: Retriever, result: SearchResult, previous: PreviousTurn) -> bool:
-        """Whether the first hit of ``result`` is in a section the previous turn cited."""
-        links = {c.link for c in previous.cited}
-        index = retriever.index
-        return bool(result.hits) and index.passages[result.hits[0].number].citation.link in links
+    def _reaches(self, retriever: Retriever, result: SearchResult, previous: PreviousTurn) -> bool:
+        """Whether the first hit of ``result`` is in a section the previous turn cited (or
+        on its page, as ``params.reach`` says)."""
+        if not result.hits:
+            return False
+        link = retriever.index.passages[result.hits[0].number].citation.link
+        if self.params.reach == "page":
+            return page_of(link) in {c.page for c in previous.cited}
+        return link in {c.link for c in previous.cited}
 
     def _with_prior(
         self, retriever: Retriever, result: SearchResult, previous: PreviousTurn, *, force: bool
