@@ -39,11 +39,12 @@ from bot.core.retrieval.followup import FollowUpParams
 GRID = {
     "short_words": [0, 1, 2, 3],
     "standalone_evidence": [0.7, 0.8, 9.0],
-    "page_prior": [0.0, 0.05, 0.1, 0.2, 0.3],
-    "section_prior": [0.0, 0.1, 0.2, 0.3],
+    "page_prior": [0.0, 0.1, 0.2, 0.3, 0.4],
+    "section_prior": [0.0, 0.1, 0.2],
     "unsure_in_context": [True, False],
     "gate": [True, False],
     "reach": ["section", "page"],
+    "second_search": [True, False],
 }
 
 

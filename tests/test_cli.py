@@ -440,12 +440,12 @@ CONVERSATIONS = """
 - id: c1
   kb: bundled
   turns:
-    - {question: "Qu'est-ce que le product-market fit ?", lang: fr, kind: first,
-       page: commercialisation.md, section: Product-market fit}
-    - {question: "comment on le mesure ?", lang: fr, kind: followup,
-       page: commercialisation.md, section: Product-market fit}
-    - {question: "What is the open core model?", lang: en, kind: switch,
+    - {question: "Qu'est-ce que le modèle open core ?", lang: fr, kind: first,
        page: commercialisation.md, section: Le modèle Open core}
+    - {question: "pourquoi ?", lang: fr, kind: followup,
+       page: commercialisation.md, section: Le modèle Open core}
+    - {question: "Qu'est-ce que le value-market fit ?", lang: fr, kind: switch,
+       page: commercialisation.md, section: Value-market fit}
 - id: c2
   kb: site
   turns:
@@ -455,14 +455,14 @@ CONVERSATIONS = """
 
 
 def test_chat_json_answers_line_by_line_in_one_conversation(workdir):
-    lines = "Qu'est-ce que le product-market fit ?\ncomment on le mesure ?\n/new\npourquoi ?\n"
+    lines = "Qu'est-ce que le modèle open core ?\npourquoi ?\n/new\npourquoi ?\n"
     result = run(workdir, "chat", "--json", stdin=lines)
     assert result.returncode == 0, result.stderr
     first, followup, fresh = (json.loads(line) for line in result.stdout.splitlines())
-    assert first["quotes"][0]["section"] == "Product-market fit"
+    assert first["quotes"][0]["section"] == "Le modèle Open core"
     assert first["context"] == {"used": False, "understood": ""}
-    assert followup["quotes"][0]["section"] == "Product-market fit"
-    assert followup["context"] == {"used": True, "understood": "Sur « Product-market fit » :"}
+    assert followup["quotes"][0]["section"] == "Le modèle Open core"
+    assert followup["context"] == {"used": True, "understood": "Sur « Le modèle Open core » :"}
     assert fresh["kind"] == "smalltalk" and not fresh["context"]["used"]  # a new conversation
 
 

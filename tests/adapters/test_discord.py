@@ -649,30 +649,31 @@ def test_a_reply_chain_is_a_conversation_read_in_context_kept_over_a_restart(eng
 
     async def scenario():
         question = message_create(
-            f"<@{BOT_ID}> Qu'est-ce que le product-market fit ?", mentions=[BOT_USER]
+            f"<@{BOT_ID}> Qu'est-ce que le modèle open core ?", mentions=[BOT_USER]
         )
         first = question["id"]
         async with Harness(engine, tmp_path) as h:
             await h.fake.push("MESSAGE_CREATE", question)
             await h.fake.wait_for(route)
-            followup = reply_to_answer("comment on le mesure ?", first, 1)
+            followup = reply_to_answer("pourquoi ?", first, 1)
             await h.fake.push("MESSAGE_CREATE", followup)
             posts = await h.fake.wait_for(route, 2)
-            assert description(posts[1]).startswith("**Sur « Product-market fit » :**\n")
-            assert posts[1].body["embeds"][0]["fields"][0]["name"] == "1. Product-market fit"
-            stranger = reply_to_answer("comment on le mesure ?", first, 2)
+            assert description(posts[1]).startswith("**Sur « Le modèle Open core » :**\n")
+            assert posts[1].body["embeds"][0]["fields"][0]["name"] == "1. Le modèle Open core"
+            stranger = reply_to_answer("pourquoi ?", first, 2)
             stranger["referenced_message"]["author"] = stranger["author"]  # not the bot's
             await h.fake.push("MESSAGE_CREATE", stranger)
-            posts = await h.fake.wait_for(route, 3)
-            assert "Sur «" not in description(posts[2])
-            switch = reply_to_answer("Qu'est-ce que le modèle open core ?", followup["id"], 3)
+            await h.settled()  # outside the bot's conversation "pourquoi ?" asks nothing
+            assert len(h.fake.of(route)) == 2
+            switch = reply_to_answer("Qu'est-ce que le value-market fit ?", followup["id"], 3)
             await h.fake.push("MESSAGE_CREATE", switch)
-            posts = await h.fake.wait_for(route, 4)
-            assert description(posts[3]).startswith(message("fr", "lead"))
+            posts = await h.fake.wait_for(route, 3)
+            assert description(posts[2]).startswith(message("fr", "lead"))
+            assert posts[2].body["embeds"][0]["fields"][0]["name"] == "1. Value-market fit"
             assert h.assistant.recorder.flush()
         async with Harness(engine, tmp_path) as h:  # a restart: the same database
             await h.fake.push("MESSAGE_CREATE", reply_to_answer("pourquoi ?", switch["id"], 4))
             (post,) = await h.fake.wait_for(route)
-            assert description(post).startswith("**Sur « Le modèle Open core » :**\n")
+            assert description(post).startswith("**Sur « Value-market fit » :**\n")
 
     run(scenario())

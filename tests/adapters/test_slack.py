@@ -1035,28 +1035,27 @@ def test_a_thread_is_a_conversation_read_in_context_kept_over_a_restart(engine, 
 
     async def scenario():
         async with Harness(engine, tmp_path) as h:
-            await h.event(mention("Qu'est-ce que le product-market fit ?", ts=one), "Ev1")
+            await h.event(mention("Qu'est-ce que le modèle open core ?", ts=one), "Ev1")
             await h.fake.wait_for("chat.postMessage")
             await h.event(mention("Qu'est-ce que le modèle SaaS ?", ts=two), "Ev2")
             await h.fake.wait_for("chat.postMessage", 2)
-            await h.event(_thread_message("comment on le mesure ?", one, "1700000003.0001"), "Ev3")
+            await h.event(_thread_message("pourquoi ?", one, "1700000003.0001"), "Ev3")
             body = await posted(h, 3, one)
-            assert _first_block(body) == "*Sur « Product-market fit » :*"
-            assert body["text"].startswith("Sur « Product-market fit » :")
-            assert "Product-market fit" in blocks_text(body).split("Sur « Product-market", 1)[1]
-            await h.event(_thread_message("comment on le mesure ?", two, "1700000004.0001"), "Ev4")
+            assert _first_block(body) == "*Sur « Le modèle Open core » :*"
+            assert body["text"].startswith("Sur « Le modèle Open core » :")
+            assert "forker votre projet" in blocks_text(body)
+            await h.event(_thread_message("pourquoi ?", two, "1700000004.0001"), "Ev4")
             other = await posted(h, 4, two)
             assert _first_block(other) == "*Sur « Le modèle SaaS » :*"  # its own thread's
-            switch = "Qu'est-ce que le modèle open core ?"
+            switch = "Qu'est-ce que le value-market fit ?"
             await h.event(_thread_message(switch, one, "1700000005.0001"), "Ev5")
             alone = await posted(h, 5, one)
             assert _first_block(alone) == message("fr", "lead")  # no line of context
-            assert "Le modèle Open core" in blocks_text(alone)
+            assert "Value-market fit" in blocks_text(alone)
             assert h.assistant.recorder.flush()
         async with Harness(engine, tmp_path) as h:  # a restart: the same database
             await h.event(_thread_message("pourquoi ?", one, "1700000006.0001"), "Ev6")
             body = await posted(h, 1, one)
-            assert _first_block(body) == "*Sur « Le modèle Open core » :*"
-            assert "Le modèle Open core" in blocks_text(body)
+            assert _first_block(body) == "*Sur « Value-market fit » :*"
 
     run(scenario())

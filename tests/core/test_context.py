@@ -13,16 +13,23 @@ from bot.core.chat import ANSWER, SMALLTALK, Conversation
 from bot.core.chat.context import ContextMemory, conversation_key
 from bot.core.db import now
 from bot.core.messages import message
-from bot.core.retrieval.followup import CitedSection, PreviousTurn
+from bot.core.retrieval.followup import (
+    CitedSection,
+    ContextReading,
+    FollowUpParams,
+    PreviousTurn,
+    turn_of,
+)
 from bot.core.team.lookup import ChecklistBook
 from bot.core.team.store import Store
 
 ALICE = Asker("slack", "C0CHAN", "U0ALICE", "T0TEAM", "alice")
 THREAD = conversation_key("slack", "C0CHAN", "1700000000.000100")
 OTHER = conversation_key("slack", "C0CHAN", "1700000000.000200")
-FIRST = "Qu'est-ce que le product-market fit ?"
-FOLLOWUP = "comment on le mesure ?"
-TOPIC = "Product-market fit"
+FIRST = "Qu'est-ce que le modèle open core ?"
+FOLLOWUP = "pourquoi ?"
+TOPIC = "Le modèle Open core"
+SWITCH = "Qu'est-ce que le value-market fit ?"
 
 
 def _assistant(engine, url: str) -> Assistant:
@@ -47,29 +54,33 @@ def _first(reply) -> str:
 
 
 def test_a_followup_is_read_in_context_and_says_what_it_understood(chat):
-    alone = chat.compose(FOLLOWUP, ALICE)
-    assert _first(alone) != TOPIC and not alone.understood  # alone it answers something else
+    assert chat.compose(FOLLOWUP, ALICE).kind == SMALLTALK  # alone it asks nothing
     assert _first(chat.compose(FIRST, ALICE, conversation=THREAD)) == TOPIC
     reply = chat.compose(FOLLOWUP, ALICE, conversation=THREAD)
     assert _first(reply) == TOPIC
-    assert (
-        reply.understood
-        == message("fr", "understood", topic=TOPIC)
-        == "Sur « Product-market fit » :"
-    )
+    assert reply.understood == message("fr", "understood", topic=TOPIC)
+    assert reply.understood == "Sur « Le modèle Open core » :"
 
 
 def test_a_complete_question_on_another_subject_stands_alone(chat):
     chat.compose("Qu'est-ce que le modèle SaaS ?", ALICE, conversation=THREAD)
-    reply = chat.compose(FIRST, ALICE, conversation=THREAD)
-    assert _first(reply) == TOPIC and reply.understood == ""
+    reply = chat.compose(SWITCH, ALICE, conversation=THREAD)
+    assert _first(reply) == "Value-market fit" and reply.understood == ""
 
 
-def test_a_bare_why_is_a_question_in_a_conversation_and_small_talk_outside_one(chat):
-    assert chat.compose("pourquoi ?", ALICE).kind == SMALLTALK
-    chat.compose(FIRST, ALICE, conversation=THREAD)
-    reply = chat.compose("pourquoi ?", ALICE, conversation=THREAD)
-    assert reply.kind == ANSWER and reply.understood.startswith("Sur « ")
+def test_the_prior_on_the_previous_sections_decides_a_short_followup(engine):
+    first = engine.ask(FIRST)
+    previous = turn_of(first, FIRST)
+    question = "et son principal problème ?"
+    alone = engine.ask(question)
+    assert alone.cited_sections[0] != TOPIC  # read alone, another section comes first
+    strong = ContextReading(previous, FollowUpParams(section_prior=1.0))
+    assert engine.ask(question, context=strong).cited_sections[0] == TOPIC
+    assert strong.used and strong.changed
+    assert "forker votre projet" in engine.ask(question, context=strong).quotes[0].text
+    none = ContextReading(previous, FollowUpParams(page_prior=0.0, section_prior=0.0))
+    assert engine.ask(question, context=none).cited_sections[0] == alone.cited_sections[0]
+    assert not none.changed
 
 
 def test_the_context_survives_a_restart_and_two_threads_do_not_mix(chat, engine, url):
@@ -81,7 +92,7 @@ def test_the_context_survives_a_restart_and_two_threads_do_not_mix(chat, engine,
         reply = restarted.compose(FOLLOWUP, ALICE, conversation=THREAD)
         assert _first(reply) == TOPIC and TOPIC in reply.understood
         other = restarted.compose(FOLLOWUP, ALICE, conversation=OTHER)
-        assert TOPIC not in other.understood
+        assert other.understood == "Sur « Le modèle SaaS » :"
     finally:
         restarted.assistant.store.close()
 
@@ -120,7 +131,7 @@ def test_chat_json_keeps_the_conversation_across_lines_and_new_starts_another(ch
     first, followup, fresh, thanks = (json.loads(line) for line in out.getvalue().splitlines())
     assert first["quotes"][0]["section"] == TOPIC and first["context"]["used"] is False
     assert followup["quotes"][0]["section"] == TOPIC
-    assert followup["context"] == {"used": True, "understood": "Sur « Product-market fit » :"}
+    assert followup["context"] == {"used": True, "understood": "Sur « Le modèle Open core » :"}
     assert fresh["question"] == FOLLOWUP and fresh["context"]["used"] is False
-    assert fresh["quotes"][0]["section"] != TOPIC
+    assert fresh["kind"] == "smalltalk"  # a new conversation: nothing to read it against
     assert thanks["kind"] == "smalltalk" and thanks["reply"] and not thanks["context"]["used"]

@@ -122,7 +122,7 @@ class Conversation(ChecklistActions):
             return Reply.saying(NOTICE, language, "slow_down")
         answer_id = self.memory.remember(answer, asker.platform, asker.channel, durable=durable)
         understood = ""
-        if reading.used and reading.previous is not None:
+        if reading.changed and reading.previous is not None:
             understood = message(answer.language, "understood", topic=reading.previous.topic)
         if conversation and answer.quotes:
             self.context.note(conversation, turn_of(answer, reading.read_as))

@@ -168,7 +168,8 @@ def ask_in_context(
     params: FollowUpParams | None = None,
 ) -> tuple[EvalOutcome, PreviousTurn | None, bool]:
     """Ask ``item`` after ``previous``, as the chat does. Returns the outcome, the turn the
-    next one is read against, and whether this one was read in context."""
+    next one is read against, and whether the context changed its reading (what the chat
+    then says it understood)."""
     reading = ContextReading(previous, params or FollowUpParams())
     started = time.perf_counter()
     try:
@@ -186,7 +187,7 @@ def ask_in_context(
         **score_answer(item, answer, sources),
     )
     following = turn_of(answer, reading.read_as) if answer.quotes else previous
-    return outcome, following, reading.used
+    return outcome, following, reading.changed
 
 
 def evaluate_conversations(

@@ -64,23 +64,32 @@ class PreviousTurn:
 
 @dataclass(frozen=True)
 class FollowUpParams:
-    """The reading's weights (fitted on the dev conversations, see the module)."""
+    """The reading's weights: the defaults are those fitted on the dev conversations
+    (``bench/tune_followup.py``, cross-validated over groups of pages; see the module)."""
 
-    # A message with at most this many content words is read in context.
-    short_words: int = 2
-    # ... unless its alone reading's evidence is at least this.
+    # The gate in front of the prior (fitted off, ``gate`` False: the prior alone decides).
+    # With the gate on, a message with more than this many content words whose alone
+    # reading is confident stands alone...
+    short_words: int = 0
+    # ... and so does one whose alone reading's evidence is at least this.
     standalone_evidence: float = 0.7
-    page_prior: float = 0.08
-    section_prior: float = 0.1
     # Whether a longer message whose alone reading is not confident is read in context too
-    # (False: a message that names its subject always stands alone).
+    # (gate on; False: a message that names its subject always stands alone).
     unsure_in_context: bool = True
-    # Whether a confident alone reading of a longer message is kept as it is (False: the
-    # prior applies to every message, and decides alone).
-    gate: bool = True
+    gate: bool = False
+    # The prior: what a hit on a page, and more on a section, the previous turn cited gains.
+    page_prior: float = 0.3
+    section_prior: float = 0.1
     # What the prior's reading must reach to be kept without a second search: the
     # previous turn's "section" or only its "page".
-    reach: str = "section"
+    reach: str = "page"
+    # Whether a message the prior does not bring to the previous turn is searched again,
+    # joined to the previous question (False: it is read alone).
+    second_search: bool = True
+    # Whether that second search must bring the first hit to the previous turn's page (or
+    # section, ``reach``) to be kept (False: it is kept unless it ranks first what the alone
+    # reading ranked first).
+    joined_must_reach: bool = False
 
 
 def asks_only_why(text: str, act: str | None) -> bool:
@@ -127,11 +136,31 @@ class ContextReading:
                 self.used, self.changed = True, result is not alone
                 self.read_as = f"{previous.question} {text}"
                 return result
+            if not p.second_search:
+                return alone
         joined = f"{previous.question} {text}"
         result = self._with_prior(retriever, retriever.search(joined), previous, force=True)
+        if words and not self._keeps(retriever, result, alone, previous):
+            return alone
         self.used = self.changed = True
         self.read_as = joined
         return replace(result, language=language)
+
+    def _keeps(
+        self,
+        retriever: Retriever,
+        joined: SearchResult,
+        alone: SearchResult,
+        previous: PreviousTurn,
+    ) -> bool:
+        """Whether the second search's reading is kept over the alone one: it ranks another
+        section first (and, with ``joined_must_reach``, one of the previous turn's)."""
+        if self.params.joined_must_reach and not self._reaches(retriever, joined, previous):
+            return False
+        if not joined.hits or not alone.hits:
+            return bool(joined.hits)
+        section = retriever.index.passage_section
+        return bool(section[joined.hits[0].number] != section[alone.hits[0].number])
 
     def _reaches(self, retriever: Retriever, result: SearchResult, previous: PreviousTurn) -> bool:
         """Whether the first hit of ``result`` is in a section the previous turn cited (or
