@@ -1,11 +1,13 @@
 """Warm latency of first questions against follow-ups, through the chat's front door
 (``Conversation.compose`` with a conversation key: the turn's context read from the database,
-the reading, the answer, the turn kept): p50/p95/max of each kind of turn.
+the reading, the answer, the turn kept): p50/p95/max of each kind of turn, and of the same
+follow-ups and switches asked alone (what the context itself costs).
 
 Run: python bench/bench_followup.py [FILE] [--rounds N] [--knowledge DIR --index DIR].
 FILE is a conversation set (default eval/conversations-dev.yaml); only the conversations
 about pages of the knowledge base are asked (default: the bundled page). Each round asks every
-conversation in a new conversation. Prints the figures; asserts nothing.
+conversation in a new conversation. Prints the figures; asserts nothing. On a busy machine
+run it with OMP_NUM_THREADS=1 (BLAS threads fighting for the cores stall e5 for a second).
 """
 
 from __future__ import annotations
@@ -62,13 +64,17 @@ def main() -> None:
                     chat.compose(turn.item.question, asker, durable=False, conversation=key)
                     elapsed = (time.perf_counter() - started) * 1000
                     times.setdefault(turn.kind, []).append(elapsed)
+                    started = time.perf_counter()  # the same message, alone
+                    chat.compose(turn.item.question, asker, durable=False)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    times.setdefault(f"{turn.kind} alone", []).append(elapsed)
         assistant.recorder.flush()
         store.close()
     print(f"{len(conversations)} conversations x {args.rounds} rounds ({engine.embedder.id})")
-    for kind in ("first", "followup", "switch"):
+    for kind in ("first", "followup", "switch", "followup alone", "switch alone"):
         values = np.array(times.get(kind, [0.0]))
         print(
-            f"  {kind:8} {len(values):4} turns: p50 {np.percentile(values, 50):6.1f} ms, "
+            f"  {kind:14} {len(values):4} turns: p50 {np.percentile(values, 50):6.1f} ms, "
             f"p95 {np.percentile(values, 95):6.1f} ms, max {values.max():6.1f} ms"
         )
 

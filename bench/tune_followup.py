@@ -44,7 +44,7 @@ GRID = {
     "unsure_in_context": [True, False],
     "gate": [True, False],
     "reach": ["section", "page"],
-    "second_search": [True, False],
+    "joined_words": [0, 2, 4, 99],
 }
 
 
