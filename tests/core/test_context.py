@@ -135,3 +135,22 @@ def test_chat_json_keeps_the_conversation_across_lines_and_new_starts_another(ch
     assert fresh["question"] == FOLLOWUP and fresh["context"]["used"] is False
     assert fresh["kind"] == "smalltalk"  # a new conversation: nothing to read it against
     assert thanks["kind"] == "smalltalk" and thanks["reply"] and not thanks["context"]["used"]
+
+
+def test_the_bounds_are_settings_and_zero_turns_turns_context_off(engine, url):
+    from bot.config import Settings
+
+    settings = Settings.from_env(
+        {"PLAYBOOK_CONTEXT_TURNS": "0", "PLAYBOOK_CONTEXT_MINUTES": "5"}, env_file=None
+    )
+    assert (settings.context_turns, settings.context_minutes) == (0, 5)
+    assert (Settings().context_turns, Settings().context_minutes) == (3, 30)
+    assistant = Assistant(
+        engine=engine, store=Store(url), checklists=ChecklistBook([]), context_turns=0
+    )
+    try:
+        chat = Conversation(assistant)
+        chat.compose(FIRST, ALICE, conversation=THREAD)
+        assert chat.compose(FOLLOWUP, ALICE, conversation=THREAD).kind == SMALLTALK
+    finally:
+        assistant.store.close()
