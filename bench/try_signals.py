@@ -57,6 +57,7 @@ from bot.core.knowledge.embedders import make_embedder  # noqa: E402
 from bot.core.knowledge.examples import example_key  # noqa: E402
 from bot.core.knowledge.lexical import analyse  # noqa: E402
 from bot.core.language import detect_language  # noqa: E402
+from bot.core.retrieval import scoring  # noqa: E402
 from bot.core.retrieval.evaluation import load_questions  # noqa: E402
 from bot.core.retrieval.search import FusionParams, Retriever  # noqa: E402
 
@@ -168,8 +169,8 @@ def section(r: Record, w: tuple) -> np.ndarray:
 def examples(r: Record, w: tuple) -> np.ndarray:
     """The fused score with the example bonus at (floor, weight, closest only) instead."""
     d = FusionParams()
-    engine_bonus = d.example_weight * np.maximum(0.0, r.example - d.example_floor)
-    bonus = w[1] * np.maximum(0.0, r.example - w[0])
+    engine_bonus = scoring.example_bonus(r.example, d.example_weight, d.example_floor)
+    bonus = scoring.example_bonus(r.example, w[1], w[0])
     if w[2]:
         bonus = np.where(r.closest, bonus, 0.0)
     return r.fused - engine_bonus + bonus

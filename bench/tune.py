@@ -13,8 +13,9 @@ Held-out sets (eval/heldout4.yaml, eval/heldout5.yaml, eval/site-heldout.yaml) a
 Each question is run once through the first stages (``Retriever.pool``) with the engine's
 defaults; the head of its ranking is then read once (sentence cosines, term overlaps,
 coverage) and, for each passage and sentence, whether the quote the user would see holds the
-answer span and whether the highlight does. Any weights are then scored offline: the same
-stages as ``Retriever._read_head`` and ``Retriever.support``, on recorded numbers. A fold's
+answer span and whether the highlight does. Any weights are then scored offline by the
+engine's own formulas (``bot.core.retrieval.scoring``: those of the close reading and of
+abstention), on recorded numbers: each set of weights is a ``FusionParams``. A fold's
 weights are chosen on the other folds and scored on it; the figures printed are those
 held-out scores, and the weights printed last are fitted on all the data.
 """
@@ -28,7 +29,7 @@ import pickle
 import sys
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -41,6 +42,7 @@ from bot.config import Settings  # noqa: E402
 from bot.core.knowledge.embedders import Embedder, make_embedder  # noqa: E402
 from bot.core.knowledge.examples import example_key, title_key  # noqa: E402
 from bot.core.language import detect_language  # noqa: E402
+from bot.core.retrieval import scoring  # noqa: E402
 from bot.core.retrieval.answers import make_quote  # noqa: E402
 from bot.core.retrieval.engine import KnowledgeEngine  # noqa: E402
 from bot.core.retrieval.evaluation import (  # noqa: E402
@@ -79,6 +81,22 @@ HEDGE = tuple(np.round(np.arange(0, 0.301, 0.02), 2))
 # that it may not be): a quarter of a right answer. An out-of-scope question hedged earns 1,
 # abstained 1.5; an in-scope question abstained costs 3 (the asker gets nothing).
 HEDGED_RIGHT_COST = 0.25
+# The weights fitted here, in the order of the tuples below (``params_of``).
+WEIGHT_NAMES = (
+    "sentence_overlap_weight",
+    "passage_overlap_weight",
+    "coverage_weight",
+    "abstain_coverage_weight",
+    "abstain_least_weight",
+    "min_evidence",
+)
+
+
+def params_of(weights: tuple[float, ...], hedge_margin: float) -> FusionParams:
+    """The engine's defaults with the six ``weights`` (``WEIGHT_NAMES``) and ``hedge_margin``:
+    what the engine would rank and abstain with."""
+    named = dict(zip(WEIGHT_NAMES, weights, strict=True))
+    return replace(FusionParams(), **named, hedge_margin=hedge_margin)
 
 
 @dataclass
@@ -142,7 +160,7 @@ def record(engine: KnowledgeEngine, q: EvalQuestion, group: str) -> Read:
         in_scope=bool(q.sections),
         lang=q.lang or lang,
         evidence=pool.evidence,
-        unknown=bool(retriever._unknown_words(pool.words, pool.covered, pool.word_vectors)),
+        unknown=bool(retriever.unknown_words(pool.words, pool.covered, pool.word_vectors)),
         base=np.array(base),
         cov_mean=np.array(mean),
         cov_least=np.array(least),
@@ -154,13 +172,18 @@ def record(engine: KnowledgeEngine, q: EvalQuestion, group: str) -> Read:
     )
 
 
-def rank(read: Read, so: float, po: float, cw: float) -> tuple[int, int]:
-    """The top passage (position in the head) and its highlighted sentence under weights."""
+def rank(read: Read, p: FusionParams) -> tuple[int, int]:
+    """The top passage (position in the head) and its highlighted sentence under the
+    close-reading weights of ``p``, scored as the engine's close reading scores them."""
     best_score, top, top_sentence = -np.inf, 0, 0
     for k in range(len(read.base)):
-        local = read.sims[k] + so * read.overlaps[k]
+        local = scoring.sentence_scores(read.sims[k], read.overlaps[k], p)
         j = int(np.argmax(local))
-        score = read.base[k] + po * read.overlaps[k][j] + cw * read.cov_mean[k]
+        score = (
+            read.base[k]
+            + scoring.overlap_bonus(read.overlaps[k][j], p)
+            + scoring.coverage_bonus(read.cov_mean[k], p)
+        )
         if score > best_score:
             best_score, top, top_sentence = score, k, j
     return top, top_sentence
@@ -180,11 +203,11 @@ class Ranked:
     in_scope: np.ndarray
 
 
-def ranked(reads: list[Read], so: float, po: float, cw: float) -> Ranked:
-    """Rank every read under the ranking weights ``so``, ``po``, ``cw``."""
+def ranked(reads: list[Read], p: FusionParams) -> Ranked:
+    """Rank every read under the close-reading weights of ``p``."""
     rows = []
     for read in reads:
-        top, j = rank(read, so, po, cw)
+        top, j = rank(read, p)
         rows.append(
             (
                 read.holds[top][j],
@@ -201,9 +224,15 @@ def ranked(reads: list[Read], so: float, po: float, cw: float) -> Ranked:
     return Ranked(*columns)
 
 
-def outcomes(r: Ranked, a: float, b: float, threshold: float) -> dict[str, np.ndarray]:
-    """Per read: abstained, and right section / answer / highlight when answered."""
-    abstained = (r.evidence + a * r.cov_mean + b * r.cov_least < threshold) | r.unknown
+def supports(r: Ranked, p: FusionParams) -> np.ndarray:
+    """Per read: the support abstention compares with ``min_evidence``, as the engine's."""
+    return scoring.support(r.evidence, r.cov_mean, r.cov_least, p)
+
+
+def outcomes(r: Ranked, p: FusionParams) -> dict[str, np.ndarray]:
+    """Per read: abstained, and right section / answer / highlight when answered, under the
+    abstention weights of ``p``."""
+    abstained = scoring.abstains(supports(r, p), p) | r.unknown
     answered = ~abstained
     return {
         "abstained": abstained,
@@ -213,14 +242,15 @@ def outcomes(r: Ranked, a: float, b: float, threshold: float) -> dict[str, np.nd
     }
 
 
-def utility(r: Ranked, a: float, b: float, threshold: float, margin: float = 0.0) -> float:
+def utility(r: Ranked, p: FusionParams) -> float:
     """What the fit maximises: per in-scope question answer@1 + 0.5 highlight@1 + 0.5
     section@1, minus 3 when wrongly abstained and ``HEDGED_RIGHT_COST`` when its right
     section is hedged; per out-of-scope question 1.5 when abstained, 1 when hedged (the
-    asker is told the pages may not answer). ``margin`` is the hedge band."""
-    o = outcomes(r, a, b, threshold)
+    asker is told the pages may not answer), under the abstention weights and hedge band
+    of ``p``."""
+    o = outcomes(r, p)
     ins = r.in_scope
-    hedge = hedged(r, a, b, threshold, margin)
+    hedge = hedged(r, p)
     gain = (
         o["answer"]
         + 0.5 * o["highlight"]
@@ -243,15 +273,16 @@ def fit(
         if ranking
         else [(so0, po0, cw0)]
     )
-    tables = {w: ranked(reads, *w) for w in grid}
-    weights = max(grid, key=lambda w: utility(tables[w], a0, b0, t0))
+    tables = {w: ranked(reads, params_of((*w, a0, b0, t0), 0.0)) for w in grid}
+    weights = max(grid, key=lambda w: utility(tables[w], params_of((*w, a0, b0, t0), 0.0)))
     table = tables[weights]
     best, best_weights, best_margin = -np.inf, (*weights, a0, b0, t0), 0.0
     for a, b in itertools.product(ABSTAIN, ABSTAIN):
-        supports = table.evidence + a * table.cov_mean + b * table.cov_least
-        for threshold in np.quantile(supports, np.linspace(0.0, 0.5, 51)):
+        tried = params_of((*weights, a, b, t0), 0.0)
+        for threshold in np.quantile(supports(table, tried), np.linspace(0.0, 0.5, 51)):
             for margin in HEDGE:
-                score = utility(table, a, b, float(threshold), margin)
+                weights_now = replace(tried, min_evidence=float(threshold), hedge_margin=margin)
+                score = utility(table, weights_now)
                 if score > best:
                     best, best_weights, best_margin = (
                         score,
@@ -261,10 +292,9 @@ def fit(
     return best_weights, best_margin
 
 
-def hedged(r: Ranked, a: float, b: float, threshold: float, margin: float) -> np.ndarray:
-    """Per read: answered, with a support under ``threshold + margin``."""
-    support = r.evidence + a * r.cov_mean + b * r.cov_least
-    return ~outcomes(r, a, b, threshold)["abstained"] & (support < threshold + margin)
+def hedged(r: Ranked, p: FusionParams) -> np.ndarray:
+    """Per read: answered, with a support under ``min_evidence + hedge_margin``."""
+    return ~outcomes(r, p)["abstained"] & scoring.hedges(supports(r, p), p)
 
 
 def figures(
@@ -277,14 +307,11 @@ def figures(
     the hedge band, the engine's when not given)."""
     got: list[dict[str, bool]] = []
     for read in reads:
-        so, po, cw, a, b, t = weights_of[read.group]
-        table = ranked([read], so, po, cw)
-        o = outcomes(table, a, b, t)
         margin = FusionParams().hedge_margin if hedge_of is None else hedge_of[read.group]
-        got.append(
-            {k: bool(v[0]) for k, v in o.items()}
-            | {"hedged": bool(hedged(table, a, b, t, margin)[0])}
-        )
+        p = params_of(weights_of[read.group], margin)
+        table = ranked([read], p)
+        o = outcomes(table, p)
+        got.append({k: bool(v[0]) for k, v in o.items()} | {"hedged": bool(hedged(table, p)[0])})
     out: dict = {}
     for lang in ("fr", "en", "all"):
         ins = [g for g, r in zip(got, reads, strict=True) if r.in_scope and lang in ("all", r.lang)]
@@ -395,14 +422,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     p = FusionParams()
-    defaults = (
-        p.sentence_overlap_weight,
-        p.passage_overlap_weight,
-        p.coverage_weight,
-        p.abstain_coverage_weight,
-        p.abstain_least_weight,
-        p.min_evidence,
-    )
+    defaults = tuple(float(getattr(p, name)) for name in WEIGHT_NAMES)
     reads = load_reads(args.site)
     groups = sorted({r.group for r in reads})
     fold_of = page_folds(groups, args.folds)
@@ -417,14 +437,7 @@ def main() -> int:
                 held_hedge[g] = margin
         print(f"fold {fold}: weights {weights}, hedge_margin {margin}", file=sys.stderr)
     final, final_hedge = fit(reads, defaults, args.ranking)
-    names = (
-        "sentence_overlap_weight",
-        "passage_overlap_weight",
-        "coverage_weight",
-        "abstain_coverage_weight",
-        "abstain_least_weight",
-        "min_evidence",
-    )
+    names = WEIGHT_NAMES
     report = {
         "questions": len(reads),
         "current_params_in_sample": figures(reads, dict.fromkeys(groups, defaults)),

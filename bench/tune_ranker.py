@@ -5,12 +5,14 @@ groups of pages.
 
 With the dual embedder (``use+e5``) a candidate's fused score gains ``ranker_weight`` × e5's
 cosine with the question (less the best candidate's) when USE's best section leads the next
-by less than ``ranker_gate``. This script records, for every question of the named sets, each
-candidate's fused score without e5, its e5 cosine, its section and whether its text holds the
-answer span; any (weight, gate) is then scored offline. A fold's pair is chosen on the other
-folds and scored on it; the figures printed are those held-out scores (section@1 and
-answer@1, the latter read on the passage's text, before trimming), by knowledge base and
-language, beside the figures without e5 and the share of questions that ran e5.
+by less than ``ranker_gate`` (the e5 stage, bot/core/retrieval/e5.py). This script records,
+for every question of the named sets, each candidate's fused score without e5, its e5 cosine,
+its section and whether its text holds the answer span; any (weight, gate) is then scored
+offline by the engine's own formulas (``scoring.e5_runs``, ``scoring.with_e5``). A fold's
+pair is chosen on the other folds and scored on it; the figures printed are those held-out
+scores (section@1 and answer@1, the latter read on the passage's text, before trimming), by
+knowledge base and language, beside the figures without e5 and the share of questions that
+ran e5.
 
 Data, as in bench/tune.py: the bundled page's sets (one group) and the site's two development
 sets (../shared/eval/site-dev.yaml, eval/site-business.yaml), grouped by page. The held-out
@@ -58,8 +60,9 @@ from tune import (  # noqa: E402
 from bot.core.knowledge.embedders import DUAL_EMBEDDER, make_embedder  # noqa: E402
 from bot.core.knowledge.examples import example_key  # noqa: E402
 from bot.core.language import detect_language  # noqa: E402
+from bot.core.retrieval import scoring  # noqa: E402
 from bot.core.retrieval.evaluation import load_questions  # noqa: E402
-from bot.core.retrieval.search import section_lead  # noqa: E402
+from bot.core.retrieval.params import FusionParams  # noqa: E402
 
 WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 GATES = (0.0, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2, float("inf"))
@@ -89,6 +92,7 @@ def record(site: Path) -> list[Candidates]:
         retriever = engine.retriever
         retriever.params = replace(retriever.params, ranker_weight=0.0)
         index = retriever.index
+        assert retriever.e5 is not None  # the dual embedder's
         for path in sets:
             questions = [q for q in load_questions(path) if q.sections]
             retriever.ignored_examples = frozenset(example_key(q.question) for q in questions)
@@ -101,7 +105,7 @@ def record(site: Path) -> list[Candidates]:
                         kb=kb,
                         lang=q.lang or detect_language(q.question),
                         fused=pool.fused,
-                        e5=retriever._ranker_cosines(q.question, pool.cand),
+                        e5=retriever.e5.cosines(q.question, pool.cand),
                         section=index.passage_section[pool.cand],
                         right=right,
                         holds=holds,
@@ -112,9 +116,11 @@ def record(site: Path) -> list[Candidates]:
 
 
 def top(c: Candidates, weight: float, gate: float) -> tuple[int, bool]:
-    """The best candidate under (weight, gate), and whether e5 ran."""
-    if weight > 0 and section_lead(c.section, c.fused) < gate:
-        return int(np.argmax(c.fused + weight * c.e5)), True
+    """The best candidate under (weight, gate), and whether e5 ran, as the engine's e5
+    stage decides and scores."""
+    p = replace(FusionParams(), ranker_weight=weight, ranker_gate=gate)
+    if scoring.e5_runs(c.section, c.fused, p):
+        return int(np.argmax(scoring.with_e5(c.fused, c.e5, p))), True
     return int(np.argmax(c.fused)), False
 
 

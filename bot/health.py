@@ -14,17 +14,25 @@ from bot.core.metrics import Metrics
 log = logging.getLogger("playbook.health")
 
 Status = Callable[[], list[str]]  # the reasons the bot is not healthy (empty: healthy)
+Notes = Callable[[], list[str]]  # what an operator should know although the bot works
 
 
-def health_app(status: Status, metrics: Metrics) -> web.Application:
-    """The application: ``/healthz`` is 200 ``ok`` or 503 with the reasons; ``/metrics`` is the
-    Prometheus text format."""
+def _no_notes() -> list[str]:
+    return []
+
+
+def health_app(status: Status, metrics: Metrics, notes: Notes = _no_notes) -> web.Application:
+    """The application: ``/healthz`` is 200 ``ok`` or 503 with the reasons, then one line per
+    note (a file of the knowledge base left out, and why); ``/metrics`` is the Prometheus text
+    format."""
 
     async def healthz(_request: web.Request) -> web.Response:
         problems = status()
+        detail = "".join(f"left out: {note}\n" for note in notes())
         if problems:
-            return web.Response(status=503, text="unhealthy: " + "; ".join(problems) + "\n")
-        return web.Response(text="ok\n")
+            text = "unhealthy: " + "; ".join(problems) + "\n" + detail
+            return web.Response(status=503, text=text)
+        return web.Response(text="ok\n" + detail)
 
     async def prometheus(_request: web.Request) -> web.Response:
         response = web.Response(body=metrics.render())
@@ -38,13 +46,18 @@ def health_app(status: Status, metrics: Metrics) -> web.Application:
 
 
 async def start_health(
-    host: str, port: int, status: Status, metrics: Metrics, header_timeout: float = 10
+    host: str,
+    port: int,
+    status: Status,
+    metrics: Metrics,
+    header_timeout: float = 10,
+    notes: Notes = _no_notes,
 ) -> web.AppRunner:
     """Start serving on ``host:port`` (``AUTO_PORT``: a free port the system picks) and log
     where; a connection that has not sent a request's headers within ``header_timeout``
     seconds (or stays idle that long) is closed. Returns the runner (``await
     runner.cleanup()`` stops it)."""
-    runner = http_runner(health_app(status, metrics), header_timeout)
+    runner = http_runner(health_app(status, metrics, notes), header_timeout)
     await runner.setup()
     await web.TCPSite(runner, host, 0 if port == AUTO_PORT else port).start()
     log.info("Health: http://%s:%s/healthz and /metrics", host, bound_port(runner))

@@ -154,6 +154,7 @@ async def run_platforms(
             status,
             serving.metrics,
             settings.header_timeout_seconds,
+            notes=lambda: [str(e) for e in serving.watcher.skipped],
         )
     tasks += _upkeep(serving, stop)
     try:

@@ -439,3 +439,35 @@ def test_connections_that_never_finish_their_headers_are_closed(workdir):
     assert code == 0, err
     assert "Le modèle de support" in _text(bot.replies("14.1")[0])
     assert "Traceback" not in err
+
+
+def test_a_bad_file_added_while_serving_is_named_and_later_edits_still_load(workdir):
+    """A named pipe among the checklists while serving: /healthz names it (and stays 200, the
+    bot works), and a page edited afterwards is answered from; before, that one bad file held
+    every later edit back."""
+    import os
+
+    with ThreadedFake(FakeSlack) as slack:
+        bot = Served(workdir, slack, PLAYBOOK_WATCH_SECONDS="1")
+        try:
+            os.mkfifo(workdir / "knowledge" / "checklists" / "x.yaml")
+            named = "left out: checklists/x.yaml: not a regular file (a named pipe)"
+            wait_until(lambda: named in bot.healthz()[1], 60, "/healthz to name the pipe")
+            assert bot.healthz()[0] == 200
+            page = workdir / "knowledge" / "commercialisation.md"
+            page.write_text(
+                page.read_text() + "\n\n## Le cabestan\n\nLe cabestan tourne le dimanche.\n"
+            )
+            question = "Quand tourne le cabestan ?"
+
+            def answered_from_the_edit() -> bool:
+                ts = f"1700000100.{int(time.monotonic() * 1000) % 1000000:06d}"
+                assert bot.ask(question, ts, f"Ev{ts}") == 200
+                wait_until(lambda: bot.replies(ts), 30, "a reply")
+                return "tourne le dimanche" in _text(bot.replies(ts)[0])
+
+            wait_until(answered_from_the_edit, 60, "the edit to be answered from")
+        finally:
+            code, err, _ = bot.stop()
+    assert code == 0, err
+    assert "Traceback" not in err

@@ -14,6 +14,7 @@ import pytest
 
 from bot.config import Settings
 from bot.core.assistant import Asker, Assistant
+from bot.core.knowledge.documents import KnowledgeDirError
 from bot.core.reload import KnowledgeWatcher
 from bot.core.retrieval.engine import KnowledgeEngine
 from bot.core.team.checklists import load_checklists
@@ -236,13 +237,20 @@ def test_editing_a_page_while_200_questions_are_asked(engine, tmp_path):
     after = assistant.ask("Red Hat, quel modèle ?", asker)
     assert "pionnier du support" in after.quotes[0].text
     assert watcher.changed() is None
-    # A page that fails to parse keeps the old index serving, and says why.
+    # A page that fails to parse is left out and named; the rest loads.
     (kb / "broken.md").write_text("---\ntitle: [oops\n---\nText\n")
-    failed = watcher.reload(watcher.changed())
-    assert not failed.swapped
-    assert "broken.md: front matter does not parse" in failed.describe()
+    skipped = watcher.reload(watcher.changed())
+    assert skipped.swapped
+    assert "broken.md: front matter does not parse" in skipped.describe()
     assert "pionnier du support" in assistant.ask("Red Hat, quel modèle ?", asker).quotes[0].text
     assert watcher.changed() is None  # reported once, until the next edit
+    # An edit that breaks a page keeps the page's last good version, named.
+    page.write_text("---\ntitle: [oops\n---\n" + page.read_text())
+    kept = watcher.reload(watcher.changed())
+    assert kept.swapped
+    assert "commercialisation.md: front matter does not parse" in kept.describe()
+    assert "its last good version is kept" in kept.describe()
+    assert "pionnier du support" in assistant.ask("Red Hat, quel modèle ?", asker).quotes[0].text
 
 
 def test_a_build_by_another_process_is_picked_up_and_admins_only(engine, tmp_path):
@@ -282,7 +290,9 @@ def _watched_copy(engine, tmp_path):
     return kb, live, KnowledgeWatcher(settings, assistant)
 
 
-def test_a_glossary_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engine, tmp_path):
+def test_a_glossary_edit_is_picked_up_and_a_broken_one_keeps_its_last_good_version(
+    engine, tmp_path
+):
     kb, live, watcher = _watched_copy(engine, tmp_path)
     glossary = kb / "glossary.yaml"
     glossary.write_text(glossary.read_text() + "- fr: [Redhat]\n  en: [Shadowman]\n")
@@ -290,13 +300,18 @@ def test_a_glossary_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engin
     assert watcher.reload(watcher.changed()).swapped
     assert "Redhat" in {t.text for t in live.index.glossary.expand("Shadowman").terms}
     glossary.write_text("- fr: [entonnoir]\n")
-    failed = watcher.reload(watcher.changed())
-    assert not failed.swapped
-    assert "glossary.yaml: entry 1: an entry needs at least two terms" in failed.describe()
+    page = kb / "commercialisation.md"
+    page.write_text(page.read_text() + "\n\nLe cabestan tourne le dimanche.\n")
+    kept = watcher.reload(watcher.changed())
+    assert kept.swapped  # the page's edit loads all the same
+    assert "glossary.yaml: entry 1: an entry needs at least two terms" in kept.describe()
     assert "Redhat" in {t.text for t in live.index.glossary.expand("Shadowman").terms}
+    assert any("cabestan" in p.text for p in live.index.passages)
 
 
-def test_an_examples_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engine, tmp_path):
+def test_an_examples_edit_is_picked_up_and_a_broken_one_keeps_its_last_good_version(
+    engine, tmp_path
+):
     kb, live, watcher = _watched_copy(engine, tmp_path)
     examples = kb / "examples.yaml"
     question = "Who wears the red fedora at the conference?"
@@ -309,9 +324,9 @@ def test_an_examples_edit_is_picked_up_and_a_broken_one_keeps_the_old_index(engi
     assert watcher.reload(watcher.changed()).swapped
     assert question in live.index.examples
     examples.write_text("- question: Who is Red Hat?\n", encoding="utf-8")
-    failed = watcher.reload(watcher.changed())
-    assert not failed.swapped
-    assert "examples.yaml: entry 1: 'Who is Red Hat?' needs a non-empty list" in failed.describe()
+    kept = watcher.reload(watcher.changed())
+    assert kept.swapped
+    assert "examples.yaml: entry 1: 'Who is Red Hat?' needs a non-empty list" in kept.describe()
     assert question in live.index.examples
 
 
@@ -374,15 +389,16 @@ def test_sigterm_during_a_live_reindex_abandons_it_and_exits_in_time(workdir):
 
 def test_an_index_that_cannot_be_refreshed_is_reported_after_a_bound(engine, tmp_path):
     kb, _live, watcher = _watched_copy(engine, tmp_path)
-    glossary = kb / "glossary.yaml"
-    good = glossary.read_text()
-    glossary.write_text("- fr: [entonnoir]\n")
-    assert not watcher.reload(watcher.changed()).swapped
+    page = kb / "commercialisation.md"
+    good = page.read_text()
+    page.unlink()  # no page left to index: the old index serves
+    with pytest.raises(KnowledgeDirError):
+        watcher.reload(watcher.changed())
     assert watcher.stale_problem() is None  # within the bound: the old index serves
     stale = watcher.stale_problem(bound=0)
     assert stale and stale.startswith("the index could not be refreshed for")
-    assert "glossary.yaml: entry 1: an entry needs at least two terms" in stale
-    glossary.write_text(good + "- fr: [Redhat]\n  en: [Shadowman]\n")
+    assert "Nothing to index" in stale
+    page.write_text(good)
     assert watcher.reload(watcher.changed()).swapped
     assert watcher.stale_problem(bound=0) is None
 
@@ -417,10 +433,12 @@ def test_a_named_pipe_among_the_checklists_is_named_and_later_edits_still_load(e
     reloading.start()
     reloading.join(60)
     assert results, "the reload is still blocked on the named pipe"
-    assert not results[0].swapped
+    assert results[0].swapped
     assert "checklists/x.yaml: not a regular file (a named pipe)" in results[0].describe()
-    (kb / "checklists" / "x.yaml").unlink()
-    page = kb / "commercialisation.md"
+    assert [str(e) for e in watcher.skipped] == [
+        "checklists/x.yaml: not a regular file (a named pipe): not loaded"
+    ]
+    page = kb / "commercialisation.md"  # the pipe stays: later edits load all the same
     page.write_text(page.read_text().replace("Redhat est le plus ancien", "Red Hat, pionnier,"))
     assert watcher.reload(watcher.changed()).swapped
     assert "Red Hat, pionnier," in " ".join(p.text for p in live.index.passages)

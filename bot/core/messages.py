@@ -88,6 +88,7 @@ MESSAGES = {
             "Connaissances NON rechargées ({reason}) ; l'ancien index continue de servir : {errors}"
         ),
         "reload_unchanged": "Connaissances inchangées ({reason}).",
+        "reload_skipped": "Fichiers laissés de côté : {errors}",
         # Discord's command list (descriptions of the commands and their options)
         "ask_description": "Interroger le playbook sur la commercialisation de l'open source",
         "ask_question": "Votre question, en français ou en anglais",
@@ -187,6 +188,7 @@ MESSAGES = {
             "Knowledge NOT reloaded ({reason}); the old index keeps serving: {errors}"
         ),
         "reload_unchanged": "Knowledge unchanged ({reason}).",
+        "reload_skipped": "Files left out: {errors}",
         # Discord's command list (descriptions of the commands and their options)
         "ask_description": "Ask the playbook about commercialising open source",
         "ask_question": "Your question, in French or English",

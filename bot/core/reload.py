@@ -2,8 +2,10 @@
 
 A change is an edited, added or removed page, curated checklist, glossary or examples file, or a
 new build published by another process (``playbook index``). The new index is built beside the old
-one while questions are still answered from the old one; a page, checklist, glossary or examples
-file that fails to parse keeps the old index and checklists serving, and the error is reported.
+one while questions are still answered from the old one. A file that fails to parse is skipped and
+named (in the log, the admin's reindex reply and ``/healthz``) and the rest loads: one bad file
+never holds back the others' edits. A page, the glossary or the examples that an edit broke keep
+their last good version.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from bot.config import Settings
 from bot.core.assistant import Assistant
 from bot.core.knowledge.boundary import file_digest
 from bot.core.knowledge.documents import DocumentError, PageCache
-from bot.core.knowledge.examples import EXAMPLES_FILE, ExamplesError, load_examples
-from bot.core.knowledge.glossary import GLOSSARY_FILE, GlossaryError, load_glossary
+from bot.core.knowledge.examples import EXAMPLES_FILE
+from bot.core.knowledge.glossary import GLOSSARY_FILE
 from bot.core.knowledge.index import CURRENT, BuildAbandoned, load_index, source_hashes
 from bot.core.messages import message
 from bot.core.metrics import Metrics
@@ -47,11 +49,27 @@ class ReloadResult:
     def describe(self, language: str = "en") -> str:
         """One line for a log or an admin, in ``language``."""
         if self.swapped:
-            return message(language, "reload_done", reason=self.reason, passages=self.passages)
+            done = message(language, "reload_done", reason=self.reason, passages=self.passages)
+            if not self.errors:
+                return done
+            listed = "; ".join(str(e) for e in self.errors)
+            return f"{done} {message(language, 'reload_skipped', errors=listed)}"
         if self.errors:
             listed = "; ".join(str(e) for e in self.errors)
             return message(language, "reload_failed", reason=self.reason, errors=listed)
         return message(language, "reload_unchanged", reason=self.reason)
+
+
+def skipped_files(built: list[str], found: list[DocumentError]) -> tuple[DocumentError, ...]:
+    """What a build left out (its manifest's ``errors``, "path: reason") and the other files
+    found bad (``found``), one entry per file, the build's first."""
+    by_path: dict[str, DocumentError] = {}
+    for line in built:
+        path, _, reason = line.partition(": ")
+        by_path.setdefault(path, DocumentError(path, reason))
+    for error in found:
+        by_path.setdefault(error.path, error)
+    return tuple(by_path.values())
 
 
 Signature = tuple[tuple[str, int, int], ...]  # every file's path, size and mtime (ns)
@@ -103,12 +121,12 @@ class KnowledgeWatcher:
         self.assistant = assistant
         self.metrics = metrics
         self._checklists = _checklist_hashes(settings.knowledge_dir)
-        # The state (the sources' and the checklists' hashes) that last failed to load.
-        self._failed: tuple[dict[str, str], dict[str, str]] | None = None
         self._seen: Signature | None = None  # the fingerprint when last found unchanged
         self._pages = PageCache()  # a reload parses only the pages that changed
         self.cancel = threading.Event()  # set on shutdown: a build in progress is abandoned
         self.failing_since: float | None = None  # when reloads started failing (monotonic)
+        # The files the served knowledge leaves out, named (for /healthz and the reindex reply).
+        self.skipped = skipped_files(assistant.engine.index.manifest.get("errors", []), [])
         self.last_failure = ""
 
     def changed(self) -> str | None:
@@ -126,9 +144,6 @@ class KnowledgeWatcher:
             return None  # no file touched since the last look: nothing to hash
         sources = source_hashes(self.settings.knowledge_dir, engine.index.manifest)
         checklists = _checklist_hashes(self.settings.knowledge_dir)
-        if self._failed == (sources, checklists):
-            self._seen = signature
-            return None  # already reported; wait for the next edit
         loaded = engine.index.manifest.get("sources") or {}
         if sources != loaded:
             changed = {k for k in sources.keys() | loaded.keys() if sources.get(k) != loaded.get(k)}
@@ -143,8 +158,9 @@ class KnowledgeWatcher:
         return None
 
     def reload(self, reason: str = "requested") -> ReloadResult:
-        """Build (or load) the new index and checklists and swap them in, unless something
-        fails to parse. Blocking: run it in a thread from async code."""
+        """Build (or load) the new index and checklists and swap them in; files that fail to
+        parse are skipped and named (``ReloadResult.errors``, ``skipped``). Blocking: run it
+        in a thread from async code."""
         try:
             return self._reload(reason)
         except Exception as exc:
@@ -180,18 +196,6 @@ class KnowledgeWatcher:
             )
         except Exception as exc:  # e.g. the knowledge directory vanished
             checklists, found = [], [DocumentError(s.link_root, str(exc))]
-        try:
-            load_glossary(s.knowledge_dir)
-        except GlossaryError as exc:
-            found = [*found, DocumentError(GLOSSARY_FILE, str(exc))]
-        try:
-            load_examples(s.knowledge_dir)
-        except ExamplesError as exc:
-            found = [*found, DocumentError(EXAMPLES_FILE, str(exc))]
-        errors = tuple(dict.fromkeys(found))
-        if errors:
-            self._failed = (sources, checklist_state)
-            return self._done(ReloadResult(False, reason, errors=errors))
         engine = self.assistant.engine
         served = engine.index
         current = _current_name(s.index_dir)
@@ -209,8 +213,13 @@ class KnowledgeWatcher:
         engine.swap(index)
         self.assistant.checklists = ChecklistBook(checklists)
         self._checklists = checklist_state
-        self._failed = None
-        return self._done(ReloadResult(True, reason, passages=len(index.passages)))
+        # A bad file is skipped and named, the rest loads (a page, the glossary or the
+        # examples keep their last good version): the build's own list of what it left out,
+        # with the checklists' (the pages' errors come with both).
+        self.skipped = skipped_files(index.manifest.get("errors", []), found)
+        return self._done(
+            ReloadResult(True, reason, passages=len(index.passages), errors=self.skipped)
+        )
 
     def _done(self, result: ReloadResult) -> ReloadResult:
         (log.info if result.swapped else log.error)(result.describe())

@@ -81,7 +81,7 @@ def test_use_and_e5_side_by_side(dual_embedder, use_embedder):
 
 def test_unknown_embedder_is_a_clear_error():
     with pytest.raises(
-        EmbedderError, match=r"Unknown embedder 'word2vec'\. Use 'use-multilingual'"
+        EmbedderError, match=r"Unknown embedder 'word2vec'\. Use 'use\+e5' \(the default\)"
     ):
         make_embedder("word2vec")
     with pytest.raises(EmbedderError, match="Cannot load the sentence-transformers model"):

@@ -112,7 +112,7 @@ def test_the_teams_example_questions_settle_what_use_hesitates_on(dual_engine):
     Retriever(dual_engine.index, dual, FusionParams(example_weight=0)).search(question)
     assert counting.questions == 1
     with_examples = Retriever(dual_engine.index, dual, FusionParams())
-    assert with_examples._example_bonus(with_examples.query_vector(question))
+    assert with_examples.example_bonus(with_examples.query_vector(question))
     with_examples.search(question)
     assert counting.questions == 1
 

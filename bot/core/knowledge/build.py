@@ -49,6 +49,7 @@ from bot.core.knowledge.documents import (
 from bot.core.knowledge.embedders import Embedder
 from bot.core.knowledge.examples import (
     EXAMPLES_FILE,
+    Example,
     ExamplesError,
     load_examples,
     resolve_sections,
@@ -218,18 +219,33 @@ def _read_sources(job: _Job, reusable: Previous | None, check: Callable[[], None
     if not parts:
         detail = "; ".join(str(e) for e in errors) or "no *.md file"
         raise KnowledgeDirError(f"Nothing to index in {knowledge_dir}: {detail}")
+    # A glossary or examples file that no longer reads keeps its last good version (the
+    # previous build's), named in the errors; without one, the build goes on without it.
+    kept = "; its last good version is kept" if reusable else ""
     try:
         glossary = load_glossary(knowledge_dir)
     except GlossaryError as exc:
-        glossary = Glossary()
-        errors.append(DocumentError(GLOSSARY_FILE, str(exc)))
+        glossary = reusable.index.glossary if reusable else Glossary()
+        errors.append(DocumentError(GLOSSARY_FILE, f"{exc}{kept}"))
     titles = [c.section for page in parts for c in page.sections]
     try:
         examples, problems = resolve_sections(load_examples(knowledge_dir), titles)
     except ExamplesError as exc:
-        examples, problems = [], [str(exc)]
+        examples, _ = resolve_sections(_previous_examples(reusable), titles)
+        problems = [f"{exc}{kept}"]
     errors.extend(DocumentError(EXAMPLES_FILE, p) for p in problems)
     return _Sources(parts, hashes, stats, glossary, examples, errors)
+
+
+def _previous_examples(reusable: Previous | None) -> list[Example]:
+    """The previous build's example questions, with the titles of their sections."""
+    if reusable is None:
+        return []
+    index = reusable.index
+    return [
+        Example(question, tuple(index.sections[n].section for n in numbers))
+        for question, numbers in zip(index.examples, index.example_sections, strict=True)
+    ]
 
 
 def _embed_lookups(sources: _Sources, embedder: Embedder, previous: Previous | None) -> _Lookups:

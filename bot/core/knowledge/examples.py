@@ -50,7 +50,7 @@ def title_key(title: str) -> str:
 
 def query_texts(question: str) -> tuple[str, str]:
     """The two texts whose embeddings, summed, make a question's query vector: the question
-    and its content words alone (see ``search.Retriever._embed_question``)."""
+    and its content words alone (see ``space.PrimarySpace.embed_question``)."""
     return question, " ".join(content_words(question)) or question
 
 

@@ -140,10 +140,24 @@ def read_pages(
             path, source, base_url=base_url, link_root=root, max_bytes=max_bytes, trail=trail
         )
         if isinstance(page, DocumentError):
-            errors.append(page)
+            errors.append(_keep_last_good(page, previous, parts))
         elif not page.draft:
             try:
                 parts.append(new_page(page, digest, previous))
             except Exception as exc:  # one page never fails the others
-                errors.append(unexpected_error(source, exc))
+                errors.append(_keep_last_good(unexpected_error(source, exc), previous, parts))
     return parts, errors
+
+
+def _keep_last_good(
+    error: DocumentError, previous: Previous | None, parts: list[PageParts]
+) -> DocumentError:
+    """A page that no longer reads (an edit broke it) keeps the version of the previous
+    build, if it had one, so that one bad edit does not take a page's answers away: its
+    parts are copied from there (under their old digest, so the next build reads the file
+    again) and the error says so."""
+    rows = previous.pages.get(error.path) if previous is not None and not previous.relink else None
+    if previous is None or rows is None:
+        return error
+    parts.append(reused_page(error.path, rows.digest, previous))
+    return DocumentError(error.path, f"{error.reason}; its last good version is kept")

@@ -327,6 +327,26 @@ def _within(rank: int | None, k: int) -> bool:
     return rank is not None and rank <= k
 
 
+def _by_kind(out_scope: list[EvalOutcome]) -> dict[str, KindCount]:
+    """Out-of-scope questions and those abstained, by kind ("unlabelled" when none)."""
+    kinds: dict[str, KindCount] = {}
+    for o in out_scope:
+        part = kinds.setdefault(o.question.kind or "unlabelled", {"questions": 0, "abstained": 0})
+        part["questions"] += 1
+        part["abstained"] += int(o.abstained)
+    return kinds
+
+
+def _latency(outcomes: list[EvalOutcome]) -> Latency:
+    """The answers' latency in milliseconds: p50, p95 and max."""
+    latencies = np.array([o.latency_ms for o in outcomes]) if outcomes else np.zeros(1)
+    return {
+        "p50": round(float(np.percentile(latencies, 50)), 2),
+        "p95": round(float(np.percentile(latencies, 95)), 2),
+        "max": round(float(latencies.max()), 2),
+    }
+
+
 def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> Summary:
     """The public summary of ``outcomes`` (what ``playbook eval --json`` prints).
 
@@ -350,13 +370,7 @@ def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> Summa
     chat = [o for o in out_scope if o.question.kind == "smalltalk"]
     spans = [o for o in in_scope if o.question.answers]
     n = len(in_scope)
-    latencies = np.array([o.latency_ms for o in outcomes]) if outcomes else np.zeros(1)
     lengths = [o.first_quote_chars for o in in_scope if o.first_quote_chars is not None]
-    kinds: dict[str, KindCount] = {}
-    for o in out_scope:
-        part = kinds.setdefault(o.question.kind or "unlabelled", {"questions": 0, "abstained": 0})
-        part["questions"] += 1
-        part["abstained"] += int(o.abstained)
     summary: Summary = {
         "questions": len(outcomes),
         "hit@1": _share(in_scope, lambda o: o.rank == 1),
@@ -371,7 +385,7 @@ def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> Summa
         "first_quote_chars": float(np.median(lengths)) if lengths else 0.0,
         "out_of_scope": len(out_scope),
         "abstained_out_of_scope": sum(o.abstained for o in out_scope),
-        "out_of_scope_by_kind": kinds,
+        "out_of_scope_by_kind": _by_kind(out_scope),
         "abstained_in_scope": sum(o.abstained for o in in_scope),
         "hedged_out_of_scope": sum(o.hedged for o in out_scope),
         "declined_out_of_scope": sum(o.abstained or o.hedged for o in out_scope),
@@ -381,11 +395,7 @@ def summarise(outcomes: list[EvalOutcome], *, by_language: bool = True) -> Summa
         "smalltalk_declined": sum(o.abstained for o in chat),
         "smalltalk_replies": sum(o.smalltalk for o in outcomes),
         "smalltalk_in_scope": sum(o.smalltalk for o in in_scope),
-        "latency_ms": {
-            "p50": round(float(np.percentile(latencies, 50)), 2),
-            "p95": round(float(np.percentile(latencies, 95)), 2),
-            "max": round(float(latencies.max()), 2),
-        },
+        "latency_ms": _latency(outcomes),
     }
     if by_language:
         summary["by_language"] = {

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bot.core.retrieval import scoring
+
 
 class ExampleBonus:
     """``queries``: the example questions' query vectors (unit rows), ``keys`` their
@@ -49,12 +51,11 @@ class ExampleBonus:
         if not (len(self._queries) or len(self._taught_sections)) or weight <= 0:
             return best
         if len(self._queries):
-            above = self._queries @ query - floor
-            for i in np.flatnonzero(above > 0).tolist():
+            gains = scoring.example_bonus(self._queries @ query, weight, floor)
+            for i in np.flatnonzero(gains > 0).tolist():
                 if self._keys[i] not in self.ignored:
                     for section in self._sections[i]:
-                        bonus = weight * float(above[i])
-                        best[section] = max(best.get(section, 0.0), bonus)
+                        best[section] = max(best.get(section, 0.0), float(gains[i]))
         if len(self._taught_sections):
             self._taught_bonus(query, weight, taught_floor, best)
         return best

@@ -1,5 +1,5 @@
 """The optional cross-encoder stage: a model that reads the question and a passage together
-re-orders the head of the ranking (``Retriever.cross_rerank`` in search.py).
+re-orders the head of the ranking (``cross_rerank``, after e5, before the close reading).
 
 Off unless a model is named (``PLAYBOOK_RERANKER``: any sentence-transformers
 ``CrossEncoder``, by Hugging Face name or local folder). The model reads, for each of the
@@ -16,7 +16,7 @@ their scale, so the quote and twin margins of the answer read them as before.
 Abstention does not read the model: it reads the primary encoder's evidence and the best
 passage before any re-ranking, as without it. A re-ranker moves which passage is quoted first,
 never whether the bot answers (a model's relevance score does not tell an unrelated question
-from a related one any better than e5's cosine does, see search.py).
+from a related one any better than e5's cosine does, see e5.py).
 
 Cost, measured on the site (116 pages; its 100 development questions of site-dev.yaml; 20
 passages a question, 2 cores shared with other work, so an upper bound): all-MiniLM-L6-v2
@@ -32,9 +32,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
+
+from bot.core.retrieval.pool import Pool
+from bot.core.types import Passage
 
 
 class RerankerError(Exception):
@@ -154,3 +158,23 @@ def make_reranker(spec: str, *, top: int = 20) -> Reranker | None:
     if not spec:
         return None
     return CrossEncoderReranker(spec, top=top)
+
+
+def cross_rerank(
+    reranker: Reranker | None, passages: Sequence[Passage], question: str, pool: Pool
+) -> Pool:
+    """The cross-encoder stage (when ``reranker`` is one): its ``top`` best candidates
+    re-ordered by the model, their fused scores handed out again in its order (the best to
+    its first); the rest as it was. Returns ``pool`` itself when off, else a copy that
+    remembers the best passage before it, for abstention."""
+    if reranker is None or len(pool.cand) < 2:
+        return pool
+    head = pool.head(reranker.top)
+    texts = [passages[int(pool.cand[i])].embedding_text for i in head]
+    scores = reranker.score(question, texts)
+    fused = pool.fused.copy()
+    fused[head[np.argsort(-scores, kind="stable")]] = pool.fused[head]
+    before = pool.before_rerank
+    return replace(
+        pool, fused=fused, before_rerank=int(pool.cand[head[0]]) if before is None else before
+    )
