@@ -171,4 +171,6 @@ def build_assistant(
         rate_limit_per_minute=settings.rate_limit_per_minute if shared else 0,
         metrics=metrics,
         knowledge=knowledge_key(settings.knowledge_dir),
+        context_turns=settings.context_turns,
+        context_minutes=settings.context_minutes,
     )

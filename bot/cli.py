@@ -98,9 +98,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the terminal chat."""
-    from bot.adapters.console import chat
+    """Run the terminal chat (``--json``: one message per line of stdin, one JSON reply per
+    line of stdout)."""
+    from bot.adapters.console import chat, chat_json
 
+    if getattr(args, "json", False):
+        return chat_json(_assistant(settings, quiet=True), _cli_asker(), sys.stdin, sys.stdout)
     return chat(_assistant(settings), _cli_asker())
 
 
@@ -221,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ask, parser=p)
 
     p = sub.add_parser("chat", help="ask questions in an interactive terminal chat")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="read one message per line of stdin, write one JSON reply per line (/new: a new "
+        "conversation)",
+    )
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("sections", help="list the sections with their anchors and links")

@@ -86,8 +86,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Score the engine on a labelled question file. With a re-ranker configured
     (``PLAYBOOK_RERANKER``), the questions are also asked without it, and both summaries are
     printed (the per-question lines are those of the bot as configured, with it)."""
+    from bot.core.retrieval.conversations import is_conversation_set, read_set
     from bot.core.retrieval.evaluation import evaluate, load_questions, summarise
 
+    if is_conversation_set(read_set(Path(args.file))):
+        return _eval_conversations(args, settings)
     questions = load_questions(Path(args.file))
     from bot.app import open_engine
 
@@ -122,6 +125,60 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         _print_summary(baseline)
         print(f"With the re-ranker {engine.reranker.id} (top {engine.reranker.top}):")
     _print_summary(summary)
+    return 0
+
+
+def _eval_conversations(args: argparse.Namespace, settings: Settings) -> int:
+    """``playbook eval`` on a conversation set: each conversation asked turn by turn (as the
+    chat reads a follow-up) and each turn alone; the figures per kind of turn, both ways.
+    Only the conversations whose pages the knowledge base has are asked."""
+    from bot.app import open_engine
+    from bot.core.retrieval.conversations import (
+        answered_here,
+        evaluate_conversations,
+        load_conversations,
+        summarise_kinds,
+    )
+    from bot.core.retrieval.evaluation import passage_sources
+
+    conversations = load_conversations(Path(args.file))
+    engine = open_engine(settings, params=fusion_params(args.param or []), **telling(args.json))
+    pages = set(passage_sources(engine).values())
+    asked = [c for c in conversations if answered_here(c, pages)]
+    if not asked:
+        raise UserError(
+            f"None of the {len(conversations)} conversations of {args.file} is about pages of "
+            f"{settings.knowledge_dir}."
+        )
+    outcomes = evaluate_conversations(engine, asked)
+    figures = summarise_kinds(outcomes)
+    if args.json:
+        print(json.dumps({"conversations": len(asked), "by_kind": figures}))
+        return 0
+    for o in outcomes:
+        mark = "ok " if o.in_context.page_rank == 1 else "MISS"
+        alone = "ok " if o.alone.page_rank == 1 else "MISS"
+        read = "context" if o.used else "alone  "
+        got = o.in_context.cited[0] if o.in_context.cited else "-"
+        print(
+            f"{mark:5}(alone {alone:4}) {o.kind:8} {read} [{o.in_context.language}] "
+            f"{o.in_context.question.question}  →  {got}"
+        )
+    print(f"\n{len(asked)} of {len(conversations)} conversations (those about these pages).")
+    for kind, part in figures.items():
+        both = []
+        for label in ("in_context", "alone"):
+            s = part[label]
+            both.append(
+                f"{label.replace('_', ' ')}: section@1 {s['section@1']:.3f}, answer@1 "
+                f"{s['answer@1']:.3f}, answer@3 {s['answer@3']:.3f}"
+            )
+        print(
+            f"{kind:8} {part['turns']:3} turns ({part['read_in_context']} read in context); "
+            + "; ".join(both)
+            + f"; p95 {part['in_context']['latency_ms']['p95']} ms"
+            + f" (alone {part['alone']['latency_ms']['p95']} ms)."
+        )
     return 0
 
 
@@ -189,7 +246,9 @@ def add_eval_commands(sub: argparse._SubParsersAction) -> None:
         "with and without the re-ranker)",
     )
     p.add_argument(
-        "file", help="YAML list of {question, sections} (or section, page, answer, kind)"
+        "file",
+        help="YAML list of {question, sections} (or section, page, answer, kind), or of "
+        "conversations {id, kb, turns: [item + kind: first|followup|switch]}",
     )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument(

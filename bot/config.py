@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 MAX_QUESTION_CHARS = 2000
-_ZERO_ALLOWED = {"rate_limit_per_minute", "port", "watch_seconds", "drain_seconds"}
+_ZERO_ALLOWED = {"context_turns", "rate_limit_per_minute", "port", "watch_seconds", "drain_seconds"}
 MAX_PORT = 65535
 # PLAYBOOK_HEALTH_PORT=auto (or --health-port auto): a free port that the system picks when
 # the endpoint starts, named in the log line "Health: http://HOST:PORT/healthz". For several
@@ -48,6 +48,10 @@ class Settings:
     retention_days: int = 90
     log_questions: bool = True
     rate_limit_per_minute: int = 10  # questions per user per minute; 0 for no limit
+    # A conversation (thread, reply chain, terminal session) is read in the context of its
+    # last ``context_turns`` turns asked within ``context_minutes``; 0 turns: every message alone.
+    context_turns: int = 3
+    context_minutes: int = 30
     slack_thread_followups: bool = True  # answer later messages of a thread without a mention
     discord_message_content: bool = True  # ask Discord for the privileged message-content intent
     log_format: str = "text"  # or "json": one JSON object per log line

@@ -434,3 +434,52 @@ def test_a_link_to_a_file_outside_the_knowledge_folder_is_never_shown(tmp_path):
     assert built.returncode == 1
     assert secret not in built.stdout + built.stderr
     _names_each(built.stderr, "a link to a file outside the knowledge folder")
+
+
+CONVERSATIONS = """
+- id: c1
+  kb: bundled
+  turns:
+    - {question: "Qu'est-ce que le modèle open core ?", lang: fr, kind: first,
+       page: commercialisation.md, section: Le modèle Open core}
+    - {question: "pourquoi ?", lang: fr, kind: followup,
+       page: commercialisation.md, section: Le modèle Open core}
+    - {question: "Qu'est-ce que le value-market fit ?", lang: fr, kind: switch,
+       page: commercialisation.md, section: Value-market fit}
+- id: c2
+  kb: site
+  turns:
+    - {question: "Pourquoi dormir ?", lang: fr, kind: first, page: livres/sommeil.md,
+       section: Sommeil}
+"""
+
+
+def test_chat_json_answers_line_by_line_in_one_conversation(workdir):
+    lines = "Qu'est-ce que le modèle open core ?\npourquoi ?\n/new\npourquoi ?\n"
+    result = run(workdir, "chat", "--json", stdin=lines)
+    assert result.returncode == 0, result.stderr
+    first, followup, fresh = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["quotes"][0]["section"] == "Le modèle Open core"
+    assert first["context"] == {"used": False, "understood": ""}
+    assert followup["quotes"][0]["section"] == "Le modèle Open core"
+    assert followup["context"] == {"used": True, "understood": "Sur « Le modèle Open core » :"}
+    assert fresh["kind"] == "smalltalk" and not fresh["context"]["used"]  # a new conversation
+
+
+def test_eval_scores_a_conversation_set_per_kind_in_context_and_alone(workdir):
+    (workdir / "conversations.yaml").write_text(CONVERSATIONS, encoding="utf-8")
+    result = run(workdir, "eval", "--json", "conversations.yaml")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["conversations"] == 1  # the other is about pages this knowledge base lacks
+    followup = data["by_kind"]["followup"]
+    assert followup["turns"] == 1 and followup["read_in_context"] == 1
+    assert followup["in_context"]["section@1"] == 1.0 and followup["alone"]["section@1"] == 0.0
+    assert data["by_kind"]["switch"]["in_context"]["section@1"] == 1.0
+    assert set(data["by_kind"]) == {"first", "followup", "switch", "all"}
+    text = run(workdir, "eval", "conversations.yaml")
+    assert "followup   1 turns (1 read in context); in context: section@1 1.000" in text.stdout
+    (workdir / "bad.yaml").write_text("- {id: x, turns: [{question: q, kind: later}]}\n")
+    bad = run(workdir, "eval", "bad.yaml")
+    assert bad.returncode != 0 and "kind must be one of first, followup, switch" in bad.stderr
+    assert "Traceback" not in bad.stderr

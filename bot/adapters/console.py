@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TextIO
 
-from bot.core import ANSWER, APOLOGY, MENU, NONE_CHOICE, Conversation, Reply
+from bot.core import (
+    ANSWER,
+    APOLOGY,
+    MENU,
+    NONE_CHOICE,
+    Conversation,
+    Reply,
+    answer_to_dict,
+    conversation_key,
+)
 
 if TYPE_CHECKING:
     from bot.core import Answer, Asker, Assistant, Checklist, ChecklistState
@@ -18,6 +29,7 @@ HELP = (
     "  /sections        list the sections of the knowledge base\n"
     "  /good [comment]  the last answer helped (👍)\n"
     "  /bad [comment]   the last answer did not help (👎), then pick the section that answers\n"
+    "  /new             start a new conversation (follow-ups read the one before)\n"
     "  /quit            leave"
 )
 
@@ -107,6 +119,7 @@ def chat(
     )
     engine = assistant.engine
     conversation = Conversation(assistant)
+    session = new_session()  # the terminal's conversation: follow-ups read its last turn
     last: str | None = None  # the id of the last answer, for /good and /bad
     while True:
         try:
@@ -124,20 +137,66 @@ def chat(
         elif command == "/sections" and engine is not None:
             for citation in engine.index.sections:
                 print(f"{citation.label} — {citation.link}", file=out)
+        elif command == "/new":
+            session, last = new_session(), None
+            print("New conversation.", file=out)
         elif command in ("/good", "/bad"):
             _rate(conversation, last, asker, command == "/good", rest.strip(), read, out)
         elif command.startswith("/"):
             print(
-                f"Unknown command {command!r}. Commands: /help, /sections, /good, /bad, /quit.",
+                f"Unknown command {command!r}. Commands: /help, /sections, /good, /bad, /new, "
+                "/quit.",
                 file=out,
             )
         else:
-            reply = conversation.compose(line, asker, durable=False)  # one person: no database
+            reply = conversation.compose(  # one person: the answers are kept in memory only
+                line, asker, durable=False, conversation=_key(asker, session)
+            )
             if reply.kind == ANSWER and reply.answer is not None:
                 last = reply.answer_id
+                if reply.understood:
+                    print(reply.understood, file=out)
                 print(render_text(reply.answer, color=color), file=out)
             else:
                 print(reply.text, file=out)
+
+
+def new_session() -> str:
+    """A new terminal conversation's name."""
+    return secrets.token_hex(6)
+
+
+def _key(asker: Asker, session: str) -> str:
+    return conversation_key(asker.platform, asker.channel, session)
+
+
+def reply_json(question: str, reply: Reply) -> dict[str, object]:
+    """One reply of ``playbook chat --json``: ``playbook ask --json``'s answer (or, for small
+    talk and notices, the question, language, kind and reply) plus ``context``: whether the
+    message was read in the conversation's context and what it was understood as."""
+    context = {"used": bool(reply.understood), "understood": reply.understood}
+    if reply.kind == ANSWER and reply.answer is not None:
+        return {**answer_to_dict(reply.answer), "context": context}
+    said = {"question": question, "language": reply.language, "kind": reply.kind}
+    return {**said, "reply": reply.text, "context": context}
+
+
+def chat_json(assistant: Assistant, asker: Asker, lines: Iterable[str], out: TextIO) -> int:
+    """``playbook chat --json``: one message per line of ``lines``, one JSON object per reply
+    on ``out`` (one line each), the conversation kept across lines; a line ``/new`` starts a
+    new conversation, an empty line is skipped. Returns an exit code."""
+    conversation = Conversation(assistant)
+    session = new_session()
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if line == "/new":
+            session = new_session()
+            continue
+        reply = conversation.compose(line, asker, durable=False, conversation=_key(asker, session))
+        print(json.dumps(reply_json(line, reply), ensure_ascii=False), file=out, flush=True)
+    return 0
 
 
 def render_checklist(state: ChecklistState) -> str:

@@ -43,6 +43,7 @@ from bot.core import (
     Conversation,
     InFlight,
     Reply,
+    conversation_key,
 )
 from bot.core.messages import message
 
@@ -166,7 +167,27 @@ class PlaybookDiscord(discord.Client):
                 reference=reference, mention_author=False, **reply_message(reply)
             )
 
-        await self.conversation.turn(question, asker, send, addressed=addressed)
+        own, continues = self.conversation_keys(msg, direct)
+        await self.conversation.turn(
+            question, asker, send, addressed=addressed, conversation=own, continues=continues
+        )
+
+    def conversation_keys(self, msg: discord.Message, direct: bool) -> tuple[str, str]:
+        """The conversation ``msg`` starts or belongs to, and the one it continues: in a direct
+        message, the channel (one conversation with the bot); in a server, the message itself,
+        continuing the question the bot's message it replies to answered (a reply chain). A
+        reply to anyone else's message continues nothing."""
+        channel = str(msg.channel.id)
+        if direct:
+            return conversation_key("discord", channel, ""), ""
+        own = conversation_key("discord", channel, str(msg.id))
+        replied = msg.reference.resolved if msg.reference else None
+        if not isinstance(replied, discord.Message) or self.user is None:
+            return own, ""
+        if replied.author.id != self.user.id or replied.reference is None:
+            return own, ""
+        answered = replied.reference.message_id
+        return own, conversation_key("discord", channel, str(answered)) if answered else ""
 
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

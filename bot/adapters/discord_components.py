@@ -214,7 +214,7 @@ def reply_message(reply: Reply) -> dict[str, Any]:
     👍/👎, or its short text; nobody is ever pinged."""
     if reply.answer is not None:
         return {
-            "embed": answer_embed(reply.answer),
+            "embed": answer_embed(reply.answer, reply.understood),
             "view": answer_view(reply.answer.language, reply.answer_id),
             "allowed_mentions": NO_MENTIONS,
         }

@@ -61,9 +61,11 @@ def embed_size(embed: discord.Embed) -> int:
     return len(embed)
 
 
-def answer_embed(answer: Answer) -> discord.Embed:
-    """An embed of the answer: lead line, quoted passages, each citation a link field."""
-    lines = [escape(answer.lead)]
+def answer_embed(answer: Answer, understood: str = "") -> discord.Embed:
+    """An embed of the answer: what a follow-up was understood as (``understood``, first, in
+    bold), the lead line, quoted passages, each citation a link field."""
+    lines = [f"**{escape(understood)}**"] if understood else []
+    lines.append(escape(answer.lead))
     for number, quote in enumerate(answer.quotes, start=1):
         lines.append(f"\n**{number}.** {escape(quote.citation.section)}\n{quote_markdown(quote)}")
     description = cut("\n".join(lines), MAX_DESCRIPTION - 200)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from bot.adapters.slack_render import reply_payload
-from bot.core import Asker, Reply
+from bot.core import Asker, Reply, conversation_key
 from bot.core.messages import message
 
 if TYPE_CHECKING:
@@ -100,7 +100,9 @@ class QuestionListeners:
     ) -> None:
         """Answer in ``asker.channel`` (in ``thread`` when given, which the conversation notes
         as the bot's): the conversation's turn, posted as a message (``addressed``: see
-        ``Conversation.turn``)."""
+        ``Conversation.turn``). The thread is the conversation a follow-up is read in (a direct
+        message without a thread: the conversation with the bot as a whole); it only holds the
+        turns the bot answered."""
         bot = self.bot
 
         async def post(reply: Reply) -> None:
@@ -108,7 +110,10 @@ class QuestionListeners:
                 channel=asker.channel, thread_ts=thread, unfurl_links=False, **reply_payload(reply)
             )
 
-        await bot.conversation.turn(question, asker, post, addressed=addressed, thread=thread or "")
+        key = conversation_key("slack", asker.channel, thread or "")
+        await bot.conversation.turn(
+            question, asker, post, addressed=addressed, thread=thread or "", conversation=key
+        )
 
     async def _first(self, body: dict) -> bool:
         """Whether this is the first delivery of the event (Slack retries unanswered ones)."""

@@ -127,14 +127,17 @@ def answer_payload(
     answer_id: str | None = None,
     share: bool = False,
     shared_by: str | None = None,
+    understood: str = "",
 ) -> dict:
     """Block Kit payload (``text`` + ``blocks``) of an answer.
 
+    ``understood``: what a follow-up was understood as ("About “The SaaS model”:"), shown
+    first.
     With ``answer_id`` the message has 👍/👎 buttons; with ``share`` also a "Share in channel"
     button (for private answers); ``shared_by`` (a user id) adds who shared it.
     """
     lang = answer.language
-    body: list[dict] = []
+    body: list[dict] = [_section(f"*{escape(understood)}*")] if understood else []
     notes = "".join(f"\n_{escape(n)}_" for n in answer.notes)
     body.append(_section(f"{escape(answer.lead)}{notes}"))
     for quote in answer.quotes:
@@ -154,14 +157,19 @@ def answer_payload(
         if share:
             buttons.insert(0, _button(message(lang, "share"), SHARE, answer_id, "primary"))
         tail.append({"type": "actions", "elements": buttons})
-    return {"text": answer_fallback(answer), "blocks": fit_blocks(body, tail, lang)}
+    fallback = answer_fallback(answer)
+    if understood:
+        fallback = cut_escaped(f"{escape(understood)}\n{fallback}", MAX_FALLBACK)
+    return {"text": fallback, "blocks": fit_blocks(body, tail, lang)}
 
 
 def reply_payload(reply: Reply, share: bool = False) -> dict:
     """The message for a conversation's reply: the answer with its buttons (and "Share in
     channel" when ``share``), or the reply's short text."""
     if reply.answer is not None:
-        return answer_payload(reply.answer, answer_id=reply.answer_id, share=share)
+        return answer_payload(
+            reply.answer, answer_id=reply.answer_id, share=share, understood=reply.understood
+        )
     return {"text": reply.text}
 
 

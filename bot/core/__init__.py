@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         Conversation,
         Deliver,
         Reply,
+        conversation_key,
     )
     from bot.core.inflight import (
         InFlight,
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
     from bot.core.language import (
         COMMAND_LANGUAGE,
         command_language,
+    )
+    from bot.core.serialize import (
+        answer_to_dict,
     )
     from bot.core.team.checklists import (
         Checklist,
@@ -91,9 +95,11 @@ _HOMES = {
     "Conversation": "bot.core.chat",
     "Deliver": "bot.core.chat",
     "Reply": "bot.core.chat",
+    "conversation_key": "bot.core.chat",
     "InFlight": "bot.core.inflight",
     "COMMAND_LANGUAGE": "bot.core.language",
     "command_language": "bot.core.language",
+    "answer_to_dict": "bot.core.serialize",
     "Checklist": "bot.core.team.checklists",
     "NONE_CHOICE": "bot.core.team.learning",
     "ChecklistState": "bot.core.team.progress",
@@ -131,7 +137,9 @@ __all__ = [
     "ItemState",
     "Quote",
     "Reply",
+    "answer_to_dict",
     "command_language",
+    "conversation_key",
 ]
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot.core.messages import message
 from bot.core.metrics import Metrics
 from bot.core.retrieval.engine import EmptyQuestion, KnowledgeEngine, SmallTalk
+from bot.core.retrieval.followup import ContextReading
 from bot.core.team.learning import CHOSEN_WEIGHT, CONFIRMED_WEIGHT, Teaching, gather
 from bot.core.team.lookup import ChecklistBook
 from bot.core.team.progress import ChecklistBoard
@@ -65,6 +66,8 @@ class Assistant:
         rate_limit_per_minute: int = 0,
         metrics: Metrics | None = None,
         knowledge: str = "default",
+        context_turns: int = 3,
+        context_minutes: int = 30,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -74,6 +77,8 @@ class Assistant:
         self.limiter = RateLimiter(rate_limit_per_minute)
         self.metrics = metrics
         self.knowledge = knowledge  # what taught examples are stored under
+        # a conversation's turns read for context, and for how long (``chat.context``)
+        self.context_turns, self.context_minutes = context_turns, context_minutes
         self._taught_version: tuple[int, int] | None = None
         self._taught_checked = float("-inf")
 
@@ -87,10 +92,17 @@ class Assistant:
         self.board.book = book  # a reload swaps the book; the board reads the new one
 
     def ask(
-        self, question: str, asker: Asker, *, k: int | None = None, per_section: bool = True
+        self,
+        question: str,
+        asker: Asker,
+        *,
+        k: int | None = None,
+        per_section: bool = True,
+        context: ContextReading | None = None,
     ) -> Answer:
-        """Answer ``question``; log it (platform, channel, hashed user, outcome, latency) to the
-        database, the metrics and one structured log line.
+        """Answer ``question`` (``context``: read in the conversation's context when it
+        needs it, see ``retrieval.followup``); log it (platform, channel, hashed user,
+        outcome, latency) to the database, the metrics and one structured log line.
 
         Raises ``SlowDown`` past the per-user rate limit, ``EmptyQuestion`` for no text and
         ``SmallTalk`` (logged as ``smalltalk``) for a message that asks nothing.
@@ -102,7 +114,7 @@ class Assistant:
                 outcome = "rate_limited"
                 raise SlowDown(asker.user)
             self.refresh_learned()
-            answer = self.engine.ask(question, k=k, per_section=per_section)
+            answer = self.engine.ask(question, k=k, per_section=per_section, context=context)
             outcome = "abstained" if answer.abstained else "answered"
             return answer
         except SmallTalk:

@@ -42,7 +42,7 @@ from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 LOCK_WAIT_MS = 30_000  # how long a background write waits for another process's lock
 BRIEF_WAIT_MS = 2_000  # the same, for a write an answer waits on
 
@@ -148,6 +148,21 @@ learned_table = Table(
     Column("platform", String(32), nullable=False),
     Column("taught_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("knowledge", "question_key", "user_hash", name="uq_learned_user"),
+)
+
+
+# Version 6: the recent turns of each conversation (a Slack thread, a Discord reply chain or
+# DM, a terminal session): a follow-up is read in the context of the turn before, on every
+# replica and after a restart. ``cited`` is the JSON list of the sections the answer cited.
+turns_table = Table(
+    "conversation_turns",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation", String(255), nullable=False, index=True),
+    Column("asked_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("question", Text, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("cited", Text, nullable=False),
 )
 
 
@@ -318,7 +333,8 @@ class Database:
             conn.execute(meta_table.insert().values(key="probe", value=now().isoformat()))
 
     def purge(self, retention_days: int, moment: datetime | None = None) -> int:
-        """Delete the question log, feedback, kept answers, threads and events older than
+        """Delete the question log, feedback, kept answers, threads, events and conversation
+        turns older than
         ``retention_days``. Returns how many rows went."""
         cutoff = (moment or now()) - timedelta(days=retention_days)
         dated = (
@@ -327,6 +343,7 @@ class Database:
             (answers_table, answers_table.c.created_at),
             (threads_table, threads_table.c.created_at),
             (events_table, events_table.c.created_at),
+            (turns_table, turns_table.c.asked_at),
         )
         with self.engine.begin() as conn:
             return sum(conn.execute(delete(t).where(c < cutoff)).rowcount for t, c in dated)

@@ -20,6 +20,8 @@ MESSAGES = {
             "réponde à cette question. Les sections les plus proches :"
         ),
         "truncated": "Question raccourcie à {limit} caractères.",
+        # a follow-up read in the context of the turn before: what the bot understood
+        "understood": "Sur « {topic} » :",
         # small talk (bot/core/smalltalk.py): the invitation to ask, by what the message was
         "smalltalk_thanks": (
             "Avec plaisir ! Posez-moi une autre question sur la base de connaissances quand "
@@ -133,6 +135,7 @@ MESSAGES = {
             "this question. The closest sections:"
         ),
         "truncated": "Question cut to {limit} characters.",
+        "understood": "About “{topic}”:",
         # small talk (bot/core/smalltalk.py): the invitation to ask, by what the message was
         "smalltalk_thanks": (
             "You're welcome! Ask me another question about the knowledge base whenever you like."

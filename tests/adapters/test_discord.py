@@ -625,3 +625,55 @@ def test_when_the_drain_time_runs_out_every_question_gets_an_answer_or_restartin
             assert len(h.fake.of(route)) == count  # once each
 
     run(scenario())
+
+
+def test_a_reply_chain_is_a_conversation_read_in_context_kept_over_a_restart(engine, tmp_path):
+    """A reply to the bot's answer is read in the context of the question it answered and
+    says what it understood first; a reply to another user's message is not the bot's
+    conversation; a complete question on another subject in the chain is answered alone;
+    after a restart the chain's context is still there."""
+    route = f"/channels/{CHANNEL_ID}/messages"
+
+    def reply_to_answer(content: str, answered: str, n: int) -> dict:
+        data = message_create(content, mentions=[BOT_USER])
+        data["id"] = str(int(answered) + n)
+        answer = message_create("", author=BOT_USER)
+        answer["id"] = str(int(answered) + 100 + n)
+        answer["message_reference"] = {"message_id": answered, "channel_id": CHANNEL_ID}
+        data["message_reference"] = {"message_id": answer["id"], "channel_id": CHANNEL_ID}
+        data["referenced_message"] = answer
+        return data
+
+    def description(call) -> str:
+        return call.body["embeds"][0]["description"]
+
+    async def scenario():
+        question = message_create(
+            f"<@{BOT_ID}> Qu'est-ce que le modèle open core ?", mentions=[BOT_USER]
+        )
+        first = question["id"]
+        async with Harness(engine, tmp_path) as h:
+            await h.fake.push("MESSAGE_CREATE", question)
+            await h.fake.wait_for(route)
+            followup = reply_to_answer("pourquoi ?", first, 1)
+            await h.fake.push("MESSAGE_CREATE", followup)
+            posts = await h.fake.wait_for(route, 2)
+            assert description(posts[1]).startswith("**Sur « Le modèle Open core » :**\n")
+            assert posts[1].body["embeds"][0]["fields"][0]["name"] == "1. Le modèle Open core"
+            stranger = reply_to_answer("pourquoi ?", first, 2)
+            stranger["referenced_message"]["author"] = stranger["author"]  # not the bot's
+            await h.fake.push("MESSAGE_CREATE", stranger)
+            await h.settled()  # outside the bot's conversation "pourquoi ?" asks nothing
+            assert len(h.fake.of(route)) == 2
+            switch = reply_to_answer("Qu'est-ce que le value-market fit ?", followup["id"], 3)
+            await h.fake.push("MESSAGE_CREATE", switch)
+            posts = await h.fake.wait_for(route, 3)
+            assert description(posts[2]).startswith(message("fr", "lead"))
+            assert posts[2].body["embeds"][0]["fields"][0]["name"] == "1. Value-market fit"
+            assert h.assistant.recorder.flush()
+        async with Harness(engine, tmp_path) as h:  # a restart: the same database
+            await h.fake.push("MESSAGE_CREATE", reply_to_answer("pourquoi ?", switch["id"], 4))
+            (post,) = await h.fake.wait_for(route)
+            assert description(post).startswith("**Sur « Value-market fit » :**\n")
+
+    run(scenario())

@@ -1002,3 +1002,60 @@ def test_mentions_are_stripped_in_linear_time():
     assert _strips_within("'<@UAAAAAAAA' * 40_000 + ' x'", 20.0)
     assert question_text("<@U0BOT> Red Hat, <@U0BOB|bob> quel modèle ?") == "Red Hat, quel modèle ?"
     assert question_text("<@A|" * 3 + "why?") == "<@A|" * 3 + "why?"
+
+
+def _thread_message(text: str, thread: str, ts: str) -> dict:
+    return {
+        "type": "message",
+        "user": "U0ALICE",
+        "text": text,
+        "ts": ts,
+        "thread_ts": thread,
+        "channel": "C0CHAN",
+        "channel_type": "channel",
+    }
+
+
+def _first_block(body: dict) -> str:
+    blocks = body.get("blocks")
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    return blocks[0]["text"]["text"]
+
+
+def test_a_thread_is_a_conversation_read_in_context_kept_over_a_restart(engine, tmp_path):
+    """A follow-up in a thread is answered in the context of the thread's last answer and
+    says what it understood first; the same words in another thread of the channel read that
+    thread's context; a complete question on another subject is answered alone; after a
+    restart (a new bot on the same database) the thread's context is still there."""
+    one, two = "1700000001.000100", "1700000002.000100"
+
+    async def posted(h: Harness, count: int, thread: str) -> dict:
+        calls = await h.fake.wait_for("chat.postMessage", count)
+        return [c for c in calls if c.body["thread_ts"] == thread][-1].body
+
+    async def scenario():
+        async with Harness(engine, tmp_path) as h:
+            await h.event(mention("Qu'est-ce que le modèle open core ?", ts=one), "Ev1")
+            await h.fake.wait_for("chat.postMessage")
+            await h.event(mention("Qu'est-ce que le modèle SaaS ?", ts=two), "Ev2")
+            await h.fake.wait_for("chat.postMessage", 2)
+            await h.event(_thread_message("pourquoi ?", one, "1700000003.0001"), "Ev3")
+            body = await posted(h, 3, one)
+            assert _first_block(body) == "*Sur « Le modèle Open core » :*"
+            assert body["text"].startswith("Sur « Le modèle Open core » :")
+            assert "forker votre projet" in blocks_text(body)
+            await h.event(_thread_message("pourquoi ?", two, "1700000004.0001"), "Ev4")
+            other = await posted(h, 4, two)
+            assert _first_block(other) == "*Sur « Le modèle SaaS » :*"  # its own thread's
+            switch = "Qu'est-ce que le value-market fit ?"
+            await h.event(_thread_message(switch, one, "1700000005.0001"), "Ev5")
+            alone = await posted(h, 5, one)
+            assert _first_block(alone) == message("fr", "lead")  # no line of context
+            assert "Value-market fit" in blocks_text(alone)
+            assert h.assistant.recorder.flush()
+        async with Harness(engine, tmp_path) as h:  # a restart: the same database
+            await h.event(_thread_message("pourquoi ?", one, "1700000006.0001"), "Ev6")
+            body = await posted(h, 1, one)
+            assert _first_block(body) == "*Sur « Value-market fit » :*"
+
+    run(scenario())

@@ -19,11 +19,14 @@ adapters decide nothing, they decode and render.
 - ``conversation.py``: ``Conversation``, the calls above;
 - ``checklists.py``: its checklist calls;
 - ``replies.py``: ``Reply`` and its kinds;
+- ``context.py``: each conversation's recent turns (a thread, a reply chain, a terminal
+  session), which a follow-up is read against (``retrieval/followup.py``);
 - ``memory.py``: the answers kept for their buttons, the threads answered in, the events
   already handled (in memory at once, in the database in the background).
 """
 
 from bot.core.chat.checklists import RESET_WORDS, read_checklist_command
+from bot.core.chat.context import ContextMemory, conversation_key
 from bot.core.chat.conversation import Conversation, Deliver, section_choices
 from bot.core.chat.memory import ChatMemory
 from bot.core.chat.replies import (
@@ -55,9 +58,11 @@ __all__ = [
     "TEXT",
     "ChatMemory",
     "Choice",
+    "ContextMemory",
     "Conversation",
     "Deliver",
     "Reply",
+    "conversation_key",
     "read_checklist_command",
     "section_choices",
 ]

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.core.assistant import Asker, Assistant, SlowDown
 from bot.core.chat.checklists import ChecklistActions
+from bot.core.chat.context import ContextMemory
 from bot.core.chat.memory import ChatMemory
 from bot.core.chat.replies import (
     ANSWER,
@@ -40,6 +41,7 @@ from bot.core.knowledge.sections import digest
 from bot.core.language import detect_language
 from bot.core.messages import message
 from bot.core.retrieval.engine import EmptyQuestion, SmallTalk
+from bot.core.retrieval.followup import ContextReading, turn_of
 from bot.core.team.learning import NONE_CHOICE, choice_labels, taught_text
 from bot.core.types import Citation
 
@@ -62,6 +64,7 @@ class Conversation(ChecklistActions):
         self.inflight = inflight or InFlight()
         self._memory = memory
         self._memory_lock = threading.Lock()
+        self._context: ContextMemory | None = None
 
     @property
     def memory(self) -> ChatMemory:
@@ -73,13 +76,44 @@ class Conversation(ChecklistActions):
                 self._memory = ChatMemory(store.database, recorder)
             return self._memory
 
-    def compose(self, question: str, asker: Asker, *, durable: bool = True) -> Reply:
+    @property
+    def context(self) -> ContextMemory:
+        """The conversations' recent turns (made on first use, in the assistant's database,
+        bounded by its ``context_turns`` and ``context_minutes``)."""
+        with self._memory_lock:
+            if self._context is None:
+                assistant = self.assistant
+                self._context = ContextMemory(
+                    assistant.store.database,
+                    assistant.recorder,
+                    turns=assistant.context_turns,
+                    minutes=assistant.context_minutes,
+                )
+            return self._context
+
+    def compose(
+        self,
+        question: str,
+        asker: Asker,
+        *,
+        durable: bool = True,
+        conversation: str = "",
+        continues: str = "",
+    ) -> Reply:
         """The reply to ``question`` (blocking: run it in a thread); the answer is kept for its
-        buttons (in this process only unless ``durable``). Raises what answering raises beyond
-        an empty question, small talk and the rate limit."""
+        buttons (in this process only unless ``durable``). ``conversation``: the key of the
+        conversation it belongs to (``chat.context.conversation_key``), whose latest turn the
+        question is read against when it needs it; the reply then says what it understood.
+        ``continues``: the key of the conversation this message continues when its own has no
+        turn yet (a Discord reply to the bot's answer continues the question it answered).
+        Raises what answering raises beyond an empty question, small talk and the rate limit."""
         language = detect_language(question)
+        previous = self.context.last(conversation) if conversation else None
+        if previous is None and continues:
+            previous = self.context.last(continues)
+        reading = ContextReading(previous)
         try:
-            answer = self.assistant.ask(question, asker)
+            answer = self.assistant.ask(question, asker, context=reading)
         except SmallTalk as exc:
             return Reply(SMALLTALK, exc.language, str(exc))
         except EmptyQuestion as exc:
@@ -87,7 +121,14 @@ class Conversation(ChecklistActions):
         except SlowDown:
             return Reply.saying(NOTICE, language, "slow_down")
         answer_id = self.memory.remember(answer, asker.platform, asker.channel, durable=durable)
-        return Reply(ANSWER, answer.language, answer=answer, answer_id=answer_id)
+        understood = ""
+        if reading.changed and reading.previous is not None:
+            understood = message(answer.language, "understood", topic=reading.previous.topic)
+        if conversation and answer.quotes:
+            self.context.note(conversation, turn_of(answer, reading.read_as))
+        return Reply(
+            ANSWER, answer.language, answer=answer, answer_id=answer_id, understood=understood
+        )
 
     async def turn(
         self,
@@ -99,13 +140,18 @@ class Conversation(ChecklistActions):
         slow_after: float = 2.0,
         addressed: bool = True,
         thread: str = "",
+        conversation: str = "",
+        continues: str = "",
     ) -> Reply | None:
         """Answer ``question`` through ``deliver``, counted in flight. ``on_slow`` runs
         once when the reply takes longer than ``slow_after`` seconds (a platform that wants
         an early acknowledgement). ``addressed``: the user spoke to the bot (a mention, a
         direct message, a command); when not (a follow-up in a thread), small talk gets no
         reply. ``thread``: the thread the reply goes in, noted as the bot's before the reply
-        is delivered (the user may answer the moment it shows). Returns what was delivered,
+        is delivered (the user may answer the moment it shows). ``conversation``: the key of
+        the conversation (``chat.context.conversation_key``: platform, channel and thread,
+        reply chain or terminal session) whose recent turns give a follow-up its context;
+        ``continues``: see ``compose``. Returns what was delivered,
         ``None`` when nothing was (small talk not addressed to the bot) or even the apology
         could not be."""
         language = detect_language(question)
@@ -114,7 +160,7 @@ class Conversation(ChecklistActions):
                 return await self._say(deliver, Reply.saying(RESTARTING, language, "restarting"))
             try:
                 reply = await self._before_deadline(
-                    self._compose(question, asker, on_slow, slow_after)
+                    self._compose(question, asker, on_slow, slow_after, (conversation, continues))
                 )
                 if reply is None:  # the drain time ran out before the answer was ready
                     return await self._say(
@@ -149,8 +195,14 @@ class Conversation(ChecklistActions):
         asker: Asker,
         on_slow: Callable[[], Awaitable[None]] | None,
         slow_after: float,
+        keys: tuple[str, str] = ("", ""),
     ) -> Reply:
-        task = asyncio.ensure_future(asyncio.to_thread(self.compose, question, asker))
+        conversation, continues = keys
+        task = asyncio.ensure_future(
+            asyncio.to_thread(
+                self.compose, question, asker, conversation=conversation, continues=continues
+            )
+        )
         try:
             if on_slow is None:
                 return await task

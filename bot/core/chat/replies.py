@@ -3,7 +3,8 @@ renders its own way (``slack_render``, ``discord_render``, the terminal) and nev
 
 The kinds:
 
-- ``answer``: an answer (``answer``) with the ``answer_id`` its buttons carry;
+- ``answer``: an answer (``answer``) with the ``answer_id`` its buttons carry, and
+  ``understood`` when it was read in the conversation's context (shown first);
 - ``smalltalk``: the invitation to ask that answers a message asking nothing;
 - ``notice``: a short word to the person alone (how to ask, slow down, this answer is gone,
   shared already, thanks for the vote, that checklist or item is gone);
@@ -57,6 +58,9 @@ class Reply:
     asked: str = ""
     state: ChecklistState | None = None
     channel: str = ""
+    # An answer read in the conversation's context: the short line that says what the bot
+    # understood ("About “The SaaS model”:"), which adapters show first.
+    understood: str = ""
 
     @classmethod
     def saying(cls, kind: str, language: str, key: str) -> Reply:

@@ -23,6 +23,7 @@ from bot.core.knowledge.index import (
 from bot.core.language import detect_language, normalise_text
 from bot.core.messages import message
 from bot.core.retrieval.answers import compose_answer
+from bot.core.retrieval.followup import ContextReading
 from bot.core.retrieval.learned import LearnedExample, resolved
 from bot.core.retrieval.rerank import Reranker
 from bot.core.retrieval.search import FusionParams, Retriever
@@ -222,8 +223,17 @@ class KnowledgeEngine:
         index = open_index(settings, embedder, notify, progress)
         return cls(index, embedder, top_k=settings.top_k, params=params, reranker=reranker)
 
-    def ask(self, question: str, *, k: int | None = None, per_section: bool = True) -> Answer:
-        """Answer ``question`` with up to ``k`` quoted passages (default: the settings' top_k).
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        per_section: bool = True,
+        context: ContextReading | None = None,
+    ) -> Answer:
+        """Answer ``question`` with up to ``k`` quoted passages (default: the settings' top_k);
+        ``context``: the conversation's previous turn, which reads the question in context when
+        it needs it (``retrieval.followup``; ``context.used`` then says so).
 
         Raises ``EmptyQuestion`` when the question has no text, ``SmallTalk`` (one) when it
         asks nothing (``bot.core.smalltalk``): neither is searched. A question longer than
@@ -233,14 +243,14 @@ class KnowledgeEngine:
         if not text:
             raise EmptyQuestion(message(detect_language(question), "empty"))
         act = small_talk(text)
-        if act is not None:
+        if act is not None and not (context is not None and context.answers(text, act)):
             raise SmallTalk(act, small_talk_language(text))
         notes: tuple[str, ...] = ()
         if len(text) > MAX_QUESTION_CHARS:
             text = text[:MAX_QUESTION_CHARS]
             notes = (message(detect_language(text), "truncated", limit=MAX_QUESTION_CHARS),)
         retriever = self.retriever  # read once: a swap during this answer does not affect it
-        result = retriever.search(text)
+        result = retriever.search(text) if context is None else context.search(retriever, text)
         return compose_answer(
             text,
             result,
