@@ -14,13 +14,8 @@ class DiscordCommandError(Exception):
 
 def cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
     """Register the application commands, or print the invite URL."""
-    from bot.adapters.discord_bot import (
-        DiscordConfig,
-        DiscordConfigError,
-        application_id,
-        invite_url,
-        sync_commands,
-    )
+    from bot.adapters.discord_bot import DiscordConfig, DiscordConfigError
+    from bot.adapters.discord_commands import application_id, invite_url, sync_commands
 
     config = DiscordConfig.from_env()
     try:

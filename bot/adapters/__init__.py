@@ -9,6 +9,7 @@ messages. They render; the core decides (what to answer, in which language, what
   share), ``slack_render`` (Block Kit), ``slack_middleware`` (the HTTP endpoint's guard and
   in-flight count), ``slack_server`` (HTTP or Socket Mode).
 - Discord (discord.py): ``discord_bot`` (``DiscordConfig``, the client and its application
-  commands, publishing them, ``DiscordService``), ``discord_components`` (buttons and menus
-  that survive restarts), ``discord_render`` (embeds).
+  commands, ``DiscordService``), ``discord_commands`` (publishing the commands, the invite
+  link), ``discord_components`` (buttons and menus that survive restarts), ``discord_render``
+  (embeds).
 """

@@ -13,8 +13,8 @@ from bot.adapters.discord_bot import (
     DiscordConfig,
     PlaybookDiscord,
     run_discord,
-    sync_commands,
 )
+from bot.adapters.discord_commands import sync_commands
 from bot.adapters.discord_render import answer_embed, checklist_embed
 from bot.core.assistant import Assistant
 from bot.core.messages import message
