@@ -33,6 +33,7 @@ from bot.core.retrieval.evaluation import (
     declined,
     evaluate_one,
     passage_sources,
+    read_yaml,
     score_answer,
     summarise,
 )
@@ -137,13 +138,7 @@ def parse_conversations(path: Path, data: object) -> list[EvalConversation]:
 
 def load_conversations(path: Path) -> list[EvalConversation]:
     """Read a conversation set. Raises ``EvalFileError`` naming the problem."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise EvalFileError(f"Cannot read {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise EvalFileError(f"{path} is not valid YAML: {exc}") from exc
-    return parse_conversations(path, data)
+    return parse_conversations(path, read_yaml(path))
 
 
 def read_set(path: Path) -> object:

@@ -188,14 +188,19 @@ def _item(path: Path, number: int, item: object) -> EvalQuestion:
     )
 
 
-def load_questions(path: Path) -> list[EvalQuestion]:
-    """Read an evaluation file. Raises ``EvalFileError`` naming the problem."""
+def read_yaml(path: Path) -> object:
+    """The YAML data of an evaluation file. Raises ``EvalFileError`` naming the problem."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise EvalFileError(f"Cannot read {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise EvalFileError(f"{path} is not valid YAML: {exc}") from exc
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Read an evaluation file. Raises ``EvalFileError`` naming the problem."""
+    data = read_yaml(path)
     if not isinstance(data, list):
         raise EvalFileError(f"{path} must hold a list of {{question, sections}} items")
     return [_item(path, number, item) for number, item in enumerate(data, start=1)]
