@@ -36,7 +36,7 @@ class Recorder:
         # (what, action); what is None for a flush marker, which is no database write
         self._queue: queue.Queue[tuple[str | None, Callable[[], object]]] = queue.Queue()
         self._thread: threading.Thread | None = None
-        self._events: OrderedDict[str, None] = OrderedDict()
+        self._events: Noted[str, bool] = Noted(REMEMBERED_EVENTS)  # recent events, in memory
 
     def run(self, what: str, action: Callable[[], T], default: T, *, write: bool = True) -> T:
         """``action()``, or ``default`` when the database fails (said once, with the cause).
@@ -75,12 +75,7 @@ class Recorder:
         be written (across processes), else by this process's memory of recent events. While
         the database is known to fail, it is not tried (each try would hold an answer back);
         the periodic check says when it works again."""
-        with self._lock:
-            new_here = key not in self._events
-            self._events[key] = None
-            self._events.move_to_end(key)
-            while len(self._events) > REMEMBERED_EVENTS:
-                self._events.popitem(last=False)
+        new_here = self._events.put(key, True)
         if self.problem is not None:
             return new_here
         first = self.run("recording a delivered event", stored, None)
@@ -125,13 +120,15 @@ class Noted(Generic[K, V]):
         self._lock = threading.Lock()
         self._items: OrderedDict[K, V] = OrderedDict()
 
-    def put(self, key: K, value: V) -> None:
-        """Note ``value`` under ``key``."""
+    def put(self, key: K, value: V) -> bool:
+        """Note ``value`` under ``key``; whether ``key`` was not noted already."""
         with self._lock:
+            new = key not in self._items
             self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
+            return new
 
     def get(self, key: K) -> V | None:
         """What was noted under ``key``, or ``None``."""
