@@ -36,12 +36,6 @@ class ServeError(Exception):
     """A configuration problem found at start-up; the message names the variable."""
 
 
-def _built_at(assistant) -> float:
-    """When the loaded index was built (epoch seconds), from its build folder's name."""
-    name = assistant.engine.index.path.name
-    return int(name[2:]) / 1e9 if name[2:].isdigit() else 0.0
-
-
 async def watch(watcher, stop: asyncio.Event, every: float, lock: asyncio.Lock) -> None:
     """Look for knowledge changes every ``every`` seconds and reload them."""
     while not stop.is_set():
@@ -198,7 +192,9 @@ async def _build(settings: Settings) -> Serving:
     assistant = await asyncio.to_thread(
         lambda: build_assistant(settings, notify=log.info, metrics=metrics)
     )
-    metrics.track_index(lambda: len(assistant.engine.index.passages), lambda: _built_at(assistant))
+    metrics.track_index(
+        lambda: len(assistant.engine.index.passages), lambda: assistant.engine.index.built_at
+    )
     watcher = KnowledgeWatcher(settings, assistant, metrics)
     return Serving(settings, assistant, metrics, watcher, asyncio.Lock(), InFlight())
 

@@ -42,7 +42,7 @@ from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 LOCK_WAIT_MS = 30_000  # how long a background write waits for another process's lock
 BRIEF_WAIT_MS = 2_000  # the same, for a write an answer waits on
 
@@ -163,6 +163,16 @@ turns_table = Table(
     Column("question", Text, nullable=False),
     Column("language", String(8), nullable=False),
     Column("cited", Text, nullable=False),
+)
+
+
+# Version 7: the knowledge gaps a maintainer marked handled on the web page (by the question's
+# ``taught_rows.question_key``); a gap asked again after ``handled_at`` shows again.
+handled_table = Table(
+    "gaps_handled",
+    metadata,
+    Column("question_key", String(255), primary_key=True),
+    Column("handled_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 
@@ -333,9 +343,8 @@ class Database:
             conn.execute(meta_table.insert().values(key="probe", value=now().isoformat()))
 
     def purge(self, retention_days: int, moment: datetime | None = None) -> int:
-        """Delete the question log, feedback, kept answers, threads, events and conversation
-        turns older than
-        ``retention_days``. Returns how many rows went."""
+        """Delete the question log, feedback, kept answers, threads, events, conversation
+        turns and handled gaps older than ``retention_days``. Returns how many rows went."""
         cutoff = (moment or now()) - timedelta(days=retention_days)
         dated = (
             (questions_table, questions_table.c.asked_at),
@@ -344,6 +353,7 @@ class Database:
             (threads_table, threads_table.c.created_at),
             (events_table, events_table.c.created_at),
             (turns_table, turns_table.c.asked_at),
+            (handled_table, handled_table.c.handled_at),
         )
         with self.engine.begin() as conn:
             return sum(conn.execute(delete(t).where(c < cutoff)).rowcount for t, c in dated)

@@ -1,17 +1,15 @@
-import os
 import secrets
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from bot.core.db import (
     SCHEMA_VERSION,
     feedback_table,
     meta_table,
-    metadata,
     progress_table,
     questions_table,
 )
@@ -22,27 +20,6 @@ from bot.core.team.store import Store, conversation_key
 from tests.conftest import KNOWLEDGE
 
 RAW_USER = "U0RAWUSER4242"
-
-
-POSTGRES_URL = os.environ.get("PLAYBOOK_TEST_DATABASE_URL", "")
-
-
-def _empty_postgres(url: str) -> str:
-    engine = create_engine(url)
-    metadata.drop_all(engine)
-    engine.dispose()
-    return url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """Each store test runs on SQLite and, when PLAYBOOK_TEST_DATABASE_URL names one
-    (scripts/test-postgres.sh; CI always does), on an emptied PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'sub' / 'playbook.db'}"
-    if not POSTGRES_URL:
-        pytest.skip("PLAYBOOK_TEST_DATABASE_URL is not set (run scripts/test-postgres.sh)")
-    return _empty_postgres(POSTGRES_URL)
 
 
 def test_progress_survives_a_restart(db_url):

@@ -113,6 +113,13 @@ class KnowledgeIndex:
         return np.searchsorted(self.sentence_owner, np.arange(len(self.passages) + 1))
 
     @property
+    def built_at(self) -> float:
+        """When this index was built (epoch seconds, from its build folder's name; 0 when the
+        name does not say)."""
+        name = self.path.name
+        return int(name[2:]) / 1e9 if name[2:].isdigit() else 0.0
+
+    @property
     def embedder_id(self) -> str:
         """The id of the embedder that built the vectors."""
         return str(self.manifest["embedder"]["id"])

@@ -44,6 +44,7 @@ class Hit:
     lexical: float
     best_sentence: int  # index into ``KnowledgeIndex.sentences``
     last_sentence: int = -1  # the highlight runs from best_sentence to this one (-1: itself)
+    fused: float = 0.0  # the score after fusion (and e5), before the close reading
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class SearchResult:
     unknown: tuple[str, ...] = ()  # question words the pages do not know, as asked
     twin_margin: float = 0.0  # a second passage of a quoted section scores within this
     hedged: bool = False  # answered, but with support close to the abstention threshold
+    support: float = 0.0  # what abstention compared with ``FusionParams.min_evidence``
 
 
 def ranked_hits(
@@ -78,6 +80,7 @@ def ranked_hits(
                 lexical=float(pool.lexical[i]),
                 best_sentence=first,
                 last_sentence=last if last > first else -1,
+                fused=float(pool.fused[i]),
             )
         )
     return hits
@@ -114,6 +117,7 @@ def conclude(
         # content word nothing backs a quote but the encoder's guess: never a confident
         # answer (in-scope questions without one in the dev sets: none).
         hedged=not abstain and (scoring.hedges(score, p) or not pool.words),
+        support=float(score),
     )
 
 

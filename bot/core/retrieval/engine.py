@@ -26,7 +26,7 @@ from bot.core.retrieval.answers import compose_answer
 from bot.core.retrieval.followup import ContextReading
 from bot.core.retrieval.learned import LearnedExample, resolved
 from bot.core.retrieval.rerank import Reranker
-from bot.core.retrieval.search import FusionParams, Retriever
+from bot.core.retrieval.search import FusionParams, Retriever, SearchResult
 from bot.core.smalltalk import small_talk, small_talk_language
 from bot.core.types import Answer, Citation
 
@@ -239,16 +239,7 @@ class KnowledgeEngine:
         asks nothing (``bot.core.smalltalk``): neither is searched. A question longer than
         ``MAX_QUESTION_CHARS`` is cut, and the answer carries a note saying so.
         """
-        text = normalise_text(question)
-        if not text:
-            raise EmptyQuestion(message(detect_language(question), "empty"))
-        act = small_talk(text)
-        if act is not None and not (context is not None and context.answers(text, act)):
-            raise SmallTalk(act, small_talk_language(text))
-        notes: tuple[str, ...] = ()
-        if len(text) > MAX_QUESTION_CHARS:
-            text = text[:MAX_QUESTION_CHARS]
-            notes = (message(detect_language(text), "truncated", limit=MAX_QUESTION_CHARS),)
+        text, notes = self._prepared(question, context)
         retriever = self.retriever  # read once: a swap during this answer does not affect it
         result = retriever.search(text) if context is None else context.search(retriever, text)
         return compose_answer(
@@ -259,3 +250,32 @@ class KnowledgeEngine:
             per_section=per_section,
             notes=notes,
         )
+
+    def explain(self, question: str, *, k: int | None = None) -> tuple[Answer, SearchResult]:
+        """What ``ask`` answers to ``question`` (alone, without a conversation) and the search
+        behind it: the hits with their score at each stage, the support abstention read.
+        Raises as ``ask`` does."""
+        text, notes = self._prepared(question, None)
+        retriever = self.retriever
+        result = retriever.search(text)
+        answer = compose_answer(
+            text, result, retriever.index, k=max(1, k or self.top_k), notes=notes
+        )
+        return answer, result
+
+    def _prepared(
+        self, question: str, context: ContextReading | None
+    ) -> tuple[str, tuple[str, ...]]:
+        """``question`` as searched (normalised, cut at ``MAX_QUESTION_CHARS``) and the notes
+        the answer carries. Raises ``EmptyQuestion`` or ``SmallTalk`` (see ``ask``)."""
+        text = normalise_text(question)
+        if not text:
+            raise EmptyQuestion(message(detect_language(question), "empty"))
+        act = small_talk(text)
+        if act is not None and not (context is not None and context.answers(text, act)):
+            raise SmallTalk(act, small_talk_language(text))
+        notes: tuple[str, ...] = ()
+        if len(text) > MAX_QUESTION_CHARS:
+            text = text[:MAX_QUESTION_CHARS]
+            notes = (message(detect_language(text), "truncated", limit=MAX_QUESTION_CHARS),)
+        return text, notes

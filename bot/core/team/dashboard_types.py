@@ -163,8 +163,9 @@ class Trial(TypedDict):
     outcome: str  # one of OUTCOMES, or "smalltalk" / "empty"
     message: str | None  # what the bot says instead of, or before, the quotes
     quotes: list[QuoteView]
-    evidence: float
+    evidence: float  # the support abstention read
     threshold: float  # the bot declines below this
+    hedge_below: float  # and answers unsure of itself below this
     candidates: list[CandidateView]
     choices: list[TeachChoice]
 

@@ -1,0 +1,301 @@
+"""What the maintainers' web pages read and change (``DashboardData``): the overview, the gaps,
+the 👎, the taught examples, a question tried with its stages and scores, and the checklists.
+
+It reads the database the bot writes (``dashboard_rows``: aggregates, so a page costs the same
+with 100,000 logged questions) and the index the bot answers from (through the assistant, so a
+reload is seen at once). Slow parts are kept: a gap question's vector and closest sections are
+computed once per index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from sqlalchemy.engine import Engine
+
+from bot.core.assistant import Asker, Assistant
+from bot.core.language import detect_language
+from bot.core.team import dashboard_rows as rows
+from bot.core.team.dashboard_trial import trial
+from bot.core.team.dashboard_types import (
+    ChecklistProgress,
+    ExampleView,
+    FeedbackView,
+    GapView,
+    IndexInfo,
+    Overview,
+    QuotedView,
+    SectionLink,
+    TickView,
+    Trial,
+)
+from bot.core.team.learning import export_yaml, gather, taught_text
+from bot.core.team.recording import Noted
+from bot.core.team.report import GapEntry, group_gaps
+from bot.core.team.taught_rows import question_key
+
+GAP_QUESTIONS = 300  # the most asked gap questions grouped (the rest are rarer than these)
+CLOSEST = 3  # sections named per gap
+WEB_USER = "web"  # who teaches from the web page (stored as a salted hash, as every user)
+
+
+class Dashboard:
+    """The pages' data (``dashboard_types.DashboardData``) over ``assistant``'s database and
+    index; ``skipped``: the files the loaded knowledge base left out (``FILE: reason``)."""
+
+    def __init__(self, assistant: Assistant, skipped: Callable[[], list[str]] = list) -> None:
+        self.assistant = assistant
+        self.skipped = skipped
+        self._vectors: Noted[tuple[str, str], np.ndarray] = Noted(4 * GAP_QUESTIONS)
+        self._closest: Noted[tuple[str, str], list[SectionLink]] = Noted(4 * GAP_QUESTIONS)
+
+    @property
+    def _engine(self) -> Engine:
+        return self.assistant.store.engine
+
+    def overview(self, days: int = 30) -> Overview:
+        """The overview over the last ``days`` days (see ``Overview``)."""
+        first = (datetime.now(UTC) - timedelta(days=days - 1)).date()
+        since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+        per_day = rows.day_counts(self._engine, since)
+        latency = rows.latency_percentiles(self._engine, since)
+        up, down = rows.vote_counts(self._engine, since)
+        answered = sum(d.answered for d in per_day)
+        unsure = sum(d.unsure for d in per_day)
+        declined = sum(d.declined for d in per_day)
+        return {
+            "days": days,
+            "first_day": first.isoformat(),
+            "last_day": datetime.now(UTC).date().isoformat(),
+            "questions": answered + unsure + declined,
+            "answered": answered,
+            "unsure": unsure,
+            "declined": declined,
+            "platforms": sorted({d.platform for d in per_day}),
+            "per_day": [
+                {
+                    "day": d.day,
+                    "platform": d.platform,
+                    "answered": d.answered,
+                    "unsure": d.unsure,
+                    "declined": d.declined,
+                }
+                for d in per_day
+            ],
+            "latency_ms": {
+                "p50": latency[0] if latency else None,
+                "p95": latency[1] if latency else None,
+                "max": latency[2] if latency else None,
+            },
+            "up": up,
+            "down": down,
+            "index": self._index_info(),
+        }
+
+    def _index_info(self) -> IndexInfo:
+        index = self.assistant.engine.index
+        built = index.built_at
+        return {
+            "pages": len(index.pages),
+            "passages": len(index.passages),
+            "built_at": datetime.fromtimestamp(built, UTC).isoformat(timespec="seconds")
+            if built
+            else None,
+            "age_seconds": max(0.0, datetime.now(UTC).timestamp() - built) if built else None,
+            "skipped": list(self.skipped()),
+        }
+
+    def gaps(self, days: int = 30, limit: int = 50) -> list[GapView]:
+        """The gaps of the last ``days`` days not marked handled since last asked, grouped
+        across phrasings and languages, most asked first (see ``GapView``)."""
+        since = datetime.now(UTC) - timedelta(days=days)
+        handled = rows.handled(self._engine)
+        entries = [
+            _entry(g.question, g.declined + g.unsure, g.unsure, 0, g.last_asked)
+            for g in rows.gap_questions(self._engine, since)
+            if handled.get(question_key(g.question), since) < g.last_asked
+        ][:GAP_QUESTIONS]
+        taught = self.assistant.store.taught(self.assistant.knowledge)
+        for gap in gather(taught)[1]:
+            if handled.get(gap.question_key, since) < gap.last:
+                entries.append(_entry(gap.question, gap.votes, 0, gap.votes, gap.last))
+        groups = group_gaps(entries, embed=self._embed)[:limit]
+        return [
+            {
+                "question": g["question"],
+                "count": g["count"],
+                "declined": g["count"] - g["unsure"] - g["not_covered"],
+                "unsure": g["unsure"],
+                "not_covered": g["not_covered"],
+                "last_asked": g["last_asked"],
+                "asked_as": g["asked_as"],
+                "closest": self._closest_sections(g["question"]),
+            }
+            for g in groups
+        ]
+
+    def _index_key(self) -> str:
+        return str(self.assistant.engine.index.path)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Unit query vectors of ``texts`` (each computed once per index)."""
+        retriever, key = self.assistant.engine.retriever, self._index_key()
+        found = []
+        for text in texts:
+            vector = self._vectors.get((key, text))
+            if vector is None:
+                vector = retriever.query_vector(text)
+                self._vectors.put((key, text), vector)
+            found.append(vector)
+        return np.array(found)
+
+    def _closest_sections(self, question: str) -> list[SectionLink]:
+        key = (self._index_key(), question)
+        found = self._closest.get(key)
+        if found is None:
+            found = [
+                {"section": c.label, "link": c.link}
+                for _k, c in self.assistant.closest_sections(question, CLOSEST)
+            ]
+            self._closest.put(key, found)
+        return found
+
+    def mark_handled(self, questions: list[str]) -> int:
+        """Mark these questions handled: their gap leaves the page until asked again."""
+        return rows.mark_handled(self._engine, questions)
+
+    def feedback(self, limit: int = 100) -> list[FeedbackView]:
+        """The latest ``limit`` 👎, newest first, with the passages quoted and the section the
+        asker then picked (see ``FeedbackView``)."""
+        votes = rows.down_votes(self._engine, limit)
+        picked = rows.picks(
+            self._engine, self.assistant.knowledge, [(v.question, v.user_hash) for v in votes]
+        )
+        texts = self._passage_texts()
+        views: list[FeedbackView] = []
+        for v in votes:
+            pick = picked.get((v.question, v.user_hash))
+            quotes: list[QuotedView] = [
+                {
+                    "section": str(p.get("section", "")),
+                    "link": str(p.get("link", "")),
+                    "text": texts.get(str(p.get("passage_id", ""))),
+                }
+                for p in v.passages
+            ]
+            views.append(
+                {
+                    "given_at": v.given_at.isoformat(timespec="seconds"),
+                    "platform": v.platform,
+                    "question": v.question,
+                    "quotes": quotes,
+                    "picked": pick or None,
+                    "picked_none": pick == "",
+                    "comment": v.comment,
+                }
+            )
+        return views
+
+    def _passage_texts(self) -> dict[str, str]:
+        """The loaded index's passage texts by passage id."""
+        return {p.id: p.text for p in self.assistant.engine.index.passages}
+
+    def examples(self) -> list[ExampleView]:
+        """The taught examples, most recent first (see ``ExampleView``)."""
+        examples = gather(self.assistant.store.taught(self.assistant.knowledge))[0]
+        views: list[ExampleView] = []
+        for e in examples:
+            citation = self.assistant.section(e.section)
+            views.append(
+                {
+                    "id": e.ids[0],
+                    "question": e.question,
+                    "section": citation.label if citation else e.section_title,
+                    "link": citation.link if citation else None,
+                    "votes": e.votes,
+                    "weight": e.weight,
+                    "platforms": list(e.platforms),
+                    "first": e.first.isoformat(timespec="seconds"),
+                    "last": e.last.isoformat(timespec="seconds"),
+                    "set_aside": citation is None,
+                }
+            )
+        return views
+
+    def remove_example(self, example_id: int) -> bool:
+        """Forget the taught example ``example_id`` (every vote for it). Returns whether it
+        existed."""
+        store = self.assistant.store
+        for e in gather(store.taught(self.assistant.knowledge))[0]:
+            if e.ids[0] == example_id:
+                store.forget_rows(list(e.ids))
+                self.assistant.refresh_learned(now=True)
+                return True
+        return False
+
+    def export_examples(self) -> str:
+        """The taught examples in the ``examples.yaml`` format."""
+        return export_yaml(gather(self.assistant.store.taught(self.assistant.knowledge))[0])
+
+    def try_question(self, question: str) -> Trial:
+        """``question`` answered as the bot would answer it, not logged, with each candidate's
+        stages and scores (see ``Trial``)."""
+        return trial(self.assistant, question)
+
+    def teach(self, question: str, section_key: str) -> str:
+        """Teach that ``section_key`` answers ``question``, as a 👎 then a pick in the chat
+        would. Returns what came of it, in the question's language."""
+        asker = Asker(platform="web", channel="web", user=WEB_USER)
+        taught = self.assistant.teach(question, section_key or None, asker)
+        return taught_text(_language(question), taught)
+
+    def checklists(self) -> list[ChecklistProgress]:
+        """Every checklist's progress in every conversation that ticked one of its items."""
+        book = self.assistant.checklists
+        found: dict[tuple[str, str], ChecklistProgress] = {}
+        for tick in rows.ticks(self._engine):
+            checklist = book.get(tick.checklist_id)
+            items = {i.id for i in checklist.items} if checklist else set()
+            progress = found.setdefault(
+                (tick.checklist_id, tick.conversation),
+                {
+                    "checklist": tick.checklist_id,
+                    "title": checklist.title if checklist else tick.checklist_id,
+                    "place": _place(tick.conversation),
+                    "done": 0,
+                    "total": len(items),
+                    "ticks": [],
+                },
+            )
+            view: TickView = {
+                "item": tick.item_text,
+                "by": tick.name,
+                "at": tick.at.isoformat(timespec="seconds"),
+            }
+            progress["ticks"].append(view)
+            progress["done"] += int(tick.item_id in items)
+        return list(found.values())
+
+
+def _entry(question: str, count: int, unsure: int, not_covered: int, last: datetime) -> GapEntry:
+    return {
+        "question": question,
+        "count": count,
+        "not_covered": not_covered,
+        "unsure": unsure,
+        "last_asked": last.isoformat(timespec="seconds"),
+    }
+
+
+def _place(conversation: str) -> str:
+    """A conversation key (``platform:workspace:channel``) as a place: ``platform #channel``."""
+    parts = conversation.split(":")
+    if len(parts) < 2:
+        return conversation
+    return f"{parts[0]} #{parts[-1]}"
+
+
+def _language(question: str) -> str:
+    return detect_language(question)
