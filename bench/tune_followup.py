@@ -37,15 +37,48 @@ from bot.core.retrieval.evaluation import passage_sources
 from bot.core.retrieval.followup import FollowUpParams
 
 GRID = {
-    "short_words": [0, 1, 2, 3],
-    "standalone_evidence": [0.7, 0.8, 9.0],
-    "page_prior": [0.0, 0.1, 0.2, 0.3, 0.4],
+    "gate": [False],
+    "page_prior": [0.1, 0.2, 0.3, 0.4],
     "section_prior": [0.0, 0.1, 0.2],
-    "unsure_in_context": [True, False],
-    "gate": [True, False],
-    "reach": ["section", "page"],
+    "reach": ["page", "section", "auto"],
     "joined_words": [0, 2, 4, 99],
+    "fuse": ["choose", "max", "sum"],
+    "fuse_weight": [0.3, 0.5, 0.7],
+    "joined_e5": [True, False],
 }
+
+
+def canonical(params: FollowUpParams) -> FollowUpParams:
+    """``params`` with the fields that do not change its reading set to the defaults (so that
+    the grid reads each distinct reading once)."""
+    default = FollowUpParams()
+    if not params.gate:
+        params = replace(
+            params,
+            short_words=default.short_words,
+            standalone_evidence=default.standalone_evidence,
+            unsure_in_context=default.unsure_in_context,
+        )
+    if params.fuse != "sum":
+        params = replace(params, fuse_weight=default.fuse_weight)
+    if params.fuse != "choose":
+        params = replace(params, joined_must_reach=default.joined_must_reach)
+    return params
+
+
+def grid(overrides: list[str]) -> list[FollowUpParams]:
+    """The distinct readings of ``GRID`` (with ``NAME=V1,V2`` overrides), in grid order."""
+    axes = dict(GRID)
+    for override in overrides:
+        name, _, values = override.partition("=")
+        kind = type(getattr(FollowUpParams(), name))
+        parse = (lambda v: v == "True") if kind is bool else kind
+        axes[name] = [parse(v) for v in values.split(",")]
+    configs = [
+        canonical(replace(FollowUpParams(), **dict(zip(axes, values, strict=True))))
+        for values in itertools.product(*axes.values())
+    ]
+    return list(dict.fromkeys(configs))
 
 
 class CachedRetriever:
@@ -55,10 +88,10 @@ class CachedRetriever:
         self._retriever = retriever
         self._results = {}
 
-    def search(self, question, language=None):
-        key = (question, language)
+    def search(self, question, language=None, *, e5=True):
+        key = (question, language, e5)
         if key not in self._results:
-            self._results[key] = self._retriever.search(question, language)
+            self._results[key] = self._retriever.search(question, language, e5=e5)
         return self._results[key]
 
     def __getattr__(self, name):
@@ -74,6 +107,7 @@ def main() -> int:
     parser.add_argument("file")
     parser.add_argument("--index", action="append", required=True, metavar="KNOWLEDGE=INDEX")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2")
     args = parser.parse_args()
     conversations = load_conversations(Path(args.file))
     kb_of = {c.id: c.kb for c in conversations}
@@ -96,19 +130,18 @@ def main() -> int:
     # folds: each group to one fold, in turn, across both knowledge bases
     groups = sorted({g for _e, _m, gs in runs for g in gs})
     fold_of = {g: n % args.folds for n, g in enumerate(groups)}
-    configs = [
-        replace(FollowUpParams(), **dict(zip(GRID, values, strict=True)))
-        for values in itertools.product(*GRID.values())
-    ]
+    configs = grid(args.grid)
+    print(f"{len(configs)} readings")
     # every config's outcomes per conversation (alone asked once, by the first config)
     table = []  # per config: list of (fold, [turn outcomes])
     alone = None
     for n, params in enumerate(configs):
         rows = []
         for engine, mine, gs in runs:
+            outcomes = evaluate_conversations(engine, mine, params, alone=n == 0)
             for conversation, g in zip(mine, gs, strict=True):
-                outcomes = evaluate_conversations(engine, [conversation], params, alone=n == 0)
-                rows.append((fold_of[g], outcomes))
+                part = [o for o in outcomes if o.conversation == conversation.id]
+                rows.append((fold_of[g], part))
         if n == 0:
             alone = [o for _f, part in rows for o in part]
         table.append(rows)

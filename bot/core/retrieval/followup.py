@@ -81,7 +81,8 @@ class FollowUpParams:
     page_prior: float = 0.3
     section_prior: float = 0.1
     # What the prior's reading must reach to be kept without a second search: the
-    # previous turn's "section" or only its "page".
+    # previous turn's "section", only its "page", or "auto": its section on a knowledge base
+    # of one page (where every hit is on the previous turn's page), else its page.
     reach: str = "page"
     # A message the prior does not bring to the previous turn, with at most this many content
     # words, is searched again joined to the previous question (the one case that costs a
@@ -91,6 +92,14 @@ class FollowUpParams:
     # section, ``reach``) to be kept (False: it is kept unless it ranks first what the alone
     # reading ranked first).
     joined_must_reach: bool = False
+    # How a short message's two readings are combined: "choose" (the second search only when
+    # the prior does not reach the previous turn, then one reading or the other), or, always
+    # searching both, per passage the "max" of its two scores or their weighted "sum"
+    # (``fuse_weight`` on the alone reading's), then the prior.
+    fuse: str = "choose"
+    fuse_weight: float = 0.5
+    # Whether the second search runs the e5 stage (False saves its time on a joined text).
+    joined_e5: bool = True
 
 
 def asks_only_why(text: str, act: str | None) -> bool:
@@ -124,18 +133,19 @@ class ContextReading:
         """The search result for ``text``: alone, or in the previous turn's context."""
         self.read_as = text
         previous = self.previous
-        if previous is None:
+        if previous is None or not previous.cited:
             return retriever.search(text)
         language = detect_language(text, previous.language)
         words = len(content_words(text))
-        if not previous.cited:
-            return retriever.search(text)
+        p = self.params
+        alone = None
         if words:
             alone = retriever.search(text)
-            p = self.params
             stands = words > p.short_words or alone.evidence >= p.standalone_evidence
             if p.gate and stands and (confident(alone) or not p.unsure_in_context):
                 return alone
+            if p.fuse != "choose" and words <= p.joined_words:
+                return self._fused(retriever, text, alone, previous, language)
             result = self._with_prior(retriever, alone, previous, force=False)
             if self._reaches(retriever, result, previous):
                 self.used, self.changed = True, result is not alone
@@ -143,13 +153,40 @@ class ContextReading:
             if words > p.joined_words:
                 return alone
         joined = f"{previous.question} {text}"
-        result = self._with_prior(retriever, retriever.search(joined), previous, force=True)
-        if words and not self._keeps(retriever, result, alone, previous):
+        result = self._with_prior(retriever, self._joined(retriever, joined), previous, force=True)
+        if alone is not None and not self._keeps(retriever, result, alone, previous):
             return alone
         self.used = self.changed = True
         if not words:  # a bare "why?" has no subject of its own: the next turn reads the joined
             self.read_as = joined
         return replace(result, language=language)
+
+    def _joined(self, retriever: Retriever, joined: str) -> SearchResult:
+        """The second search, of the previous question joined to the message."""
+        return retriever.search(joined, e5=self.params.joined_e5)
+
+    def _fused(
+        self,
+        retriever: Retriever,
+        text: str,
+        alone: SearchResult,
+        previous: PreviousTurn,
+        language: str,
+    ) -> SearchResult:
+        """A short message's two readings, alone and joined to the previous question, fused
+        per passage (``fuse_passages``) and ranked again with the prior."""
+        joined = self._joined(retriever, f"{previous.question} {text}")
+        p = self.params
+        fused = fuse_passages(alone, joined, p.fuse, p.fuse_weight)
+        result = self._with_prior(retriever, fused, previous, force=True)
+        self.used = True
+        section = retriever.index.passage_section
+        self.changed = result.abstain != alone.abstain or (
+            bool(result.hits)
+            and bool(alone.hits)
+            and section[result.hits[0].number] != section[alone.hits[0].number]
+        )
+        return replace(result, language=language) if self.changed else alone
 
     def _keeps(
         self,
@@ -173,7 +210,10 @@ class ContextReading:
         if not result.hits:
             return False
         link = retriever.index.passages[result.hits[0].number].citation.link
-        if self.params.reach == "page":
+        reach = self.params.reach
+        if reach == "auto":
+            reach = "section" if single_page(retriever) else "page"
+        if reach == "page":
             return page_of(link) in {c.page for c in previous.cited}
         return link in {c.link for c in previous.cited}
 
@@ -212,6 +252,48 @@ class ContextReading:
             unknown=result.unknown if abstain else (),
             hedged=result.hedged and not on_page,
         )
+
+
+def fuse_passages(
+    alone: SearchResult, joined: SearchResult, how: str, weight: float
+) -> SearchResult:
+    """``alone``'s result with the hits of both readings, each passage scored by the "max" of
+    its two scores or by their weighted "sum" (``weight`` on the alone score; a passage one
+    reading did not keep counts that reading's lowest kept score), best first, with the
+    highlight of the reading that scored it higher. It abstains (and hedges) only when both
+    readings do."""
+    a = {h.number: h for h in alone.hits}
+    j = {h.number: h for h in joined.hits}
+    floor_a = min((h.score for h in alone.hits), default=0.0)
+    floor_j = min((h.score for h in joined.hits), default=0.0)
+    hits = []
+    for number in dict.fromkeys([*a, *j]):
+        score_a = a[number].score if number in a else floor_a
+        score_j = j[number].score if number in j else floor_j
+        hit = a[number] if number in a and (number not in j or score_a >= score_j) else j[number]
+        if how == "max":  # a passage one reading did not keep has the other's score
+            score = max(
+                a[number].score if number in a else score_j, score_j if number in j else score_a
+            )
+        else:
+            score = weight * score_a + (1 - weight) * score_j
+        hits.append(replace(hit, score=score))
+    hits.sort(key=lambda h: -h.score)
+    abstain = alone.abstain and joined.abstain
+    return replace(
+        alone,
+        hits=hits[: max(len(alone.hits), len(joined.hits))],
+        abstain=abstain,
+        evidence=max(alone.evidence, joined.evidence),
+        unknown=alone.unknown if abstain else (),
+        hedged=alone.hedged and joined.hedged,
+    )
+
+
+def single_page(retriever: Retriever) -> bool:
+    """Whether the retriever's knowledge base has one page (every hit is on it)."""
+    index = retriever.index
+    return len(index.pages) <= 1 if index.pages else len(set(index.section_sources)) <= 1
 
 
 def confident(result: SearchResult) -> bool:

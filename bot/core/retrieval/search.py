@@ -160,8 +160,12 @@ class Retriever:
         starts = self._section_starts
         return [n for s in sections for n in range(int(starts[s]), int(starts[s + 1]))]
 
-    def search(self, question: str, language: str | None = None) -> SearchResult:
+    def search(
+        self, question: str, language: str | None = None, *, e5: bool = True
+    ) -> SearchResult:
         """Rank the passages for ``question``. Returns a ``SearchResult``, best hits first.
+        ``e5``: False skips the e5 stage (a follow-up's second search, where the previous
+        turn's context decides more than e5 would).
 
         The stages, in order (see the module docstring): ``pool`` (pool, signals, fusion,
         e5), ``cross_rerank``, the close reading (``head.read_head``), abstention
@@ -172,7 +176,7 @@ class Retriever:
         lang = language or detect_language(question)
         if not len(self.index.passages):
             return SearchResult([], lang, True, 0.0, p.quote_margin)
-        pool = self.cross_rerank(question, self.pool(question, lang))
+        pool = self.cross_rerank(question, self.pool(question, lang, e5=e5))
         reading = self.reading(pool)
         fused, highlights, coverage = read_head(pool, reading, self.reader, self.index, p)
         ranking = np.argsort(-fused, kind="stable")
@@ -182,9 +186,10 @@ class Retriever:
         hits = ranked_hits(pool, fused, ranking, highlights)
         return conclude(question, lang, hits, pool, top_coverage, self.pool_unknown_words, p)
 
-    def pool(self, question: str, lang: str) -> Pool:
+    def pool(self, question: str, lang: str, *, e5: bool = True) -> Pool:
         """The first stages: the candidate pool, its signals, their fusion and, with the dual
-        embedder, e5 (the slow part, only when USE hesitates: ``e5.py``)."""
+        embedder and unless not ``e5``, e5 (the slow part, only when USE hesitates:
+        ``e5.py``)."""
         index, p = self.index, self.params
         words = content_words(question)
         pages = self.words if p.expansion_weight > 0 else None
@@ -204,7 +209,7 @@ class Retriever:
         examples_at = example_at(index.passage_section[cand], example)
         fused = scoring.fused_score(primary, expanded_at, examples_at)
         before_e5 = None
-        if self.e5 is not None:
+        if self.e5 is not None and e5:
             fused, before_e5 = self.e5.rerank(question, cand, fused, example, p)
         return Pool(
             words=words,
