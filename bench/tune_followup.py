@@ -45,6 +45,7 @@ GRID = {
     "fuse": ["choose", "max", "sum"],
     "fuse_weight": [0.3, 0.5, 0.7],
     "joined_e5": [True, False],
+    "joined_repeat": [1, 2],
 }
 
 
@@ -63,6 +64,8 @@ def canonical(params: FollowUpParams) -> FollowUpParams:
         params = replace(params, fuse_weight=default.fuse_weight)
     if params.fuse != "choose":
         params = replace(params, joined_must_reach=default.joined_must_reach)
+    if params.joined_words == 0:  # only a message without a content word is searched joined
+        params = replace(params, fuse=default.fuse, fuse_weight=default.fuse_weight)
     return params
 
 

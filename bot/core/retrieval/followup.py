@@ -98,6 +98,9 @@ class FollowUpParams:
     # (``fuse_weight`` on the alone reading's), then the prior.
     fuse: str = "choose"
     fuse_weight: float = 0.5
+    # How many times the message is repeated after the previous question in the second
+    # search's text (more: its words weigh more than the previous question's).
+    joined_repeat: int = 1
     # Whether the second search runs the e5 stage (False saves its time on a joined text).
     joined_e5: bool = True
 
@@ -153,7 +156,8 @@ class ContextReading:
             if words > p.joined_words:
                 return alone
         joined = f"{previous.question} {text}"
-        result = self._with_prior(retriever, self._joined(retriever, joined), previous, force=True)
+        second = self._joined(retriever, previous.question, text)
+        result = self._with_prior(retriever, second, previous, force=True)
         if alone is not None and not self._keeps(retriever, result, alone, previous):
             return alone
         self.used = self.changed = True
@@ -161,9 +165,11 @@ class ContextReading:
             self.read_as = joined
         return replace(result, language=language)
 
-    def _joined(self, retriever: Retriever, joined: str) -> SearchResult:
-        """The second search, of the previous question joined to the message."""
-        return retriever.search(joined, e5=self.params.joined_e5)
+    def _joined(self, retriever: Retriever, question: str, text: str) -> SearchResult:
+        """The second search, of the previous question joined to the message (repeated
+        ``joined_repeat`` times, which weighs its words more)."""
+        p = self.params
+        return retriever.search(" ".join([question, *[text] * p.joined_repeat]), e5=p.joined_e5)
 
     def _fused(
         self,
@@ -175,7 +181,7 @@ class ContextReading:
     ) -> SearchResult:
         """A short message's two readings, alone and joined to the previous question, fused
         per passage (``fuse_passages``) and ranked again with the prior."""
-        joined = self._joined(retriever, f"{previous.question} {text}")
+        joined = self._joined(retriever, previous.question, text)
         p = self.params
         fused = fuse_passages(alone, joined, p.fuse, p.fuse_weight)
         result = self._with_prior(retriever, fused, previous, force=True)
