@@ -8,20 +8,42 @@ alone; a complete question on another subject must not be glued to the one befor
    searched as the previous question followed by it: the previous question's words carry
    the subject.
 2. Any other message is searched alone first. It stands alone when that reading is confident
-   (neither abstained nor hedged) and the message names its subject: more than
-   ``short_words`` content words, or an evidence of at least ``standalone_evidence`` (a short
-   complete question, "what is open core?", matches its pages strongly). Otherwise it is
-   read in context: the prior below on the alone reading's hits, and, when the first hit is
-   then still not in a section the previous turn cited, a second search of the previous
-   question followed by the message (the one case that costs a second search).
+   (neither abstained nor hedged) and matches its pages strongly: an evidence of at least
+   ``standalone_evidence`` (a short complete question, "what is value-market fit?"). Otherwise
+   it is read in context: the prior below on the alone reading's hits, and, when the first
+   hit is then still not where the previous turn was (``reach``), a second search of the
+   previous question followed by the message, for a message of at most ``joined_words``
+   content words (the one case that costs a second search).
 
 Read in context, each hit on a page the previous turn cited gains ``page_prior``, on a section
 it cited ``section_prior`` more, and the hits are ranked again; the evidence the prior brings
-lifts an abstention only when the best hit is then on the previous turn's page.
+lifts an abstention only when the best hit is then on the previous turn's page. What the prior
+must reach to spare the second search is the previous turn's page, or, on a knowledge base of
+one page (where every hit is on that page), its sections (``reach`` "auto"). The second search
+skips the e5 stage (``joined_e5``): e5 on the long joined text was most of a follow-up's extra
+time.
 
 No word list, no threshold tied to a page: the weights and the gate's word count are fitted
-on the dev conversations, cross-validated over groups of pages (``bench/`` and
-``retrieval/conversations.py``).
+on the dev conversations, cross-validated over groups of pages (``bench/tune_followup.py`` and
+``retrieval/conversations.py``). Cross-validated on eval/conversations-dev.yaml (5 folds, 23
+groups; section@1 / answer@1 / answer@3; alone: the same turns without context):
+
+=========================  ==================  ==================  =====================
+                           before (page gate,  fitted ("auto",     alone
+                           e5 in 2nd search)   no e5 in 2nd)
+=========================  ==================  ==================  =====================
+bundled follow-ups (16)    0.62 / 0.62 / 0.81  0.69 / 0.62 / 0.69  0.50 / 0.50 / 0.62
+site follow-ups (27)       0.70 / 0.48 / 0.52  0.70 / 0.48 / 0.48  0.37 / 0.30 / 0.41
+bundled first, switch      0.92, 0.71          0.92, 0.71          0.92, 0.71
+site first, switch         0.67, 0.60          0.67, 0.70          0.67, 0.70
+=========================  ==================  ==================  =====================
+
+(first and switch: section@1.) A follow-up's extra time (``bench/bench_followup.py`` on the
+site, p95 follow-up less p95 first question): +25 ms before, -4 ms fitted. Tried and dropped
+(no gain under cross-validation): fusing a short message's two readings per passage (max, or
+a weighted sum) instead of choosing one, and repeating the message in the joined text to
+weigh it more; the fusion with e5 in the second search tied the fitted reading's figures at
+the cost of a second search for every short message.
 """
 
 from __future__ import annotations
@@ -67,23 +89,27 @@ class FollowUpParams:
     """The reading's weights: the defaults are those fitted on the dev conversations
     (``bench/tune_followup.py``, cross-validated over groups of pages; see the module)."""
 
-    # The gate in front of the prior (fitted off, ``gate`` False: the prior alone decides).
-    # With the gate on, a message with more than this many content words whose alone
-    # reading is confident stands alone...
-    short_words: int = 0
-    # ... and so does one whose alone reading's evidence is at least this.
-    standalone_evidence: float = 0.7
+    # The gate in front of the prior: a message whose alone reading is confident stands
+    # alone when it has more than ``short_words`` content words (99: never by its length)...
+    short_words: int = 99
+    # ... or when that reading's evidence is at least this (a short complete question,
+    # "what is value-market fit?", matches its section strongly; a follow-up rarely does).
+    # On the dev conversations the gate changes no figure from 0.8 to 0.9 (nor off); it is
+    # on, at 0.85, so that on a page of its own (``reach`` "auto") a short switch that its
+    # section answers strongly is not glued to the previous question by the second search.
+    standalone_evidence: float = 0.85
     # Whether a longer message whose alone reading is not confident is read in context too
     # (gate on; False: a message that names its subject always stands alone).
     unsure_in_context: bool = True
-    gate: bool = False
+    gate: bool = True
     # The prior: what a hit on a page, and more on a section, the previous turn cited gains.
     page_prior: float = 0.3
     section_prior: float = 0.1
     # What the prior's reading must reach to be kept without a second search: the
-    # previous turn's "section", only its "page", or "auto": its section on a knowledge base
-    # of one page (where every hit is on the previous turn's page), else its page.
-    reach: str = "page"
+    # previous turn's "section", only its "page", or "auto" (fitted): its section on a
+    # knowledge base of one page (where every hit is on the previous turn's page, so that a
+    # gate on the page never lets the second search run), else its page.
+    reach: str = "auto"
     # A message the prior does not bring to the previous turn, with at most this many content
     # words, is searched again joined to the previous question (the one case that costs a
     # second search); a longer one is read alone.
@@ -92,17 +118,10 @@ class FollowUpParams:
     # section, ``reach``) to be kept (False: it is kept unless it ranks first what the alone
     # reading ranked first).
     joined_must_reach: bool = False
-    # How a short message's two readings are combined: "choose" (the second search only when
-    # the prior does not reach the previous turn, then one reading or the other), or, always
-    # searching both, per passage the "max" of its two scores or their weighted "sum"
-    # (``fuse_weight`` on the alone reading's), then the prior.
-    fuse: str = "choose"
-    fuse_weight: float = 0.5
-    # How many times the message is repeated after the previous question in the second
-    # search's text (more: its words weigh more than the previous question's).
-    joined_repeat: int = 1
-    # Whether the second search runs the e5 stage (False saves its time on a joined text).
-    joined_e5: bool = True
+    # Whether the second search runs the e5 stage. Fitted off: e5 reads the joined text in
+    # 25-30 ms at p95 on a busy machine (the follow-up then cost +25 ms over a first
+    # question), and the dev figures lose one site follow-up's answer@1 of 27 without it.
+    joined_e5: bool = False
 
 
 def asks_only_why(text: str, act: str | None) -> bool:
@@ -147,8 +166,6 @@ class ContextReading:
             stands = words > p.short_words or alone.evidence >= p.standalone_evidence
             if p.gate and stands and (confident(alone) or not p.unsure_in_context):
                 return alone
-            if p.fuse != "choose" and words <= p.joined_words:
-                return self._fused(retriever, text, alone, previous, language)
             result = self._with_prior(retriever, alone, previous, force=False)
             if self._reaches(retriever, result, previous):
                 self.used, self.changed = True, result is not alone
@@ -166,33 +183,9 @@ class ContextReading:
         return replace(result, language=language)
 
     def _joined(self, retriever: Retriever, question: str, text: str) -> SearchResult:
-        """The second search, of the previous question joined to the message (repeated
-        ``joined_repeat`` times, which weighs its words more)."""
-        p = self.params
-        return retriever.search(" ".join([question, *[text] * p.joined_repeat]), e5=p.joined_e5)
-
-    def _fused(
-        self,
-        retriever: Retriever,
-        text: str,
-        alone: SearchResult,
-        previous: PreviousTurn,
-        language: str,
-    ) -> SearchResult:
-        """A short message's two readings, alone and joined to the previous question, fused
-        per passage (``fuse_passages``) and ranked again with the prior."""
-        joined = self._joined(retriever, previous.question, text)
-        p = self.params
-        fused = fuse_passages(alone, joined, p.fuse, p.fuse_weight)
-        result = self._with_prior(retriever, fused, previous, force=True)
-        self.used = True
-        section = retriever.index.passage_section
-        self.changed = result.abstain != alone.abstain or (
-            bool(result.hits)
-            and bool(alone.hits)
-            and section[result.hits[0].number] != section[alone.hits[0].number]
-        )
-        return replace(result, language=language) if self.changed else alone
+        """The second search, of the previous question joined to the message (with the e5
+        stage only if ``joined_e5``)."""
+        return retriever.search(f"{question} {text}", e5=self.params.joined_e5)
 
     def _keeps(
         self,
@@ -258,42 +251,6 @@ class ContextReading:
             unknown=result.unknown if abstain else (),
             hedged=result.hedged and not on_page,
         )
-
-
-def fuse_passages(
-    alone: SearchResult, joined: SearchResult, how: str, weight: float
-) -> SearchResult:
-    """``alone``'s result with the hits of both readings, each passage scored by the "max" of
-    its two scores or by their weighted "sum" (``weight`` on the alone score; a passage one
-    reading did not keep counts that reading's lowest kept score), best first, with the
-    highlight of the reading that scored it higher. It abstains (and hedges) only when both
-    readings do."""
-    a = {h.number: h for h in alone.hits}
-    j = {h.number: h for h in joined.hits}
-    floor_a = min((h.score for h in alone.hits), default=0.0)
-    floor_j = min((h.score for h in joined.hits), default=0.0)
-    hits = []
-    for number in dict.fromkeys([*a, *j]):
-        score_a = a[number].score if number in a else floor_a
-        score_j = j[number].score if number in j else floor_j
-        hit = a[number] if number in a and (number not in j or score_a >= score_j) else j[number]
-        if how == "max":  # a passage one reading did not keep has the other's score
-            score = max(
-                a[number].score if number in a else score_j, score_j if number in j else score_a
-            )
-        else:
-            score = weight * score_a + (1 - weight) * score_j
-        hits.append(replace(hit, score=score))
-    hits.sort(key=lambda h: -h.score)
-    abstain = alone.abstain and joined.abstain
-    return replace(
-        alone,
-        hits=hits[: max(len(alone.hits), len(joined.hits))],
-        abstain=abstain,
-        evidence=max(alone.evidence, joined.evidence),
-        unknown=alone.unknown if abstain else (),
-        hedged=alone.hedged and joined.hedged,
-    )
 
 
 def single_page(retriever: Retriever) -> bool:
