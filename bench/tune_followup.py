@@ -42,8 +42,9 @@ from bot.core.retrieval.followup import FollowUpParams
 # by evidence alone (``short_words`` 99) ties with no gate on the dev set from 0.8 to 0.9 and
 # is kept on (see ``FollowUpParams``); ties go to the first reading in grid order. Pass
 # ``--grid gate=True,False --grid short_words=0,1,2,3,99 ...`` to read them again.
-# ``joined_e5`` is off for the speed target (a follow-up at most 5 ms over a first question at
-# p95); ``--grid joined_e5=True,False`` measures what e5 would add.
+# e5 is off after a turn (``joined_e5``, ``alone_e5_words`` 99) for the speed target (a
+# follow-up at most 5 ms over a first question at p95); ``--grid joined_e5=True,False --grid
+# alone_e5_words=0,99`` measures what e5 would add.
 GRID = {
     "gate": [True, False],
     "short_words": [99],
@@ -53,6 +54,7 @@ GRID = {
     "reach": ["page", "section", "auto"],
     "joined_words": [0, 2, 4, 99],
     "joined_e5": [False],
+    "alone_e5_words": [99],
 }
 
 

@@ -82,8 +82,10 @@ def test_the_prior_on_the_previous_sections_decides_a_short_followup(engine):
     none = ContextReading(previous, FollowUpParams(page_prior=0.0, section_prior=0.0, reach="page"))
     assert engine.ask(question, context=none).cited_sections[0] == alone.cited_sections[0]
     assert not none.changed
-    # on a knowledge base of one page the gate reads the sections: the joined search decides
-    joined = ContextReading(previous, FollowUpParams(page_prior=0.0, section_prior=0.0))
+    # with the gate on the sections ("auto" on one page), the joined search decides
+    joined = ContextReading(
+        previous, FollowUpParams(page_prior=0.0, section_prior=0.0, reach="auto")
+    )
     assert engine.ask(question, context=joined).cited_sections[0] == TOPIC
     assert joined.changed
 

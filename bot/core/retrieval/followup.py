@@ -17,33 +17,35 @@ alone; a complete question on another subject must not be glued to the one befor
 
 Read in context, each hit on a page the previous turn cited gains ``page_prior``, on a section
 it cited ``section_prior`` more, and the hits are ranked again; the evidence the prior brings
-lifts an abstention only when the best hit is then on the previous turn's page. What the prior
-must reach to spare the second search is the previous turn's page, or, on a knowledge base of
-one page (where every hit is on that page), its sections (``reach`` "auto"). The second search
-skips the e5 stage (``joined_e5``): e5 on the long joined text was most of a follow-up's extra
-time.
+lifts an abstention only when the best hit is then on the previous turn's page. After a turn
+that cited something, neither search runs the e5 stage (``alone_e5_words``, ``joined_e5``):
+the prior does what e5 did for a hesitating short message, and e5 was all of a follow-up's
+extra time (on the long joined text most of all).
 
 No word list, no threshold tied to a page: the weights and the gate's word count are fitted
 on the dev conversations, cross-validated over groups of pages (``bench/tune_followup.py`` and
 ``retrieval/conversations.py``). Cross-validated on eval/conversations-dev.yaml (5 folds, 23
-groups; section@1 / answer@1 / answer@3; alone: the same turns without context):
+groups of pages; section@1 / answer@1 / answer@3; alone: the same turns without context):
 
-=========================  ==================  ==================  =====================
-                           before (page gate,  fitted ("auto",     alone
-                           e5 in 2nd search)   no e5 in 2nd)
-=========================  ==================  ==================  =====================
-bundled follow-ups (16)    0.62 / 0.62 / 0.81  0.69 / 0.62 / 0.69  0.50 / 0.50 / 0.62
-site follow-ups (27)       0.70 / 0.48 / 0.52  0.70 / 0.48 / 0.48  0.37 / 0.30 / 0.41
-bundled first, switch      0.92, 0.71          0.92, 0.71          0.92, 0.71
-site first, switch         0.67, 0.60          0.67, 0.70          0.67, 0.70
-=========================  ==================  ==================  =====================
+=======================  ==================  ==================  ==================
+                         before (page gate,  fitted (no e5       alone
+                         e5 in both)         after a turn)
+=======================  ==================  ==================  ==================
+bundled follow-ups (16)  0.62 / 0.62 / 0.81  0.75 / 0.62 / 0.81  0.50 / 0.50 / 0.62
+site follow-ups (27)     0.70 / 0.48 / 0.52  0.70 / 0.48 / 0.56  0.37 / 0.30 / 0.41
+bundled switches (7)     0.71 / 0.57 / 0.86  0.71 / 0.57 / 0.86  0.71 / 0.57 / 0.86
+site switches (10)       0.60 / 0.40 / 0.50  0.70 / 0.50 / 0.50  0.70 / 0.50 / 0.50
+=======================  ==================  ==================  ==================
 
-(first and switch: section@1.) A follow-up's extra time (``bench/bench_followup.py`` on the
-site, p95 follow-up less p95 first question): +25 ms before, -4 ms fitted. Tried and dropped
-(no gain under cross-validation): fusing a short message's two readings per passage (max, or
-a weighted sum) instead of choosing one, and repeating the message in the joined text to
-weigh it more; the fusion with e5 in the second search tied the fitted reading's figures at
-the cost of a second search for every short message.
+First turns are read alone (bundled 0.92 / 0.92 / 1.00, site 0.67 / 0.44 / 0.72). A
+follow-up's extra time (``bench/bench_followup.py``, p95 of follow-ups less p95 of first
+questions, busy 2-core machine): site +26 ms before, -30 ms fitted; bundled page +21 ms
+before, -2 ms fitted. Measured and not kept: a gate on the previous turn's sections on a
+knowledge base of one page (``reach`` "auto": +6 turns of 180 scores under cross-validation
+while the message's own search kept e5, none once it did not); fusing a short message's two
+readings per passage (max, or a weighted sum) instead of choosing one (ties, and a second
+search for every short message); repeating the message in the joined text to weigh it more
+(-3); e5 in the second search (+1 site follow-up answer@1 in-sample, +25 ms).
 """
 
 from __future__ import annotations
@@ -94,34 +96,38 @@ class FollowUpParams:
     short_words: int = 99
     # ... or when that reading's evidence is at least this (a short complete question,
     # "what is value-market fit?", matches its section strongly; a follow-up rarely does).
-    # On the dev conversations the gate changes no figure from 0.8 to 0.9 (nor off); it is
-    # on, at 0.85, so that on a page of its own (``reach`` "auto") a short switch that its
-    # section answers strongly is not glued to the previous question by the second search.
+    # On the dev conversations the gate changes no figure from 0.8 to 0.9, nor off (the tie
+    # goes to the gate on): a short switch that its section answers strongly is not glued to
+    # the previous question by the second search.
     standalone_evidence: float = 0.85
     # Whether a longer message whose alone reading is not confident is read in context too
     # (gate on; False: a message that names its subject always stands alone).
     unsure_in_context: bool = True
     gate: bool = True
     # The prior: what a hit on a page, and more on a section, the previous turn cited gains.
-    page_prior: float = 0.3
+    page_prior: float = 0.1
     section_prior: float = 0.1
     # What the prior's reading must reach to be kept without a second search: the
-    # previous turn's "section", only its "page", or "auto" (fitted): its section on a
+    # previous turn's "section", only its "page" (fitted), or "auto": its section on a
     # knowledge base of one page (where every hit is on the previous turn's page, so that a
-    # gate on the page never lets the second search run), else its page.
-    reach: str = "auto"
+    # gate on the page never lets the second search run there), else its page.
+    reach: str = "page"
     # A message the prior does not bring to the previous turn, with at most this many content
     # words, is searched again joined to the previous question (the one case that costs a
     # second search); a longer one is read alone.
-    joined_words: int = 4
+    joined_words: int = 2
     # Whether that second search must bring the first hit to the previous turn's page (or
     # section, ``reach``) to be kept (False: it is kept unless it ranks first what the alone
     # reading ranked first).
     joined_must_reach: bool = False
-    # Whether the second search runs the e5 stage. Fitted off: e5 reads the joined text in
-    # 25-30 ms at p95 on a busy machine (the follow-up then cost +25 ms over a first
-    # question), and the dev figures lose one site follow-up's answer@1 of 27 without it.
+    # Whether the second search runs the e5 stage (off: e5 read the joined text in 25-30 ms at
+    # p95 on a busy machine, and added one site follow-up's answer@1 of 27 in-sample).
     joined_e5: bool = False
+    # After a turn, a message of at most this many content words is searched without the e5
+    # stage (0: every message with e5, as alone; 99: none). Off for every message: 117
+    # against 115 turns' scores of 180 cross-validated, and the p95 of a follow-up no longer
+    # holds e5's time (on the bundled page +21 ms over a first question with it).
+    alone_e5_words: int = 99
 
 
 def asks_only_why(text: str, act: str | None) -> bool:
@@ -162,7 +168,7 @@ class ContextReading:
         p = self.params
         alone = None
         if words:
-            alone = retriever.search(text)
+            alone = retriever.search(text, e5=words > p.alone_e5_words)
             stands = words > p.short_words or alone.evidence >= p.standalone_evidence
             if p.gate and stands and (confident(alone) or not p.unsure_in_context):
                 return alone
