@@ -93,18 +93,12 @@ class CachedRetriever:
     def __init__(self, retriever):
         self._retriever = retriever
         self._results = {}
-        self._vectors = {}
 
-    def search(self, question, language=None, *, e5=True, toward=None):
-        key = (question, language, e5, None if toward is None else (id(toward[0]), toward[1]))
+    def search(self, question, language=None, *, e5=True):
+        key = (question, language, e5)
         if key not in self._results:
-            self._results[key] = self._retriever.search(question, language, e5=e5, toward=toward)
+            self._results[key] = self._retriever.search(question, language, e5=e5)
         return self._results[key]
-
-    def query_vector(self, question):
-        if question not in self._vectors:  # kept: the search cache is keyed by its identity
-            self._vectors[question] = self._retriever.query_vector(question)
-        return self._vectors[question]
 
     def __getattr__(self, name):
         return getattr(self._retriever, name)

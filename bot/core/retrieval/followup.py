@@ -45,7 +45,10 @@ knowledge base of one page (``reach`` "auto": +6 turns of 180 scores under cross
 while the message's own search kept e5, none once it did not); fusing a short message's two
 readings per passage (max, or a weighted sum) instead of choosing one (ties, and a second
 search for every short message); repeating the message in the joined text to weigh it more
-(-3); e5 in the second search (+1 site follow-up answer@1 in-sample, +25 ms).
+(-3); searching the message with its query vector moved toward the previous question's
+instead of the joined text (-1 under cross-validation; at 0.3, in-sample, bundled follow-ups
+0.88 / 0.75 but site 0.63 / 0.44); e5 in the second search (+1 site follow-up answer@1
+in-sample, +25 ms).
 """
 
 from __future__ import annotations
@@ -123,9 +126,6 @@ class FollowUpParams:
     # Whether the second search runs the e5 stage (off: e5 read the joined text in 25-30 ms at
     # p95 on a busy machine, and added one site follow-up's answer@1 of 27 in-sample).
     joined_e5: bool = False
-    # The second search's reading (0: the previous question joined to the message; above:
-    # the message, its query vector moved this far toward the previous question's).
-    toward_previous: float = 0.0
     # After a turn, a message of at most this many content words is searched without the e5
     # stage (0: every message with e5, as alone; 99: none). Off for every message: 117
     # against 115 turns' scores of 180 cross-validated, and the p95 of a follow-up no longer
@@ -192,14 +192,9 @@ class ContextReading:
         return replace(result, language=language)
 
     def _joined(self, retriever: Retriever, question: str, text: str) -> SearchResult:
-        """The second search: of the previous question joined to the message, or, with
-        ``toward_previous``, of the message with its vector moved toward the previous
-        question's (with the e5 stage only if ``joined_e5``)."""
-        p = self.params
-        if p.toward_previous and content_words(text):
-            toward = (retriever.query_vector(question), p.toward_previous)
-            return retriever.search(text, e5=p.joined_e5, toward=toward)
-        return retriever.search(f"{question} {text}", e5=p.joined_e5)
+        """The second search, of the previous question joined to the message (with the e5
+        stage only if ``joined_e5``)."""
+        return retriever.search(f"{question} {text}", e5=self.params.joined_e5)
 
     def _keeps(
         self,

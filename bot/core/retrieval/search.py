@@ -161,18 +161,11 @@ class Retriever:
         return [n for s in sections for n in range(int(starts[s]), int(starts[s + 1]))]
 
     def search(
-        self,
-        question: str,
-        language: str | None = None,
-        *,
-        e5: bool = True,
-        toward: tuple[np.ndarray, float] | None = None,
+        self, question: str, language: str | None = None, *, e5: bool = True
     ) -> SearchResult:
         """Rank the passages for ``question``. Returns a ``SearchResult``, best hits first.
-        ``e5``: False skips the e5 stage (a follow-up's searches, where the previous turn's
-        context decides more than e5 would). ``toward``: a query vector (``query_vector``)
-        and a weight: the question's vector is moved that far toward it (a follow-up read
-        with the previous question's meaning, its words its own).
+        ``e5``: False skips the e5 stage (a message read after a turn, where the previous
+        turn's context decides more than e5 would: ``followup``).
 
         The stages, in order (see the module docstring): ``pool`` (pool, signals, fusion,
         e5), ``cross_rerank``, the close reading (``head.read_head``), abstention
@@ -183,7 +176,7 @@ class Retriever:
         lang = language or detect_language(question)
         if not len(self.index.passages):
             return SearchResult([], lang, True, 0.0, p.quote_margin)
-        pool = self.cross_rerank(question, self.pool(question, lang, e5=e5, toward=toward))
+        pool = self.cross_rerank(question, self.pool(question, lang, e5=e5))
         reading = self.reading(pool)
         fused, highlights, coverage = read_head(pool, reading, self.reader, self.index, p)
         ranking = np.argsort(-fused, kind="stable")
@@ -193,14 +186,7 @@ class Retriever:
         hits = ranked_hits(pool, fused, ranking, highlights)
         return conclude(question, lang, hits, pool, top_coverage, self.pool_unknown_words, p)
 
-    def pool(
-        self,
-        question: str,
-        lang: str,
-        *,
-        e5: bool = True,
-        toward: tuple[np.ndarray, float] | None = None,
-    ) -> Pool:
+    def pool(self, question: str, lang: str, *, e5: bool = True) -> Pool:
         """The first stages: the candidate pool, its signals, their fusion and, with the dual
         embedder and unless not ``e5``, e5 (the slow part, only when USE hesitates:
         ``e5.py``)."""
@@ -208,9 +194,6 @@ class Retriever:
         words = content_words(question)
         pages = self.words if p.expansion_weight > 0 else None
         query, word_vectors = self.space.embed_question(question, words, pages)
-        if toward is not None:
-            vector, weight = toward
-            query = normalise((1 - weight) * query + weight * vector)[0]
         found, _ = index.dense.search(self.space.stored_query(query), p.candidate_pool)
         lexical = lexical_signal(index, question, lang, p)
         expanded, neighbours = expansion_signal(index, self.words, words, word_vectors, p)
