@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.core.team.dashboard_types import DashboardData
 from bot.health import bound_port, http_runner
 from bot.web.pages import Pages, message
-from bot.web.render import SESSION, SESSIONS, TEMPLATES, render, templates
+from bot.web.render import SESSION, SESSIONS, TEMPLATES, href_for, render, templates
 from bot.web.session import COOKIE, LIFETIME, Sessions
 
 log = logging.getLogger("playbook.web")
@@ -145,7 +145,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
 
 async def signout(request: web.Request) -> web.StreamResponse:
     """POST: forget this browser's session cookie, then the sign-in page."""
-    response = web.Response(status=303, headers={"Location": "/signin"})
+    response = web.Response(status=303, headers={"Location": href_for(request)("/signin")})
     response.del_cookie(COOKIE, path="/")
     return response
 
