@@ -3,6 +3,7 @@ template), the page's language and the links and form fields every page needs.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -66,7 +67,7 @@ def language(request: web.Request) -> str:
     return choose_language(request.headers.get("Accept-Language"), request.query.get("lang"))
 
 
-def href_for(request: web.Request) -> Any:
+def href_for(request: web.Request) -> Callable[..., str]:
     """A function making links that keep a language chosen with ``?lang=``."""
     chosen = request.query.get("lang")
     keep = {"lang": chosen} if chosen in TEXTS else {}

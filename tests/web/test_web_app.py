@@ -354,3 +354,40 @@ def test_a_non_loopback_host_needs_a_token() -> None:
     check_web_host("0.0.0.0", "tok")
     with pytest.raises(WebConfigError, match="set PLAYBOOK_WEB_TOKEN"):
         asyncio.run(start_web("0.0.0.0", 0, FakeDashboard(), token=None))
+
+
+def test_behind_https_the_session_cookie_is_secure() -> None:
+    async def scenario() -> None:
+        runner = await start_web(
+            "127.0.0.1", 0, FakeDashboard(), token=TOKEN, header_timeout=5, secure_cookie=True
+        )
+        base = f"http://127.0.0.1:{bound_port(runner)}"
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as client:
+                form = {"token": TOKEN}
+                async with client.post(base + "/signin", data=form, allow_redirects=False) as r:
+                    assert r.status == 303
+                    assert "Secure" in r.headers["Set-Cookie"]
+        finally:
+            await runner.cleanup()
+
+    run(scenario)
+
+
+def test_without_a_token_the_first_visit_gets_a_session_and_there_is_no_sign_in() -> None:
+    async def scenario() -> None:
+        async with served(FakeDashboard()) as (base, client):
+            async with client.get(base + "/feedback") as resp:
+                cookie = resp.headers["Set-Cookie"]
+                html = await resp.text()
+            assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+            assert "Sign out" not in html
+            async with client.get(base + "/checklists") as resp:
+                assert "Set-Cookie" not in resp.headers  # the same session is kept
+            async with client.get(base + "/signin", allow_redirects=False) as resp:
+                assert resp.status == 303 and resp.headers["Location"] == "/"
+            async with client.get(base + "/signout") as resp:
+                assert resp.status == 405
+                assert "Content-Security-Policy" in resp.headers
+
+    run(scenario)
