@@ -121,7 +121,7 @@ class Pages:
         problem = _question_problem(question, language(request))
         if problem or not section:
             return message(request, "bad_request", status=400)
-        done = await self._read(self.data.teach, question, section)
+        done = await self._read(self.data.teach, question, section, language(request))
         return render(request, "try.html", question=question, trial=None, problem=None, done=done)
 
     async def checklists(self, request: web.Request) -> web.Response:

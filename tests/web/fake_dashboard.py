@@ -225,7 +225,7 @@ class FakeDashboard:
             ],
         }
 
-    def teach(self, question: str, section_key: str) -> str:
+    def teach(self, question: str, section_key: str, language: str = "en") -> str:
         self.taught.append((question, section_key))
         return f"Taught: “{question}” → {section_key}"
 

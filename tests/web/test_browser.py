@@ -5,112 +5,21 @@ to ``PLAYBOOK_SCREENS_DIR`` when set (else the test's temporary folder)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.health import bound_port
-from bot.web.app import start_web
+from tests.web.browsing import PHONE, TOKEN, ServedPages, go, see, shoot
 from tests.web.fake_dashboard import SCRIPT, FakeDashboard
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-INSTALL = "install Debian's chromium and chromium-driver: apt-get install chromium chromium-driver"
-TOKEN = "browser-token"
-DESKTOP = (1280, 900)
-PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
-
-webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium (dev extra)")
-from selenium.common.exceptions import (  # noqa: E402
-    NoAlertPresentException,
-    NoSuchElementException,
-    StaleElementReferenceException,
-)
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
-
-WHILE_LOADING = (StaleElementReferenceException, NoSuchElementException)
+pytest.importorskip("selenium.webdriver", reason="pip install selenium (dev extra)")
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 
-class ServedPages:
-    """The web pages over a fake, served on 127.0.0.1 by an event loop in a thread."""
-
-    def __init__(self, data: FakeDashboard) -> None:
-        self.data = data
-
-    def __enter__(self) -> str:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        start = start_web("127.0.0.1", 0, self.data, token=TOKEN, header_timeout=5)
-        self.runner = asyncio.run_coroutine_threadsafe(start, self.loop).result(10)
-        return f"http://127.0.0.1:{bound_port(self.runner)}"
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    """Headless Chromium through Debian's driver (nothing downloaded)."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip(INSTALL)
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(flag)
-    options.add_argument("--window-size={},{}".format(*DESKTOP))
-    options.add_argument("--lang=en-GB")
-    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(20)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture
-def screens(tmp_path: Path) -> Path:
-    """Where the screenshots go."""
-    folder = Path(os.environ.get("PLAYBOOK_SCREENS_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def see(driver: webdriver.Chrome, text: str) -> None:
-    """Wait until the page shows ``text`` (the body's visible text)."""
-    WebDriverWait(driver, 10, ignored_exceptions=WHILE_LOADING).until(
-        lambda d: text in d.find_element(By.TAG_NAME, "body").text,
-        message=f"the page never showed {text!r}",
-    )
-
-
-def shoot(driver: webdriver.Chrome, folder: Path, name: str) -> None:
-    """A screenshot of the whole page at desktop width (the viewport stretched to the page's
-    height for the shot)."""
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    metrics = {"width": DESKTOP[0], "height": min(int(height), 6000), "deviceScaleFactor": 1}
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "mobile": False})
-    driver.save_screenshot(str(folder / f"{name}.png"))
-    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-
-
-def go(driver: webdriver.Chrome, label: str, heading: str) -> None:
-    """Click the nav link ``label`` and wait for the page's ``heading``."""
-    driver.find_element(By.CSS_SELECTOR, "header nav").find_element(By.LINK_TEXT, label).click()
-    WebDriverWait(driver, 10, ignored_exceptions=WHILE_LOADING).until(
-        lambda d: d.find_element(By.TAG_NAME, "h1").text == heading
-    )
-
-
-def test_a_maintainer_signs_in_and_uses_every_page(browser, screens: Path) -> None:
+def test_a_maintainer_signs_in_and_uses_every_page(browser, tmp_path: Path) -> None:
+    screens = tmp_path  # docs/screens come from the test over real data
     data = FakeDashboard()
     with ServedPages(data) as base:
         browser.get(base + "/")
