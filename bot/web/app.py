@@ -135,7 +135,12 @@ async def signin(request: web.Request) -> web.StreamResponse:
         return render(request, "signin.html", wrong=False, next=nxt)
     form = await request.post()
     nxt = _local(str(form.get("next", "/")))
+    client = request.remote or ""
+    if sessions.locked_out(client):
+        log.warning("Web: sign-in refused for a minute after repeated wrong tokens")
+        return render(request, "signin.html", status=429, wrong=False, locked=True, next=nxt)
     if not sessions.token_matches(str(form.get("token", ""))):
+        sessions.note_wrong(client)
         log.warning("Web: a sign-in with a wrong token was refused")
         return render(request, "signin.html", status=401, wrong=True, next=nxt)
     response = web.Response(status=303, headers={"Location": nxt})

@@ -16,6 +16,9 @@ from collections.abc import Callable
 
 COOKIE = "playbook_session"
 LIFETIME = 12 * 3600  # seconds
+# Wrong tokens a client may offer within a minute before sign-in refuses it for that minute:
+# guessing a token then takes years, and a teammate who mistyped is not locked out for long.
+WRONG_TOKENS_PER_MINUTE = 10
 
 
 class Sessions:
@@ -24,6 +27,7 @@ class Sessions:
     def __init__(self, token: str | None, *, clock: Callable[[], float] = time.time) -> None:
         self.token = token
         self._clock = clock
+        self._wrong: dict[str, list[float]] = {}  # client → when it offered a wrong token
         if token:
             self._key = hmac.new(b"playbook-web-session", token.encode(), "sha256").digest()
         else:
@@ -34,6 +38,21 @@ class Sessions:
 
     def _mac(self, text: str) -> str:
         return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()
+
+    def locked_out(self, client: str) -> bool:
+        """Whether ``client`` (an address) offered ``WRONG_TOKENS_PER_MINUTE`` wrong tokens
+        within the last minute."""
+        recent = [t for t in self._wrong.get(client, []) if t > self._now() - 60]
+        self._wrong[client] = recent
+        if not recent:
+            del self._wrong[client]
+        return len(recent) >= WRONG_TOKENS_PER_MINUTE
+
+    def note_wrong(self, client: str) -> None:
+        """Remember that ``client`` offered a wrong token now (a bounded number of clients)."""
+        if len(self._wrong) > 10_000:
+            self._wrong.clear()
+        self._wrong.setdefault(client, []).append(self._now())
 
     def token_matches(self, offered: str) -> bool:
         """Whether ``offered`` is the access token (compared in constant time); always

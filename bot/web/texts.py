@@ -132,6 +132,7 @@ EN: dict[str, str] = {
     "token": "Access token",
     "signin_button": "Sign in",
     "signin_wrong": "This token is not the right one.",
+    "signin_locked": "Too many wrong tokens: wait a minute before trying again.",
     "forbidden_heading": "Refused",
     "forbidden": "This form was refused: it was not sent from this page, or your session "
     "changed. Nothing was changed. Go back, reload the page and try again.",
@@ -273,6 +274,7 @@ FR: dict[str, str] = {
     "token": "Jeton d’accès",
     "signin_button": "Se connecter",
     "signin_wrong": "Ce jeton n’est pas le bon.",
+    "signin_locked": "Trop de jetons erronés : attendez une minute avant de réessayer.",
     "forbidden_heading": "Refusé",
     "forbidden": "Ce formulaire a été refusé : il n’a pas été envoyé depuis cette page, ou "
     "votre session a changé. Rien n’a été modifié. Revenez en arrière, rechargez la page et "

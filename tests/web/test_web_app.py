@@ -198,6 +198,21 @@ def test_with_a_token_pages_need_a_sign_in_with_the_right_token() -> None:
     run(scenario)
 
 
+def test_repeated_wrong_tokens_lock_sign_in_for_a_minute() -> None:
+    async def scenario() -> None:
+        async with served(FakeDashboard(), token=TOKEN) as (base, client):
+            for _ in range(10):
+                async with client.post(base + "/signin", data={"token": "guess"}) as resp:
+                    assert resp.status == 401
+            form = {"token": TOKEN}  # even the right one, for that minute
+            async with client.post(base + "/signin", data=form, allow_redirects=False) as resp:
+                assert resp.status == 429
+                assert "wait a minute" in await resp.text()
+                assert "Set-Cookie" not in resp.headers
+
+    run(scenario)
+
+
 def test_a_forged_or_expired_session_is_not_signed_in() -> None:
     async def scenario() -> None:
         async with served(FakeDashboard(), token=TOKEN) as (base, client):
