@@ -259,7 +259,8 @@ class Dashboard:
 
     def try_question(self, question: str) -> Trial:
         """``question`` answered as the bot would answer it, not logged, with each candidate's
-        stages and scores (see ``Trial``)."""
+        stages and scores (see ``Trial``), with what the team taught on any replica."""
+        self.assistant.refresh_learned()
         return trial(self.assistant, question)
 
     def teach(self, question: str, section_key: str, language: str = "en") -> str:
