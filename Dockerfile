@@ -31,7 +31,7 @@ COPY --from=build --chown=playbook:playbook /app /app
 WORKDIR /app
 USER playbook
 # Slack over HTTP on 3000 (/slack/events); health and metrics on 9090.
-EXPOSE 3000 9090
+EXPOSE 3000 9090 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:9090/healthz', timeout=4).status == 200 else 1)"]
 CMD ["playbook", "serve"]

@@ -94,10 +94,10 @@ class CachedRetriever:
         self._retriever = retriever
         self._results = {}
 
-    def search(self, question, language=None, *, e5=True):
-        key = (question, language, e5)
+    def search(self, question, language=None, *, quick=False):
+        key = (question, language, quick)
         if key not in self._results:
-            self._results[key] = self._retriever.search(question, language, e5=e5)
+            self._results[key] = self._retriever.search(question, language, quick=quick)
         return self._results[key]
 
     def __getattr__(self, name):

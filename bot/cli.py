@@ -1,4 +1,4 @@
-"""The ``playbook`` command: index, ask, chat, sections, serve, config; ``eval`` and
+"""The ``playbook`` command: index, ask, chat, sections, serve, web, config; ``eval`` and
 ``glossary`` live in ``cli_eval``, ``checklist``, ``report`` and ``examples`` in ``cli_team``,
 ``discord`` in ``cli_discord``.
 
@@ -156,6 +156,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return cmd_chat(args, settings)
 
 
+DEFAULT_WEB_PORT = 8080  # ``playbook web`` without --port or PLAYBOOK_WEB_PORT
+
+
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the maintainers' pages (overview, gaps, feedback, taught examples, try a
+    question, checklists) until interrupted."""
+    from bot.serve import ServeError, serve_pages
+
+    port = args.port if args.port is not None else settings.web_port or DEFAULT_WEB_PORT
+    try:
+        return serve_pages(settings, host=args.host or settings.web_host, port=port)
+    except ServeError as exc:
+        raise UserError(str(exc)) from exc
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     """Print the effective configuration, secrets masked."""
     from bot.config import effective_config
@@ -175,7 +190,8 @@ def _health_port(raw: str) -> int:
 
 
 def _add_serve_command(sub: argparse._SubParsersAction) -> None:
-    """Register ``playbook serve``; its host and ports default to the settings'."""
+    """Register ``playbook serve`` and ``playbook web``; their hosts and ports default to the
+    settings'."""
     p = sub.add_parser("serve", help="run the bot (terminal chat when no token is set)")
     p.add_argument(
         "--slack-http",
@@ -197,6 +213,16 @@ def _add_serve_command(sub: argparse._SubParsersAction) -> None:
         "auto: a free port, logged)",
     )
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("web", help="the maintainers' web pages: questions, gaps, feedback, ...")
+    p.add_argument("--host", default=None, help="address (default PLAYBOOK_WEB_HOST, 127.0.0.1)")
+    p.add_argument(
+        "--port",
+        type=_health_port,
+        default=None,
+        help=f"port (default PLAYBOOK_WEB_PORT, else {DEFAULT_WEB_PORT}; auto: a free port)",
+    )
+    p.set_defaults(func=cmd_web)
 
 
 def build_parser() -> argparse.ArgumentParser:

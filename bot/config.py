@@ -61,6 +61,11 @@ class Settings:
     port: int = 3000
     health_host: str = "127.0.0.1"
     health_port: int = 9090  # /healthz and /metrics while serving; 0: off; AUTO_PORT: any
+    # The maintainers' web pages (``playbook web``; ``serve`` serves them too when the port is
+    # set). A host other than a loopback address needs the token, which visitors sign in with.
+    web_host: str = "127.0.0.1"
+    web_port: int = 0  # 0: serve does not serve the pages, ``playbook web`` uses 8080
+    web_token: str = ""  # secret
     watch_seconds: int = 5  # how often serve looks for knowledge changes; 0 turns it off
     # on SIGTERM, how long answers in flight may take to finish; then each still waiting is
     # told "I am restarting" (posting those notices may take up to 5 s more)
@@ -113,7 +118,7 @@ class Settings:
                 kwargs[field.name] = _boolean(raw, f"PLAYBOOK_{field.name.upper()}")
             elif isinstance(default, Path):
                 kwargs[field.name] = Path(raw)
-            elif field.name == "health_port":
+            elif field.name in ("health_port", "web_port"):
                 kwargs[field.name] = parse_port(raw, f"PLAYBOOK_{field.name.upper()}")
             elif isinstance(default, int):
                 kwargs[field.name] = _whole_number(field.name, raw)
@@ -208,7 +213,7 @@ def effective_config(
         name = f"PLAYBOOK_{field.name.upper()}"
         value = getattr(settings, field.name)
         shown = str(value).lower() if isinstance(value, bool) else str(value)
-        if field.name == "health_port" and value == AUTO_PORT:
+        if field.name in ("health_port", "web_port") and value == AUTO_PORT:
             shown = "auto"
         rows.append((name, mask(name, shown)))
     for name in PLATFORM_VARIABLES:

@@ -16,18 +16,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.config import Settings
+from bot.config import AUTO_PORT, Settings
 from bot.core.language import command_language
 from bot.core.messages import message
 from bot.core.types import Admin
 
 if TYPE_CHECKING:  # the adapters and the core load when serving starts, not on import
+    from aiohttp import web
+
     from bot.adapters.discord_bot import DiscordConfig
     from bot.adapters.slack_app import SlackConfig
     from bot.core.assistant import Assistant
     from bot.core.inflight import InFlight
     from bot.core.metrics import Metrics
     from bot.core.reload import KnowledgeWatcher
+    from bot.core.team.dashboard import Dashboard
 
 log = logging.getLogger("playbook")
 
@@ -102,6 +105,7 @@ class Serving:
     reload_lock: asyncio.Lock
     inflight: InFlight
     admin: Admin = field(init=False)
+    background: set[asyncio.Task[None]] = field(default_factory=set)  # referenced while running
 
     def __post_init__(self) -> None:
         self.admin = admin_commands(self.settings, self.assistant, self.reindex)
@@ -150,6 +154,7 @@ async def run_platforms(
             settings.header_timeout_seconds,
             notes=lambda: [str(e) for e in serving.watcher.skipped],
         )
+    pages = await start_pages(serving, settings.web_host, settings.web_port)
     tasks += _upkeep(serving, stop)
     try:
         await asyncio.gather(*tasks)
@@ -159,6 +164,66 @@ async def run_platforms(
     finally:
         if health is not None:
             await health.cleanup()
+        if pages is not None:
+            await pages.cleanup()
+    log.info("Stopped.")
+    return 0
+
+
+def check_pages(settings: Settings, host: str) -> None:
+    """Refuse to serve the maintainers' pages on ``host`` when it is not a loopback address
+    and no ``PLAYBOOK_WEB_TOKEN`` is set (``ServeError`` saying so)."""
+    from bot.web.app import WebConfigError, check_web_host
+
+    try:
+        check_web_host(host, settings.web_token or None)
+    except WebConfigError as exc:
+        raise ServeError(str(exc)) from exc
+
+
+async def start_pages(serving: Serving, host: str, port: int) -> web.AppRunner | None:
+    """Serve the maintainers' pages (``bot.web``) on ``host:port`` over the assistant's
+    database and index; ``None`` when ``port`` is 0. Logs where."""
+    if not port:
+        return None
+    from bot.core.team.dashboard import Dashboard
+    from bot.web.app import start_web
+
+    check_pages(serving.settings, host)
+    watcher = serving.watcher
+    dashboard = Dashboard(serving.assistant, skipped=lambda: [str(e) for e in watcher.skipped])
+    settings = serving.settings
+    runner = await start_web(
+        host,
+        0 if port == AUTO_PORT else port,
+        dashboard,
+        token=settings.web_token or None,
+        header_timeout=settings.header_timeout_seconds,
+    )
+    serving.background.add(asyncio.create_task(asyncio.to_thread(_warm, dashboard)))
+    return runner
+
+
+def _warm(dashboard: Dashboard) -> None:
+    """``dashboard.warm()``; a failure is logged (the pages then compute on first visit)."""
+    try:
+        dashboard.warm()
+    except Exception:
+        log.exception("preparing the web pages' figures failed")
+
+
+async def run_pages(settings: Settings, host: str, port: int) -> int:
+    """``playbook web``: the maintainers' pages alone, with the knowledge watcher, until
+    SIGINT or SIGTERM. Returns an exit code."""
+    check_pages(settings, host)
+    serving = await _build(settings)
+    stop = _stop_on_signals()
+    pages = await start_pages(serving, host, port)
+    try:
+        await asyncio.gather(*_upkeep(serving, stop))
+    finally:
+        if pages is not None:
+            await pages.cleanup()
     log.info("Stopped.")
     return 0
 
@@ -295,7 +360,19 @@ def serve(
     if not (os.environ.get("SLACK_BOT_TOKEN") or os.environ.get("DISCORD_TOKEN")):
         return None
     configure_logging(settings)
+    if settings.web_port:
+        check_pages(settings, settings.web_host)  # before any platform connects
     port_for_health = settings.health_port if health_port is None else health_port
     return asyncio.run(
         run_platforms(settings, http=slack_http, host=host, port=port, health_port=port_for_health)
     )
+
+
+def serve_pages(settings: Settings, *, host: str, port: int) -> int:
+    """``playbook web``: serve the maintainers' pages until SIGINT or SIGTERM (``ServeError``
+    for a host that needs a token). Returns an exit code."""
+    from bot.logs import configure_logging
+
+    configure_logging(settings)
+    check_pages(settings, host)
+    return asyncio.run(run_pages(settings, host, port))

@@ -79,6 +79,7 @@ def start(workdir: Path, *args: str, env: dict | None = None) -> subprocess.Pope
 LISTENING = {
     "slack": re.compile(r"Slack: listening on http://[^\s:/]+:(\d+)/"),
     "health": re.compile(r"Health: http://[^\s:/]+:(\d+)/healthz"),
+    "web": re.compile(r"Web pages: http://[^\s:/]+:(\d+)/"),
 }
 
 

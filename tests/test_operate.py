@@ -82,6 +82,7 @@ def test_slack_and_discord_in_one_process_with_health_and_metrics(workdir):
             **_slack_env(slack.fake),
             **_discord_env(discord.fake),
             "PLAYBOOK_LOG_FORMAT": "json",
+            "PLAYBOOK_WEB_PORT": "auto",
         }
         proc = Bot(
             workdir, "serve", "--slack-http", "--port", "0", "--health-port", "auto", env=env
@@ -110,6 +111,10 @@ def test_slack_and_discord_in_one_process_with_health_and_metrics(workdir):
             assert 'playbook_platform_connected{platform="discord"} 1.0' in metrics
             assert "playbook_index_passages 28.0" in metrics
             assert "playbook_answer_latency_seconds_bucket" in metrics
+            # the maintainers' pages, served by the same process over the same database
+            overview = f"http://127.0.0.1:{proc.port('web')}/"
+            wait_until(lambda: '<p class="big">2</p>' in http_get(overview)[1], 30, "2 questions")
+            assert ">discord<" in http_get(overview)[1] and ">slack<" in http_get(overview)[1]
         finally:
             proc.send_signal(signal.SIGTERM)
             _out, err = proc.communicate(timeout=30)
@@ -119,6 +124,13 @@ def test_slack_and_discord_in_one_process_with_health_and_metrics(workdir):
     assert {q["platform"] for q in questions} == {"slack", "discord"}
     assert all(q["outcome"] == "answered" and q["latency_ms"] > 0 for q in questions)
     assert BOT_TOKEN not in err and TOKEN not in err and SIGNING_SECRET not in err
+
+
+def test_the_web_pages_refuse_an_outside_address_without_a_token(workdir):
+    done = run(workdir, "web", env={"PLAYBOOK_WEB_HOST": "0.0.0.0"})
+    assert done.returncode == 2
+    assert "PLAYBOOK_WEB_HOST=0.0.0.0 is not a loopback address" in done.stderr
+    assert "PLAYBOOK_WEB_TOKEN" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_healthz_is_503_with_the_reason_when_a_platform_is_down(workdir):

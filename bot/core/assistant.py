@@ -255,10 +255,12 @@ class Assistant:
             lines.append(message(language, "examples_gaps", count=len(gaps)))
         return "\n".join(lines)
 
-    def closest_sections(self, question: str, count: int = 10) -> list[tuple[str, Citation]]:
+    def closest_sections(
+        self, question: str, count: int = 10, *, quick: bool = False
+    ) -> list[tuple[str, Citation]]:
         """The sections that rank best for ``question`` (with their keys): the choices
-        offered after 👎."""
-        return self.engine.closest_sections(question, count)
+        offered after 👎 (``quick``: ranked without e5, see ``KnowledgeEngine``)."""
+        return self.engine.closest_sections(question, count, quick=quick)
 
     def teach(self, question: str, section: str | None, asker: Asker) -> Teaching:
         """``asker`` says ``section`` (a key from ``closest_sections``) answers ``question``,

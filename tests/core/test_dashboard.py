@@ -3,45 +3,17 @@ asked, a 👎, a section taught, a checklist ticked), read back as the pages sho
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
-from bot.core.assistant import Asker, Assistant
-from bot.core.team.checklists import load_checklists
+from bot.core.assistant import Asker
 from bot.core.team.dashboard import Dashboard
-from bot.core.team.lookup import ChecklistBook
-from bot.core.team.store import Store
-
-KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
-OFF_TOPIC = "Quelle est la recette de la ratatouille ?"
-OFF_TOPIC_EN = "What is the recipe for ratatouille?"
-ON_TOPIC = "Qu'est-ce que le modèle open core ?"
+from tests.seeding import OFF_TOPIC, OFF_TOPIC_EN, ON_TOPIC, seeded_assistant
 
 
 @pytest.fixture
 def seeded(engine, db_url):
-    checklists, _errors = load_checklists(KNOWLEDGE)
-    assistant = Assistant(
-        engine=engine,
-        store=Store(db_url),
-        checklists=ChecklistBook(checklists),
-    )
-    alice, bob = Asker("slack", "C1", "U1", "T1", "Alice"), Asker("discord", "D9", "U2")
-    answer = assistant.ask(ON_TOPIC, alice)
-    for _ in range(3):
-        assistant.ask(OFF_TOPIC, alice)
-    assistant.ask(OFF_TOPIC_EN, bob)
-    assistant.ask("<script>alert(1)</script> le modèle SaaS ?", bob)
-    assistant.feedback(answer, -1, alice, None, "a" * 16)
-    funnel = next(
-        k for k, c in assistant.closest_sections(ON_TOPIC, 20) if "Open core" in c.section
-    )
-    assistant.teach(ON_TOPIC, funnel, alice)
-    checklist = checklists[0]
-    assistant.board.tick(alice.conversation, checklist, "1", alice.user, user_name=alice.name)
-    assert assistant.recorder.flush()
+    assistant = seeded_assistant(engine, db_url)
     yield Dashboard(assistant, skipped=lambda: ["broken.md: front matter never closes"])
     engine.learn([])
     assistant.store.close()

@@ -185,15 +185,18 @@ class KnowledgeEngine:
         )
         self._learned, self.set_aside = examples, aside
 
-    def closest_sections(self, question: str, count: int = 10) -> list[tuple[str, Citation]]:
+    def closest_sections(
+        self, question: str, count: int = 10, *, quick: bool = False
+    ) -> list[tuple[str, Citation]]:
         """The sections that rank best for ``question``, best first, each with its
         ``section_key``: what a user picks from after 👎. Past the sections of the ranked
-        passages, those whose titles are closest to the question fill the list."""
+        passages, those whose titles are closest to the question fill the list. ``quick``:
+        ranked without e5 (a list of many questions' sections)."""
         retriever = self.retriever
         index = retriever.index
         text = normalise_text(question)
         seen: dict[int, None] = {}
-        for hit in retriever.search(text).hits:
+        for hit in retriever.search(text, quick=quick).hits:
             seen.setdefault(int(index.passage_section[hit.number]), None)
             if len(seen) == count:
                 break

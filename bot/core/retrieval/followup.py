@@ -171,7 +171,7 @@ class ContextReading:
         p = self.params
         alone = None
         if words:
-            alone = retriever.search(text, e5=words > p.alone_e5_words)
+            alone = retriever.search(text, quick=words <= p.alone_e5_words)
             stands = words > p.short_words or alone.evidence >= p.standalone_evidence
             if p.gate and stands and (confident(alone) or not p.unsure_in_context):
                 return alone
@@ -194,7 +194,7 @@ class ContextReading:
     def _joined(self, retriever: Retriever, question: str, text: str) -> SearchResult:
         """The second search, of the previous question joined to the message (with the e5
         stage only if ``joined_e5``)."""
-        return retriever.search(f"{question} {text}", e5=self.params.joined_e5)
+        return retriever.search(f"{question} {text}", quick=not self.params.joined_e5)
 
     def _keeps(
         self,

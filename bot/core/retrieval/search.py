@@ -31,7 +31,7 @@ from functools import cached_property
 import numpy as np
 
 from bot.core.knowledge.embedders import DualEmbedder, Embedder, normalise
-from bot.core.knowledge.examples import example_key
+from bot.core.knowledge.examples import example_key, query_texts
 from bot.core.knowledge.index import KnowledgeIndex
 from bot.core.knowledge.lexical import content_words
 from bot.core.knowledge.sections import SectionKeys
@@ -140,6 +140,14 @@ class Retriever:
         """The primary query vector of ``question``, as a search makes it."""
         return self.space.embed_question(question, [], None)[0]
 
+    def query_vectors(self, questions: Sequence[str]) -> np.ndarray:
+        """``query_vector`` of each question, in one call to the encoder: (n, dim) rows."""
+        if not questions:
+            return np.zeros((0, 1), np.float32)
+        texts = [t for q in questions for t in query_texts(q)]
+        halves = self.space.embedder.embed(texts)
+        return normalise(halves[0::2] + halves[1::2])
+
     def _example_queries(self, index: KnowledgeIndex) -> np.ndarray:
         """Each example's query vector, as ``PrimarySpace.embed_question`` makes a
         question's."""
@@ -161,22 +169,22 @@ class Retriever:
         return [n for s in sections for n in range(int(starts[s]), int(starts[s + 1]))]
 
     def search(
-        self, question: str, language: str | None = None, *, e5: bool = True
+        self, question: str, language: str | None = None, *, quick: bool = False
     ) -> SearchResult:
         """Rank the passages for ``question``. Returns a ``SearchResult``, best hits first.
-        ``e5``: False skips the e5 stage (a message read after a turn, where the previous
-        turn's context decides more than e5 would: ``followup``).
 
         The stages, in order (see the module docstring): ``pool`` (pool, signals, fusion,
         e5), ``cross_rerank``, the close reading (``head.read_head``), abstention
         (``abstention.conclude``) on the evidence and the coverage of the best passage
-        before re-ranking.
+        before re-ranking. ``quick``: without e5 (for lists of sections, not answers; and a
+        message read after a turn, where the previous turn's context decides more than e5
+        would: ``followup``).
         """
         p = self.params
         lang = language or detect_language(question)
         if not len(self.index.passages):
             return SearchResult([], lang, True, 0.0, p.quote_margin)
-        pool = self.cross_rerank(question, self.pool(question, lang, e5=e5))
+        pool = self.cross_rerank(question, self.pool(question, lang, quick=quick))
         reading = self.reading(pool)
         fused, highlights, coverage = read_head(pool, reading, self.reader, self.index, p)
         ranking = np.argsort(-fused, kind="stable")
@@ -186,10 +194,10 @@ class Retriever:
         hits = ranked_hits(pool, fused, ranking, highlights)
         return conclude(question, lang, hits, pool, top_coverage, self.pool_unknown_words, p)
 
-    def pool(self, question: str, lang: str, *, e5: bool = True) -> Pool:
+    def pool(self, question: str, lang: str, *, quick: bool = False) -> Pool:
         """The first stages: the candidate pool, its signals, their fusion and, with the dual
-        embedder and unless not ``e5``, e5 (the slow part, only when USE hesitates:
-        ``e5.py``)."""
+        embedder, e5 (the slow part, only when USE hesitates: ``e5.py``; never when
+        ``quick``)."""
         index, p = self.index, self.params
         words = content_words(question)
         pages = self.words if p.expansion_weight > 0 else None
@@ -209,7 +217,7 @@ class Retriever:
         examples_at = example_at(index.passage_section[cand], example)
         fused = scoring.fused_score(primary, expanded_at, examples_at)
         before_e5 = None
-        if self.e5 is not None and e5:
+        if self.e5 is not None and not quick:
             fused, before_e5 = self.e5.rerank(question, cand, fused, example, p)
         return Pool(
             words=words,

@@ -9,14 +9,15 @@ computed once per index.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from sqlalchemy.engine import Engine
 
 from bot.core.assistant import Asker, Assistant
-from bot.core.language import detect_language
 from bot.core.team import dashboard_rows as rows
 from bot.core.team.dashboard_trial import trial
 from bot.core.team.dashboard_types import (
@@ -36,6 +37,7 @@ from bot.core.team.recording import Noted
 from bot.core.team.report import GapEntry, group_gaps
 from bot.core.team.taught_rows import question_key
 
+T = TypeVar("T")
 GAP_QUESTIONS = 300  # the most asked gap questions grouped (the rest are rarer than these)
 CLOSEST = 3  # sections named per gap
 WEB_USER = "web"  # who teaches from the web page (stored as a salted hash, as every user)
@@ -50,6 +52,7 @@ class Dashboard:
         self.skipped = skipped
         self._vectors: Noted[tuple[str, str], np.ndarray] = Noted(4 * GAP_QUESTIONS)
         self._closest: Noted[tuple[str, str], list[SectionLink]] = Noted(4 * GAP_QUESTIONS)
+        self._past = PastDays()
 
     @property
     def _engine(self) -> Engine:
@@ -57,18 +60,20 @@ class Dashboard:
 
     def overview(self, days: int = 30) -> Overview:
         """The overview over the last ``days`` days (see ``Overview``)."""
-        first = (datetime.now(UTC) - timedelta(days=days - 1)).date()
-        since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
-        per_day = rows.day_counts(self._engine, since)
-        latency = rows.latency_percentiles(self._engine, since)
-        up, down = rows.vote_counts(self._engine, since)
+        first, today = _period(days)
+        engine, past = self._engine, self._past
+        per_day = past.get("days", first, today, lambda: rows.day_counts(engine, first, today))
+        per_day = per_day + rows.day_counts(engine, today)
+        kept = past.get("latency", first, today, lambda: rows.latencies(engine, first, today))
+        latency = rows.percentiles(np.concatenate([kept, rows.latencies(engine, today)]))
+        up, down = rows.vote_counts(engine, first)
         answered = sum(d.answered for d in per_day)
         unsure = sum(d.unsure for d in per_day)
         declined = sum(d.declined for d in per_day)
         return {
             "days": days,
-            "first_day": first.isoformat(),
-            "last_day": datetime.now(UTC).date().isoformat(),
+            "first_day": first.date().isoformat(),
+            "last_day": today.date().isoformat(),
             "questions": answered + unsure + declined,
             "answered": answered,
             "unsure": unsure,
@@ -110,16 +115,21 @@ class Dashboard:
     def gaps(self, days: int = 30, limit: int = 50) -> list[GapView]:
         """The gaps of the last ``days`` days not marked handled since last asked, grouped
         across phrasings and languages, most asked first (see ``GapView``)."""
-        since = datetime.now(UTC) - timedelta(days=days)
-        handled = rows.handled(self._engine)
+        first, today = _period(days)
+        engine = self._engine
+        handled = rows.handled(engine)
+        kept = self._past.get(
+            "gaps", first, today, lambda: rows.gap_questions(engine, first, today)
+        )
+        asked = rows.merged_gaps([kept, rows.gap_questions(engine, today)])
         entries = [
             _entry(g.question, g.declined + g.unsure, g.unsure, 0, g.last_asked)
-            for g in rows.gap_questions(self._engine, since)
-            if handled.get(question_key(g.question), since) < g.last_asked
+            for g in asked
+            if handled.get(question_key(g.question), first) < g.last_asked
         ][:GAP_QUESTIONS]
         taught = self.assistant.store.taught(self.assistant.knowledge)
         for gap in gather(taught)[1]:
-            if handled.get(gap.question_key, since) < gap.last:
+            if handled.get(gap.question_key, first) < gap.last:
                 entries.append(_entry(gap.question, gap.votes, 0, gap.votes, gap.last))
         groups = group_gaps(entries, embed=self._embed)[:limit]
         return [
@@ -140,16 +150,18 @@ class Dashboard:
         return str(self.assistant.engine.index.path)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        """Unit query vectors of ``texts`` (each computed once per index)."""
+        """Unit query vectors of ``texts`` (each computed once per index, in one batch)."""
         retriever, key = self.assistant.engine.retriever, self._index_key()
-        found = []
-        for text in texts:
-            vector = self._vectors.get((key, text))
-            if vector is None:
-                vector = retriever.query_vector(text)
-                self._vectors.put((key, text), vector)
-            found.append(vector)
-        return np.array(found)
+        missing = [t for t in dict.fromkeys(texts) if (key, t) not in self._vectors]
+        for text, vector in zip(missing, retriever.query_vectors(missing), strict=True):
+            self._vectors.put((key, text), vector)
+        found = [self._vectors.get((key, t)) for t in texts]
+        return np.array(
+            [
+                v if v is not None else retriever.query_vector(t)
+                for v, t in zip(found, texts, strict=True)
+            ]
+        )
 
     def _closest_sections(self, question: str) -> list[SectionLink]:
         key = (self._index_key(), question)
@@ -157,10 +169,16 @@ class Dashboard:
         if found is None:
             found = [
                 {"section": c.label, "link": c.link}
-                for _k, c in self.assistant.closest_sections(question, CLOSEST)
+                for _k, c in self.assistant.closest_sections(question, CLOSEST, quick=True)
             ]
             self._closest.put(key, found)
         return found
+
+    def warm(self) -> None:
+        """Read the pages' slow parts once (past days' figures, the gaps' vectors and closest
+        sections), so that the first visit is as fast as the next ones."""
+        self.overview()
+        self.gaps()
 
     def mark_handled(self, questions: list[str]) -> int:
         """Mark these questions handled: their gap leaves the page until asked again."""
@@ -241,15 +259,16 @@ class Dashboard:
 
     def try_question(self, question: str) -> Trial:
         """``question`` answered as the bot would answer it, not logged, with each candidate's
-        stages and scores (see ``Trial``)."""
+        stages and scores (see ``Trial``), with what the team taught on any replica."""
+        self.assistant.refresh_learned()
         return trial(self.assistant, question)
 
-    def teach(self, question: str, section_key: str) -> str:
+    def teach(self, question: str, section_key: str, language: str = "en") -> str:
         """Teach that ``section_key`` answers ``question``, as a 👎 then a pick in the chat
-        would. Returns what came of it, in the question's language."""
+        would. Returns what came of it, in ``language``."""
         asker = Asker(platform="web", channel="web", user=WEB_USER)
         taught = self.assistant.teach(question, section_key or None, asker)
-        return taught_text(_language(question), taught)
+        return taught_text(language, taught)
 
     def checklists(self) -> list[ChecklistProgress]:
         """Every checklist's progress in every conversation that ticked one of its items."""
@@ -279,6 +298,37 @@ class Dashboard:
         return list(found.values())
 
 
+def _period(days: int) -> tuple[datetime, datetime]:
+    """The start (UTC) of the period's first day, and of today."""
+    today = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
+    return today - timedelta(days=days - 1), today
+
+
+class PastDays:
+    """What the question log gives for whole days before today, kept until the day changes.
+    A row is written with the moment its question was asked, so a day that has ended no
+    longer changes (the retention purge removes only days older than any period shown); a
+    page then asks the database for today's rows only."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._today: datetime | None = None
+        self._kept: dict[tuple[str, datetime], Any] = {}
+
+    def get(self, name: str, first: datetime, today: datetime, compute: Callable[[], T]) -> T:
+        """``compute()``'s value for the query ``name`` over ``[first, today)``, kept."""
+        with self._lock:
+            if today != self._today:
+                self._kept, self._today = {}, today
+            if (name, first) in self._kept:
+                return cast(T, self._kept[(name, first)])
+        value = compute()
+        with self._lock:
+            if today == self._today:
+                self._kept[(name, first)] = value
+        return value
+
+
 def _entry(question: str, count: int, unsure: int, not_covered: int, last: datetime) -> GapEntry:
     return {
         "question": question,
@@ -295,7 +345,3 @@ def _place(conversation: str) -> str:
     if len(parts) < 2:
         return conversation
     return f"{parts[0]} #{parts[-1]}"
-
-
-def _language(question: str) -> str:
-    return detect_language(question)

@@ -1,5 +1,6 @@
 """The queries behind the maintainers' pages: each aggregates in the database (grouped counts,
-one column) so that a page costs the same with 100,000 logged questions as with 100.
+one column). The question log's queries take a period (``since``, ``until``): the pages keep
+what past days give (``dashboard.PastDays``) and ask the database for today's rows only.
 
 Every function takes the SQLAlchemy engine of the one database (``db.Database``) and returns
 plain values; ``dashboard.Dashboard`` shapes them into the pages' records.
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, select
 from sqlalchemy.engine import Engine
 
 from bot.core.db import (
@@ -40,15 +41,21 @@ class DayCounts:
     declined: int
 
 
-def day_counts(engine: Engine, since: datetime) -> list[DayCounts]:
-    """The questions asked since ``since`` per day (UTC) and platform, by outcome, oldest
-    first."""
+def _asked_between(since: datetime, until: datetime | None) -> ColumnElement[bool]:
+    """Asked at or after ``since`` and, with ``until``, before it."""
+    after = q.asked_at >= since
+    return after if until is None else and_(after, q.asked_at < until)
+
+
+def day_counts(engine: Engine, since: datetime, until: datetime | None = None) -> list[DayCounts]:
+    """The questions asked from ``since`` (until ``until``) per day (UTC) and platform, by
+    outcome, oldest first."""
     day = func.date(q.asked_at)
     declined = func.sum(case((q.abstained.is_(True), 1), else_=0))
     unsure = func.sum(case(((q.abstained.is_(False)) & q.hedged.is_(True), 1), else_=0))
     query = (
         select(day, q.platform, func.count(), declined, unsure)
-        .where(q.asked_at >= since)
+        .where(_asked_between(since, until))
         .group_by(day, q.platform)
         .order_by(day, q.platform)
     )
@@ -62,15 +69,20 @@ def day_counts(engine: Engine, since: datetime) -> list[DayCounts]:
     ]
 
 
-def latency_percentiles(engine: Engine, since: datetime) -> tuple[float, float, float] | None:
-    """The p50, p95 and max answer latency (ms) since ``since``; ``None`` without questions."""
+def latencies(engine: Engine, since: datetime, until: datetime | None = None) -> np.ndarray:
+    """The answer latencies (ms) of the questions asked from ``since`` (until ``until``)."""
+    query = select(q.latency_ms).where(_asked_between(since, until))
     with engine.connect() as conn:
-        values = conn.execute(select(q.latency_ms).where(q.asked_at >= since)).scalars().all()
-    if not values:
+        values = conn.execute(query).scalars().all()
+    return np.fromiter(values, dtype=np.float64, count=len(values))
+
+
+def percentiles(values: np.ndarray) -> tuple[float, float, float] | None:
+    """The p50, p95 and max of ``values`` (rounded); ``None`` when there are none."""
+    if not len(values):
         return None
-    array = np.fromiter(values, dtype=np.float64, count=len(values))
-    p50, p95 = np.percentile(array, [50, 95])
-    return round(float(p50), 1), round(float(p95), 1), round(float(array.max()), 1)
+    p50, p95 = np.percentile(values, [50, 95])
+    return round(float(p50), 1), round(float(p95), 1), round(float(values.max()), 1)
 
 
 def vote_counts(engine: Engine, since: datetime) -> tuple[int, int]:
@@ -96,16 +108,17 @@ class GapQuestion:
     last_asked: datetime
 
 
-def gap_questions(engine: Engine, since: datetime) -> list[GapQuestion]:
-    """The declined and unsure questions since ``since``, one row per text, most asked
-    first."""
+def gap_questions(
+    engine: Engine, since: datetime, until: datetime | None = None
+) -> list[GapQuestion]:
+    """The declined and unsure questions asked from ``since`` (until ``until``), one row per
+    text."""
     declined = func.sum(case((q.abstained.is_(True), 1), else_=0))
     count = func.count()
     query = (
         select(q.question, count, declined, func.max(q.asked_at))
-        .where(q.asked_at >= since, (q.abstained.is_(True)) | (q.hedged.is_(True)))
+        .where(_asked_between(since, until), (q.abstained.is_(True)) | (q.hedged.is_(True)))
         .group_by(q.question)
-        .order_by(count.desc())
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
@@ -113,6 +126,25 @@ def gap_questions(engine: Engine, since: datetime) -> list[GapQuestion]:
         GapQuestion(text, int(no or 0), int(n) - int(no or 0), _moment(last))
         for text, n, no, last in rows
     ]
+
+
+def merged_gaps(parts: list[list[GapQuestion]]) -> list[GapQuestion]:
+    """Gap questions of several periods as one list, each text once, most asked first."""
+    found: dict[str, GapQuestion] = {}
+    for part in parts:
+        for g in part:
+            seen = found.get(g.question)
+            found[g.question] = (
+                g
+                if seen is None
+                else GapQuestion(
+                    g.question,
+                    seen.declined + g.declined,
+                    seen.unsure + g.unsure,
+                    max(seen.last_asked, g.last_asked),
+                )
+            )
+    return sorted(found.values(), key=lambda g: (-(g.declined + g.unsure), g.question))
 
 
 def _moment(value: datetime | str) -> datetime:

@@ -225,9 +225,9 @@ class DashboardData(Protocol):
         """The answer to ``question`` with its stages and scores (not logged)."""
         ...
 
-    def teach(self, question: str, section_key: str) -> str:
+    def teach(self, question: str, section_key: str, language: str = "en") -> str:
         """Teach that ``section_key`` answers ``question``. Returns what was done, in one
-        line."""
+        line, in ``language``."""
         ...
 
     def checklists(self) -> list[ChecklistProgress]:
