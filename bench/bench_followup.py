@@ -3,7 +3,9 @@
 the reading, the answer, the turn kept): p50/p95/max of each kind of turn, and of the same
 follow-ups and switches asked alone (what the context itself costs).
 
-Run: python bench/bench_followup.py [FILE] [--rounds N] [--knowledge DIR --index DIR].
+Run: python bench/bench_followup.py [FILE] [--rounds N] [--knowledge DIR --index DIR]
+[--set NAME=VALUE ...] (``--set``: a ``FollowUpParams`` field other than its default, to time
+a reading before making it the default).
 FILE is a conversation set (default eval/conversations-dev.yaml); only the conversations
 about pages of the knowledge base are asked (default: the bundled page). Each round asks every
 conversation in a new conversation. Prints the figures; asserts nothing. On a busy machine
@@ -29,6 +31,7 @@ from bot.core.chat import Conversation, conversation_key  # noqa: E402
 from bot.core.retrieval.conversations import answered_here, load_conversations  # noqa: E402
 from bot.core.retrieval.engine import KnowledgeEngine  # noqa: E402
 from bot.core.retrieval.evaluation import passage_sources  # noqa: E402
+from bot.core.retrieval.followup import ContextReading, FollowUpParams  # noqa: E402
 from bot.core.team.lookup import ChecklistBook  # noqa: E402
 from bot.core.team.store import Store  # noqa: E402
 
@@ -40,7 +43,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
     parser.add_argument("--index", type=Path, default=None)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
+    if args.set:
+        use_params(args.set)
     settings = Settings(knowledge_dir=args.knowledge)
     if args.index is not None:
         settings = Settings(knowledge_dir=args.knowledge, index_dir=args.index)
@@ -77,6 +83,20 @@ def main() -> None:
             f"  {kind:14} {len(values):4} turns: p50 {np.percentile(values, 50):6.1f} ms, "
             f"p95 {np.percentile(values, 95):6.1f} ms, max {values.max():6.1f} ms"
         )
+
+
+def use_params(settings: list[str]) -> None:
+    """Make the chat read follow-ups with these ``FollowUpParams`` fields (``NAME=VALUE``)."""
+    import bot.core.chat.conversation as chat_module
+
+    values: dict[str, object] = {}
+    for setting in settings:
+        name, _, value = setting.partition("=")
+        kind = type(getattr(FollowUpParams(), name))
+        values[name] = value == "True" if kind is bool else kind(value)
+    params = FollowUpParams(**values)  # type: ignore[arg-type]
+    print(f"reading: {params}")
+    chat_module.ContextReading = lambda previous: ContextReading(previous, params)  # type: ignore[assignment,misc]
 
 
 if __name__ == "__main__":

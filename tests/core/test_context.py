@@ -78,9 +78,16 @@ def test_the_prior_on_the_previous_sections_decides_a_short_followup(engine):
     assert engine.ask(question, context=strong).cited_sections[0] == TOPIC
     assert strong.used and strong.changed
     assert "forker votre projet" in engine.ask(question, context=strong).quotes[0].text
-    none = ContextReading(previous, FollowUpParams(page_prior=0.0, section_prior=0.0))
+    # without a prior, and with the page for the gate (one page: always reached), it is alone
+    none = ContextReading(previous, FollowUpParams(page_prior=0.0, section_prior=0.0, reach="page"))
     assert engine.ask(question, context=none).cited_sections[0] == alone.cited_sections[0]
     assert not none.changed
+    # with the gate on the sections ("auto" on one page), the joined search decides
+    joined = ContextReading(
+        previous, FollowUpParams(page_prior=0.0, section_prior=0.0, reach="auto")
+    )
+    assert engine.ask(question, context=joined).cited_sections[0] == TOPIC
+    assert joined.changed
 
 
 def test_the_context_survives_a_restart_and_two_threads_do_not_mix(chat, engine, url):

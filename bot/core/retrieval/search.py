@@ -176,7 +176,9 @@ class Retriever:
         The stages, in order (see the module docstring): ``pool`` (pool, signals, fusion,
         e5), ``cross_rerank``, the close reading (``head.read_head``), abstention
         (``abstention.conclude``) on the evidence and the coverage of the best passage
-        before re-ranking. ``quick``: without e5 (for lists of sections, not answers).
+        before re-ranking. ``quick``: without e5 (for lists of sections, not answers; and a
+        message read after a turn, where the previous turn's context decides more than e5
+        would: ``followup``).
         """
         p = self.params
         lang = language or detect_language(question)
