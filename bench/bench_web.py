@@ -167,9 +167,7 @@ def main() -> int:
     if not args.cold:
         started = time.perf_counter()
         dashboard.warm()  # what the server does when it starts
-        print(
-            f"prepared past days and the gaps in {time.perf_counter() - started:.1f} s"
-        )
+        print(f"prepared past days and the gaps in {time.perf_counter() - started:.1f} s")
     figures = asyncio.run(measure(dashboard, args.rounds))
     print(f"{'page':<40} {'first':>8} {'p50':>8} {'p95':>8} {'max':>8}  (ms, {args.rounds} rounds)")
     for page, f in figures.items():
