@@ -66,6 +66,7 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 0  # 0: serve does not serve the pages, ``playbook web`` uses 8080
     web_token: str = ""  # secret
+    web_secure_cookie: bool = False  # the session cookie only over HTTPS (behind a TLS proxy)
     watch_seconds: int = 5  # how often serve looks for knowledge changes; 0 turns it off
     # on SIGTERM, how long answers in flight may take to finish; then each still waiting is
     # told "I am restarting" (posting those notices may take up to 5 s more)

@@ -199,6 +199,7 @@ async def start_pages(serving: Serving, host: str, port: int) -> web.AppRunner |
         dashboard,
         token=settings.web_token or None,
         header_timeout=settings.header_timeout_seconds,
+        secure_cookie=settings.web_secure_cookie,
     )
     serving.background.add(asyncio.create_task(asyncio.to_thread(_warm, dashboard)))
     return runner

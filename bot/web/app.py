@@ -12,8 +12,18 @@ from aiohttp import web
 
 from bot.core.team.dashboard_types import DashboardData
 from bot.health import bound_port, http_runner
-from bot.web.pages import Pages, message
-from bot.web.render import SESSION, SESSIONS, TEMPLATES, href_for, render, templates
+from bot.web.pages import NotSaved, Pages, message
+from bot.web.render import (
+    SESSION,
+    SESSIONS,
+    TEMPLATES,
+    BadForm,
+    href_for,
+    local_path,
+    read_form,
+    render,
+    templates,
+)
 from bot.web.session import COOKIE, LIFETIME, Sessions
 
 log = logging.getLogger("playbook.web")
@@ -25,6 +35,7 @@ CSP = (
     "frame-ancestors 'none'; base-uri 'none'"
 )
 PUBLIC = ("/static/",)
+MIN_TOKEN = 16  # characters of PLAYBOOK_WEB_TOKEN, the one secret between the pages and a guess
 
 
 class WebConfigError(ValueError):
@@ -34,6 +45,11 @@ class WebConfigError(ValueError):
 def check_web_host(host: str, token: str | None) -> None:
     """Raise ``WebConfigError`` when ``host`` is not a loopback address (``localhost``
     counts as one) and no access token is set; returns nothing otherwise."""
+    if token is not None and len(token.strip()) < MIN_TOKEN:
+        raise WebConfigError(
+            f"PLAYBOOK_WEB_TOKEN is too short: use at least {MIN_TOKEN} characters, e.g. "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe())'"
+        )
     if token:
         return
     name = host.strip().strip("[]")
@@ -70,6 +86,10 @@ async def guard_errors(request: web.Request, handler: Handler) -> web.StreamResp
         response = await handler(request)
     except web.HTTPNotFound:
         response = message(request, "not_found", status=404)
+    except BadForm:
+        response = message(request, "bad_request", status=400)
+    except NotSaved:
+        response = message(request, "not_saved", status=503)
     except web.HTTPException as exc:
         response = exc
     except Exception:
@@ -107,7 +127,7 @@ async def guard_session(request: web.Request, handler: Handler) -> web.StreamRes
         cookie = fresh = sessions.new_cookie()
     request[SESSION] = cookie
     if request.method == "POST":
-        form = await request.post()
+        form = await read_form(request)
         if not sessions.csrf_valid(cookie, str(form.get("csrf", ""))):
             log.warning("Web: a POST to %s without a valid CSRF token was refused", request.path)
             response: web.StreamResponse = message(request, "forbidden", status=403)
@@ -121,7 +141,7 @@ async def guard_session(request: web.Request, handler: Handler) -> web.StreamRes
 
 
 def _local(path: str) -> str:
-    return path if path.startswith("/") and not path.startswith("//") else "/"
+    return path if local_path(path) else "/"
 
 
 async def signin(request: web.Request) -> web.StreamResponse:
@@ -133,7 +153,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
     if request.method == "GET":
         nxt = _local(request.query.get("next", "/"))
         return render(request, "signin.html", wrong=False, next=nxt)
-    form = await request.post()
+    form = await read_form(request)
     nxt = _local(str(form.get("next", "/")))
     client = request.remote or ""
     if sessions.locked_out(client):
@@ -149,7 +169,9 @@ async def signin(request: web.Request) -> web.StreamResponse:
 
 
 async def signout(request: web.Request) -> web.StreamResponse:
-    """POST: forget this browser's session cookie, then the sign-in page."""
+    """POST: end this session (it is refused from now on) and forget its cookie, then the
+    sign-in page."""
+    request.app[SESSIONS].revoke(request[SESSION])
     response = web.Response(status=303, headers={"Location": href_for(request)("/signin")})
     response.del_cookie(COOKIE, path="/")
     return response

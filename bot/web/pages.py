@@ -5,6 +5,7 @@ a POST (its CSRF token already checked) answered with a redirect to the page tha
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -13,11 +14,16 @@ from markupsafe import Markup
 
 from bot.core.team.dashboard_types import ChecklistProgress, DashboardData
 from bot.web.charts import day_chart
-from bot.web.render import href_for, language, render
+from bot.web.render import SESSION, href_for, language, read_form, render
 from bot.web.texts import TEXTS
 
 MAX_QUESTION = 2000
 T = TypeVar("T")
+log = logging.getLogger("playbook.web")
+
+
+class NotSaved(Exception):
+    """A change the data side could not make (the page says so; nothing changed)."""
 
 
 def grouped(progress: list[ChecklistProgress]) -> list[tuple[str, list[ChecklistProgress]]]:
@@ -33,9 +39,17 @@ def _redirect(request: web.Request, path: str, **params: object) -> web.Response
     return web.Response(status=303, headers={"Location": href_for(request)(path, **params)})
 
 
+PERIODS = (7, 30, 90, 365)  # the periods the overview offers (each one's figures are kept)
+
+
+def _number(raw: str) -> int | None:
+    """``raw`` as a whole number when it is ASCII digits (``"²".isdigit()`` is true)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+
+
 def _days(request: web.Request) -> int:
-    raw = request.query.get("days", "30")
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= 366 else 30
+    days = _number(request.query.get("days", ""))
+    return days if days in PERIODS else 30
 
 
 class Pages:
@@ -47,6 +61,15 @@ class Pages:
     async def _read(self, call: Callable[..., T], *args: Any) -> T:
         return await asyncio.to_thread(call, *args)
 
+    async def _write(self, call: Callable[..., T], *args: Any) -> T:
+        """``call(*args)`` in a worker thread; ``NotSaved`` (the 503 page: nothing changed,
+        try again) when it fails, e.g. on a database locked by another process."""
+        try:
+            return await asyncio.to_thread(call, *args)
+        except Exception as exc:
+            log.exception("Web: a change could not be saved")
+            raise NotSaved from exc
+
     async def overview(self, request: web.Request) -> web.Response:
         """The overview page: the chart, outcome shares, latency, votes and the index."""
         overview = await self._read(self.data.overview, _days(request))
@@ -56,16 +79,14 @@ class Pages:
     async def gaps(self, request: web.Request) -> web.Response:
         """The gaps page (with how many questions were just marked handled, if any)."""
         gaps = await self._read(self.data.gaps)
-        handled = request.query.get("handled", "")
-        return render(
-            request, "gaps.html", gaps=gaps, handled=int(handled) if handled.isdigit() else None
-        )
+        handled = _number(request.query.get("handled", ""))
+        return render(request, "gaps.html", gaps=gaps, handled=handled)
 
     async def mark_handled(self, request: web.Request) -> web.Response:
         """POST: mark a gap's questions handled, then back to the gaps page."""
-        form = await request.post()
+        form = await read_form(request)
         questions = [str(q) for q in form.getall("q", []) if str(q).strip()]
-        count = await self._read(self.data.mark_handled, questions) if questions else 0
+        count = await self._write(self.data.mark_handled, questions) if questions else 0
         return _redirect(request, "/gaps", handled=count)
 
     async def feedback(self, request: web.Request) -> web.Response:
@@ -80,17 +101,18 @@ class Pages:
             request,
             "examples.html",
             examples=examples,
-            removed=removed if removed.isdigit() else None,
-            gone=gone if gone.isdigit() else None,
+            removed=removed if _number(removed) is not None else None,
+            gone=gone if _number(gone) is not None else None,
         )
 
     async def remove_example(self, request: web.Request) -> web.Response:
         """POST: forget a taught example, then back to the examples page."""
-        form = await request.post()
+        form = await read_form(request)
         raw = str(form.get("id", ""))
-        if not raw.isdigit():
+        number = _number(raw)
+        if number is None:
             return message(request, "bad_request", status=400)
-        existed = await self._read(self.data.remove_example, int(raw))
+        existed = await self._write(self.data.remove_example, number)
         return _redirect(request, "/examples", **{"removed" if existed else "gone": raw})
 
     async def export(self, request: web.Request) -> web.Response:
@@ -116,12 +138,15 @@ class Pages:
 
     async def teach(self, request: web.Request) -> web.Response:
         """POST: teach a section for a question; the try page says what was done."""
-        form = await request.post()
+        form = await read_form(request)
         question, section = str(form.get("question", "")).strip(), str(form.get("section", ""))
         problem = _question_problem(question, language(request))
         if problem or not section:
             return message(request, "bad_request", status=400)
-        done = await self._read(self.data.teach, question, section, language(request))
+        who = str(request[SESSION] or "").split(".")[1:2]  # the session's nonce: one teacher
+        done = await self._write(
+            self.data.teach, question, section, language(request), "".join(who) or "web"
+        )
         return render(request, "try.html", question=question, trial=None, problem=None, done=done)
 
     async def checklists(self, request: web.Request) -> web.Response:

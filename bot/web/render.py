@@ -28,15 +28,39 @@ NAV = (
 )
 
 
+def local_path(text: str) -> bool:
+    """Whether ``text`` is a path on this site: it starts with one ``/``, and holds no
+    backslash, space or control character (browsers read ``/\\host`` or ``/<TAB>/host`` as
+    another site)."""
+    return (
+        text.startswith("/")
+        and not text.startswith("//")
+        and "\\" not in text
+        and all(c.isprintable() and not c.isspace() for c in text)
+    )
+
+
 def safe_link(url: object) -> str:
     """``url`` when it is a web link (http, https) or a path on the site; else an empty string
-    (a link from the knowledge base never becomes a ``javascript:`` link)."""
+    (a link from the knowledge base never becomes a ``javascript:`` link or another site)."""
     text = str(url or "")
-    if text.startswith(("https://", "http://")) or (
-        text.startswith("/") and not text.startswith("//")
+    if text.startswith(("https://", "http://")) and all(
+        c.isprintable() and not c.isspace() for c in text
     ):
         return text
-    return ""
+    return text if local_path(text) else ""
+
+
+class BadForm(Exception):
+    """A form body that cannot be read (an unknown charset, bytes that are not text)."""
+
+
+async def read_form(request: web.Request) -> Any:
+    """The request's form fields; ``BadForm`` when its body cannot be read (the 400 page)."""
+    try:
+        return await request.post()
+    except (LookupError, UnicodeError, ValueError) as exc:
+        raise BadForm from exc
 
 
 def marked(text: str, highlight: str) -> tuple[str, str, str]:

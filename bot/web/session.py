@@ -28,6 +28,7 @@ class Sessions:
         self.token = token
         self._clock = clock
         self._wrong: dict[str, list[float]] = {}  # client → when it offered a wrong token
+        self._revoked: dict[str, float] = {}  # signed-out session nonce → its expiry
         if token:
             self._key = hmac.new(b"playbook-web-session", token.encode(), "sha256").digest()
         else:
@@ -66,14 +67,26 @@ class Sessions:
         body = f"{int(self._now()) + LIFETIME}.{secrets.token_hex(16)}"
         return f"{body}.{self._mac(body)}"
 
+    def revoke(self, cookie: str | None) -> None:
+        """Refuse ``cookie`` from now on (sign-out), in this process; a replica refuses it
+        when it expires or the token changes."""
+        if not self.valid(cookie):
+            return
+        expiry, nonce, _mac = str(cookie).split(".")
+        now = self._now()
+        self._revoked = {n: e for n, e in self._revoked.items() if e > now}
+        self._revoked[nonce] = float(expiry)
+
     def valid(self, cookie: str | None) -> bool:
-        """Whether ``cookie`` is a session this key made and it has not expired."""
+        """Whether ``cookie`` is a session this key made, not signed out, and not expired."""
         if not cookie or cookie.count(".") != 2:
             return False
         expiry, nonce, mac = cookie.split(".")
+        if nonce in self._revoked:
+            return False
         if not hmac.compare_digest(mac.encode(), self._mac(f"{expiry}.{nonce}").encode()):
             return False
-        return expiry.isdigit() and int(expiry) > self._now()
+        return expiry.isascii() and expiry.isdigit() and int(expiry) > self._now()
 
     def csrf(self, cookie: str) -> str:
         """The CSRF token forms carry in the session ``cookie``."""

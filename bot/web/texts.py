@@ -60,6 +60,7 @@ EN: dict[str, str] = {
     "closest_none": "No section comes close.",
     "mark_handled": "Mark handled",
     "handled_done": "{count} questions marked handled.",
+    "handled_one": "1 question marked handled.",
     # feedback
     "feedback_heading": "Feedback",
     "feedback_intro": "Answers an asker marked 👎, newest first: what was asked, what the "
@@ -143,6 +144,8 @@ EN: dict[str, str] = {
     "try again in a moment.",
     "back_home": "Back to the overview",
     "bad_request": "This form is incomplete.",
+    "not_saved": "This change could not be saved (the database may be busy): nothing was "
+    "changed. Try again in a moment; the error is in the log.",
     # ages
     "age_now": "just now",
     "age_minutes": "{n} minutes ago",
@@ -204,7 +207,8 @@ FR: dict[str, str] = {
     "closest": "Sections les plus proches",
     "closest_none": "Aucune section n’en est proche.",
     "mark_handled": "Marquer traitée",
-    "handled_done": "{count} question(s) marquée(s) traitée(s).",
+    "handled_done": "{count} questions marquées traitées.",
+    "handled_one": "1 question marquée traitée.",
     "feedback_heading": "Retours",
     "feedback_intro": "Les réponses marquées 👎, les plus récentes d’abord : la question, "
     "ce que la réponse citait et la section choisie à la place.",
@@ -286,6 +290,8 @@ FR: dict[str, str] = {
     "réessayez dans un instant.",
     "back_home": "Retour à la vue d’ensemble",
     "bad_request": "Ce formulaire est incomplet.",
+    "not_saved": "Cette modification n’a pas pu être enregistrée (la base de données est peut-être "
+    "occupée) : rien n’a changé. Réessayez dans un instant ; l’erreur est dans le journal.",
     "age_now": "à l’instant",
     "age_minutes": "il y a {n} minutes",
     "age_hours": "il y a {n} heures",

@@ -89,6 +89,16 @@ def test_teaching_from_the_page_is_used_by_the_next_question(seeded):
     assert seeded.try_question(question)["candidates"][0]["section"] == target["label"]
 
 
+def test_two_maintainers_teaching_from_the_page_each_count_once(seeded):
+    question = "Par où commencer pour vendre ?"
+    first, second = seeded.try_question(question)["choices"][:2]
+    seeded.teach(question, first["key"], "en", who="session-a")
+    seeded.teach(question, second["key"], "en", who="session-b")
+    seeded.teach(question, second["key"], "en", who="session-b")  # a repeat replaces
+    taught = {e["section"]: e["votes"] for e in seeded.examples() if e["question"] == question}
+    assert taught == {first["label"]: 1, second["label"]: 1}
+
+
 def test_checklists_show_progress_and_who_ticked_by_name_only(seeded):
     (progress,) = seeded.checklists()
     assert progress["done"] == 1 and progress["total"] > 1

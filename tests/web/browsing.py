@@ -16,7 +16,7 @@ from bot.health import bound_port
 from bot.web.app import start_web
 from tests.web.conftest import DESKTOP
 
-TOKEN = "browser-token"
+TOKEN = "browser-token-0123456789"
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium (dev extra)")

@@ -167,6 +167,7 @@ class FakeDashboard:
         return [e for e in self._examples if e["id"] not in self.removed]
 
     def remove_example(self, example_id: int) -> bool:
+        self._check("remove_example")
         existed = any(e["id"] == example_id for e in self.examples())
         self.removed.append(example_id)
         return existed
@@ -225,7 +226,7 @@ class FakeDashboard:
             ],
         }
 
-    def teach(self, question: str, section_key: str, language: str = "en") -> str:
+    def teach(self, question: str, section_key: str, language: str = "en", who: str = "web") -> str:
         self.taught.append((question, section_key))
         return f"Taught: “{question}” → {section_key}"
 

@@ -16,7 +16,7 @@ import pytest
 from bot.core.team.dashboard import Dashboard
 from bot.core.team.learning import gather
 from tests.seeding import MARKUP, OFF_TOPIC, OFF_TOPIC_EN, ON_TOPIC, seeded_assistant
-from tests.web.browsing import PHONE, ServedPages, go, see, shoot
+from tests.web.browsing import PHONE, TOKEN, ServedPages, go, see, shoot
 
 pytest.importorskip("selenium.webdriver", reason="pip install selenium (dev extra)")
 from selenium.common.exceptions import NoAlertPresentException
@@ -56,7 +56,7 @@ def test_a_maintainer_reads_and_changes_the_bots_real_data(browser, screens: Pat
     with ServedPages(real) as base:
         browser.get(base + "/gaps")
         see(browser, "Enter the access token")  # refused without the token
-        browser.find_element(By.ID, "token").send_keys("browser-token")
+        browser.find_element(By.ID, "token").send_keys(TOKEN)
         browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
 
         browser.get(base + "/")

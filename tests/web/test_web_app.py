@@ -12,12 +12,13 @@ from contextlib import asynccontextmanager
 import aiohttp
 import pytest
 import yaml
+from yarl import URL
 
 from bot.health import bound_port
 from bot.web.app import WebConfigError, check_web_host, start_web
 from tests.web.fake_dashboard import FakeDashboard
 
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-0123456789"
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 PAGES = ["/", "/gaps", "/feedback", "/examples", "/try", "/checklists"]
 
@@ -213,6 +214,81 @@ def test_repeated_wrong_tokens_lock_sign_in_for_a_minute() -> None:
     run(scenario)
 
 
+def test_sign_in_never_sends_the_browser_to_another_site() -> None:
+    async def scenario() -> None:
+        async with served(FakeDashboard(), token=TOKEN) as (base, client):
+            for target in ("/\\evil.com", "/\t/evil.com", "//evil.com", "https://evil.com"):
+                form = {"token": TOKEN, "next": target}
+                async with client.post(base + "/signin", data=form, allow_redirects=False) as resp:
+                    assert resp.status == 303 and resp.headers["Location"] == "/", target
+
+    run(scenario)
+
+
+def test_after_sign_out_the_session_and_its_csrf_token_are_refused() -> None:
+    data = FakeDashboard()
+
+    async def scenario() -> None:
+        async with served(data, token=TOKEN) as (base, client):
+            await client.post(base + "/signin", data={"token": TOKEN})
+            _, html = await get(client, base + "/gaps")
+            csrf = CSRF.search(html).group(1)
+            cookie = {
+                "playbook_session": client.cookie_jar.filter_cookies(URL(base))[
+                    "playbook_session"
+                ].value
+            }
+            await client.post(base + "/signout", data={"csrf": csrf})
+            async with aiohttp.ClientSession(cookies=cookie) as stolen:
+                status, _ = await get(stolen, base + "/gaps")
+                assert status == 401
+                form = {"q": "litiges de marque ?", "csrf": csrf}
+                async with stolen.post(base + "/gaps/handled", data=form) as resp:
+                    assert resp.status == 401
+            assert data.handled == []
+
+    run(scenario)
+
+
+def test_odd_numbers_and_unreadable_forms_are_clear_refusals_not_errors() -> None:
+    async def scenario() -> None:
+        async with served(FakeDashboard()) as (base, client):
+            _, html = await get(client, base + "/examples")
+            csrf = CSRF.search(html).group(1)
+            for page in ("/?days=²", "/gaps?handled=²", "/examples?removed=²"):
+                status, _ = await get(client, base + page)
+                assert status == 200, page
+            async with client.post(
+                base + "/examples/remove", data={"id": "²", "csrf": csrf}
+            ) as resp:
+                assert resp.status == 400
+            body = f"csrf={csrf}&id=7".encode()
+            headers = {"Content-Type": "application/x-www-form-urlencoded; charset=latin-9999"}
+            async with client.post(base + "/examples/remove", data=body, headers=headers) as resp:
+                assert resp.status == 400
+                assert "Traceback" not in await resp.text()
+
+    run(scenario)
+
+
+def test_a_change_the_data_cannot_save_says_nothing_changed(caplog) -> None:
+    data = FakeDashboard()
+    data.fail = "remove_example"
+
+    async def scenario() -> None:
+        async with served(data) as (base, client):
+            _, html = await get(client, base + "/examples")
+            csrf = CSRF.search(html).group(1)
+            form = {"id": "7", "csrf": csrf}
+            async with client.post(base + "/examples/remove", data=form) as resp:
+                assert resp.status == 503
+                text = await resp.text()
+                assert "could not be saved" in text and "nothing was changed" in text
+
+    with caplog.at_level(logging.ERROR, logger="playbook.web"):
+        run(scenario)
+
+
 def test_a_forged_or_expired_session_is_not_signed_in() -> None:
     async def scenario() -> None:
         async with served(FakeDashboard(), token=TOKEN) as (base, client):
@@ -366,7 +442,9 @@ def test_a_non_loopback_host_needs_a_token() -> None:
     check_web_host("127.0.0.1", None)
     check_web_host("localhost", None)
     check_web_host("::1", None)
-    check_web_host("0.0.0.0", "tok")
+    check_web_host("0.0.0.0", TOKEN)
+    with pytest.raises(WebConfigError, match="PLAYBOOK_WEB_TOKEN is too short"):
+        check_web_host("0.0.0.0", " " * 20 + "tok")
     with pytest.raises(WebConfigError, match="set PLAYBOOK_WEB_TOKEN"):
         asyncio.run(start_web("0.0.0.0", 0, FakeDashboard(), token=None))
 

@@ -60,12 +60,12 @@ class Dashboard:
 
     def overview(self, days: int = 30) -> Overview:
         """The overview over the last ``days`` days (see ``Overview``)."""
-        first, today = _period(days)
+        first, live = _period(days)
         engine, past = self._engine, self._past
-        per_day = past.get("days", first, today, lambda: rows.day_counts(engine, first, today))
-        per_day = per_day + rows.day_counts(engine, today)
-        kept = past.get("latency", first, today, lambda: rows.latencies(engine, first, today))
-        latency = rows.percentiles(np.concatenate([kept, rows.latencies(engine, today)]))
+        per_day = past.get("days", first, live, lambda: rows.day_counts(engine, first, live))
+        per_day = per_day + rows.day_counts(engine, live)
+        kept = past.get("latency", first, live, lambda: rows.latencies(engine, first, live))
+        latency = rows.percentiles(np.concatenate([kept, rows.latencies(engine, live)]))
         up, down = rows.vote_counts(engine, first)
         answered = sum(d.answered for d in per_day)
         unsure = sum(d.unsure for d in per_day)
@@ -73,7 +73,7 @@ class Dashboard:
         return {
             "days": days,
             "first_day": first.date().isoformat(),
-            "last_day": today.date().isoformat(),
+            "last_day": datetime.now(UTC).date().isoformat(),
             "questions": answered + unsure + declined,
             "answered": answered,
             "unsure": unsure,
@@ -115,13 +115,11 @@ class Dashboard:
     def gaps(self, days: int = 30, limit: int = 50) -> list[GapView]:
         """The gaps of the last ``days`` days not marked handled since last asked, grouped
         across phrasings and languages, most asked first (see ``GapView``)."""
-        first, today = _period(days)
+        first, live = _period(days)
         engine = self._engine
         handled = rows.handled(engine)
-        kept = self._past.get(
-            "gaps", first, today, lambda: rows.gap_questions(engine, first, today)
-        )
-        asked = rows.merged_gaps([kept, rows.gap_questions(engine, today)])
+        kept = self._past.get("gaps", first, live, lambda: rows.gap_questions(engine, first, live))
+        asked = rows.merged_gaps([kept, rows.gap_questions(engine, live)])
         entries = [
             _entry(g.question, g.declined + g.unsure, g.unsure, 0, g.last_asked)
             for g in asked
@@ -263,10 +261,11 @@ class Dashboard:
         self.assistant.refresh_learned()
         return trial(self.assistant, question)
 
-    def teach(self, question: str, section_key: str, language: str = "en") -> str:
+    def teach(self, question: str, section_key: str, language: str = "en", who: str = "web") -> str:
         """Teach that ``section_key`` answers ``question``, as a 👎 then a pick in the chat
-        would. Returns what came of it, in ``language``."""
-        asker = Asker(platform="web", channel="web", user=WEB_USER)
+        would, as the maintainer ``who`` (stored as a salted hash, as every user). Returns
+        what came of it, in ``language``."""
+        asker = Asker(platform="web", channel="web", user=f"{WEB_USER}:{who}")
         taught = self.assistant.teach(question, section_key or None, asker)
         return taught_text(language, taught)
 
@@ -299,32 +298,36 @@ class Dashboard:
 
 
 def _period(days: int) -> tuple[datetime, datetime]:
-    """The start (UTC) of the period's first day, and of today."""
+    """The start (UTC) of the period's first day, and of the days read live: yesterday and
+    today (a question is written a moment after it is asked, a backlog later still)."""
     today = datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
-    return today - timedelta(days=days - 1), today
+    first = today - timedelta(days=days - 1)
+    return first, max(first, today - timedelta(days=1))
 
 
 class PastDays:
-    """What the question log gives for whole days before today, kept until the day changes.
-    A row is written with the moment its question was asked, so a day that has ended no
-    longer changes (the retention purge removes only days older than any period shown); a
-    page then asks the database for today's rows only."""
+    """What the question log gives for the days before yesterday, kept until the day
+    changes: a row is written a moment after its question is asked, so those days no longer
+    change (but for the retention purge, which the next day's figures show); a page then
+    asks the database for yesterday's and today's rows only. One entry per period asked
+    (the pages offer four)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._today: datetime | None = None
         self._kept: dict[tuple[str, datetime], Any] = {}
 
-    def get(self, name: str, first: datetime, today: datetime, compute: Callable[[], T]) -> T:
-        """``compute()``'s value for the query ``name`` over ``[first, today)``, kept."""
+    def get(self, name: str, first: datetime, live: datetime, compute: Callable[[], T]) -> T:
+        """``compute()``'s value for the query ``name`` over ``[first, live)``, kept until
+        ``live`` (the start of the days read live) moves on."""
         with self._lock:
-            if today != self._today:
-                self._kept, self._today = {}, today
+            if live != self._today:
+                self._kept, self._today = {}, live
             if (name, first) in self._kept:
                 return cast(T, self._kept[(name, first)])
         value = compute()
         with self._lock:
-            if today == self._today:
+            if live == self._today:
                 self._kept[(name, first)] = value
         return value
 

@@ -225,9 +225,10 @@ class DashboardData(Protocol):
         """The answer to ``question`` with its stages and scores (not logged)."""
         ...
 
-    def teach(self, question: str, section_key: str, language: str = "en") -> str:
-        """Teach that ``section_key`` answers ``question``. Returns what was done, in one
-        line, in ``language``."""
+    def teach(self, question: str, section_key: str, language: str = "en", who: str = "web") -> str:
+        """Teach that ``section_key`` answers ``question``, as ``who`` (one maintainer: each
+        counts once per question, as each user does in the chat). Returns what was done, in
+        one line, in ``language``."""
         ...
 
     def checklists(self) -> list[ChecklistProgress]:
