@@ -74,7 +74,7 @@ class Pages:
         """The overview page: the chart, outcome shares, latency, votes and the index."""
         overview = await self._read(self.data.overview, _days(request))
         chart = Markup(day_chart(overview, language(request))) if overview["per_day"] else None
-        return render(request, "overview.html", o=overview, chart=chart)
+        return render(request, "overview.html", o=overview, chart=chart, periods=PERIODS)
 
     async def gaps(self, request: web.Request) -> web.Response:
         """The gaps page (with how many questions were just marked handled, if any)."""

@@ -24,6 +24,8 @@ EN: dict[str, str] = {
     # overview
     "overview_heading": "Overview",
     "overview_period": "The last {days} days ({first} to {last})",
+    "period": "Period",
+    "days_n": "{n} days",
     "questions": "Questions",
     "no_questions": "No question logged yet. Ask the bot something in Slack or Discord, "
     "or try a question here.",
@@ -170,6 +172,8 @@ FR: dict[str, str] = {
     "empty": "question vide",
     "overview_heading": "Vue d’ensemble",
     "overview_period": "Les {days} derniers jours (du {first} au {last})",
+    "period": "Période",
+    "days_n": "{n} jours",
     "questions": "Questions",
     "no_questions": "Aucune question enregistrée pour l’instant. Posez une question au bot "
     "dans Slack ou Discord, ou essayez-en une ici.",

@@ -95,7 +95,7 @@ class FakeDashboard:
             empty.update(questions=0, answered=0, unsure=0, declined=0, per_day=[], up=0, down=0)
             empty["latency_ms"] = {"p50": None, "p95": None, "max": None}
             return empty
-        return overview()
+        return {**overview(), "days": days}
 
     def gaps(self, days: int = 30, limit: int = 50) -> list[GapView]:
         self._check("gaps")

@@ -214,6 +214,17 @@ def test_repeated_wrong_tokens_lock_sign_in_for_a_minute() -> None:
     run(scenario)
 
 
+def test_the_overview_offers_its_periods() -> None:
+    async def scenario() -> None:
+        async with served(FakeDashboard()) as (base, client):
+            status, html = await get(client, base + "/?days=90")
+            assert status == 200
+            assert 'href="/?days=7"' in html and 'href="/?days=30"' in html
+            assert "<strong>90 days</strong>" in html
+
+    run(scenario)
+
+
 def test_sign_in_never_sends_the_browser_to_another_site() -> None:
     async def scenario() -> None:
         async with served(FakeDashboard(), token=TOKEN) as (base, client):
