@@ -58,6 +58,7 @@ def test_a_maintainer_reads_and_changes_the_bots_real_data(browser, screens: Pat
         see(browser, "Enter the access token")  # refused without the token
         browser.find_element(By.ID, "token").send_keys(TOKEN)
         browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+        see(browser, "Mark handled")  # signed in, back on the page asked for
 
         browser.get(base + "/")
         see(browser, "Questions per day")
