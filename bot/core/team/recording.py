@@ -74,12 +74,14 @@ class Recorder:
         """Whether the event ``key`` is seen for the first time: by the database when it can
         be written (across processes), else by this process's memory of recent events. While
         the database is known to fail, it is not tried (each try would hold an answer back);
-        the periodic check says when it works again."""
-        new_here = self._events.put(key, True)
+        the periodic check says when it works again. Only the first sighting in this process
+        asks the database: were a later one to write first, both would be told "seen"."""
+        if not self._events.put(key, True):
+            return False  # seen here already: only the first sighting asks the database
         if self.problem is not None:
-            return new_here
+            return True
         first = self.run("recording a delivered event", stored, None)
-        return new_here if first is None else first and new_here
+        return True if first is None else first
 
     def _work(self) -> None:
         while True:
