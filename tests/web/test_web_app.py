@@ -46,6 +46,15 @@ async def get(client: aiohttp.ClientSession, url: str, **kw) -> tuple[int, str]:
         return resp.status, await resp.text()
 
 
+async def signed_in(client: aiohttp.ClientSession, base: str) -> str:
+    """Sign ``client`` in with the token; returns the CSRF token its forms carry."""
+    await client.post(base + "/signin", data={"token": TOKEN})
+    _, html = await get(client, base + "/gaps")
+    found = CSRF.search(html)
+    assert found, "no form with a CSRF token after signing in"
+    return found.group(1)
+
+
 def test_every_page_shows_its_records_in_english() -> None:
     data = FakeDashboard()
 
@@ -241,9 +250,7 @@ def test_after_sign_out_the_session_and_its_csrf_token_are_refused() -> None:
 
     async def scenario() -> None:
         async with served(data, token=TOKEN) as (base, client):
-            await client.post(base + "/signin", data={"token": TOKEN})
-            _, html = await get(client, base + "/gaps")
-            csrf = CSRF.search(html).group(1)
+            csrf = await signed_in(client, base)
             cookie = {
                 "playbook_session": client.cookie_jar.filter_cookies(URL(base))[
                     "playbook_session"
@@ -335,9 +342,7 @@ def test_with_the_csrf_token_each_change_is_made_and_the_page_says_so() -> None:
 
     async def scenario() -> None:
         async with served(data, token=TOKEN) as (base, client):
-            await client.post(base + "/signin", data={"token": TOKEN})
-            _, html = await get(client, base + "/gaps")
-            csrf = CSRF.search(html).group(1)
+            csrf = await signed_in(client, base)
             form = aiohttp.FormData([("csrf", csrf)])
             form.add_field("q", "How do we handle trademark disputes?")
             form.add_field("q", "litiges de marque ?")
