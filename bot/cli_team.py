@@ -133,9 +133,7 @@ def _gap_helpers(settings: Settings, store) -> dict:
     engine = open_engine(settings)
 
     def embed(texts: list[str]):
-        import numpy as np
-
-        return np.array([engine.retriever.query_vector(t) for t in texts])
+        return engine.retriever.query_vectors(texts)
 
     def closest(question: str) -> list[str]:
         return [c.section for _k, c in engine.closest_sections(question, 3)]

@@ -189,7 +189,6 @@ async def start_pages(serving: Serving, host: str, port: int) -> web.AppRunner |
     from bot.core.team.dashboard import Dashboard
     from bot.web.app import start_web
 
-    check_pages(serving.settings, host)
     watcher = serving.watcher
     dashboard = Dashboard(serving.assistant, skipped=lambda: [str(e) for e in watcher.skipped])
     settings = serving.settings
@@ -215,8 +214,7 @@ def _warm(dashboard: Dashboard) -> None:
 
 async def run_pages(settings: Settings, host: str, port: int) -> int:
     """``playbook web``: the maintainers' pages alone, with the knowledge watcher, until
-    SIGINT or SIGTERM. Returns an exit code."""
-    check_pages(settings, host)
+    SIGINT or SIGTERM (the host checked by ``serve_pages``). Returns an exit code."""
     serving = await _build(settings)
     stop = _stop_on_signals()
     pages = await start_pages(serving, host, port)

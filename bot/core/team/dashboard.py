@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from bot.core.assistant import Asker, Assistant
+from bot.core.knowledge.loaded import KnowledgeIndex
 from bot.core.team import dashboard_rows as rows
 from bot.core.team.dashboard_trial import trial
 from bot.core.team.dashboard_types import (
@@ -53,6 +54,7 @@ class Dashboard:
         self._vectors: Noted[tuple[str, str], np.ndarray] = Noted(4 * GAP_QUESTIONS)
         self._closest: Noted[tuple[str, str], list[SectionLink]] = Noted(4 * GAP_QUESTIONS)
         self._past = PastDays()
+        self._texts: tuple[KnowledgeIndex, dict[str, str]] | None = None
 
     @property
     def _engine(self) -> Engine:
@@ -150,16 +152,12 @@ class Dashboard:
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Unit query vectors of ``texts`` (each computed once per index, in one batch)."""
         retriever, key = self.assistant.engine.retriever, self._index_key()
-        missing = [t for t in dict.fromkeys(texts) if (key, t) not in self._vectors]
+        found = {t: self._vectors.get((key, t)) for t in texts}
+        missing = [t for t, v in found.items() if v is None]
         for text, vector in zip(missing, retriever.query_vectors(missing), strict=True):
             self._vectors.put((key, text), vector)
-        found = [self._vectors.get((key, t)) for t in texts]
-        return np.array(
-            [
-                v if v is not None else retriever.query_vector(t)
-                for v, t in zip(found, texts, strict=True)
-            ]
-        )
+            found[text] = vector
+        return np.array([found[t] for t in texts])
 
     def _closest_sections(self, question: str) -> list[SectionLink]:
         key = (self._index_key(), question)
@@ -215,8 +213,11 @@ class Dashboard:
         return views
 
     def _passage_texts(self) -> dict[str, str]:
-        """The loaded index's passage texts by passage id."""
-        return {p.id: p.text for p in self.assistant.engine.index.passages}
+        """The loaded index's passage texts by passage id (made once per index)."""
+        index = self.assistant.engine.index
+        if self._texts is None or self._texts[0] is not index:
+            self._texts = (index, {p.id: p.text for p in index.passages})
+        return self._texts[1]
 
     def examples(self) -> list[ExampleView]:
         """The taught examples, most recent first (see ``ExampleView``)."""

@@ -4,7 +4,6 @@ Nothing is logged: a maintainer's tries are not the team's questions."""
 
 from __future__ import annotations
 
-from bot.config import MAX_QUESTION_CHARS
 from bot.core.assistant import Assistant
 from bot.core.language import detect_language
 from bot.core.retrieval.engine import EmptyQuestion, SmallTalk
@@ -34,7 +33,7 @@ def trial(assistant: Assistant, question: str) -> Trial:
         "choices": [],
     }
     try:
-        answer, result = engine.explain(question[: MAX_QUESTION_CHARS * 2])
+        answer, result = engine.explain(question)
     except SmallTalk as exc:
         return {**empty, "outcome": "smalltalk", "message": str(exc)}
     except EmptyQuestion as exc:
